@@ -1,0 +1,84 @@
+// Package account is the citizen domain: accounts, trust levels, contacts and
+// passwords. Validation of personal identifiers lives here too.
+package account
+
+import (
+	"context"
+	"time"
+)
+
+// Level is an account's trust level.
+type Level string
+
+// Trust levels, lowest first.
+const (
+	LevelSimplified Level = "simplified"
+	LevelStandard   Level = "standard"
+	LevelConfirmed  Level = "confirmed"
+)
+
+// Rank orders levels: simplified < standard < confirmed; unknown is 0.
+func (l Level) Rank() int {
+	switch l {
+	case LevelSimplified:
+		return 1
+	case LevelStandard:
+		return 2
+	case LevelConfirmed:
+		return 3
+	}
+	return 0
+}
+
+// ACR is the OpenID Connect acr value that names the level.
+func (l Level) ACR() string { return "urn:gosid:loa:" + string(l) }
+
+// LevelFromACR parses an acr value; ok is false for values gosid does not know.
+func LevelFromACR(acr string) (Level, bool) {
+	const prefix = "urn:gosid:loa:"
+	if len(acr) <= len(prefix) || acr[:len(prefix)] != prefix {
+		return "", false
+	}
+	l := Level(acr[len(prefix):])
+	return l, l.Rank() > 0
+}
+
+// Status of an account.
+const (
+	StatusActive  = "active"
+	StatusBlocked = "blocked"
+	StatusDeleted = "deleted"
+)
+
+// Account is a citizen's account.
+type Account struct {
+	ID string
+	// Phone is stored as +7XXXXXXXXXX; empty when the citizen has none.
+	Phone         string
+	PhoneVerified bool
+	// Email is stored lower-cased; empty when the citizen has none.
+	Email         string
+	EmailVerified bool
+	FamilyName    string
+	GivenName     string
+	MiddleName    string
+	// PasswordHash is a PHC-format argon2id string.
+	PasswordHash      string
+	PasswordChangedAt time.Time
+	Level             Level
+	Status            string
+	Locale            string
+	CreatedAt         time.Time
+	UpdatedAt         time.Time
+}
+
+// Store is the persistence port for accounts. Lookups return
+// storage.ErrNotFound; Create and Update return storage.ErrConflict when the
+// phone or e-mail already belongs to another account.
+type Store interface {
+	CreateAccount(ctx context.Context, a *Account) error
+	GetAccount(ctx context.Context, id string) (*Account, error)
+	FindAccountByPhone(ctx context.Context, phone string) (*Account, error)
+	FindAccountByEmail(ctx context.Context, email string) (*Account, error)
+	UpdateAccount(ctx context.Context, a *Account) error
+}

@@ -1,0 +1,59 @@
+// Package clients owns relying services registered as OAuth 2.0 clients: their
+// metadata, validation of that metadata, secret generation and hashing, and a
+// read-through cache so that the hot token path never waits on the database.
+package clients
+
+import (
+	"context"
+	"time"
+)
+
+// Token endpoint authentication methods (OpenID Connect Core §9).
+const (
+	AuthSecretBasic   = "client_secret_basic"
+	AuthSecretPost    = "client_secret_post"
+	AuthPrivateKeyJWT = "private_key_jwt"
+	AuthNone          = "none"
+)
+
+// Client is a registered relying service.
+type Client struct {
+	ID   string
+	Name string
+	// SecretHash is the keyed hash of the client secret (see Hasher); empty
+	// for public clients and private_key_jwt clients.
+	SecretHash              []byte
+	RedirectURIs            []string
+	PostLogoutRedirectURIs  []string
+	GrantTypes              []string
+	ResponseTypes           []string
+	Scopes                  []string
+	Audience                []string
+	Public                  bool
+	TokenEndpointAuthMethod string
+	// JWKS is the client's public key set as JSON (for private_key_jwt), or
+	// empty when JWKSURI is used.
+	JWKS    []byte
+	JWKSURI string
+	// IDTokenAlg is the id_token signing algorithm (RS256 by default, ES256).
+	IDTokenAlg string
+	// FirstParty clients skip the consent page.
+	FirstParty bool
+	// MinLevel is the lowest account trust level the client accepts
+	// (simplified, standard, confirmed); empty means any.
+	MinLevel string
+	// RequireMFA makes a second factor mandatory for this client's sign-ins.
+	RequireMFA bool
+	CreatedAt  time.Time
+	UpdatedAt  time.Time
+}
+
+// Store is the persistence port for clients. Get returns storage.ErrNotFound
+// for an unknown id; Create returns storage.ErrConflict for a duplicate id.
+type Store interface {
+	CreateClient(ctx context.Context, c *Client) error
+	GetClient(ctx context.Context, id string) (*Client, error)
+	ListClients(ctx context.Context) ([]*Client, error)
+	UpdateClient(ctx context.Context, c *Client) error
+	DeleteClient(ctx context.Context, id string) error
+}

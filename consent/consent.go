@@ -1,0 +1,27 @@
+// Package consent owns the citizen's decisions to share data with relying
+// services: remembered per client and scope set, listed and revocable.
+package consent
+
+import (
+	"context"
+	"time"
+)
+
+// Grant is what a citizen agreed to share with one client.
+type Grant struct {
+	Subject   string
+	ClientID  string
+	Scopes    []string
+	GrantedAt time.Time
+	UpdatedAt time.Time
+}
+
+// Store is the persistence port for consent decisions. Get returns
+// storage.ErrNotFound when the citizen never consented to the client.
+type Store interface {
+	GetConsent(ctx context.Context, subject, clientID string) (*Grant, error)
+	// SaveConsent creates or replaces the grant for (Subject, ClientID).
+	SaveConsent(ctx context.Context, g *Grant) error
+	DeleteConsent(ctx context.Context, subject, clientID string) error
+	ListConsents(ctx context.Context, subject string) ([]*Grant, error)
+}

@@ -1,0 +1,48 @@
+package provider
+
+import (
+	"context"
+	"time"
+)
+
+// RefreshToken is a stored refresh token. Tokens of one grant (one
+// authorization) share a RequestID; rotation creates a new token in the same
+// grant and marks the old one used.
+type RefreshToken struct {
+	// Signature is the HMAC signature of the token; the token itself is never
+	// stored.
+	Signature string
+	RequestID string
+	ClientID  string
+	Subject   string
+	// Request is the serialized fosite request (scopes, session claims...).
+	Request   []byte
+	CreatedAt time.Time
+	ExpiresAt time.Time
+	// UsedAt is set when the token was rotated; zero while unused.
+	UsedAt time.Time
+	// RevokedAt is set when the whole grant was revoked; zero otherwise.
+	RevokedAt time.Time
+}
+
+// GrantStore is the persistence port for refresh tokens and the grants they
+// belong to. Get returns storage.ErrNotFound for unknown signatures.
+type GrantStore interface {
+	CreateRefreshToken(ctx context.Context, t *RefreshToken) error
+	GetRefreshToken(ctx context.Context, signature string) (*RefreshToken, error)
+	// UseRefreshToken atomically marks the token used at now. It succeeds
+	// when the token is unrevoked and either unused or first used after
+	// graceCutoff (a concurrent refresh inside the grace window), and returns
+	// storage.ErrNotFound when it does not exist and ErrTokenInactive
+	// otherwise. Of two concurrent callers outside the grace window exactly
+	// one succeeds.
+	UseRefreshToken(ctx context.Context, signature string, now, graceCutoff time.Time) error
+	// RevokeGrant marks every refresh token of the grant revoked.
+	RevokeGrant(ctx context.Context, requestID string, now time.Time) error
+	// RevokeSubjectGrants revokes every grant of a subject (all clients when
+	// clientID is empty) and returns the request IDs it revoked, so that their
+	// access tokens can be deny-listed.
+	RevokeSubjectGrants(ctx context.Context, subject, clientID string, now time.Time) ([]string, error)
+	// DeleteExpiredRefreshTokens removes tokens expired before now.
+	DeleteExpiredRefreshTokens(ctx context.Context, now time.Time) (int64, error)
+}

@@ -1,0 +1,51 @@
+// Package storage holds what every adapter shares: the short-lived state port
+// (Ephemeral), the errors adapters return, and, in its sub-packages, the
+// adapters themselves (sqlstore for SQLite and PostgreSQL, redis) and the
+// conformance suite every adapter must pass.
+//
+// Business rules never live here: a domain package (account, clients, keys,
+// provider, consent) defines the port it consumes, and an adapter implements it.
+package storage
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// ErrNotFound is returned when a key or row does not exist (or has expired).
+var ErrNotFound = errors.New("storage: not found")
+
+// ErrConflict is returned when a create would violate a uniqueness rule.
+var ErrConflict = errors.New("storage: conflict")
+
+// Ephemeral is the port for short-lived state: flow state, one-time codes,
+// authorization codes, SSO sessions, rate-limit and lockout counters, replay
+// caches and the access-token deny-list. Every value carries a TTL and
+// disappears by itself; nothing here grows without bound.
+//
+// Redis implements it in production; the embedded mode keeps the same state in
+// the embedded database so that a restart loses nothing. All operations are
+// atomic with respect to concurrent callers on any number of nodes.
+type Ephemeral interface {
+	// Put stores val under key, replacing any previous value, for ttl.
+	Put(ctx context.Context, key string, val []byte, ttl time.Duration) error
+	// PutNX stores val only if key is absent (or expired) and reports whether
+	// it did.
+	PutNX(ctx context.Context, key string, val []byte, ttl time.Duration) (bool, error)
+	// Get returns the value or ErrNotFound.
+	Get(ctx context.Context, key string) ([]byte, error)
+	// Take returns the value and deletes it in one step, or ErrNotFound: of two
+	// concurrent callers exactly one gets the value.
+	Take(ctx context.Context, key string) ([]byte, error)
+	// Delete removes key; deleting a missing key is not an error.
+	Delete(ctx context.Context, key string) error
+	// Incr adds one to the counter at key and returns the new value. A counter
+	// that did not exist starts at zero and expires after ttl; incrementing does
+	// not extend the expiry of an existing counter (fixed window).
+	Incr(ctx context.Context, key string, ttl time.Duration) (int64, error)
+	// TTL returns the remaining lifetime of key, or ErrNotFound.
+	TTL(ctx context.Context, key string) (time.Duration, error)
+	// Ping reports whether the backing service is reachable.
+	Ping(ctx context.Context) error
+}
