@@ -1,0 +1,65 @@
+package provider
+
+import (
+	"encoding/json"
+	"log/slog"
+
+	"github.com/ory/fosite"
+)
+
+// buildDiscovery renders the OpenID Provider metadata once; it is served
+// from memory.
+func (p *Provider) buildDiscovery() ([]byte, error) {
+	iss := p.o.Issuer
+	doc := map[string]any{
+		"issuer":                                           iss,
+		"authorization_endpoint":                           iss + PathAuthorize,
+		"token_endpoint":                                   iss + PathToken,
+		"userinfo_endpoint":                                iss + PathUserinfo,
+		"jwks_uri":                                         iss + PathJWKS,
+		"introspection_endpoint":                           iss + PathIntrospect,
+		"revocation_endpoint":                              iss + PathRevoke,
+		"pushed_authorization_request_endpoint":            iss + PathPAR,
+		"end_session_endpoint":                             iss + PathEndSession,
+		"response_types_supported":                         []string{"code"},
+		"response_modes_supported":                         []string{"query", "form_post"},
+		"grant_types_supported":                            []string{"authorization_code", "refresh_token", "client_credentials"},
+		"subject_types_supported":                          []string{"public"},
+		"id_token_signing_alg_values_supported":            []string{"RS256", "ES256"},
+		"userinfo_signing_alg_values_supported":            []string{"none"},
+		"token_endpoint_auth_methods_supported":            []string{"client_secret_basic", "client_secret_post", "private_key_jwt", "none"},
+		"token_endpoint_auth_signing_alg_values_supported": []string{"RS256", "ES256", "PS256"},
+		"introspection_endpoint_auth_methods_supported":    []string{"client_secret_basic", "client_secret_post", "private_key_jwt"},
+		"revocation_endpoint_auth_methods_supported":       []string{"client_secret_basic", "client_secret_post", "private_key_jwt", "none"},
+		"code_challenge_methods_supported":                 []string{"S256"},
+		"scopes_supported":                                 []string{"openid", "profile", "email", "phone", "offline_access"},
+		"claims_supported": []string{"sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "acr", "amr", "sid",
+			"name", "family_name", "given_name", "middle_name", "email", "email_verified", "phone_number", "phone_number_verified"},
+		"acr_values_supported":                           []string{"urn:gosid:loa:simplified", "urn:gosid:loa:standard", "urn:gosid:loa:confirmed"},
+		"prompt_values_supported":                        []string{"none", "login", "consent", "select_account"},
+		"claims_parameter_supported":                     false,
+		"request_parameter_supported":                    true,
+		"request_uri_parameter_supported":                true,
+		"require_request_uri_registration":               true,
+		"require_pushed_authorization_requests":          false,
+		"frontchannel_logout_supported":                  false,
+		"backchannel_logout_supported":                   false,
+		"authorization_response_iss_parameter_supported": false,
+		"ui_locales_supported":                           []string{"ru", "en"},
+	}
+	return json.MarshalIndent(doc, "", "  ")
+}
+
+func slogLevel(e *fosite.RFC6749Error) slog.Level {
+	if e.CodeField >= 500 {
+		return slog.LevelError
+	}
+	return slog.LevelInfo
+}
+
+func causeText(e *fosite.RFC6749Error) string {
+	if c := e.Cause(); c != nil {
+		return c.Error()
+	}
+	return ""
+}

@@ -1,0 +1,352 @@
+package provider
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/gorilla/mux"
+	"github.com/ory/fosite"
+)
+
+// Register mounts the endpoints on r.
+func (p *Provider) Register(r *mux.Router) {
+	r.HandleFunc(PathDiscovery, p.handleDiscovery).Methods(http.MethodGet, http.MethodHead)
+	r.HandleFunc(PathJWKS, p.handleJWKS).Methods(http.MethodGet, http.MethodHead)
+	r.HandleFunc(PathAuthorize, p.handleAuthorize).Methods(http.MethodGet, http.MethodPost)
+	r.HandleFunc(PathPAR, p.handlePAR).Methods(http.MethodPost)
+	r.HandleFunc(PathToken, p.handleToken).Methods(http.MethodPost)
+	r.HandleFunc(PathUserinfo, p.handleUserinfo).Methods(http.MethodGet, http.MethodPost)
+	r.HandleFunc(PathIntrospect, p.handleIntrospect).Methods(http.MethodPost)
+	r.HandleFunc(PathRevoke, p.handleRevoke).Methods(http.MethodPost)
+}
+
+type flowKey struct{}
+
+// FlowID returns the sign-in flow a resumed authorization belongs to.
+func FlowID(ctx context.Context) string {
+	id, _ := ctx.Value(flowKey{}).(string)
+	return id
+}
+
+func (p *Provider) handleAuthorize(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	ar, err := p.oauth.NewAuthorizeRequest(ctx, r)
+	if err != nil {
+		p.writeAuthorizeError(w, r, ar, err)
+		return
+	}
+	fc, ok := ar.GetClient().(*fositeClient)
+	if !ok {
+		p.writeAuthorizeError(w, r, ar, fosite.ErrServerError.WithDebug("unexpected client type"))
+		return
+	}
+	dec, err := p.o.Interaction.Authorize(w, r, &AuthorizeContext{Request: ar, Client: fc.c, Form: resumableForm(ar)})
+	if err != nil {
+		p.writeAuthorizeError(w, r, ar, err)
+		return
+	}
+	if dec == nil {
+		return
+	}
+	p.finishAuthorize(w, r, ar, dec)
+}
+
+// resumableForm is the resolved request minus anything secret or
+// single-use, so that the UI can resume it after sign-in and consent.
+func resumableForm(ar fosite.AuthorizeRequester) url.Values {
+	form := url.Values{}
+	for k, v := range ar.GetRequestForm() {
+		switch k {
+		case "client_secret", "client_assertion", "client_assertion_type", "request", "request_uri":
+			continue
+		}
+		form[k] = append([]string(nil), v...)
+	}
+	form.Set("client_id", ar.GetClient().GetID())
+	return form
+}
+
+// Resume re-runs an authorization request after the UI has done its part
+// (sign-in, consent). The request is rebuilt from the resolved parameters and
+// validated again from scratch.
+func (p *Provider) Resume(w http.ResponseWriter, r *http.Request, flowID string, form url.Values) {
+	req := r.Clone(context.WithValue(r.Context(), flowKey{}, flowID))
+	req.Method = http.MethodGet
+	req.URL = &url.URL{Path: PathAuthorize, RawQuery: form.Encode()}
+	req.RequestURI = req.URL.RequestURI()
+	req.Body = http.NoBody
+	req.ContentLength = 0
+	req.Form, req.PostForm = nil, nil
+	req.Header.Del("Content-Type")
+	p.handleAuthorize(w, req)
+}
+
+func (p *Provider) finishAuthorize(w http.ResponseWriter, r *http.Request, ar fosite.AuthorizeRequester, dec *Decision) {
+	ctx := r.Context()
+	for _, s := range dec.GrantedScopes {
+		if ar.GetRequestedScopes().Has(s) {
+			ar.GrantScope(s)
+		}
+	}
+	for _, a := range ar.GetRequestedAudience() {
+		ar.GrantAudience(a)
+	}
+	if len(ar.GetGrantedAudience()) == 0 {
+		ar.GrantAudience(p.o.Issuer)
+	}
+	sess := NewSession()
+	sess.Subject = dec.Subject
+	sess.ClientID = ar.GetClient().GetID()
+	sess.GrantID = ar.GetID()
+	sess.SessionID = dec.SessionID
+	sess.ACR = dec.ACR
+	sess.AMR = append([]string(nil), dec.AMR...)
+	sess.AuthTime = dec.AuthTime.UTC()
+	c := sess.DefaultSession.Claims
+	c.Subject = dec.Subject
+	c.AuthTime = dec.AuthTime.UTC()
+	c.RequestedAt = dec.RequestedAt.UTC()
+	c.AuthenticationContextClassReference = dec.ACR
+	c.AuthenticationMethodsReferences = sess.AMR
+	c.Extra = map[string]interface{}{}
+	if dec.SessionID != "" {
+		c.Extra["sid"] = dec.SessionID
+	}
+	if p.o.Claims != nil {
+		claims, err := p.o.Claims(ctx, dec.Subject, ar.GetGrantedScopes())
+		if err != nil {
+			p.writeAuthorizeError(w, r, ar, fosite.ErrServerError.WithWrap(err))
+			return
+		}
+		for k, v := range claims {
+			if _, reserved := c.Extra[k]; !reserved {
+				c.Extra[k] = v
+			}
+		}
+	}
+	resp, err := p.oauth.NewAuthorizeResponse(ctx, ar, sess)
+	if err != nil {
+		p.writeAuthorizeError(w, r, ar, err)
+		return
+	}
+	p.oauth.WriteAuthorizeResponse(ctx, w, ar, resp)
+}
+
+func (p *Provider) writeAuthorizeError(w http.ResponseWriter, r *http.Request, ar fosite.AuthorizeRequester, err error) {
+	rfc := fosite.ErrorToRFC6749Error(err)
+	p.logError(r, "authorize", rfc)
+	if (ar == nil || !ar.IsRedirectURIValid()) && p.o.ErrorPage != nil {
+		p.o.ErrorPage(w, r, rfc)
+		return
+	}
+	p.oauth.WriteAuthorizeError(r.Context(), w, ar, err)
+}
+
+// WriteAuthorizeError lets the UI end a flow with an OAuth error sent back to
+// the client (e.g. access_denied when the citizen declines consent).
+func (p *Provider) WriteAuthorizeError(w http.ResponseWriter, r *http.Request, form url.Values, err error) {
+	req := r.Clone(r.Context())
+	req.Method = http.MethodGet
+	req.URL = &url.URL{Path: PathAuthorize, RawQuery: form.Encode()}
+	req.Body, req.ContentLength, req.Form, req.PostForm = http.NoBody, 0, nil, nil
+	ar, perr := p.oauth.NewAuthorizeRequest(r.Context(), req)
+	if perr != nil {
+		p.writeAuthorizeError(w, r, ar, perr)
+		return
+	}
+	p.writeAuthorizeError(w, r, ar, err)
+}
+
+func (p *Provider) handlePAR(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	ar, err := p.oauth.NewPushedAuthorizeRequest(ctx, r)
+	if err != nil {
+		p.logError(r, "par", fosite.ErrorToRFC6749Error(err))
+		p.oauth.WritePushedAuthorizeError(ctx, w, ar, err)
+		return
+	}
+	resp, err := p.oauth.NewPushedAuthorizeResponse(ctx, ar, NewSession())
+	if err != nil {
+		p.logError(r, "par", fosite.ErrorToRFC6749Error(err))
+		p.oauth.WritePushedAuthorizeError(ctx, w, ar, err)
+		return
+	}
+	p.oauth.WritePushedAuthorizeResponse(ctx, w, ar, resp)
+}
+
+func (p *Provider) handleToken(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	ar, err := p.oauth.NewAccessRequest(ctx, r, NewSession())
+	if err != nil {
+		p.writeAccessError(w, r, ar, err)
+		return
+	}
+	if ar.GetGrantTypes().ExactOne("client_credentials") {
+		p.prepareClientCredentials(ar)
+	}
+	resp, err := p.oauth.NewAccessResponse(ctx, ar)
+	if err != nil {
+		p.writeAccessError(w, r, ar, err)
+		return
+	}
+	p.oauth.WriteAccessResponse(ctx, w, ar, resp)
+	if p.o.OnTokenIssued != nil {
+		p.o.OnTokenIssued(ar.GetGrantTypes()[0])
+	}
+}
+
+// prepareClientCredentials makes the client the token's subject (RFC 9068
+// §2.2) and grants the requested scopes and audience, which fosite has
+// already checked against the client's registration.
+func (p *Provider) prepareClientCredentials(ar fosite.AccessRequester) {
+	cid := ar.GetClient().GetID()
+	if s, ok := ar.GetSession().(*Session); ok {
+		s.ClientID = cid
+		s.Subject = cid
+	}
+	for _, s := range ar.GetRequestedScopes() {
+		ar.GrantScope(s)
+	}
+	for _, a := range ar.GetRequestedAudience() {
+		ar.GrantAudience(a)
+	}
+	if len(ar.GetGrantedAudience()) == 0 {
+		ar.GrantAudience(p.o.Issuer)
+	}
+}
+
+func (p *Provider) writeAccessError(w http.ResponseWriter, r *http.Request, ar fosite.AccessRequester, err error) {
+	ctx := r.Context()
+	switch {
+	case errors.Is(err, fosite.ErrInvalidatedAuthorizeCode):
+		// Lost a race with a concurrent redemption of the same code: treat it as
+		// reuse and revoke whatever the other redemption issued.
+		if ar != nil && ar.GetID() != "" {
+			_ = p.store.RevokeRefreshToken(ctx, ar.GetID())
+		}
+		err = fosite.ErrInvalidGrant.WithHint("The authorization code has already been used.")
+	case errors.Is(err, fosite.ErrInactiveToken) && !isRFC(err):
+		err = fosite.ErrInvalidGrant.WithHint("The token is no longer valid.")
+	}
+	p.logError(r, "token", fosite.ErrorToRFC6749Error(err))
+	p.oauth.WriteAccessError(ctx, w, ar, err)
+}
+
+func isRFC(err error) bool {
+	var e *fosite.RFC6749Error
+	return errors.As(err, &e) && e.ErrorField != fosite.ErrInactiveToken.ErrorField
+}
+
+func (p *Provider) handleIntrospect(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	ir, err := p.oauth.NewIntrospectionRequest(ctx, r, NewSession())
+	if err != nil {
+		p.oauth.WriteIntrospectionError(ctx, w, err)
+		return
+	}
+	p.oauth.WriteIntrospectionResponse(ctx, w, ir)
+}
+
+func (p *Provider) handleRevoke(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	err := p.oauth.NewRevocationRequest(ctx, r)
+	if err != nil {
+		p.logError(r, "revoke", fosite.ErrorToRFC6749Error(err))
+	}
+	p.oauth.WriteRevocationResponse(ctx, w, err)
+}
+
+func (p *Provider) handleUserinfo(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	token := bearerToken(r)
+	if token == "" {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="gosid"`)
+		writeJSONError(w, http.StatusUnauthorized, "invalid_request", "An access token is required in the Authorization header.")
+		return
+	}
+	t, err := verifyAccessToken(ctx, p.atSigner, p.deny, p.o.Issuer, token)
+	if err != nil {
+		rfc := fosite.ErrorToRFC6749Error(err)
+		if rfc.ErrorField == fosite.ErrServerError.ErrorField {
+			p.logError(r, "userinfo", rfc)
+			writeJSONError(w, http.StatusInternalServerError, "server_error", "The server could not verify the token.")
+			return
+		}
+		w.Header().Set("WWW-Authenticate", `Bearer error="invalid_token", error_description="The access token is invalid, expired or revoked."`)
+		writeJSONError(w, http.StatusUnauthorized, "invalid_token", "The access token is invalid, expired or revoked.")
+		return
+	}
+	scopes := strings.Fields(stringClaim(t.Claims, "scope"))
+	if !fosite.Arguments(scopes).Has("openid") {
+		w.Header().Set("WWW-Authenticate", `Bearer error="insufficient_scope", scope="openid"`)
+		writeJSONError(w, http.StatusForbidden, "insufficient_scope", "The access token was not granted the openid scope.")
+		return
+	}
+	sub := stringClaim(t.Claims, "sub")
+	claims := map[string]any{}
+	if p.o.Claims != nil {
+		if claims, err = p.o.Claims(ctx, sub, scopes); err != nil {
+			p.logError(r, "userinfo", fosite.ErrServerError.WithWrap(err))
+			writeJSONError(w, http.StatusInternalServerError, "server_error", "The server could not load the claims.")
+			return
+		}
+	}
+	claims["sub"] = sub
+	w.Header().Set("Cache-Control", "no-store")
+	writeJSON(w, http.StatusOK, claims)
+}
+
+func bearerToken(r *http.Request) string {
+	if h := r.Header.Get("Authorization"); len(h) > 7 && strings.EqualFold(h[:7], "bearer ") {
+		return strings.TrimSpace(h[7:])
+	}
+	if r.Method == http.MethodPost && strings.HasPrefix(r.Header.Get("Content-Type"), "application/x-www-form-urlencoded") {
+		return r.PostFormValue("access_token")
+	}
+	return ""
+}
+
+func stringClaim(c map[string]interface{}, k string) string {
+	s, _ := c[k].(string)
+	return s
+}
+
+func (p *Provider) handleDiscovery(w http.ResponseWriter, r *http.Request) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "public, max-age=300")
+	_, _ = w.Write(p.discovery)
+}
+
+func (p *Provider) handleJWKS(w http.ResponseWriter, r *http.Request) {
+	etag := p.o.Keys.JWKSETag()
+	w.Header().Set("Content-Type", "application/jwk-set+json")
+	// Short max-age: a rotation publishes the next key long before it signs,
+	// so clients refreshing every few minutes always know it in time.
+	w.Header().Set("Cache-Control", "public, max-age=300")
+	w.Header().Set("ETag", etag)
+	if r.Header.Get("If-None-Match") == etag {
+		w.WriteHeader(http.StatusNotModified)
+		return
+	}
+	_, _ = w.Write(p.o.Keys.JWKS())
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+func writeJSONError(w http.ResponseWriter, status int, code, desc string) {
+	writeJSON(w, status, map[string]string{"error": code, "error_description": desc})
+}
+
+func (p *Provider) logError(r *http.Request, endpoint string, e *fosite.RFC6749Error) {
+	level := slogLevel(e)
+	p.log.Log(r.Context(), level, "oauth error", "endpoint", endpoint, "error", e.ErrorField,
+		"description", e.GetDescription(), "debug", e.DebugField, "cause", causeText(e))
+}

@@ -1,0 +1,214 @@
+// Package provider is gosid's OAuth 2.0 / OpenID Connect core on ory/fosite:
+// authorize, token, userinfo, introspection, revocation, PAR, discovery and
+// JWKS. It decides nothing about how a citizen signs in or consents: the
+// Interaction (package login) does, and the provider resumes the
+// authorization once it has.
+package provider
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"time"
+
+	"github.com/ory/fosite"
+	"github.com/ory/fosite/compose"
+	"github.com/ory/fosite/handler/oauth2"
+	"github.com/ory/fosite/handler/openid"
+	"github.com/ory/fosite/token/jwt"
+
+	"github.com/gosid/gosid/clients"
+	"github.com/gosid/gosid/storage"
+)
+
+// KeySet is what the provider needs from package keys.
+type KeySet interface {
+	// FositeSigner signs with the active key of alg and verifies against
+	// every published key.
+	FositeSigner(alg string) jwt.Signer
+	// JWKS is the published key set, precomputed.
+	JWKS() []byte
+	JWKSETag() string
+}
+
+// AuthorizeContext describes an authorization request to the sign-in UI.
+type AuthorizeContext struct {
+	Request fosite.AuthorizeRequester
+	Client  *clients.Client
+	// Form holds the resolved request parameters (after PAR expansion); the
+	// UI keeps them to resume the request with Provider.Resume.
+	Form url.Values
+}
+
+// Decision is the outcome of sign-in and consent for one request.
+type Decision struct {
+	Subject   string
+	SessionID string
+	AuthTime  time.Time
+	// RequestedAt is when the authorization request first arrived; id_token
+	// checks of prompt=login and max_age compare AuthTime against it.
+	RequestedAt   time.Time
+	ACR           string
+	AMR           []string
+	GrantedScopes []string
+}
+
+// Interaction is the sign-in and consent UI. Authorize either returns a
+// decision, or writes the response itself (a redirect to a page) and returns
+// (nil, nil), or returns an error to be sent to the client (e.g.
+// fosite.ErrLoginRequired for prompt=none).
+type Interaction interface {
+	Authorize(w http.ResponseWriter, r *http.Request, ac *AuthorizeContext) (*Decision, error)
+}
+
+// ClaimsFunc returns the claims about subject that the granted scopes allow.
+// Only verified values may be returned as verified.
+type ClaimsFunc func(ctx context.Context, subject string, scopes []string) (map[string]any, error)
+
+// ErrorPageFunc renders an error the citizen sees in the browser when the
+// client cannot be told (unknown client, wrong redirect_uri).
+type ErrorPageFunc func(w http.ResponseWriter, r *http.Request, err *fosite.RFC6749Error)
+
+// Options configure the provider.
+type Options struct {
+	Issuer       string
+	Clients      clients.Store
+	Ephemeral    storage.Ephemeral
+	Grants       GrantStore
+	Keys         KeySet
+	SecretHasher fosite.Hasher
+	// GlobalSecret (32 bytes) keys the HMAC of authorization codes and refresh tokens.
+	GlobalSecret    []byte
+	Interaction     Interaction
+	Claims          ClaimsFunc
+	ErrorPage       ErrorPageFunc
+	AccessTokenTTL  time.Duration
+	RefreshTokenTTL time.Duration
+	IDTokenTTL      time.Duration
+	AuthCodeTTL     time.Duration
+	RefreshGrace    time.Duration
+	Fetch           FetchOptions
+	// OnTokenIssued is called once per successful token response.
+	OnTokenIssued func(grantType string)
+	Dev           bool
+	Logger        *slog.Logger
+}
+
+// Provider serves the OAuth 2.0 and OpenID Connect endpoints.
+type Provider struct {
+	o         Options
+	oauth     fosite.OAuth2Provider
+	store     *fositeStore
+	deny      *DenyList
+	atSigner  jwt.Signer
+	discovery []byte
+	log       *slog.Logger
+}
+
+// Endpoint paths.
+const (
+	PathAuthorize  = "/oauth2/authorize"
+	PathToken      = "/oauth2/token"
+	PathUserinfo   = "/oauth2/userinfo"
+	PathIntrospect = "/oauth2/introspect"
+	PathRevoke     = "/oauth2/revoke"
+	PathPAR        = "/oauth2/par"
+	PathJWKS       = "/.well-known/jwks.json"
+	PathDiscovery  = "/.well-known/openid-configuration"
+	PathEndSession = "/oauth2/logout"
+)
+
+// New composes fosite with gosid's storage, keys and strategies.
+func New(o Options) (*Provider, error) {
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	deny := NewDenyList(o.Ephemeral, o.AccessTokenTTL)
+	st := &fositeStore{
+		clients: o.Clients, eph: o.Ephemeral, grants: o.Grants, deny: deny, issuer: o.Issuer,
+		codeTTL: o.AuthCodeTTL, parTTL: 90 * time.Second, rtTTL: o.RefreshTokenTTL, grace: o.RefreshGrace,
+		now: time.Now,
+	}
+	cfg := &fosite.Config{
+		AccessTokenLifespan:             o.AccessTokenTTL,
+		RefreshTokenLifespan:            o.RefreshTokenTTL,
+		AuthorizeCodeLifespan:           o.AuthCodeTTL,
+		IDTokenLifespan:                 o.IDTokenTTL,
+		IDTokenIssuer:                   o.Issuer,
+		AccessTokenIssuer:               o.Issuer,
+		TokenURL:                        o.Issuer + PathToken,
+		ScopeStrategy:                   fosite.ExactScopeStrategy,
+		AudienceMatchingStrategy:        fosite.ExactAudienceMatchingStrategy,
+		EnforcePKCEForPublicClients:     true,
+		EnablePKCEPlainChallengeMethod:  false,
+		MinParameterEntropy:             fosite.MinParameterEntropy,
+		JWTScopeClaimKey:                jwt.JWTScopeFieldString,
+		ClientSecretsHasher:             o.SecretHasher,
+		GlobalSecret:                    o.GlobalSecret,
+		SendDebugMessagesToClients:      o.Dev,
+		PushedAuthorizeRequestURIPrefix: "urn:ietf:params:oauth:request_uri:",
+		PushedAuthorizeContextLifespan:  st.parTTL,
+		HTTPClient:                      NewFetchClient(o.Fetch),
+		RefreshTokenScopes:              []string{"offline_access"},
+	}
+	cfg.JWKSFetcherStrategy = fosite.NewDefaultJWKSFetcherStrategy(fosite.JWKSFetcherWithHTTPClient(cfg.HTTPClient))
+
+	hmacStrategy := compose.NewOAuth2HMACStrategy(cfg)
+	atSigner := o.Keys.FositeSigner("ES256")
+	strategy := &compose.CommonStrategy{
+		CoreStrategy: &oauth2.DefaultJWTStrategy{Signer: atSigner, HMACSHAStrategy: hmacStrategy, Config: cfg},
+		OpenIDConnectTokenStrategy: &idTokenStrategy{
+			byAlg: map[string]openid.OpenIDConnectTokenStrategy{
+				"RS256": &openid.DefaultStrategy{Signer: o.Keys.FositeSigner("RS256"), Config: cfg},
+				"ES256": &openid.DefaultStrategy{Signer: o.Keys.FositeSigner("ES256"), Config: cfg},
+			},
+			clients: o.Clients,
+		},
+		Signer: &anyAlgSigner{
+			byAlg: map[string]jwt.Signer{"RS256": o.Keys.FositeSigner("RS256"), "ES256": atSigner},
+			def:   o.Keys.FositeSigner("RS256"),
+		},
+	}
+	p := &Provider{o: o, store: st, deny: deny, atSigner: atSigner, log: o.Logger}
+	p.oauth = compose.Compose(cfg, st, strategy,
+		compose.OAuth2AuthorizeExplicitFactory,
+		compose.OAuth2ClientCredentialsGrantFactory,
+		compose.OAuth2RefreshTokenGrantFactory,
+		compose.OpenIDConnectExplicitFactory,
+		compose.OpenIDConnectRefreshFactory,
+		compose.OAuth2PKCEFactory,
+		compose.PushedAuthorizeHandlerFactory,
+		func(fosite.Configurator, interface{}, interface{}) interface{} {
+			return &jwtIntrospector{signer: atSigner, deny: deny, issuer: o.Issuer}
+		},
+		compose.OAuth2TokenIntrospectionFactory,
+		func(fosite.Configurator, interface{}, interface{}) interface{} {
+			return &revoker{store: st, signer: atSigner, hmac: hmacStrategy, deny: deny}
+		},
+	)
+	var err error
+	if p.discovery, err = p.buildDiscovery(); err != nil {
+		return nil, err
+	}
+	return p, nil
+}
+
+// Deny exposes the deny-list to packages that revoke grants.
+func (p *Provider) Deny() *DenyList { return p.deny }
+
+// RevokeSubject revokes every grant of subject (for one client when clientID
+// is not empty): refresh tokens stop working at once and access tokens are
+// deny-listed. Used on password change, recovery and "revoke this service".
+func (p *Provider) RevokeSubject(ctx context.Context, subject, clientID string) error {
+	ids, err := p.o.Grants.RevokeSubjectGrants(ctx, subject, clientID, time.Now().UTC())
+	if err != nil {
+		return err
+	}
+	for _, id := range ids {
+		if err := p.deny.DenyGrant(ctx, id); err != nil {
+			return err
+		}
+	}
+	return nil
+}
