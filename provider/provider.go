@@ -102,6 +102,7 @@ type Provider struct {
 	store     *fositeStore
 	deny      *DenyList
 	atSigner  jwt.Signer
+	idSigner  jwt.Signer
 	discovery []byte
 	log       *slog.Logger
 }
@@ -156,6 +157,10 @@ func New(o Options) (*Provider, error) {
 
 	hmacStrategy := compose.NewOAuth2HMACStrategy(cfg)
 	atSigner := o.Keys.FositeSigner("ES256")
+	idSigner := &anyAlgSigner{
+		byAlg: map[string]jwt.Signer{"RS256": o.Keys.FositeSigner("RS256"), "ES256": atSigner},
+		def:   o.Keys.FositeSigner("RS256"),
+	}
 	strategy := &compose.CommonStrategy{
 		CoreStrategy: &oauth2.DefaultJWTStrategy{Signer: atSigner, HMACSHAStrategy: hmacStrategy, Config: cfg},
 		OpenIDConnectTokenStrategy: &idTokenStrategy{
@@ -165,12 +170,9 @@ func New(o Options) (*Provider, error) {
 			},
 			clients: o.Clients,
 		},
-		Signer: &anyAlgSigner{
-			byAlg: map[string]jwt.Signer{"RS256": o.Keys.FositeSigner("RS256"), "ES256": atSigner},
-			def:   o.Keys.FositeSigner("RS256"),
-		},
+		Signer: idSigner,
 	}
-	p := &Provider{o: o, store: st, deny: deny, atSigner: atSigner, log: o.Logger}
+	p := &Provider{o: o, store: st, deny: deny, atSigner: atSigner, idSigner: idSigner, log: o.Logger}
 	p.oauth = compose.Compose(cfg, st, strategy,
 		compose.OAuth2AuthorizeExplicitFactory,
 		compose.OAuth2ClientCredentialsGrantFactory,

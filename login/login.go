@@ -1,0 +1,230 @@
+// Package login runs the hosted flows a citizen goes through on behalf of a
+// relying service: sign-in, consent and sign-out. It implements the
+// provider's Interaction: the provider asks it to decide on each
+// authorization request, and it either answers at once (a valid session and
+// remembered consent) or takes the citizen through the pages and resumes the
+// request afterwards.
+package login
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/ory/fosite"
+
+	"github.com/gosid/gosid/account"
+	"github.com/gosid/gosid/audit"
+	"github.com/gosid/gosid/clients"
+	"github.com/gosid/gosid/consent"
+	"github.com/gosid/gosid/provider"
+	"github.com/gosid/gosid/storage"
+	"github.com/gosid/gosid/web"
+)
+
+// Options configure the service.
+type Options struct {
+	Accounts  account.Store
+	Clients   clients.Store
+	Consents  consent.Store
+	Audit     audit.Store
+	Ephemeral storage.Ephemeral
+	Passwords *account.PasswordHasher
+	Web       *web.Renderer
+	// Provider is set after construction (the two reference each other).
+	Provider   *provider.Provider
+	SessionTTL time.Duration
+	FlowTTL    time.Duration
+	Secure     bool
+	Dev        bool
+	// LoginRatePerIP caps password attempts per client IP per minute.
+	LoginRatePerIP int
+	// OnLogin is called with the outcome of every password attempt
+	// (success, invalid, locked, rate_limited) for metrics.
+	OnLogin func(outcome string)
+	Logger  *slog.Logger
+	Now     func() time.Time
+}
+
+// Service is the hosted sign-in UI.
+type Service struct {
+	o        Options
+	sessions *sessionStore
+	flows    *flowStore
+	log      *slog.Logger
+}
+
+// Paths of the hosted pages.
+const (
+	PathLogin         = "/login"
+	PathConsent       = "/consent"
+	PathLogoutConfirm = "/logout/confirm"
+)
+
+// Lockout policy (DESIGN.md "Decisions").
+const (
+	maxPasswordFailures = 3
+	passwordLockout     = 15 * time.Minute
+)
+
+// New returns the service.
+func New(o Options) *Service {
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.OnLogin == nil {
+		o.OnLogin = func(string) {}
+	}
+	return &Service{
+		o: o,
+		sessions: &sessionStore{eph: o.Ephemeral, ttl: o.SessionTTL,
+			cookie: o.Web.CookieName("gosid_session"), secure: o.Secure},
+		flows: &flowStore{eph: o.Ephemeral, ttl: o.FlowTTL},
+		log:   o.Logger,
+	}
+}
+
+// SetProvider completes the wiring.
+func (s *Service) SetProvider(p *provider.Provider) { s.o.Provider = p }
+
+// Authorize implements provider.Interaction.
+func (s *Service) Authorize(w http.ResponseWriter, r *http.Request, ac *provider.AuthorizeContext) (*provider.Decision, error) {
+	ctx := r.Context()
+	var flow *Flow
+	if id := provider.FlowID(ctx); id != "" {
+		f, err := s.flows.load(ctx, id, FlowAuthorize)
+		if err != nil && !errors.Is(err, ErrFlowExpired) {
+			return nil, fosite.ErrServerError.WithWrap(err)
+		}
+		flow = f
+	}
+	sess, err := s.sessions.current(r)
+	if err != nil {
+		return nil, fosite.ErrServerError.WithWrap(err)
+	}
+	now := s.o.Now().UTC()
+	requestedAt := now
+	if flow != nil {
+		requestedAt = flow.RequestedAt
+	}
+	prompts := fosite.Arguments(strings.Fields(ac.Form.Get("prompt")))
+
+	var acct *account.Account
+	if sess != nil {
+		acct, err = s.o.Accounts.GetAccount(ctx, sess.AccountID)
+		if errors.Is(err, storage.ErrNotFound) {
+			sess, acct = nil, nil
+		} else if err != nil {
+			return nil, fosite.ErrServerError.WithWrap(err)
+		}
+	}
+	if acct != nil && acct.Status != account.StatusActive {
+		sess, acct = nil, nil
+	}
+	if s.needsLogin(sess, flow, ac, prompts, now) {
+		if prompts.Has("none") {
+			return nil, fosite.ErrLoginRequired.WithHint("The citizen is not signed in.")
+		}
+		return nil, s.redirectToPage(w, r, PathLogin, flow, ac, requestedAt)
+	}
+
+	granted, ok, err := s.consented(ctx, acct.ID, ac, prompts)
+	if err != nil {
+		return nil, fosite.ErrServerError.WithWrap(err)
+	}
+	if !ok {
+		if prompts.Has("none") {
+			return nil, fosite.ErrConsentRequired.WithHint("The citizen has not consented to share the requested data.")
+		}
+		if flow == nil {
+			flow = &Flow{Kind: FlowAuthorize, ClientID: ac.Client.ID, Form: ac.Form, RequestedAt: requestedAt}
+		}
+		flow.AccountID = acct.ID
+		return nil, s.redirectToPage(w, r, PathConsent, flow, ac, requestedAt)
+	}
+	if flow != nil {
+		_ = s.flows.delete(ctx, flow.ID)
+	}
+	return &provider.Decision{
+		Subject:       acct.ID,
+		SessionID:     sess.ID,
+		AuthTime:      sess.AuthTime,
+		RequestedAt:   requestedAt,
+		ACR:           acct.Level.ACR(),
+		AMR:           sess.AMR,
+		GrantedScopes: granted,
+	}, nil
+}
+
+// needsLogin decides whether the citizen must (re-)authenticate: no
+// session, prompt=login not yet satisfied within this flow, max_age
+// exceeded, or an id_token_hint naming someone else.
+func (s *Service) needsLogin(sess *Session, flow *Flow, ac *provider.AuthorizeContext, prompts fosite.Arguments, now time.Time) bool {
+	if sess == nil {
+		return true
+	}
+	if prompts.Has("login") && (flow == nil || sess.AuthTime.Before(flow.RequestedAt)) {
+		return true
+	}
+	if ma := ac.Form.Get("max_age"); ma != "" {
+		if secs, err := strconv.Atoi(ma); err == nil && secs >= 0 &&
+			now.Sub(sess.AuthTime) > time.Duration(secs)*time.Second {
+			return flow == nil || sess.AuthTime.Before(flow.RequestedAt)
+		}
+	}
+	return false
+}
+
+// consented returns the scopes to grant and whether the citizen has agreed
+// to all requested ones (first-party clients need no consent page).
+func (s *Service) consented(ctx context.Context, subject string, ac *provider.AuthorizeContext, prompts fosite.Arguments) ([]string, bool, error) {
+	requested := ac.Request.GetRequestedScopes()
+	if ac.Client.FirstParty {
+		return requested, true, nil
+	}
+	if prompts.Has("consent") {
+		if flow := provider.FlowID(ctx); flow == "" {
+			return nil, false, nil
+		}
+	}
+	g, err := s.o.Consents.GetConsent(ctx, subject, ac.Client.ID)
+	if errors.Is(err, storage.ErrNotFound) {
+		return nil, false, nil
+	} else if err != nil {
+		return nil, false, err
+	}
+	have := fosite.Arguments(g.Scopes)
+	for _, sc := range requested {
+		if !have.Has(sc) {
+			return nil, false, nil
+		}
+	}
+	return requested, true, nil
+}
+
+func (s *Service) redirectToPage(w http.ResponseWriter, r *http.Request, path string, flow *Flow, ac *provider.AuthorizeContext, requestedAt time.Time) error {
+	if flow == nil {
+		flow = &Flow{Kind: FlowAuthorize, ClientID: ac.Client.ID, Form: ac.Form, RequestedAt: requestedAt}
+	}
+	if err := s.flows.save(r.Context(), flow); err != nil {
+		return fosite.ErrServerError.WithWrap(err)
+	}
+	target := path + "?flow=" + flow.ID
+	if lang := ac.Form.Get("ui_locales"); lang != "" {
+		for _, l := range strings.Fields(lang) {
+			if l == "en" || l == "ru" || strings.HasPrefix(l, "en-") || strings.HasPrefix(l, "ru-") {
+				target += "&lang=" + l[:2]
+				break
+			}
+		}
+	}
+	http.Redirect(w, r, target, http.StatusSeeOther)
+	return nil
+}

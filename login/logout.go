@@ -1,0 +1,148 @@
+package login
+
+import (
+	"errors"
+	"net/http"
+	"net/url"
+
+	"github.com/gosid/gosid/clients"
+	"github.com/gosid/gosid/web"
+)
+
+// endSession implements OpenID Connect RP-Initiated Logout 1.0. A valid
+// id_token_hint for the current session signs the citizen out at once;
+// otherwise the citizen confirms on a page, so that a third-party link
+// cannot sign anybody out. post_logout_redirect_uri must be registered for
+// the client exactly.
+func (s *Service) endSession(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	if err := r.ParseForm(); err != nil {
+		s.o.Web.Error(w, r, http.StatusBadRequest, "error.title", "error.bad_request", "")
+		return
+	}
+	q := r.Form
+	var hintSub string
+	clientID := q.Get("client_id")
+	if raw := q.Get("id_token_hint"); raw != "" {
+		hint, err := s.o.Provider.VerifyIDTokenHint(ctx, raw)
+		if err != nil {
+			s.o.Web.Error(w, r, http.StatusBadRequest, "logout.error.title", "logout.error.hint", "")
+			return
+		}
+		hintSub = hint.Subject
+		if clientID == "" && len(hint.Audience) == 1 {
+			clientID = hint.Audience[0]
+		} else if clientID != "" && !contains(hint.Audience, clientID) {
+			s.o.Web.Error(w, r, http.StatusBadRequest, "logout.error.title", "logout.error.hint", "")
+			return
+		}
+	}
+	var client *clients.Client
+	if clientID != "" {
+		c, err := s.o.Clients.GetClient(ctx, clientID)
+		if err != nil {
+			s.o.Web.Error(w, r, http.StatusBadRequest, "logout.error.title", "logout.error.client", "")
+			return
+		}
+		client = c
+	}
+	redirect := q.Get("post_logout_redirect_uri")
+	if redirect != "" && (client == nil || !contains(client.PostLogoutRedirectURIs, redirect)) {
+		s.o.Web.Error(w, r, http.StatusBadRequest, "logout.error.title", "logout.error.redirect", "")
+		return
+	}
+	form := url.Values{}
+	if redirect != "" {
+		form.Set("post_logout_redirect_uri", redirect)
+		if st := q.Get("state"); st != "" {
+			form.Set("state", st)
+		}
+	}
+	sess, err := s.sessions.current(r)
+	if err != nil {
+		s.serverError(w, r, err)
+		return
+	}
+	if sess == nil || (hintSub != "" && hintSub == sess.AccountID) {
+		s.finishLogout(w, r, form)
+		return
+	}
+	flow := &Flow{Kind: FlowLogout, Form: form, RequestedAt: s.o.Now().UTC()}
+	if client != nil {
+		flow.ClientID = client.ID
+	}
+	if err := s.flows.save(ctx, flow); err != nil {
+		s.serverError(w, r, err)
+		return
+	}
+	name := ""
+	if client != nil {
+		name = client.Name
+	}
+	s.o.Web.Render(w, r, http.StatusOK, "logout", &web.LogoutData{Page: s.page(w, r), FlowID: flow.ID, ClientName: name})
+}
+
+func (s *Service) logoutConfirm(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	if err := r.ParseForm(); err != nil {
+		s.o.Web.Error(w, r, http.StatusBadRequest, "error.title", "error.bad_request", "")
+		return
+	}
+	flow, err := s.flows.load(ctx, r.PostForm.Get("flow"), FlowLogout)
+	if errors.Is(err, ErrFlowExpired) {
+		s.expired(w, r)
+		return
+	} else if err != nil {
+		s.serverError(w, r, err)
+		return
+	}
+	if !s.o.Web.CheckCSRF(r) {
+		s.o.Web.Error(w, r, http.StatusForbidden, "error.title", "csrf.error", "")
+		return
+	}
+	_ = s.flows.delete(ctx, flow.ID)
+	if r.PostForm.Get("decision") != "yes" {
+		s.o.Web.Render(w, r, http.StatusOK, "message", &web.MessageData{
+			Page: s.page(w, r), TitleKey: "logout.cancelled.title", MessageKey: "logout.cancelled.message",
+		})
+		return
+	}
+	s.finishLogout(w, r, flow.Form)
+}
+
+// finishLogout ends the session and sends the citizen back to the client or
+// to the signed-out page.
+func (s *Service) finishLogout(w http.ResponseWriter, r *http.Request, form url.Values) {
+	if sess, err := s.sessions.current(r); err == nil && sess != nil {
+		s.record(r.Context(), r, sess.AccountID, "logout", "", nil)
+	}
+	if err := s.sessions.end(r); err != nil {
+		s.serverError(w, r, err)
+		return
+	}
+	s.o.Web.ClearCookie(w, s.sessions.cookie)
+	if target := form.Get("post_logout_redirect_uri"); target != "" {
+		u, err := url.Parse(target)
+		if err == nil {
+			if st := form.Get("state"); st != "" {
+				q := u.Query()
+				q.Set("state", st)
+				u.RawQuery = q.Encode()
+			}
+			http.Redirect(w, r, u.String(), http.StatusSeeOther)
+			return
+		}
+	}
+	s.o.Web.Render(w, r, http.StatusOK, "message", &web.MessageData{
+		Page: s.page(w, r), TitleKey: "logout.done.title", MessageKey: "logout.done.message",
+	})
+}
+
+func contains(list []string, v string) bool {
+	for _, x := range list {
+		if x == v {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,355 @@
+package login
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/gorilla/mux"
+	"github.com/ory/fosite"
+
+	"github.com/gosid/gosid/account"
+	"github.com/gosid/gosid/audit"
+	"github.com/gosid/gosid/consent"
+	"github.com/gosid/gosid/internal/httpx"
+	"github.com/gosid/gosid/provider"
+	"github.com/gosid/gosid/storage"
+	"github.com/gosid/gosid/web"
+)
+
+// Register mounts the hosted pages on r.
+func (s *Service) Register(r *mux.Router) {
+	r.HandleFunc(PathLogin, s.loginPage).Methods(http.MethodGet, http.MethodHead)
+	r.HandleFunc(PathLogin, s.loginSubmit).Methods(http.MethodPost)
+	r.HandleFunc(PathConsent, s.consentPage).Methods(http.MethodGet, http.MethodHead)
+	r.HandleFunc(PathConsent, s.consentSubmit).Methods(http.MethodPost)
+	r.HandleFunc(provider.PathEndSession, s.endSession).Methods(http.MethodGet, http.MethodPost)
+	r.HandleFunc(PathLogoutConfirm, s.logoutConfirm).Methods(http.MethodPost)
+}
+
+func (s *Service) page(w http.ResponseWriter, r *http.Request) web.Page {
+	return web.Page{Lang: s.o.Web.Lang(r), CSRF: s.o.Web.CSRFToken(w, r), Dev: s.o.Dev}
+}
+
+func (s *Service) clientName(ctx context.Context, id string) string {
+	c, err := s.o.Clients.GetClient(ctx, id)
+	if err != nil {
+		return ""
+	}
+	return c.Name
+}
+
+func (s *Service) expired(w http.ResponseWriter, r *http.Request) {
+	s.o.Web.Error(w, r, http.StatusGone, "flow.error.title", "flow.error.expired", "")
+}
+
+func (s *Service) serverError(w http.ResponseWriter, r *http.Request, err error) {
+	s.log.Error("login: internal error", "path", r.URL.Path, "err", err)
+	s.o.Web.Error(w, r, http.StatusInternalServerError, "error.title", "error.generic", "")
+}
+
+func (s *Service) loginPage(w http.ResponseWriter, r *http.Request) {
+	if lang := r.URL.Query().Get("lang"); lang != "" {
+		s.o.Web.SetLang(w, r, lang)
+	}
+	flow, err := s.flows.load(r.Context(), r.URL.Query().Get("flow"), FlowAuthorize)
+	if errors.Is(err, ErrFlowExpired) {
+		s.expired(w, r)
+		return
+	} else if err != nil {
+		s.serverError(w, r, err)
+		return
+	}
+	s.renderLogin(w, r, http.StatusOK, flow, "", "")
+}
+
+func (s *Service) renderLogin(w http.ResponseWriter, r *http.Request, status int, flow *Flow, login, errKey string) {
+	s.o.Web.Render(w, r, status, "login", &web.LoginData{
+		Page:       s.page(w, r),
+		FlowID:     flow.ID,
+		Login:      login,
+		ErrorKey:   errKey,
+		ClientName: s.clientName(r.Context(), flow.ClientID),
+	})
+}
+
+// maxLoginLen bounds the login field; the password is bounded by the hasher.
+const maxLoginLen = 254
+
+func (s *Service) loginSubmit(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	if err := r.ParseForm(); err != nil {
+		s.o.Web.Error(w, r, http.StatusBadRequest, "error.title", "error.bad_request", "")
+		return
+	}
+	flow, err := s.flows.load(ctx, r.PostForm.Get("flow"), FlowAuthorize)
+	if errors.Is(err, ErrFlowExpired) {
+		s.expired(w, r)
+		return
+	} else if err != nil {
+		s.serverError(w, r, err)
+		return
+	}
+	if !s.o.Web.CheckCSRF(r) {
+		s.renderLogin(w, r, http.StatusForbidden, flow, "", "csrf.error")
+		return
+	}
+	login := strings.TrimSpace(r.PostForm.Get("login"))
+	password := r.PostForm.Get("password")
+	if login == "" || password == "" {
+		s.renderLogin(w, r, http.StatusBadRequest, flow, login, "login.error.required")
+		return
+	}
+	if len(login) > maxLoginLen || !utf8.ValidString(login) || !utf8.ValidString(password) || utf8.RuneCountInString(password) > 128 {
+		s.renderLogin(w, r, http.StatusBadRequest, flow, "", "login.error.invalid")
+		return
+	}
+	acct, outcome, err := s.checkPassword(ctx, r, login, password)
+	s.o.OnLogin(outcome)
+	if err != nil {
+		s.serverError(w, r, err)
+		return
+	}
+	switch outcome {
+	case "rate_limited":
+		s.renderLogin(w, r, http.StatusTooManyRequests, flow, login, "login.error.rate")
+		return
+	case "locked":
+		s.renderLogin(w, r, http.StatusForbidden, flow, login, "login.error.locked")
+		return
+	case "invalid":
+		s.renderLogin(w, r, http.StatusUnauthorized, flow, login, "login.error.invalid")
+		return
+	}
+	// A new session on every sign-in: an old cookie (fixation) is never reused.
+	_ = s.sessions.end(r)
+	now := s.o.Now().UTC()
+	secret, err := s.sessions.create(ctx, &Session{
+		AccountID: acct.ID, AuthTime: now, AMR: []string{"pwd"}, CreatedAt: now,
+		UserAgent: truncate(r.UserAgent(), 200), IP: httpx.ClientIP(r),
+	})
+	if err != nil {
+		s.serverError(w, r, err)
+		return
+	}
+	s.o.Web.SetCookie(w, s.sessions.cookie, secret, s.o.SessionTTL)
+	s.record(ctx, r, acct.ID, "login.success", flow.ClientID, nil)
+	flow.AccountID, flow.LoginAt = acct.ID, now
+	if err := s.flows.save(ctx, flow); err != nil {
+		s.serverError(w, r, err)
+		return
+	}
+	// The cookie was just set on the response; let the resumed request see it.
+	r = replaceCookie(r, s.sessions.cookie, secret)
+	s.o.Provider.Resume(w, r, flow.ID, flow.Form)
+}
+
+// checkPassword applies the per-IP rate limit and the per-account lockout,
+// then verifies the password. An unknown login costs the same hashing time
+// as a known one and yields the same outcome as a wrong password.
+func (s *Service) checkPassword(ctx context.Context, r *http.Request, login, password string) (*account.Account, string, error) {
+	n, err := s.o.Ephemeral.Incr(ctx, "login:rate:ip:"+httpx.ClientIP(r), time.Minute)
+	if err != nil {
+		return nil, "", err
+	}
+	if s.o.LoginRatePerIP > 0 && n > int64(s.o.LoginRatePerIP) {
+		return nil, "rate_limited", nil
+	}
+	acct, err := s.findAccount(ctx, login)
+	if err != nil {
+		return nil, "", err
+	}
+	if acct == nil || acct.Status != account.StatusActive {
+		_ = s.o.Passwords.DummyVerify(ctx, password)
+		return nil, "invalid", nil
+	}
+	// The counter is taken before the password is checked, so parallel
+	// attempts cannot check more than maxPasswordFailures passwords.
+	key := "login:fail:" + acct.ID
+	fails, err := s.o.Ephemeral.Incr(ctx, key, passwordLockout)
+	if err != nil {
+		return nil, "", err
+	}
+	if fails > maxPasswordFailures {
+		s.record(ctx, r, acct.ID, "login.blocked_attempt", "", nil)
+		return nil, "locked", nil
+	}
+	ok, _, err := s.o.Passwords.Verify(ctx, acct.PasswordHash, password)
+	if err != nil {
+		return nil, "", err
+	}
+	if !ok {
+		s.record(ctx, r, acct.ID, "login.failure", "", map[string]string{"failures": fmt.Sprint(fails)})
+		if fails == maxPasswordFailures {
+			s.record(ctx, r, acct.ID, "login.locked", "", map[string]string{"minutes": "15"})
+			return nil, "locked", nil
+		}
+		return nil, "invalid", nil
+	}
+	if err := s.o.Ephemeral.Delete(ctx, key); err != nil {
+		return nil, "", err
+	}
+	return acct, "success", nil
+}
+
+// findAccount resolves a login (phone or e-mail) to an account, or nil.
+func (s *Service) findAccount(ctx context.Context, login string) (*account.Account, error) {
+	kind, norm, err := account.ClassifyLogin(login)
+	if err != nil {
+		return nil, nil
+	}
+	var acct *account.Account
+	switch kind {
+	case "phone":
+		acct, err = s.o.Accounts.FindAccountByPhone(ctx, norm)
+	case "email":
+		acct, err = s.o.Accounts.FindAccountByEmail(ctx, norm)
+	default:
+		return nil, nil
+	}
+	if errors.Is(err, storage.ErrNotFound) {
+		return nil, nil
+	}
+	return acct, err
+}
+
+func (s *Service) record(ctx context.Context, r *http.Request, accountID, typ, clientID string, data map[string]string) {
+	if s.o.Audit == nil {
+		return
+	}
+	err := s.o.Audit.AppendEvent(ctx, &audit.Event{
+		AccountID: accountID, Type: typ, ClientID: clientID, IP: httpx.ClientIP(r),
+		UserAgent: truncate(r.UserAgent(), 200), Data: data, At: s.o.Now().UTC(),
+	})
+	if err != nil {
+		s.log.Error("login: audit", "type", typ, "err", err)
+	}
+}
+
+func (s *Service) consentPage(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	flow, err := s.flows.load(ctx, r.URL.Query().Get("flow"), FlowAuthorize)
+	if errors.Is(err, ErrFlowExpired) {
+		s.expired(w, r)
+		return
+	} else if err != nil {
+		s.serverError(w, r, err)
+		return
+	}
+	sess, err := s.sessions.current(r)
+	if err != nil {
+		s.serverError(w, r, err)
+		return
+	}
+	if sess == nil || sess.AccountID != flow.AccountID {
+		s.expired(w, r)
+		return
+	}
+	var items []web.ScopeItem
+	for _, sc := range strings.Fields(flow.Form.Get("scope")) {
+		if knownScope(sc) {
+			items = append(items, web.ScopeItem{Name: sc, TitleKey: "scope." + sc + ".title", DescKey: "scope." + sc + ".desc"})
+		}
+	}
+	s.o.Web.Render(w, r, http.StatusOK, "consent", &web.ConsentData{
+		Page: s.page(w, r), FlowID: flow.ID, ClientName: s.clientName(ctx, flow.ClientID), Scopes: items,
+	})
+}
+
+func knownScope(s string) bool {
+	switch s {
+	case "openid", "profile", "email", "phone", "offline_access":
+		return true
+	}
+	return false
+}
+
+func (s *Service) consentSubmit(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	if err := r.ParseForm(); err != nil {
+		s.o.Web.Error(w, r, http.StatusBadRequest, "error.title", "error.bad_request", "")
+		return
+	}
+	flow, err := s.flows.load(ctx, r.PostForm.Get("flow"), FlowAuthorize)
+	if errors.Is(err, ErrFlowExpired) {
+		s.expired(w, r)
+		return
+	} else if err != nil {
+		s.serverError(w, r, err)
+		return
+	}
+	sess, err := s.sessions.current(r)
+	if err != nil {
+		s.serverError(w, r, err)
+		return
+	}
+	if sess == nil || sess.AccountID != flow.AccountID {
+		s.expired(w, r)
+		return
+	}
+	if !s.o.Web.CheckCSRF(r) {
+		s.o.Web.Error(w, r, http.StatusForbidden, "error.title", "csrf.error", "")
+		return
+	}
+	if r.PostForm.Get("decision") != "allow" {
+		s.record(ctx, r, sess.AccountID, "consent.denied", flow.ClientID, nil)
+		_ = s.flows.delete(ctx, flow.ID)
+		s.o.Provider.WriteAuthorizeError(w, r, flow.Form, fosite.ErrAccessDenied.WithHint("The citizen declined to share the requested data."))
+		return
+	}
+	if err := s.saveConsent(ctx, sess.AccountID, flow); err != nil {
+		s.serverError(w, r, err)
+		return
+	}
+	s.record(ctx, r, sess.AccountID, "consent.granted", flow.ClientID, map[string]string{"scope": flow.Form.Get("scope")})
+	s.o.Provider.Resume(w, r, flow.ID, flow.Form)
+}
+
+// saveConsent remembers the requested scopes together with any granted
+// before, so that a later request for the same or fewer scopes goes through.
+func (s *Service) saveConsent(ctx context.Context, subject string, flow *Flow) error {
+	now := s.o.Now().UTC()
+	g, err := s.o.Consents.GetConsent(ctx, subject, flow.ClientID)
+	if errors.Is(err, storage.ErrNotFound) {
+		g = &consent.Grant{Subject: subject, ClientID: flow.ClientID, GrantedAt: now}
+	} else if err != nil {
+		return err
+	}
+	have := fosite.Arguments(g.Scopes)
+	for _, sc := range strings.Fields(flow.Form.Get("scope")) {
+		if !have.Has(sc) {
+			have = append(have, sc)
+		}
+	}
+	g.Scopes, g.UpdatedAt = have, now
+	return s.o.Consents.SaveConsent(ctx, g)
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
+}
+
+// replaceCookie returns r with the named cookie set to value (and no other
+// value for that name).
+func replaceCookie(r *http.Request, name, value string) *http.Request {
+	r2 := r.Clone(r.Context())
+	var kept []string
+	for _, c := range r.Cookies() {
+		if c.Name != name {
+			kept = append(kept, (&http.Cookie{Name: c.Name, Value: c.Value}).String())
+		}
+	}
+	kept = append(kept, (&http.Cookie{Name: name, Value: value}).String())
+	r2.Header.Set("Cookie", strings.Join(kept, "; "))
+	return r2
+}
