@@ -1,0 +1,181 @@
+package app
+
+import (
+	"context"
+	"crypto/tls"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/gorilla/mux"
+	"github.com/ory/fosite"
+
+	"github.com/gosid/gosid/internal/httpx"
+	"github.com/gosid/gosid/login"
+	"github.com/gosid/gosid/metrics"
+	"github.com/gosid/gosid/provider"
+	"github.com/gosid/gosid/web"
+)
+
+// Server is a running gosid: the HTTP handler and what it depends on.
+type Server struct {
+	*Stores
+	Provider *provider.Provider
+	Login    *login.Service
+	Web      *web.Renderer
+	Metrics  *metrics.Metrics
+	Handler  http.Handler
+}
+
+// NewServer initialises keys and builds the HTTP handler.
+func NewServer(ctx context.Context, s *Stores) (*Server, error) {
+	cfg := s.Config
+	if err := s.Keys.Init(ctx); err != nil {
+		return nil, fmt.Errorf("init signing keys: %w", err)
+	}
+	srv := &Server{Stores: s, Metrics: metrics.New()}
+	var err error
+	srv.Web, err = web.New(web.Options{
+		Dev: cfg.Dev, Secure: cfg.Secure(), CSRFKey: s.Sealer.DeriveKey("csrf"), Logger: s.Log,
+	})
+	if err != nil {
+		return nil, err
+	}
+	srv.Login = login.New(login.Options{
+		Accounts: s.DB, Clients: s.Clients, Consents: s.DB, Audit: s.DB, Ephemeral: s.Ephemeral,
+		Passwords: s.Passwords, Web: srv.Web, SessionTTL: cfg.SessionTTL, FlowTTL: cfg.FlowTTL,
+		Secure: cfg.Secure(), Dev: cfg.Dev, LoginRatePerIP: cfg.LoginRatePerIP,
+		OnLogin: srv.Metrics.Login, Logger: s.Log,
+	})
+	srv.Provider, err = provider.New(provider.Options{
+		Issuer: cfg.Issuer, Clients: s.Clients, Ephemeral: s.Ephemeral, Grants: s.DB, Keys: s.Keys,
+		SecretHasher: s.Secrets, GlobalSecret: s.Sealer.DeriveKey("oauth-hmac"),
+		Interaction: srv.Login, Claims: provider.AccountClaims(s.DB), ErrorPage: srv.oauthErrorPage,
+		AccessTokenTTL: cfg.AccessTokenTTL, RefreshTokenTTL: cfg.RefreshTokenTTL, IDTokenTTL: cfg.IDTokenTTL,
+		AuthCodeTTL: cfg.AuthCodeTTL, RefreshGrace: cfg.RefreshGrace,
+		Fetch: provider.FetchOptions{
+			Timeout: cfg.FetchTimeout, MaxBytes: cfg.FetchMaxBytes, AllowPrivate: cfg.FetchAllowPrivate,
+		},
+		OnTokenIssued: srv.Metrics.TokenIssued, Dev: cfg.Dev, Logger: s.Log,
+	})
+	if err != nil {
+		return nil, err
+	}
+	srv.Login.SetProvider(srv.Provider)
+	if srv.Handler, err = srv.routes(); err != nil {
+		return nil, err
+	}
+	return srv, nil
+}
+
+func (srv *Server) routes() (http.Handler, error) {
+	r := mux.NewRouter()
+	r.Use(srv.Metrics.Middleware)
+	srv.Provider.Register(r)
+	srv.Login.Register(r)
+	r.PathPrefix("/static/").Handler(http.StripPrefix("/static/", srv.Web.Static()))
+	r.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "text/plain")
+		_, _ = w.Write([]byte("ok\n"))
+	})
+	r.HandleFunc("/readyz", srv.ready)
+	r.Handle("/metrics", srv.Metrics.Handler())
+	r.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, provider.PathDiscovery, http.StatusFound)
+	})
+	r.NotFoundHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		srv.Web.Error(w, r, http.StatusNotFound, "error.title", "error.not_found", "")
+	})
+	r.MethodNotAllowedHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusMethodNotAllowed)
+		_, _ = w.Write([]byte(`{"error":"invalid_request","error_description":"Method not allowed."}`))
+	})
+	realIP, err := httpx.RealIP(srv.Config.TrustedProxies)
+	if err != nil {
+		return nil, fmt.Errorf("trusted_proxies: %w", err)
+	}
+	var h http.Handler = r
+	h = httpx.LimitBody(srv.Config.MaxBodyBytes)(h)
+	h = httpx.AccessLog(srv.Log)(h)
+	h = realIP(h)
+	h = httpx.Recover(srv.Log)(h)
+	return h, nil
+}
+
+func (srv *Server) ready(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	status, body := http.StatusOK, "ok\n"
+	if err := srv.DB.Ping(ctx); err != nil {
+		status, body = http.StatusServiceUnavailable, "database unreachable\n"
+	} else if err := srv.Ephemeral.Ping(ctx); err != nil {
+		status, body = http.StatusServiceUnavailable, "short-lived store unreachable\n"
+	}
+	w.Header().Set("Content-Type", "text/plain")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	_, _ = w.Write([]byte(body))
+}
+
+// oauthErrorPage shows an authorization error that cannot be sent to the
+// client, in the citizen's language, with the OAuth code as detail.
+func (srv *Server) oauthErrorPage(w http.ResponseWriter, r *http.Request, e *fosite.RFC6749Error) {
+	status := e.CodeField
+	if status < 400 {
+		status = http.StatusBadRequest
+	}
+	srv.Web.Render(w, r, status, "error", &web.ErrorData{
+		Page:       web.Page{Lang: srv.Web.Lang(r), Dev: srv.Config.Dev},
+		TitleKey:   "oauth.error",
+		MessageKey: "oauth.error.message",
+		Detail:     e.ErrorField + ": " + e.GetDescription(),
+	})
+}
+
+// Run starts the background work and serves until ctx is cancelled, then
+// shuts down gracefully: in-flight requests finish.
+func (srv *Server) Run(ctx context.Context) error {
+	cfg := srv.Config
+	srv.Keys.Start(ctx)
+	go srv.DB.RunJanitor(ctx, time.Minute)
+	hs := &http.Server{
+		Addr:              cfg.Addr,
+		Handler:           srv.Handler,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    32 << 10,
+		TLSConfig:         &tls.Config{MinVersion: tls.VersionTLS12},
+		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
+	}
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		return err
+	}
+	srv.Log.Info("gosid listening", "addr", ln.Addr().String(), "issuer", cfg.Issuer,
+		"database", srv.DB.Dialect(), "redis", cfg.RedisURL != "", "dev", cfg.Dev)
+	errc := make(chan error, 1)
+	go func() {
+		if cfg.TLSCert != "" {
+			errc <- hs.ServeTLS(ln, cfg.TLSCert, cfg.TLSKey)
+		} else {
+			errc <- hs.Serve(ln)
+		}
+	}()
+	select {
+	case err := <-errc:
+		return err
+	case <-ctx.Done():
+	}
+	srv.Log.Info("shutting down: waiting for in-flight requests")
+	sctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := hs.Shutdown(sctx); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}
