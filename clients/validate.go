@@ -354,11 +354,11 @@ func checkJWKS(raw []byte) string {
 		return "must contain at least one key"
 	}
 	for i, k := range set.Keys {
-		if !k.Valid() {
-			return fmt.Sprintf("key %d is not valid", i)
-		}
 		if !k.IsPublic() {
 			return fmt.Sprintf("key %d is a private or symmetric key; register public keys only", i)
+		}
+		if !k.Valid() {
+			return fmt.Sprintf("key %d is not valid", i)
 		}
 		if rk, ok := k.Key.(*rsa.PublicKey); ok && rk.N.BitLen() < minRSABits {
 			return fmt.Sprintf("key %d: RSA keys must be at least %d bits", i, minRSABits)
