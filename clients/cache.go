@@ -51,6 +51,8 @@ type Cache struct {
 	group singleflight.Group
 }
 
+var _ Store = (*Cache)(nil)
+
 type cacheEntry struct {
 	c       *Client
 	err     error // storage.ErrNotFound, or nil when c is set

@@ -113,8 +113,6 @@ func newTestCache(t *testing.T, ttl time.Duration, cs ...*Client) (*Cache, *coun
 	return cache, st, clock
 }
 
-var _ Store = (*Cache)(nil)
-
 func TestCacheCollapsesConcurrentMisses(t *testing.T) {
 	cache, st, _ := newTestCache(t, 0, &Client{ID: "svc", Name: "Service"})
 	st.gate = make(chan struct{})
