@@ -40,8 +40,10 @@ type Cache struct {
 	negTTL time.Duration
 	now    func() time.Time
 
-	mu      sync.RWMutex
-	entries map[string]cacheEntry
+	// entries maps ids to *cacheEntry. Reads are lock-free; writes hold mu,
+	// which also guards negative and gen.
+	entries sync.Map
+	mu      sync.Mutex
 	// negative counts the entries that record an unknown id.
 	negative int
 	// gen changes on every invalidation; a read that started before one does
@@ -65,11 +67,10 @@ func NewCache(store Store, ttl time.Duration) *Cache {
 		ttl = DefaultCacheTTL
 	}
 	return &Cache{
-		store:   store,
-		ttl:     ttl,
-		negTTL:  min(negativeTTL, ttl),
-		now:     time.Now,
-		entries: make(map[string]cacheEntry),
+		store:  store,
+		ttl:    ttl,
+		negTTL: min(negativeTTL, ttl),
+		now:    time.Now,
 	}
 }
 
@@ -79,11 +80,10 @@ func (c *Cache) GetClient(ctx context.Context, id string) (*Client, error) {
 	if id == "" || len(id) > maxIDLen || !validIDChars(id) {
 		return nil, storage.ErrNotFound
 	}
-	c.mu.RLock()
-	e, ok := c.entries[id]
-	c.mu.RUnlock()
-	if ok && c.now().Before(e.expires) {
-		return e.c, e.err
+	if v, ok := c.entries.Load(id); ok {
+		if e := v.(*cacheEntry); c.now().Before(e.expires) {
+			return e.c, e.err
+		}
 	}
 	// The shared read runs detached from any one caller's context, so that
 	// one caller giving up does not fail the others; each caller still stops
@@ -103,9 +103,9 @@ func (c *Cache) GetClient(ctx context.Context, id string) (*Client, error) {
 }
 
 func (c *Cache) fetch(ctx context.Context, id string) (*Client, error) {
-	c.mu.RLock()
+	c.mu.Lock()
 	gen := c.gen
-	c.mu.RUnlock()
+	c.mu.Unlock()
 	ctx, cancel := context.WithTimeout(ctx, fetchTimeout)
 	defer cancel()
 	cl, err := c.store.GetClient(ctx, id)
@@ -123,42 +123,36 @@ func (c *Cache) fetch(ctx context.Context, id string) (*Client, error) {
 // put records a store result; c.mu must be held.
 func (c *Cache) put(id string, cl *Client, err error) {
 	now := c.now()
-	e := cacheEntry{c: cl, err: err, expires: now.Add(c.ttl)}
+	e := &cacheEntry{c: cl, err: err, expires: now.Add(c.ttl)}
 	if err != nil {
 		e.expires = now.Add(c.negTTL)
 		if c.negative >= maxNegative {
 			c.sweep(now)
 		}
-		if old, ok := c.entries[id]; !ok || old.err == nil {
-			c.negative++
-		}
-	} else if old, ok := c.entries[id]; ok && old.err != nil {
+	}
+	if old, ok := c.entries.Swap(id, e); ok && old.(*cacheEntry).err != nil {
 		c.negative--
 	}
-	c.entries[id] = e
+	if err != nil {
+		c.negative++
+	}
 }
 
-// sweep drops expired entries and, if unknown ids still fill their share,
-// all of them: under a flood of bogus ids they are worthless anyway.
+// sweep runs when unknown ids fill their share of the cache: it drops the
+// expired entries and every unknown id, which under a flood of bogus ids are
+// worthless anyway. c.mu must be held.
 func (c *Cache) sweep(now time.Time) {
-	for id, e := range c.entries {
-		if !now.Before(e.expires) {
-			c.remove(id, e)
+	c.entries.Range(func(k, v any) bool {
+		if e := v.(*cacheEntry); !now.Before(e.expires) || e.err != nil {
+			c.remove(k.(string))
 		}
-	}
-	if c.negative < maxNegative {
-		return
-	}
-	for id, e := range c.entries {
-		if e.err != nil {
-			c.remove(id, e)
-		}
-	}
+		return true
+	})
 }
 
-func (c *Cache) remove(id string, e cacheEntry) {
-	delete(c.entries, id)
-	if e.err != nil {
+// remove deletes id's entry; c.mu must be held.
+func (c *Cache) remove(id string) {
+	if old, ok := c.entries.LoadAndDelete(id); ok && old.(*cacheEntry).err != nil {
 		c.negative--
 	}
 }
@@ -167,9 +161,7 @@ func (c *Cache) remove(id string, e cacheEntry) {
 // store.
 func (c *Cache) Invalidate(id string) {
 	c.mu.Lock()
-	if e, ok := c.entries[id]; ok {
-		c.remove(id, e)
-	}
+	c.remove(id)
 	c.gen++
 	c.mu.Unlock()
 	c.group.Forget(id)
