@@ -20,7 +20,9 @@ import (
 	"github.com/gosid/gosid/account"
 	"github.com/gosid/gosid/audit"
 	"github.com/gosid/gosid/clients"
+	"github.com/gosid/gosid/codes"
 	"github.com/gosid/gosid/consent"
+	"github.com/gosid/gosid/notify"
 	"github.com/gosid/gosid/provider"
 	"github.com/gosid/gosid/storage"
 	"github.com/gosid/gosid/web"
@@ -43,6 +45,16 @@ type Options struct {
 	Dev        bool
 	// LoginRatePerIP caps password attempts per client IP per minute.
 	LoginRatePerIP int
+	// Codes issues one-time confirmation codes and e-mail links.
+	Codes *codes.Service
+	// Notifier delivers messages (the durable queue of package notify).
+	Notifier Notifier
+	// Outbox is the development outbox, shown at /dev/outbox in dev mode.
+	Outbox *notify.Outbox
+	// Issuer is the public base URL, for links in messages.
+	Issuer string
+	// FlowKey (32 bytes) keys the HMAC of API flow and session tokens.
+	FlowKey []byte
 	// OnLogin is called with the outcome of every password attempt
 	// (success, invalid, locked, rate_limited) for metrics.
 	OnLogin func(outcome string)
@@ -55,14 +67,27 @@ type Service struct {
 	o        Options
 	sessions *sessionStore
 	flows    *flowStore
+	self     *selfFlowStore
 	log      *slog.Logger
+}
+
+// Notifier delivers messages to citizens.
+type Notifier interface {
+	Enqueue(ctx context.Context, m notify.Message) error
 }
 
 // Paths of the hosted pages.
 const (
-	PathLogin         = "/login"
-	PathConsent       = "/consent"
-	PathLogoutConfirm = "/logout/confirm"
+	PathLogin            = "/login"
+	PathConsent          = "/consent"
+	PathLogoutConfirm    = "/logout/confirm"
+	PathRegistration     = "/registration"
+	PathRegistrationLink = "/registration/link"
+	PathRecovery         = "/recovery"
+	PathPassword         = "/settings/password"
+	PathAccount          = "/account"
+	PathOutbox           = "/dev/outbox"
+	PathAPI              = "/api/v1"
 )
 
 // Lockout policy (DESIGN.md "Decisions").
@@ -87,6 +112,7 @@ func New(o Options) *Service {
 		sessions: &sessionStore{eph: o.Ephemeral, ttl: o.SessionTTL,
 			cookie: o.Web.CookieName("gosid_session"), secure: o.Secure},
 		flows: &flowStore{eph: o.Ephemeral, ttl: o.FlowTTL},
+		self:  &selfFlowStore{eph: o.Ephemeral, ttl: o.FlowTTL, key: o.FlowKey},
 		log:   o.Logger,
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"strconv"
 	"time"
 
 	"github.com/gosid/gosid/storage"
@@ -27,6 +28,9 @@ type Session struct {
 	CreatedAt time.Time `json:"created_at"`
 	UserAgent string    `json:"user_agent,omitempty"`
 	IP        string    `json:"ip,omitempty"`
+	// Epoch is the account's session epoch when the session was created;
+	// bumping the epoch ends every older session of the account at once.
+	Epoch int64 `json:"epoch"`
 }
 
 // sessionStore keeps sessions in the short-lived store.
@@ -52,8 +56,36 @@ func sessionKey(secret string) string {
 	return kvSession + hex.EncodeToString(sum[:])
 }
 
+const kvEpoch = "login:epoch:"
+
+// epochTTL keeps an account's epoch far longer than any session.
+const epochTTL = 10 * 365 * 24 * time.Hour
+
+// epoch returns the account's current session epoch (0 if never bumped).
+func (s *sessionStore) epoch(ctx context.Context, accountID string) (int64, error) {
+	raw, err := s.eph.Get(ctx, kvEpoch+accountID)
+	if errors.Is(err, storage.ErrNotFound) {
+		return 0, nil
+	} else if err != nil {
+		return 0, err
+	}
+	return strconv.ParseInt(string(raw), 10, 64)
+}
+
+// endAll ends every session of the account and returns the new epoch, which
+// a session created afterwards (e.g. the one that changed the password)
+// carries.
+func (s *sessionStore) endAll(ctx context.Context, accountID string) (int64, error) {
+	return s.eph.Incr(ctx, kvEpoch+accountID, epochTTL)
+}
+
 // create stores a new session and returns the cookie secret.
 func (s *sessionStore) create(ctx context.Context, sess *Session) (string, error) {
+	epoch, err := s.epoch(ctx, sess.AccountID)
+	if err != nil {
+		return "", fmt.Errorf("login: session epoch: %w", err)
+	}
+	sess.Epoch = epoch
 	secret := randomToken(32)
 	sess.ID = randomToken(16)
 	raw, err := json.Marshal(sess)
@@ -81,6 +113,13 @@ func (s *sessionStore) current(r *http.Request) (*Session, error) {
 	var sess Session
 	if err := json.Unmarshal(raw, &sess); err != nil {
 		return nil, fmt.Errorf("login: decode session: %w", err)
+	}
+	epoch, err := s.epoch(r.Context(), sess.AccountID)
+	if err != nil {
+		return nil, fmt.Errorf("login: session epoch: %w", err)
+	}
+	if sess.Epoch != epoch {
+		return nil, nil
 	}
 	return &sess, nil
 }

@@ -1,0 +1,283 @@
+package login
+
+import (
+	"context"
+	"errors"
+
+	"github.com/gosid/gosid/account"
+	"github.com/gosid/gosid/notify"
+)
+
+// StartRecovery begins «Забыли пароль?».
+func (s *Service) StartRecovery(ctx context.Context, api bool, returnTo string, m Meta) (*View, error) {
+	f := &SelfFlow{Kind: KindRecovery, State: StateForm, API: api, ReturnTo: returnTo}
+	token, err := s.self.create(ctx, f, s.o.Now().UTC())
+	if err != nil {
+		return nil, err
+	}
+	v := s.view(f, m)
+	v.FlowToken = token
+	return v, nil
+}
+
+// SubmitRecovery runs one step: "start" (phone or e-mail), "confirm" (the
+// code), "resend", "password" (the new password). No answer tells whether
+// the contact belongs to an account.
+func (s *Service) SubmitRecovery(ctx context.Context, f *SelfFlow, action string, in Input, m Meta) (*View, error) {
+	if fe := checkInput(in); fe != nil {
+		v := s.view(f, m)
+		s.addErr(v, m, fe.Field, fe.Code)
+		return v, nil
+	}
+	switch {
+	case action == "start" && (f.State == StateForm || f.State == StateConfirm):
+		return s.recoveryStart(ctx, f, in, m)
+	case action == "confirm" && f.State == StateConfirm:
+		return s.recoveryConfirm(ctx, f, in.Get("code"), m)
+	case action == "resend" && f.State == StateConfirm:
+		return s.recoveryResend(ctx, f, m)
+	case action == "password" && f.State == StatePassword:
+		return s.recoveryPassword(ctx, f, in, m)
+	}
+	v := s.view(f, m)
+	s.addErr(v, m, "", "flow.error.action")
+	return v, nil
+}
+
+func (s *Service) recoveryStart(ctx context.Context, f *SelfFlow, in Input, m Meta) (*View, error) {
+	v := s.view(f, m)
+	v.State = StateForm
+	v.Values = map[string]string{"login": in.Get("login")}
+	kind, norm, err := account.ClassifyLogin(in.Get("login"))
+	if in.Get("login") == "" {
+		s.addErr(v, m, "login", "contact.required")
+		return v, nil
+	}
+	if err != nil || kind == "snils" {
+		s.addErr(v, m, "login", "contact.invalid")
+		return v, nil
+	}
+	rec := &recState{Channel: kind, Contact: norm}
+	acct, err := s.findAccount(ctx, norm)
+	if err != nil {
+		return nil, err
+	}
+	// Only a confirmed contact of an active account receives the code; for
+	// any other the code is issued (same limits, same answer) but not sent.
+	if acct != nil && acct.Status == account.StatusActive && contactConfirmed(acct, kind) {
+		rec.AccountID = acct.ID
+	}
+	f.Rec, f.State = rec, StateConfirm
+	if err := s.sendRecoveryCode(ctx, f, m); err != nil {
+		if key := codeErrorKey(err); key != "" {
+			s.addErr(v, m, "", key)
+			return v, nil
+		}
+		return nil, err
+	}
+	if err := s.self.save(ctx, f); err != nil {
+		return nil, err
+	}
+	v = s.view(f, m)
+	s.addMsg(v, m, "recovery.sent")
+	return v, nil
+}
+
+func contactConfirmed(a *account.Account, kind string) bool {
+	if kind == "phone" {
+		return a.PhoneVerified
+	}
+	return a.EmailVerified
+}
+
+func (s *Service) sendRecoveryCode(ctx context.Context, f *SelfFlow, m Meta) error {
+	rec := f.Rec
+	ttl := smsCodeTTL
+	minutes := "5"
+	if rec.Channel == "email" {
+		ttl, minutes = emailCodeTTL, "10"
+	}
+	code, err := s.o.Codes.Issue(ctx, "recover", rec.Contact, ttl)
+	if err != nil || rec.AccountID == "" {
+		return err
+	}
+	s.recordMeta(ctx, m, rec.AccountID, "recovery.code_sent", "", map[string]string{"channel": rec.Channel})
+	return s.o.Notifier.Enqueue(ctx, notify.Message{
+		Channel: notify.Channel(channelOf(rec.Channel)), To: rec.Contact, Template: "otp", Lang: m.Lang,
+		Data: map[string]string{"code": code, "minutes": minutes, "purpose": "recover"},
+	})
+}
+
+func (s *Service) recoveryResend(ctx context.Context, f *SelfFlow, m Meta) (*View, error) {
+	v := s.view(f, m)
+	if err := s.sendRecoveryCode(ctx, f, m); err != nil {
+		if key := codeErrorKey(err); key != "" {
+			s.addErr(v, m, "", key)
+			return v, nil
+		}
+		return nil, err
+	}
+	s.addMsg(v, m, "recovery.sent")
+	return v, nil
+}
+
+func (s *Service) recoveryConfirm(ctx context.Context, f *SelfFlow, code string, m Meta) (*View, error) {
+	v := s.view(f, m)
+	if code == "" {
+		s.addErr(v, m, "code", "code.required")
+		return v, nil
+	}
+	if err := s.o.Codes.Verify(ctx, "recover", f.Rec.Contact, code); err != nil {
+		key := codeErrorKey(err)
+		if key == "" {
+			return nil, err
+		}
+		s.addErr(v, m, "code", key)
+		return v, nil
+	}
+	if f.Rec.AccountID == "" {
+		s.addErr(v, m, "code", "code.invalid")
+		return v, nil
+	}
+	f.Rec.Verified, f.State = true, StatePassword
+	if err := s.self.save(ctx, f); err != nil {
+		return nil, err
+	}
+	return s.view(f, m), nil
+}
+
+func (s *Service) recoveryPassword(ctx context.Context, f *SelfFlow, in Input, m Meta) (*View, error) {
+	v := s.view(f, m)
+	if !f.Rec.Verified || f.Rec.AccountID == "" {
+		s.addErr(v, m, "", "flow.error.action")
+		return v, nil
+	}
+	acct, err := s.o.Accounts.GetAccount(ctx, f.Rec.AccountID)
+	if err != nil {
+		return nil, err
+	}
+	if fe := s.checkNewPassword(acct, in); fe != nil {
+		s.addErr(v, m, fe.Field, fe.Code)
+		return v, nil
+	}
+	if err := s.setPassword(ctx, acct, in["password"], m, "password.recovered"); err != nil {
+		return nil, err
+	}
+	// Recovery lifts a password lockout at once.
+	if err := s.o.Ephemeral.Delete(ctx, "login:fail:"+acct.ID); err != nil {
+		return nil, err
+	}
+	f.State = StateDone
+	f.Rec = &recState{Channel: f.Rec.Channel}
+	if err := s.self.save(ctx, f); err != nil {
+		return nil, err
+	}
+	v = s.view(f, m)
+	s.addMsg(v, m, "recovery.done")
+	return v, nil
+}
+
+// checkNewPassword applies the policy and the confirmation field.
+func (s *Service) checkNewPassword(a *account.Account, in Input) *account.FieldError {
+	pw := in["password"]
+	if pw == "" {
+		return &account.FieldError{Field: "password", Code: "password.required"}
+	}
+	if fe := account.CheckPassword(pw, account.PersonalData{
+		Phone: a.Phone, Email: a.Email, FamilyName: a.FamilyName, GivenName: a.GivenName, MiddleName: a.MiddleName,
+	}); fe != nil {
+		return fe
+	}
+	if pw != in["password_confirm"] {
+		return &account.FieldError{Field: "password_confirm", Code: "password.mismatch"}
+	}
+	return nil
+}
+
+// setPassword stores a new password, ends every session of the account,
+// revokes every grant (refresh tokens stop at once, access tokens are
+// deny-listed), records and notifies.
+func (s *Service) setPassword(ctx context.Context, a *account.Account, pw string, m Meta, event string) error {
+	hash, err := s.o.Passwords.Hash(ctx, pw)
+	if err != nil {
+		return err
+	}
+	now := s.o.Now().UTC()
+	a.PasswordHash, a.PasswordChangedAt, a.UpdatedAt = hash, now, now
+	if err := s.o.Accounts.UpdateAccount(ctx, a); err != nil {
+		return err
+	}
+	if _, err := s.sessions.endAll(ctx, a.ID); err != nil {
+		return err
+	}
+	if s.o.Provider != nil {
+		if err := s.o.Provider.RevokeSubject(ctx, a.ID, ""); err != nil {
+			return err
+		}
+	}
+	s.recordMeta(ctx, m, a.ID, event, "", nil)
+	s.notifyAccount(ctx, a, "password_changed", m, nil)
+	return nil
+}
+
+// notifyAccount sends a notice to the account's confirmed contacts (phone
+// first); a failure to enqueue is logged, not fatal to the citizen's action.
+func (s *Service) notifyAccount(ctx context.Context, a *account.Account, template string, m Meta, data map[string]string) {
+	lang := a.Locale
+	if lang == "" {
+		lang = m.Lang
+	}
+	var msgs []notify.Message
+	if a.PhoneVerified && a.Phone != "" {
+		msgs = append(msgs, notify.Message{Channel: "sms", To: a.Phone, Template: template, Lang: lang, Data: data})
+	}
+	if a.EmailVerified && a.Email != "" {
+		msgs = append(msgs, notify.Message{Channel: "email", To: a.Email, Template: template, Lang: lang, Data: data})
+	}
+	for _, msg := range msgs {
+		if err := s.o.Notifier.Enqueue(ctx, msg); err != nil {
+			s.log.Error("login: enqueue notification", "template", template, "err", err)
+		}
+	}
+}
+
+// ChangePassword changes the password of a signed-in citizen who proved the
+// current one. Other sessions end; the caller's session is replaced.
+func (s *Service) ChangePassword(ctx context.Context, accountID string, in Input, m Meta) (*View, error) {
+	v := &View{Type: "password", State: StateForm}
+	if fe := checkInput(in); fe != nil {
+		s.addErr(v, m, fe.Field, fe.Code)
+		return v, nil
+	}
+	a, err := s.o.Accounts.GetAccount(ctx, accountID)
+	if err != nil {
+		return nil, err
+	}
+	ok, _, err := s.o.Passwords.Verify(ctx, a.PasswordHash, in["current_password"])
+	if err != nil {
+		return nil, err
+	}
+	if !ok {
+		s.recordMeta(ctx, m, a.ID, "password.change_failed", "", nil)
+		s.addErr(v, m, "current_password", "password.current_wrong")
+		return v, nil
+	}
+	if fe := s.checkNewPassword(a, in); fe != nil {
+		s.addErr(v, m, fe.Field, fe.Code)
+		return v, nil
+	}
+	if in["password"] == in["current_password"] {
+		s.addErr(v, m, "password", "password.same")
+		return v, nil
+	}
+	if err := s.setPassword(ctx, a, in["password"], m, "password.changed"); err != nil {
+		return nil, err
+	}
+	v.State = StateDone
+	v.accountID = a.ID
+	s.addMsg(v, m, "password.changed")
+	return v, nil
+}
+
+// errNoSession is returned by API calls that need a session token.
+var errNoSession = errors.New("login: no session")
