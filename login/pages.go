@@ -19,6 +19,7 @@ import (
 	"github.com/gosid/gosid/provider"
 	"github.com/gosid/gosid/storage"
 	"github.com/gosid/gosid/web"
+	"net/url"
 )
 
 // Register mounts the hosted pages on r.
@@ -29,6 +30,8 @@ func (s *Service) Register(r *mux.Router) {
 	r.HandleFunc(PathConsent, s.consentSubmit).Methods(http.MethodPost)
 	r.HandleFunc(provider.PathEndSession, s.endSession).Methods(http.MethodGet, http.MethodPost)
 	r.HandleFunc(PathLogoutConfirm, s.logoutConfirm).Methods(http.MethodPost)
+	s.registerSelfPages(r)
+	s.registerAPI(r)
 }
 
 func (s *Service) page(w http.ResponseWriter, r *http.Request) web.Page {
@@ -56,7 +59,7 @@ func (s *Service) loginPage(w http.ResponseWriter, r *http.Request) {
 	if lang := r.URL.Query().Get("lang"); lang != "" {
 		s.o.Web.SetLang(w, r, lang)
 	}
-	flow, err := s.flows.load(r.Context(), r.URL.Query().Get("flow"), FlowAuthorize)
+	flow, err := s.loginFlow(r, r.URL.Query().Get("flow"))
 	if errors.Is(err, ErrFlowExpired) {
 		s.expired(w, r)
 		return
@@ -67,13 +70,28 @@ func (s *Service) loginPage(w http.ResponseWriter, r *http.Request) {
 	s.renderLogin(w, r, http.StatusOK, flow, "", "")
 }
 
+// loginFlow returns the authorization flow being signed in for, or a bare
+// flow (empty ID) for signing in to gosid itself.
+func (s *Service) loginFlow(r *http.Request, id string) (*Flow, error) {
+	if id == "" {
+		return &Flow{Kind: FlowAuthorize}, nil
+	}
+	return s.flows.load(r.Context(), id, FlowAuthorize)
+}
+
 func (s *Service) renderLogin(w http.ResponseWriter, r *http.Request, status int, flow *Flow, login, errKey string) {
+	back := ""
+	if flow.ID != "" {
+		back = "?return_to=" + url.QueryEscape(flow.ID)
+	}
 	s.o.Web.Render(w, r, status, "login", &web.LoginData{
-		Page:       s.page(w, r),
-		FlowID:     flow.ID,
-		Login:      login,
-		ErrorKey:   errKey,
-		ClientName: s.clientName(r.Context(), flow.ClientID),
+		Page:        s.page(w, r),
+		FlowID:      flow.ID,
+		Login:       login,
+		ErrorKey:    errKey,
+		ClientName:  s.clientName(r.Context(), flow.ClientID),
+		ForgotURL:   PathRecovery + back,
+		RegisterURL: PathRegistration + back,
 	})
 }
 
@@ -86,7 +104,7 @@ func (s *Service) loginSubmit(w http.ResponseWriter, r *http.Request) {
 		s.o.Web.Error(w, r, http.StatusBadRequest, "error.title", "error.bad_request", "")
 		return
 	}
-	flow, err := s.flows.load(ctx, r.PostForm.Get("flow"), FlowAuthorize)
+	flow, err := s.loginFlow(r, r.PostForm.Get("flow"))
 	if errors.Is(err, ErrFlowExpired) {
 		s.expired(w, r)
 		return
@@ -128,16 +146,18 @@ func (s *Service) loginSubmit(w http.ResponseWriter, r *http.Request) {
 	// A new session on every sign-in: an old cookie (fixation) is never reused.
 	_ = s.sessions.end(r)
 	now := s.o.Now().UTC()
-	secret, err := s.sessions.create(ctx, &Session{
-		AccountID: acct.ID, AuthTime: now, AMR: []string{"pwd"}, CreatedAt: now,
-		UserAgent: truncate(r.UserAgent(), 200), IP: httpx.ClientIP(r),
-	})
+	secret, err := s.newSession(ctx, r, acct.ID)
 	if err != nil {
 		s.serverError(w, r, err)
 		return
 	}
 	s.o.Web.SetCookie(w, s.sessions.cookie, secret, s.o.SessionTTL)
 	s.record(ctx, r, acct.ID, "login.success", flow.ClientID, nil)
+	s.noticeNewDevice(w, r, acct)
+	if flow.ID == "" {
+		http.Redirect(w, r, PathAccount, http.StatusSeeOther)
+		return
+	}
 	flow.AccountID, flow.LoginAt = acct.ID, now
 	if err := s.flows.save(ctx, flow); err != nil {
 		s.serverError(w, r, err)
@@ -186,6 +206,8 @@ func (s *Service) checkPassword(ctx context.Context, r *http.Request, login, pas
 		s.record(ctx, r, acct.ID, "login.failure", "", map[string]string{"failures": fmt.Sprint(fails)})
 		if fails == maxPasswordFailures {
 			s.record(ctx, r, acct.ID, "login.locked", "", map[string]string{"minutes": "15"})
+			s.notifyAccount(ctx, acct, "login_locked", s.meta(r), map[string]string{"minutes": "15",
+				"recover_url": s.o.Issuer + PathRecovery})
 			return nil, "locked", nil
 		}
 		return nil, "invalid", nil

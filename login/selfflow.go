@@ -29,14 +29,15 @@ const (
 )
 
 // SelfFlow is a registration or recovery in progress. The HTML pages and the
-// JSON API drive the same flows through Engine; a browser flow is bound to
-// the browser by the CSRF cookie, an API flow by a bearer flow token.
+// JSON API drive the same flows; every flow has a secret flow token, which an
+// app presents as a bearer token and a browser keeps in a cookie, so knowing
+// a flow's id is not enough to drive it.
 type SelfFlow struct {
 	ID    string `json:"id"`
 	Kind  string `json:"kind"`
 	State string `json:"state"`
 	// API marks a flow started through the JSON API; TokenMAC is the HMAC of
-	// its bearer flow token.
+	// its flow token.
 	API      bool   `json:"api,omitempty"`
 	TokenMAC string `json:"token_mac,omitempty"`
 	// ReturnTo is an authorization flow to resume when this flow finishes.
@@ -89,16 +90,13 @@ func (s *selfFlowStore) tokenMAC(token string) string {
 	return base64.RawURLEncoding.EncodeToString(h.Sum(nil))
 }
 
-// create stores a new flow; for API flows it returns the bearer flow token.
+// create stores a new flow and returns its flow token.
 func (s *selfFlowStore) create(ctx context.Context, f *SelfFlow, now time.Time) (string, error) {
 	f.ID = randomToken(18)
 	f.CreatedAt = now
 	f.ExpiresAt = now.Add(s.ttl)
-	token := ""
-	if f.API {
-		token = randomToken(32)
-		f.TokenMAC = s.tokenMAC(token)
-	}
+	token := randomToken(32)
+	f.TokenMAC = s.tokenMAC(token)
 	return token, s.save(ctx, f)
 }
 
@@ -117,9 +115,29 @@ func (s *selfFlowStore) save(ctx context.Context, f *SelfFlow) error {
 	return nil
 }
 
-// load returns the flow of the given kind. API flows demand their token;
+// load returns the flow of the given kind if token is its flow token;
 // browser flows are refused to API callers and vice versa.
 func (s *selfFlowStore) load(ctx context.Context, id, kind string, api bool, token string) (*SelfFlow, error) {
+	f, err := s.loadAny(ctx, id, kind)
+	if err != nil {
+		return nil, err
+	}
+	if f.API != api {
+		return nil, ErrFlowExpired
+	}
+	if !hmac.Equal([]byte(s.tokenMAC(token)), []byte(f.TokenMAC)) {
+		return nil, ErrFlowToken
+	}
+	return f, nil
+}
+
+func (s *selfFlowStore) delete(ctx context.Context, id string) error {
+	return s.eph.Delete(ctx, kvSelfFlow+id)
+}
+
+// loadAny returns a flow of the given kind without checking its token: only
+// for the e-mail link, whose own single-use token is the proof.
+func (s *selfFlowStore) loadAny(ctx context.Context, id, kind string) (*SelfFlow, error) {
 	if id == "" || len(id) > 64 {
 		return nil, ErrFlowExpired
 	}
@@ -133,15 +151,8 @@ func (s *selfFlowStore) load(ctx context.Context, id, kind string, api bool, tok
 	if err := json.Unmarshal(raw, &f); err != nil {
 		return nil, fmt.Errorf("login: decode flow: %w", err)
 	}
-	if f.Kind != kind || f.API != api {
+	if f.Kind != kind {
 		return nil, ErrFlowExpired
 	}
-	if api && !hmac.Equal([]byte(s.tokenMAC(token)), []byte(f.TokenMAC)) {
-		return nil, ErrFlowToken
-	}
 	return &f, nil
-}
-
-func (s *selfFlowStore) delete(ctx context.Context, id string) error {
-	return s.eph.Delete(ctx, kvSelfFlow+id)
 }

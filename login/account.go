@@ -1,0 +1,59 @@
+package login
+
+import (
+	"net/http"
+
+	"github.com/gosid/gosid/account"
+	"github.com/gosid/gosid/notify"
+	"github.com/gosid/gosid/web"
+)
+
+// AccountPage is the data of the personal account page.
+type AccountPage struct {
+	web.Page
+	Account *account.Account
+	// Phone is the phone formatted for display.
+	Phone string
+}
+
+// accountPage is the citizen's own page: who is signed in, with links to
+// change the password and sign out; without a session, the sign-in form.
+func (s *Service) accountPage(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	sess, err := s.sessions.current(r)
+	if err != nil {
+		s.serverError(w, r, err)
+		return
+	}
+	if sess == nil {
+		http.Redirect(w, r, PathLogin, http.StatusSeeOther)
+		return
+	}
+	a, err := s.o.Accounts.GetAccount(ctx, sess.AccountID)
+	if err != nil {
+		s.serverError(w, r, err)
+		return
+	}
+	s.o.Web.Render(w, r, http.StatusOK, "account", &AccountPage{Page: s.page(w, r), Account: a, Phone: account.FormatPhone(a.Phone)})
+}
+
+// logoutHere ends the gosid session from the account page.
+func (s *Service) logoutHere(w http.ResponseWriter, r *http.Request) {
+	if err := r.ParseForm(); err != nil || !s.o.Web.CheckCSRF(r) {
+		s.o.Web.Error(w, r, http.StatusForbidden, "error.title", "csrf.error", "")
+		return
+	}
+	s.finishLogout(w, r, nil)
+}
+
+// OutboxPage is the data of the development outbox.
+type OutboxPage struct {
+	web.Page
+	Entries []notify.OutboxEntry
+}
+
+// outboxPage lists the messages gosid sent, so that a newcomer can register
+// without an SMS operator. It exists only in development mode.
+func (s *Service) outboxPage(w http.ResponseWriter, r *http.Request) {
+	s.o.Web.Render(w, r, http.StatusOK, "outbox", &OutboxPage{Page: s.page(w, r), Entries: s.o.Outbox.List()})
+}

@@ -1,0 +1,45 @@
+package login
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"net/http"
+	"time"
+
+	"github.com/gosid/gosid/account"
+	"github.com/gosid/gosid/internal/httpx"
+)
+
+const (
+	deviceCookie    = "gosid_device"
+	deviceRemember  = 365 * 24 * time.Hour
+	kvKnownDevice   = "login:device:"
+	deviceUAMaxSize = 120
+)
+
+// noticeNewDevice tells the owner about a sign-in from a browser that has
+// not signed in to this account before. A browser is recognised by a
+// long-lived random cookie; the store keeps only its hash per account.
+func (s *Service) noticeNewDevice(w http.ResponseWriter, r *http.Request, a *account.Account) {
+	ctx := r.Context()
+	id := s.cookie(r, deviceCookie)
+	if len(id) != 43 {
+		id = randomToken(32)
+	}
+	s.o.Web.SetCookie(w, s.o.Web.CookieName(deviceCookie), id, deviceRemember)
+	sum := sha256.Sum256([]byte(id))
+	fresh, err := s.o.Ephemeral.PutNX(ctx, kvKnownDevice+a.ID+":"+hex.EncodeToString(sum[:]), []byte{1}, deviceRemember)
+	if err != nil {
+		s.log.Error("login: remember device", "err", err)
+		return
+	}
+	if !fresh {
+		return
+	}
+	m := Meta{IP: httpx.ClientIP(r), UserAgent: r.UserAgent(), Lang: s.o.Web.Lang(r)}
+	s.recordMeta(ctx, m, a.ID, "login.new_device", "", nil)
+	s.notifyAccount(ctx, a, "login_new_device", m, map[string]string{
+		"device": truncate(r.UserAgent(), deviceUAMaxSize), "ip": m.IP,
+		"time": s.o.Now().UTC().Format("02.01.2006 15:04 UTC"),
+	})
+}
