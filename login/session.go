@@ -98,13 +98,22 @@ func (s *sessionStore) create(ctx context.Context, sess *Session) (string, error
 	return secret, nil
 }
 
-// current returns the session of the request, or nil when there is none.
+// current returns the session of the request's cookie, or nil.
 func (s *sessionStore) current(r *http.Request) (*Session, error) {
 	c, err := r.Cookie(s.cookie)
-	if err != nil || c.Value == "" || len(c.Value) > 100 {
+	if err != nil {
 		return nil, nil
 	}
-	raw, err := s.eph.Get(r.Context(), sessionKey(c.Value))
+	return s.byToken(r.Context(), c.Value)
+}
+
+// byToken returns the session whose secret is token (a cookie value or an
+// API session token), or nil when there is none or it was ended.
+func (s *sessionStore) byToken(ctx context.Context, token string) (*Session, error) {
+	if token == "" || len(token) > 100 {
+		return nil, nil
+	}
+	raw, err := s.eph.Get(ctx, sessionKey(token))
 	if errors.Is(err, storage.ErrNotFound) {
 		return nil, nil
 	} else if err != nil {
@@ -114,7 +123,7 @@ func (s *sessionStore) current(r *http.Request) (*Session, error) {
 	if err := json.Unmarshal(raw, &sess); err != nil {
 		return nil, fmt.Errorf("login: decode session: %w", err)
 	}
-	epoch, err := s.epoch(r.Context(), sess.AccountID)
+	epoch, err := s.epoch(ctx, sess.AccountID)
 	if err != nil {
 		return nil, fmt.Errorf("login: session epoch: %w", err)
 	}
@@ -124,11 +133,19 @@ func (s *sessionStore) current(r *http.Request) (*Session, error) {
 	return &sess, nil
 }
 
+// endToken deletes the session whose secret is token.
+func (s *sessionStore) endToken(ctx context.Context, token string) error {
+	if token == "" || len(token) > 100 {
+		return nil
+	}
+	return s.eph.Delete(ctx, sessionKey(token))
+}
+
 // end deletes the request's session.
 func (s *sessionStore) end(r *http.Request) error {
 	c, err := r.Cookie(s.cookie)
-	if err != nil || c.Value == "" || len(c.Value) > 100 {
+	if err != nil {
 		return nil
 	}
-	return s.eph.Delete(r.Context(), sessionKey(c.Value))
+	return s.endToken(r.Context(), c.Value)
 }

@@ -1,0 +1,294 @@
+package login
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"mime"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/gorilla/mux"
+)
+
+// The JSON flows API: the same flows as the pages, for mobile apps. No
+// cookies: a flow is addressed by its id and a bearer flow token; a finished
+// sign-in or registration returns a session token, presented as a bearer
+// token to the session endpoints. Described in api/openapi.yaml.
+func (s *Service) registerAPI(r *mux.Router) {
+	api := r.PathPrefix(PathAPI).Subrouter()
+	api.HandleFunc("/flows/{kind:registration|recovery|login}", s.apiStart).Methods(http.MethodPost)
+	api.HandleFunc("/flows/{kind:registration|recovery|login}/{id}", s.apiGet).Methods(http.MethodGet)
+	api.HandleFunc("/flows/{kind:registration|recovery|login}/{id}", s.apiSubmit).Methods(http.MethodPost)
+	api.HandleFunc("/session", s.apiWhoami).Methods(http.MethodGet)
+	api.HandleFunc("/session", s.apiLogout).Methods(http.MethodDelete)
+	api.HandleFunc("/session/password", s.apiPassword).Methods(http.MethodPost)
+}
+
+// apiError is the RFC 6749-style error body of the API.
+type apiError struct {
+	Error       string    `json:"error"`
+	Description string    `json:"error_description"`
+	Errors      []Message `json:"errors,omitempty"`
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.Header().Set("Cache-Control", "no-store")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+func apiFail(w http.ResponseWriter, status int, code, desc string) {
+	if status == http.StatusUnauthorized {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="gosid"`)
+	}
+	writeJSON(w, status, apiError{Error: code, Description: desc})
+}
+
+func bearer(r *http.Request) string {
+	h := r.Header.Get("Authorization")
+	if len(h) > 7 && strings.EqualFold(h[:7], "bearer ") {
+		return strings.TrimSpace(h[7:])
+	}
+	return ""
+}
+
+// readInput decodes a JSON object of string fields (booleans are accepted
+// for consent). Anything else is a clear 400.
+func readInput(r *http.Request) (Input, string, error) {
+	if r.ContentLength == 0 {
+		return Input{}, "", nil
+	}
+	if mt, _, err := mime.ParseMediaType(r.Header.Get("Content-Type")); err != nil || mt != "application/json" {
+		return nil, "", errors.New("the body must be application/json")
+	}
+	var raw map[string]any
+	dec := json.NewDecoder(r.Body)
+	if err := dec.Decode(&raw); err != nil {
+		return nil, "", fmt.Errorf("the body is not a JSON object: %v", jsonProblem(err))
+	}
+	if dec.More() {
+		return nil, "", errors.New("the body must hold exactly one JSON object")
+	}
+	in := Input{}
+	for k, v := range raw {
+		switch t := v.(type) {
+		case string:
+			in[k] = t
+		case bool:
+			in[k] = fmt.Sprint(t)
+		default:
+			return nil, "", fmt.Errorf("field %q must be a string", k)
+		}
+	}
+	action := in["action"]
+	delete(in, "action")
+	return in, action, nil
+}
+
+func jsonProblem(err error) string {
+	var mbe *http.MaxBytesError
+	if errors.As(err, &mbe) {
+		return "too large"
+	}
+	return "malformed JSON"
+}
+
+func (s *Service) apiStart(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	m := s.meta(r)
+	kind := mux.Vars(r)["kind"]
+	var v *View
+	var err error
+	switch kind {
+	case KindRegistration:
+		v, err = s.StartRegistration(ctx, true, "", m)
+	case KindRecovery:
+		v, err = s.StartRecovery(ctx, true, "", m)
+	default:
+		f := &SelfFlow{Kind: KindLogin, State: StateForm, API: true}
+		var token string
+		if token, err = s.self.create(ctx, f, s.o.Now().UTC()); err == nil {
+			v = s.view(f, m)
+			v.FlowToken = token
+		}
+	}
+	if err != nil {
+		s.apiServerError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusCreated, v)
+}
+
+func (s *Service) apiFlow(w http.ResponseWriter, r *http.Request) (*SelfFlow, bool) {
+	vars := mux.Vars(r)
+	f, err := s.self.load(r.Context(), vars["id"], vars["kind"], true, bearer(r))
+	switch {
+	case errors.Is(err, ErrFlowToken):
+		apiFail(w, http.StatusUnauthorized, "invalid_token", "The flow token is missing or wrong.")
+	case errors.Is(err, ErrFlowExpired):
+		apiFail(w, http.StatusGone, "flow_expired", "The flow is unknown or has expired; start a new one.")
+	case err != nil:
+		s.apiServerError(w, r, err)
+	default:
+		return f, true
+	}
+	return nil, false
+}
+
+func (s *Service) apiGet(w http.ResponseWriter, r *http.Request) {
+	f, ok := s.apiFlow(w, r)
+	if !ok {
+		return
+	}
+	writeJSON(w, http.StatusOK, s.view(f, s.meta(r)))
+}
+
+func (s *Service) apiSubmit(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	f, ok := s.apiFlow(w, r)
+	if !ok {
+		return
+	}
+	in, action, err := readInput(r)
+	if err != nil {
+		apiFail(w, http.StatusBadRequest, "invalid_request", err.Error())
+		return
+	}
+	m := s.meta(r)
+	var v *View
+	switch f.Kind {
+	case KindRegistration:
+		v, err = s.SubmitRegistration(ctx, f, action, in, m)
+	case KindRecovery:
+		v, err = s.SubmitRecovery(ctx, f, action, in, m)
+	default:
+		v, err = s.apiLogin(w, r, f, in, m)
+	}
+	if err != nil {
+		s.apiServerError(w, r, err)
+		return
+	}
+	if v == nil {
+		return
+	}
+	if v.accountID != "" && (f.Kind == KindRegistration || f.Kind == KindLogin) {
+		if v.SessionToken, err = s.newSession(ctx, r, v.accountID); err != nil {
+			s.apiServerError(w, r, err)
+			return
+		}
+		_ = s.self.delete(ctx, f.ID)
+	}
+	status := http.StatusOK
+	if len(v.Errors) > 0 {
+		status = http.StatusUnprocessableEntity
+	}
+	writeJSON(w, status, v)
+}
+
+// apiLogin checks a password for an API login flow, with the same rate
+// limit, lockout and answers as the sign-in page.
+func (s *Service) apiLogin(w http.ResponseWriter, r *http.Request, f *SelfFlow, in Input, m Meta) (*View, error) {
+	v := s.view(f, m)
+	if fe := checkInput(in); fe != nil {
+		s.addErr(v, m, fe.Field, fe.Code)
+		return v, nil
+	}
+	login, password := in.Get("login"), in["password"]
+	if login == "" || password == "" {
+		s.addErr(v, m, "", "login.required")
+		return v, nil
+	}
+	acct, outcome, err := s.checkPassword(r.Context(), r, login, password)
+	s.o.OnLogin(outcome)
+	if err != nil {
+		return nil, err
+	}
+	switch outcome {
+	case "rate_limited":
+		w.Header().Set("Retry-After", "60")
+		apiFail(w, http.StatusTooManyRequests, "rate_limited", s.o.Web.T(m.Lang, "login.error.rate"))
+		return nil, nil
+	case "locked":
+		s.addErr(v, m, "", "login.locked")
+		return v, nil
+	case "invalid":
+		s.addErr(v, m, "", "login.invalid")
+		return v, nil
+	}
+	s.record(r.Context(), r, acct.ID, "login.success", "", map[string]string{"via": "api"})
+	f.State = StateDone
+	v = s.view(f, m)
+	v.accountID = acct.ID
+	return v, nil
+}
+
+// apiSession resolves the bearer session token.
+func (s *Service) apiSession(w http.ResponseWriter, r *http.Request) (*Session, bool) {
+	sess, err := s.sessions.byToken(r.Context(), bearer(r))
+	if err != nil {
+		s.apiServerError(w, r, err)
+		return nil, false
+	}
+	if sess == nil {
+		apiFail(w, http.StatusUnauthorized, "invalid_token", "The session token is missing, expired or revoked.")
+		return nil, false
+	}
+	return sess, true
+}
+
+func (s *Service) apiWhoami(w http.ResponseWriter, r *http.Request) {
+	sess, ok := s.apiSession(w, r)
+	if !ok {
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{
+		"account_id": sess.AccountID, "session_id": sess.ID, "auth_time": sess.AuthTime.Format(time.RFC3339), "amr": sess.AMR,
+	})
+}
+
+func (s *Service) apiLogout(w http.ResponseWriter, r *http.Request) {
+	if _, ok := s.apiSession(w, r); !ok {
+		return
+	}
+	if err := s.sessions.endToken(r.Context(), bearer(r)); err != nil {
+		s.apiServerError(w, r, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func (s *Service) apiPassword(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	sess, ok := s.apiSession(w, r)
+	if !ok {
+		return
+	}
+	in, _, err := readInput(r)
+	if err != nil {
+		apiFail(w, http.StatusBadRequest, "invalid_request", err.Error())
+		return
+	}
+	v, err := s.ChangePassword(ctx, sess.AccountID, in, s.meta(r))
+	if err != nil {
+		s.apiServerError(w, r, err)
+		return
+	}
+	if len(v.Errors) > 0 {
+		writeJSON(w, http.StatusUnprocessableEntity, v)
+		return
+	}
+	// Every session ended, this one too; the app gets a fresh token.
+	if v.SessionToken, err = s.newSession(ctx, r, sess.AccountID); err != nil {
+		s.apiServerError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, v)
+}
+
+func (s *Service) apiServerError(w http.ResponseWriter, r *http.Request, err error) {
+	s.log.Error("login api: internal error", "path", r.URL.Path, "err", err)
+	apiFail(w, http.StatusInternalServerError, "server_error", "An internal error occurred; try again later.")
+}
