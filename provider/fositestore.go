@@ -74,7 +74,7 @@ func encodeRequest(r fosite.Requester) ([]byte, error) {
 		GrantedScope:      r.GetGrantedScopes(),
 		RequestedAudience: r.GetRequestedAudience(),
 		GrantedAudience:   r.GetGrantedAudience(),
-		Form:              r.GetRequestForm(),
+		Form:              withoutSecrets(r.GetRequestForm()),
 		Session:           sess,
 	}
 	if ar, ok := r.(fosite.AuthorizeRequester); ok {
@@ -87,6 +87,20 @@ func encodeRequest(r fosite.Requester) ([]byte, error) {
 		sr.DefaultMode = string(ar.GetDefaultResponseMode())
 	}
 	return json.Marshal(sr)
+}
+
+// withoutSecrets drops client credentials from a request form before it is
+// stored (a PAR request authenticated with client_secret_post carries one).
+func withoutSecrets(form url.Values) url.Values {
+	out := make(url.Values, len(form))
+	for k, v := range form {
+		switch k {
+		case "client_secret", "client_assertion", "password", "refresh_token", "code", "code_verifier":
+			continue
+		}
+		out[k] = v
+	}
+	return out
 }
 
 func (s *fositeStore) decodeRequest(ctx context.Context, raw []byte, into fosite.Session) (*fosite.Request, *storedRequest, error) {
