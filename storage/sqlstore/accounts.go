@@ -1,0 +1,77 @@
+package sqlstore
+
+import (
+	"context"
+
+	"github.com/gosid/gosid/account"
+)
+
+const accountCols = `id, phone, phone_verified, email, email_verified, family_name, given_name, middle_name,
+	password_hash, password_changed_at, level, status, locale, created_at, updated_at`
+
+func accountArgs(a *account.Account) []any {
+	return []any{a.ID, a.Phone, a.PhoneVerified, a.Email, a.EmailVerified, a.FamilyName, a.GivenName, a.MiddleName,
+		a.PasswordHash, tArg(a.PasswordChangedAt), string(a.Level), a.Status, a.Locale, a.CreatedAt.UTC(), a.UpdatedAt.UTC()}
+}
+
+func scanAccount(r row) (*account.Account, error) {
+	a := &account.Account{}
+	var level string
+	err := r.Scan(&a.ID, &a.Phone, &a.PhoneVerified, &a.Email, &a.EmailVerified, &a.FamilyName, &a.GivenName,
+		&a.MiddleName, &a.PasswordHash, nullTime{&a.PasswordChangedAt}, &level, &a.Status, &a.Locale,
+		nullTime{&a.CreatedAt}, nullTime{&a.UpdatedAt})
+	a.Level = account.Level(level)
+	return a, err
+}
+
+// CreateAccount implements account.Store.
+func (s *Store) CreateAccount(ctx context.Context, a *account.Account) error {
+	_, err := s.db.exec(ctx, `INSERT INTO accounts (`+accountCols+`) VALUES
+		($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)`, accountArgs(a)...)
+	return s.wrap("create account", err)
+}
+
+func (s *Store) findAccount(ctx context.Context, op, where string, arg any) (*account.Account, error) {
+	a, err := scanAccount(s.db.queryRow(ctx, `SELECT `+accountCols+` FROM accounts WHERE `+where, arg))
+	if err != nil {
+		return nil, s.wrap(op, err)
+	}
+	return a, nil
+}
+
+// GetAccount implements account.Store.
+func (s *Store) GetAccount(ctx context.Context, id string) (*account.Account, error) {
+	return s.findAccount(ctx, "get account", "id = $1", id)
+}
+
+// FindAccountByPhone implements account.Store.
+func (s *Store) FindAccountByPhone(ctx context.Context, phone string) (*account.Account, error) {
+	if phone == "" {
+		return nil, s.wrap("find account", errNoRows)
+	}
+	return s.findAccount(ctx, "find account", "phone = $1", phone)
+}
+
+// FindAccountByEmail implements account.Store.
+func (s *Store) FindAccountByEmail(ctx context.Context, email string) (*account.Account, error) {
+	if email == "" {
+		return nil, s.wrap("find account", errNoRows)
+	}
+	return s.findAccount(ctx, "find account", "email = $1", email)
+}
+
+// UpdateAccount implements account.Store.
+func (s *Store) UpdateAccount(ctx context.Context, a *account.Account) error {
+	n, err := s.db.exec(ctx, `UPDATE accounts SET phone=$2, phone_verified=$3, email=$4, email_verified=$5,
+		family_name=$6, given_name=$7, middle_name=$8, password_hash=$9, password_changed_at=$10, level=$11,
+		status=$12, locale=$13, created_at=$14, updated_at=$15 WHERE id=$1`, accountArgs(a)...)
+	if err != nil {
+		return s.wrap("update account", err)
+	}
+	if n == 0 {
+		return s.wrap("update account", errNoRows)
+	}
+	return nil
+}
+
+var _ account.Store = (*Store)(nil)

@@ -1,0 +1,271 @@
+// Package sqlstore is gosid's durable storage on SQL: SQLite (pure Go,
+// modernc.org/sqlite) as the embedded default and PostgreSQL (pgx v5) in
+// production, with one body of SQL. It implements the domain ports
+// (clients, accounts, keys, consents, audit, grants) and, for deployments
+// without Redis, the short-lived store (storage.Ephemeral) in a kv table.
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+	sqlite "modernc.org/sqlite"
+	sqlite3 "modernc.org/sqlite/lib"
+)
+
+// errNoRows is what both dialects' "no rows" errors become.
+var errNoRows = errors.New("sqlstore: no rows")
+
+// row and rows are the common subset of pgx's and database/sql's types.
+type row interface{ Scan(dest ...any) error }
+
+type rows interface {
+	Next() bool
+	Scan(dest ...any) error
+	Err() error
+	Close()
+}
+
+// querier runs SQL on a pool or inside a transaction.
+type querier interface {
+	exec(ctx context.Context, q string, args ...any) (int64, error)
+	queryRow(ctx context.Context, q string, args ...any) row
+	query(ctx context.Context, q string, args ...any) (rows, error)
+}
+
+// db is a connection pool of either dialect.
+type db interface {
+	querier
+	inTx(ctx context.Context, fn func(q querier) error) error
+	ping(ctx context.Context) error
+	close()
+	isUnique(err error) bool
+}
+
+// Store implements every durable port on one database.
+type Store struct {
+	db      db
+	dialect string
+	pool    *pgxpool.Pool
+	sqlDB   *sql.DB
+}
+
+// Dialect is "sqlite" or "postgres".
+func (s *Store) Dialect() string { return s.dialect }
+
+// Ping reports whether the database answers.
+func (s *Store) Ping(ctx context.Context) error { return s.db.ping(ctx) }
+
+// Close releases the pool.
+func (s *Store) Close() { s.db.close() }
+
+// PgxPool returns the PostgreSQL pool (nil on SQLite), for the job queue.
+func (s *Store) PgxPool() *pgxpool.Pool { return s.pool }
+
+// SQLDB returns the SQLite handle (nil on PostgreSQL), for the job queue.
+func (s *Store) SQLDB() *sql.DB { return s.sqlDB }
+
+// OpenPostgres connects to PostgreSQL.
+func OpenPostgres(ctx context.Context, url string) (*Store, error) {
+	cfg, err := pgxpool.ParseConfig(url)
+	if err != nil {
+		return nil, fmt.Errorf("sqlstore: parse database url: %w", err)
+	}
+	if cfg.MaxConns < 16 {
+		cfg.MaxConns = 16
+	}
+	pool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("sqlstore: connect postgres: %w", err)
+	}
+	pctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if err := pool.Ping(pctx); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("sqlstore: ping postgres: %w", err)
+	}
+	return &Store{db: &pgDB{pool: pool}, dialect: "postgres", pool: pool}, nil
+}
+
+// OpenSQLite opens (creating if needed) the SQLite database at path.
+// Writes go through one connection, so concurrent writers queue instead of
+// failing with SQLITE_BUSY; reads use a separate pool (WAL lets them run
+// alongside the writer).
+func OpenSQLite(ctx context.Context, path string) (*Store, error) {
+	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
+		return nil, fmt.Errorf("sqlstore: create data dir: %w", err)
+	}
+	dsn := "file:" + path + "?_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)&_txlock=immediate"
+	w, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		return nil, fmt.Errorf("sqlstore: open sqlite: %w", err)
+	}
+	w.SetMaxOpenConns(1)
+	r, err := sql.Open("sqlite", dsn)
+	if err != nil {
+		w.Close()
+		return nil, fmt.Errorf("sqlstore: open sqlite: %w", err)
+	}
+	r.SetMaxOpenConns(8)
+	if err := w.PingContext(ctx); err != nil {
+		w.Close()
+		r.Close()
+		return nil, fmt.Errorf("sqlstore: ping sqlite: %w", err)
+	}
+	return &Store{db: &liteDB{w: w, r: r}, dialect: "sqlite", sqlDB: w}, nil
+}
+
+// pgDB adapts a pgx pool; pgTx a transaction.
+type pgDB struct{ pool *pgxpool.Pool }
+
+type pgQ interface {
+	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+}
+
+type pgQuerier struct{ q pgQ }
+
+func (p pgQuerier) exec(ctx context.Context, q string, args ...any) (int64, error) {
+	tag, err := p.q.Exec(ctx, q, args...)
+	return tag.RowsAffected(), err
+}
+
+func (p pgQuerier) queryRow(ctx context.Context, q string, args ...any) row {
+	return pgRow{p.q.QueryRow(ctx, q, args...)}
+}
+
+func (p pgQuerier) query(ctx context.Context, q string, args ...any) (rows, error) {
+	r, err := p.q.Query(ctx, q, args...)
+	if err != nil {
+		return nil, err
+	}
+	return r, nil
+}
+
+type pgRow struct{ r pgx.Row }
+
+func (r pgRow) Scan(dest ...any) error {
+	err := r.r.Scan(dest...)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return errNoRows
+	}
+	return err
+}
+
+func (p *pgDB) exec(ctx context.Context, q string, args ...any) (int64, error) {
+	return pgQuerier{p.pool}.exec(ctx, q, args...)
+}
+func (p *pgDB) queryRow(ctx context.Context, q string, args ...any) row {
+	return pgQuerier{p.pool}.queryRow(ctx, q, args...)
+}
+func (p *pgDB) query(ctx context.Context, q string, args ...any) (rows, error) {
+	return pgQuerier{p.pool}.query(ctx, q, args...)
+}
+func (p *pgDB) inTx(ctx context.Context, fn func(q querier) error) error {
+	return pgx.BeginFunc(ctx, p.pool, func(tx pgx.Tx) error { return fn(pgQuerier{tx}) })
+}
+func (p *pgDB) ping(ctx context.Context) error { return p.pool.Ping(ctx) }
+func (p *pgDB) close()                         { p.pool.Close() }
+func (p *pgDB) isUnique(err error) bool {
+	var pe *pgconn.PgError
+	return errors.As(err, &pe) && pe.Code == "23505"
+}
+
+// liteDB adapts database/sql on SQLite: w is the single writer, r the readers.
+type liteDB struct{ w, r *sql.DB }
+
+type sqlQ interface {
+	ExecContext(ctx context.Context, q string, args ...any) (sql.Result, error)
+	QueryRowContext(ctx context.Context, q string, args ...any) *sql.Row
+	QueryContext(ctx context.Context, q string, args ...any) (*sql.Rows, error)
+}
+
+type liteQuerier struct{ w, r sqlQ }
+
+func (l liteQuerier) exec(ctx context.Context, q string, args ...any) (int64, error) {
+	res, err := l.w.ExecContext(ctx, q, args...)
+	if err != nil {
+		return 0, err
+	}
+	return res.RowsAffected()
+}
+
+// queryRow sends statements that write (RETURNING) to the writer.
+func (l liteQuerier) queryRow(ctx context.Context, q string, args ...any) row {
+	target := l.r
+	if writes(q) {
+		target = l.w
+	}
+	return liteRow{target.QueryRowContext(ctx, q, args...)}
+}
+
+func (l liteQuerier) query(ctx context.Context, q string, args ...any) (rows, error) {
+	target := l.r
+	if writes(q) {
+		target = l.w
+	}
+	r, err := target.QueryContext(ctx, q, args...)
+	if err != nil {
+		return nil, err
+	}
+	return liteRows{r}, nil
+}
+
+func writes(q string) bool {
+	q = strings.TrimSpace(q)
+	return !strings.HasPrefix(strings.ToUpper(q[:min(6, len(q))]), "SELECT")
+}
+
+type liteRow struct{ r *sql.Row }
+
+func (r liteRow) Scan(dest ...any) error {
+	err := r.r.Scan(dest...)
+	if errors.Is(err, sql.ErrNoRows) {
+		return errNoRows
+	}
+	return err
+}
+
+type liteRows struct{ *sql.Rows }
+
+func (r liteRows) Close() { _ = r.Rows.Close() }
+
+func (l *liteDB) exec(ctx context.Context, q string, args ...any) (int64, error) {
+	return liteQuerier{l.w, l.r}.exec(ctx, q, args...)
+}
+func (l *liteDB) queryRow(ctx context.Context, q string, args ...any) row {
+	return liteQuerier{l.w, l.r}.queryRow(ctx, q, args...)
+}
+func (l *liteDB) query(ctx context.Context, q string, args ...any) (rows, error) {
+	return liteQuerier{l.w, l.r}.query(ctx, q, args...)
+}
+
+// inTx runs fn in a write transaction (BEGIN IMMEDIATE via _txlock); reads
+// inside it go to the same connection so they see its writes.
+func (l *liteDB) inTx(ctx context.Context, fn func(q querier) error) error {
+	tx, err := l.w.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	if err := fn(liteQuerier{tx, tx}); err != nil {
+		_ = tx.Rollback()
+		return err
+	}
+	return tx.Commit()
+}
+func (l *liteDB) ping(ctx context.Context) error { return l.w.PingContext(ctx) }
+func (l *liteDB) close()                         { l.w.Close(); l.r.Close() }
+func (l *liteDB) isUnique(err error) bool {
+	var se *sqlite.Error
+	return errors.As(err, &se) && (se.Code() == sqlite3.SQLITE_CONSTRAINT_UNIQUE || se.Code() == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY)
+}

@@ -1,0 +1,92 @@
+package sqlstore
+
+import (
+	"context"
+	"time"
+
+	"github.com/gosid/gosid/provider"
+)
+
+// CreateRefreshToken implements provider.GrantStore.
+func (s *Store) CreateRefreshToken(ctx context.Context, t *provider.RefreshToken) error {
+	_, err := s.db.exec(ctx, `INSERT INTO refresh_tokens (signature, request_id, client_id, subject, request,
+		created_at, expires_at, used_at, revoked_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+		t.Signature, t.RequestID, t.ClientID, t.Subject, t.Request, t.CreatedAt.UTC(), t.ExpiresAt.UTC(),
+		tArg(t.UsedAt), tArg(t.RevokedAt))
+	return s.wrap("create refresh token", err)
+}
+
+// GetRefreshToken implements provider.GrantStore.
+func (s *Store) GetRefreshToken(ctx context.Context, sig string) (*provider.RefreshToken, error) {
+	t := &provider.RefreshToken{}
+	err := s.db.queryRow(ctx, `SELECT signature, request_id, client_id, subject, request, created_at, expires_at,
+		used_at, revoked_at FROM refresh_tokens WHERE signature=$1`, sig).
+		Scan(&t.Signature, &t.RequestID, &t.ClientID, &t.Subject, &t.Request, nullTime{&t.CreatedAt},
+			nullTime{&t.ExpiresAt}, nullTime{&t.UsedAt}, nullTime{&t.RevokedAt})
+	if err != nil {
+		return nil, s.wrap("get refresh token", err)
+	}
+	return t, nil
+}
+
+// UseRefreshToken implements provider.GrantStore with one conditional
+// UPDATE, so that of concurrent rotations outside the grace window exactly
+// one succeeds.
+func (s *Store) UseRefreshToken(ctx context.Context, sig string, now, graceCutoff time.Time) error {
+	n, err := s.db.exec(ctx, `UPDATE refresh_tokens SET used_at = COALESCE(used_at, $2)
+		WHERE signature=$1 AND revoked_at IS NULL AND (used_at IS NULL OR used_at > $3)`,
+		sig, now.UTC(), graceCutoff.UTC())
+	if err != nil {
+		return s.wrap("use refresh token", err)
+	}
+	if n == 1 {
+		return nil
+	}
+	if _, err := s.GetRefreshToken(ctx, sig); err != nil {
+		return err
+	}
+	return provider.ErrTokenInactive
+}
+
+// RevokeGrant implements provider.GrantStore.
+func (s *Store) RevokeGrant(ctx context.Context, requestID string, now time.Time) error {
+	_, err := s.db.exec(ctx, `UPDATE refresh_tokens SET revoked_at=$2 WHERE request_id=$1 AND revoked_at IS NULL`,
+		requestID, now.UTC())
+	return s.wrap("revoke grant", err)
+}
+
+// RevokeSubjectGrants implements provider.GrantStore.
+func (s *Store) RevokeSubjectGrants(ctx context.Context, subject, clientID string, now time.Time) ([]string, error) {
+	q := `UPDATE refresh_tokens SET revoked_at=$2 WHERE subject=$1 AND revoked_at IS NULL RETURNING request_id`
+	args := []any{subject, now.UTC()}
+	if clientID != "" {
+		q = `UPDATE refresh_tokens SET revoked_at=$2 WHERE subject=$1 AND client_id=$3 AND revoked_at IS NULL RETURNING request_id`
+		args = append(args, clientID)
+	}
+	rs, err := s.db.query(ctx, q, args...)
+	if err != nil {
+		return nil, s.wrap("revoke subject grants", err)
+	}
+	defer rs.Close()
+	seen := map[string]bool{}
+	var ids []string
+	for rs.Next() {
+		var id string
+		if err := rs.Scan(&id); err != nil {
+			return nil, s.wrap("revoke subject grants", err)
+		}
+		if !seen[id] {
+			seen[id] = true
+			ids = append(ids, id)
+		}
+	}
+	return ids, s.wrap("revoke subject grants", rs.Err())
+}
+
+// DeleteExpiredRefreshTokens implements provider.GrantStore.
+func (s *Store) DeleteExpiredRefreshTokens(ctx context.Context, now time.Time) (int64, error) {
+	n, err := s.db.exec(ctx, `DELETE FROM refresh_tokens WHERE expires_at < $1`, now.UTC())
+	return n, s.wrap("delete expired refresh tokens", err)
+}
+
+var _ provider.GrantStore = (*Store)(nil)
