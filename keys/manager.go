@@ -42,7 +42,7 @@ var ErrNoActiveKey = errors.New("keys: no active key for the algorithm")
 // ErrRotationConflict is returned by Rotate when another node (or the CLI)
 // rotated the same algorithm since this node last loaded its keys. It wraps
 // storage.ErrConflict.
-var ErrRotationConflict = fmt.Errorf("keys: another rotation happened first: %w", storage.ErrConflict)
+var ErrRotationConflict = fmt.Errorf("another rotation happened first: %w", storage.ErrConflict)
 
 // initAttempts bounds Init's retries: each retry follows an insert that lost
 // to another node, so two or three are the most ever needed.

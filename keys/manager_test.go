@@ -725,3 +725,27 @@ func ExampleManager() {
 	fmt.Println(h.Typ, string(payload), err)
 	// Output: at+jwt {"sub":"citizen-1"} <nil>
 }
+
+// FuzzVerify feeds outside input to both verifiers: neither may panic, and
+// nothing but a genuine token may pass.
+func FuzzVerify(f *testing.F) {
+	m := initManager(f, &memStore{}, testOptions(newTestClock(), ES256))
+	const payload = `{"exp":4102444800,"sub":"fuzz"}`
+	good, err := m.Sign(context.Background(), ES256, json.RawMessage(payload), "at+jwt")
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Add(good)
+	f.Add("")
+	f.Add("a.b.c")
+	f.Add(`{"payload":"e30","signatures":[]}`)
+	s := m.FositeSigner(ES256)
+	f.Fuzz(func(t *testing.T, token string) {
+		if _, got, err := m.Verify(token); err == nil && string(got) != payload {
+			t.Fatalf("verified a forged payload %q", got)
+		}
+		if tok, err := s.Decode(context.Background(), token); err == nil && tok.Claims["sub"] != "fuzz" {
+			t.Fatalf("decoded a forged token %v", tok.Claims)
+		}
+	})
+}
