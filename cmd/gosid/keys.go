@@ -5,6 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"text/tabwriter"
+	"time"
+
+	"github.com/gosid/gosid/keys"
 )
 
 func cmdKeys(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -39,4 +43,21 @@ func cmdKeys(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		}
 	}
 	return printKeys(stdout, st.Keys.List())
+}
+
+func printKeys(w io.Writer, recs []keys.Record) error {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "KID\tALG\tGEN\tSTATE\tCREATED\tACTIVATED\tRETIRED\tPUBLISHED UNTIL")
+	for _, r := range recs {
+		fmt.Fprintf(tw, "%s\t%s\t%d\t%s\t%s\t%s\t%s\t%s\n", r.KID, r.Alg, r.Generation, r.State,
+			stamp(r.CreatedAt), stamp(r.ActivatedAt), stamp(r.RetiredAt), stamp(r.ExpiresAt))
+	}
+	return tw.Flush()
+}
+
+func stamp(t time.Time) string {
+	if t.IsZero() {
+		return "-"
+	}
+	return t.UTC().Format(time.RFC3339)
 }
