@@ -150,19 +150,19 @@ func (r *report) writeMarkdown(w io.Writer) {
 		fmt.Fprintf(w, "| %s | %s | %d | %d | %s %s | %s | %s | %s | %s | %d | %s | %s |\n", x.Scenario, x.Generator,
 			x.Concurrency, x.Requests, thousands(x.Rate), x.Unit, x.P50, x.P90, x.P99, x.Max, x.Errors, floor, x.Status)
 	}
+	fmt.Fprintln(w)
 	for _, x := range r.Rows {
 		for _, e := range x.ErrorDetail {
-			fmt.Fprintf(w, "\n- %s [%s]: %d × %s", x.Scenario, x.Generator, e.Count, e.Message)
+			fmt.Fprintf(w, "- %s [%s]: %d × %s\n", x.Scenario, x.Generator, e.Count, e.Message)
 		}
 	}
-	fmt.Fprintln(w)
 	switch {
 	case !r.Pass:
 		fmt.Fprintln(w, "\nResult: FAIL (errors)")
 	case !r.FloorsMet:
 		fmt.Fprintln(w, "\nResult: below a floor")
 	default:
-		fmt.Fprintln(w, "\nResult: all floors met, no errors")
+		fmt.Fprintln(w, "Result: all floors met, no errors")
 	}
 }
 
