@@ -160,7 +160,7 @@ func (r *report) writeMarkdown(w io.Writer) {
 	case !r.Pass:
 		fmt.Fprintln(w, "\nResult: FAIL (errors)")
 	case !r.FloorsMet:
-		fmt.Fprintln(w, "\nResult: below a floor")
+		fmt.Fprintln(w, "Result: below a floor")
 	default:
 		fmt.Fprintln(w, "Result: all floors met, no errors")
 	}
