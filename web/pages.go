@@ -1,0 +1,78 @@
+package web
+
+// Page is embedded in every page's data.
+type Page struct {
+	Lang string // "ru" | "en"; set by Render if empty
+	CSRF string // hidden csrf_token value
+	Dev  bool   // dev mode banner + link to the dev outbox
+	// AltLangURL is the URL of this page in the other language; Render
+	// fills it from the request if empty.
+	AltLangURL string
+}
+
+// basePage gives Render the embedded Page of any page data.
+func (p *Page) basePage() *Page { return p }
+
+// LoginData is the sign-in page: login (phone, e-mail or SNILS) + password.
+type LoginData struct {
+	Page
+	FlowID string
+	// Login echoes what the citizen typed (never the password).
+	Login string
+	// ErrorKey is the translation key of a form-level error, e.g.
+	// "login.error.invalid", "login.error.locked", "flow.error.expired".
+	ErrorKey string
+	// ClientName is the relying service that asked, shown as "to continue
+	// to {ClientName}".
+	ClientName string
+	// ForgotURL is the «Забыли пароль?» link; hidden when empty.
+	ForgotURL string
+	// RegisterURL is the «Зарегистрироваться» link; hidden when empty.
+	RegisterURL string
+}
+
+// ConsentData is the page that asks to share data with a relying service.
+type ConsentData struct {
+	Page
+	FlowID     string
+	ClientName string
+	Scopes     []ScopeItem
+}
+
+// ScopeItem is one requested scope on the consent page.
+type ScopeItem struct {
+	Name     string // scope value, e.g. "openid", "profile", "email", "phone", "offline_access"
+	TitleKey string // translation key, e.g. "scope.profile.title"
+	DescKey  string // translation key, e.g. "scope.profile.desc"
+}
+
+// LogoutData asks the citizen to confirm signing out (RP-initiated logout
+// without a valid id_token_hint).
+type LogoutData struct {
+	Page
+	FlowID     string
+	ClientName string
+}
+
+// MessageData is a simple titled message page (signed out; generic info).
+type MessageData struct {
+	Page
+	TitleKey   string
+	MessageKey string
+	// LinkURL and LinkKey make the page's one link; without LinkURL the
+	// page links to the personal account.
+	LinkURL string
+	LinkKey string
+}
+
+// ErrorData is the error page.
+type ErrorData struct {
+	Page
+	TitleKey   string
+	MessageKey string
+	// RetryURL is the "start again" link; hidden when empty.
+	RetryURL string
+	// Detail is technical detail for support (e.g. OAuth error code and
+	// description), shown small.
+	Detail string
+}
