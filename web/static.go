@@ -79,9 +79,12 @@ func (r *Renderer) Static() http.Handler {
 			http.Error(w, "method not allowed", http.StatusMethodNotAllowed)
 			return
 		}
-		name := strings.TrimPrefix(strings.TrimPrefix(req.URL.Path, "/"), "static/")
-		a, ok := r.static.byName[name]
+		name, ok := strings.CutPrefix(req.URL.Path, "/static/")
 		if !ok {
+			name = strings.TrimPrefix(req.URL.Path, "/")
+		}
+		a, found := r.static.byName[name]
+		if !found {
 			http.NotFound(w, req)
 			return
 		}
