@@ -74,6 +74,21 @@ type Config struct {
 	LoginRatePerIP int `yaml:"login_rate_per_ip" env:"GOSID_LOGIN_RATE_PER_IP"`
 	// PasswordHashConcurrency bounds parallel argon2id computations (0: 2×CPUs).
 	PasswordHashConcurrency int `yaml:"password_hash_concurrency" env:"GOSID_PASSWORD_HASH_CONCURRENCY"`
+
+	// SMTP delivers e-mail; without SMTPHost e-mail goes only to the dev outbox.
+	SMTPHost     string `yaml:"smtp_host" env:"GOSID_SMTP_HOST"`
+	SMTPPort     int    `yaml:"smtp_port" env:"GOSID_SMTP_PORT"`
+	SMTPUsername string `yaml:"smtp_username" env:"GOSID_SMTP_USERNAME"`
+	SMTPPassword string `yaml:"smtp_password" env:"GOSID_SMTP_PASSWORD"`
+	SMTPFrom     string `yaml:"smtp_from" env:"GOSID_SMTP_FROM"`
+	// SMTPTLS is starttls (mandatory, default), opportunistic, tls (implicit) or none.
+	SMTPTLS string `yaml:"smtp_tls" env:"GOSID_SMTP_TLS"`
+
+	// SMSURL is the SMS operator's HTTP/JSON endpoint; without it SMS goes
+	// only to the dev outbox.
+	SMSURL    string `yaml:"sms_url" env:"GOSID_SMS_URL"`
+	SMSToken  string `yaml:"sms_token" env:"GOSID_SMS_TOKEN"`
+	SMSSender string `yaml:"sms_sender" env:"GOSID_SMS_SENDER"`
 }
 
 // Default returns the single-machine defaults.
@@ -97,6 +112,10 @@ func Default() Config {
 		FetchMaxBytes:   256 << 10,
 		MaxBodyBytes:    64 << 10,
 		LoginRatePerIP:  30,
+		SMTPPort:        587,
+		SMTPFrom:        "gosid <no-reply@localhost>",
+		SMTPTLS:         "starttls",
+		SMSSender:       "gosid",
 	}
 }
 
@@ -211,6 +230,11 @@ func (c Config) Validate() error {
 	}
 	if c.MaxBodyBytes < 4096 {
 		return errors.New("config: max_body_bytes must be at least 4096")
+	}
+	switch c.SMTPTLS {
+	case "starttls", "opportunistic", "tls", "none":
+	default:
+		return fmt.Errorf("config: smtp_tls must be starttls, opportunistic, tls or none, got %q", c.SMTPTLS)
 	}
 	if c.DatabaseURL != "" && !strings.HasPrefix(c.DatabaseURL, "postgres://") && !strings.HasPrefix(c.DatabaseURL, "postgresql://") {
 		return fmt.Errorf("config: database_url must be a postgres:// URL")
