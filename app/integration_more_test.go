@@ -252,11 +252,7 @@ func TestStateSurvivesRestart(t *testing.T) {
 	kidsBefore := kids(fetchJWKS(t, env))
 
 	env = env.Restart(t)
-	// The browser's cookies were for the old address; carry them over.
-	b2 := env.NewBrowser(t)
-	old, _ := url.Parse(r.oauth.Endpoint.AuthURL)
-	nu, _ := url.Parse(env.URL)
-	b2.HTTP.Jar.SetCookies(nu, b.HTTP.Jar.Cookies(old))
+	b2 := b // the same browser, cookies and all, against the restarted server
 	r = newRP(t, env, c.ID, secret)
 
 	if got := kids(fetchJWKS(t, env)); got != kidsBefore {

@@ -42,11 +42,16 @@ func newRP(t *testing.T, env *apptest.Env, clientID, secret string, scopes ...st
 	if len(scopes) == 0 {
 		scopes = []string{oidc.ScopeOpenID, "profile", "phone", oidc.ScopeOfflineAccess}
 	}
+	style := oauth2.AuthStyleInHeader
+	if secret == "" {
+		style = oauth2.AuthStyleInParams
+	}
 	return &rp{
 		provider: p,
 		oauth: &oauth2.Config{
-			ClientID: clientID, ClientSecret: secret, Endpoint: p.Endpoint(),
+			ClientID: clientID, ClientSecret: secret,
 			RedirectURL: redirectURI, Scopes: scopes,
+			Endpoint: oauth2.Endpoint{AuthURL: p.Endpoint().AuthURL, TokenURL: p.Endpoint().TokenURL, AuthStyle: style},
 		},
 		verifier: p.Verifier(&oidc.Config{ClientID: clientID}),
 		ctx:      ctx,

@@ -37,6 +37,9 @@ func FlowID(ctx context.Context) string {
 func (p *Provider) handleAuthorize(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	ar, err := p.oauth.NewAuthorizeRequest(ctx, r)
+	if err == nil {
+		err = checkPKCE(ar)
+	}
 	if err != nil {
 		p.writeAuthorizeError(w, r, ar, err)
 		return
@@ -55,6 +58,23 @@ func (p *Provider) handleAuthorize(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	p.finishAuthorize(w, r, ar, dec)
+}
+
+// checkPKCE refuses, before the citizen is asked to sign in, what fosite
+// would refuse only when issuing the code: a public client without an S256
+// challenge, or any "plain" challenge (RFC 9700 §2.1.1).
+func checkPKCE(ar fosite.AuthorizeRequester) error {
+	form := ar.GetRequestForm()
+	challenge, method := form.Get("code_challenge"), form.Get("code_challenge_method")
+	switch {
+	case challenge == "" && ar.GetClient().IsPublic():
+		return fosite.ErrInvalidRequest.WithHint("Clients must include a code_challenge when performing the authorize code flow, but it is missing.")
+	case challenge != "" && method != "S256":
+		return fosite.ErrInvalidRequest.WithHint("The code_challenge_method must be S256.")
+	case challenge != "" && (len(challenge) < 43 || len(challenge) > 128):
+		return fosite.ErrInvalidRequest.WithHint("The code_challenge must be 43 to 128 characters.")
+	}
+	return nil
 }
 
 // resumableForm is the resolved request minus anything secret or
@@ -180,8 +200,15 @@ func (p *Provider) handlePAR(w http.ResponseWriter, r *http.Request) {
 	p.oauth.WritePushedAuthorizeResponse(ctx, w, ar, resp)
 }
 
+// grantTypes are the grants gosid offers; implicit and password never.
+var grantTypes = map[string]bool{"authorization_code": true, "refresh_token": true, "client_credentials": true}
+
 func (p *Provider) handleToken(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
+	if gt := r.PostFormValue("grant_type"); gt != "" && !grantTypes[gt] {
+		p.writeAccessError(w, r, nil, fosite.ErrUnsupportedGrantType.WithHintf("The grant type %q is not supported.", gt))
+		return
+	}
 	ar, err := p.oauth.NewAccessRequest(ctx, r, NewSession())
 	if err != nil {
 		p.writeAccessError(w, r, ar, err)

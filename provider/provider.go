@@ -184,7 +184,9 @@ func New(o Options) (*Provider, error) {
 		func(fosite.Configurator, interface{}, interface{}) interface{} {
 			return &jwtIntrospector{signer: atSigner, deny: deny, issuer: o.Issuer}
 		},
-		compose.OAuth2TokenIntrospectionFactory,
+		func(c fosite.Configurator, st interface{}, strat interface{}) interface{} {
+			return &refreshIntrospector{core: compose.OAuth2TokenIntrospectionFactory(c, st, strat).(*oauth2.CoreValidator)}
+		},
 		func(fosite.Configurator, interface{}, interface{}) interface{} {
 			return &revoker{store: st, signer: atSigner, hmac: hmacStrategy, deny: deny}
 		},

@@ -86,6 +86,21 @@ func headerAlg(token string) string {
 	return hdr.Alg
 }
 
+// numClaim reads a numeric claim whether the parser produced a float64 or
+// a json.Number.
+func numClaim(c map[string]interface{}, k string) int64 {
+	switch v := c[k].(type) {
+	case float64:
+		return int64(v)
+	case json.Number:
+		n, _ := v.Int64()
+		return n
+	case int64:
+		return v
+	}
+	return 0
+}
+
 func looksLikeJWT(token string) bool { return strings.Count(token, ".") == 2 }
 
 // verifyAccessToken checks an access token's signature, expiry, type,
@@ -143,6 +158,18 @@ func (j *jwtIntrospector) IntrospectToken(ctx context.Context, token string, _ f
 	return fosite.AccessToken, nil
 }
 
+// refreshIntrospector lets fosite's core validator introspect refresh
+// tokens only; JWT access tokens are the jwtIntrospector's, and the core
+// validator would wrongly report them inactive (they are never stored).
+type refreshIntrospector struct{ core *oauth2.CoreValidator }
+
+func (r *refreshIntrospector) IntrospectToken(ctx context.Context, token string, use fosite.TokenUse, ar fosite.AccessRequester, scopes []string) (fosite.TokenUse, error) {
+	if looksLikeJWT(token) {
+		return "", fosite.ErrUnknownRequest
+	}
+	return r.core.IntrospectToken(ctx, token, use, ar, scopes)
+}
+
 // revoker implements RFC 7009 for JWT access tokens (deny-list) and refresh
 // tokens (revoke the grant). Unknown tokens succeed silently, as the RFC
 // requires; a token of another client is refused.
@@ -166,8 +193,7 @@ func (v *revoker) RevokeToken(ctx context.Context, token string, _ fosite.TokenT
 			return v.store.RevokeRefreshToken(ctx, gid)
 		}
 		jti, _ := t.Claims["jti"].(string)
-		exp, _ := t.Claims["exp"].(float64)
-		return v.deny.DenyToken(ctx, jti, time.Unix(int64(exp), 0))
+		return v.deny.DenyToken(ctx, jti, time.Unix(numClaim(t.Claims, "exp"), 0))
 	}
 	rt, err := v.store.grants.GetRefreshToken(ctx, v.hmac.RefreshTokenSignature(ctx, token))
 	if err != nil {

@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"strings"
 	"testing"
 	"time"
 
@@ -72,7 +73,11 @@ func NewConfig(t testing.TB, backend Backend) config.Config {
 // Start runs a server with cfg (Issuer and Addr are chosen here).
 func Start(t testing.TB, cfg config.Config) *Env {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	addr := "127.0.0.1:0"
+	if cfg.Addr != "" && strings.HasPrefix(cfg.Issuer, "http://127.0.0.1:") {
+		addr = cfg.Addr // a restart keeps its address, as a real deployment keeps its issuer
+	}
+	ln, err := listen(addr)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -101,6 +106,19 @@ func Start(t testing.TB, cfg config.Config) *Env {
 	e := &Env{URL: cfg.Issuer, Config: cfg, Stores: stores, Server: srv, HTTP: hs, ctx: ctx, cancel: cancel}
 	t.Cleanup(e.Stop)
 	return e
+}
+
+// listen retries briefly: a restarted server's port may still be closing.
+func listen(addr string) (net.Listener, error) {
+	var err error
+	for i := 0; i < 50; i++ {
+		var ln net.Listener
+		if ln, err = net.Listen("tcp", addr); err == nil {
+			return ln, nil
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	return nil, err
 }
 
 // Stop shuts the server down; calling it twice is harmless.
