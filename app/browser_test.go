@@ -44,8 +44,11 @@ func chromium(t *testing.T) context.Context {
 	t.Cleanup(cancel)
 	ctx, cancel2 := chromedp.NewContext(actx)
 	t.Cleanup(cancel2)
-	ctx, cancel3 := context.WithTimeout(ctx, 3*time.Minute)
-	t.Cleanup(cancel3)
+	// The first Run starts the browser; it must get the long-lived context,
+	// since cancelling the context of the first Run closes the tab.
+	if err := chromedp.Run(ctx); err != nil {
+		t.Fatalf("start chromium: %v", err)
+	}
 	return ctx
 }
 
@@ -54,7 +57,7 @@ func chromium(t *testing.T) context.Context {
 func shot(name string) chromedp.Action {
 	return chromedp.ActionFunc(func(ctx context.Context) error {
 		var buf []byte
-		if err := chromedp.FullScreenshot(&buf, 90).Do(ctx); err != nil {
+		if err := chromedp.FullScreenshot(&buf, 100).Do(ctx); err != nil {
 			return err
 		}
 		dir := filepath.Join("..", "artifacts", "screenshots")
@@ -81,68 +84,73 @@ func TestBrowserCitizenJourney(t *testing.T) {
 			prefix := "journey-" + tc.lang + "-"
 			code := func() string { return env.LatestCode(t, tc.phone) }
 			var body string
+			// settle lets a navigation started by a click finish before the
+			// next query, which would otherwise wait on the old document.
+			settle := chromedp.Sleep(300 * time.Millisecond)
 
 			run := func(step string, actions ...chromedp.Action) {
 				t.Helper()
 				actions = append(actions, shot(prefix+step))
-				if err := chromedp.Run(ctx, actions...); err != nil {
-					_ = chromedp.Run(ctx, shot(prefix+step+"-failed"), chromedp.Text("body", &body))
+				sctx, cancel := context.WithTimeout(ctx, 20*time.Second)
+				defer cancel()
+				if err := chromedp.Run(sctx, actions...); err != nil {
+					_ = chromedp.Run(ctx, shot(prefix+step+"-failed"), chromedp.Text("body", &body, chromedp.ByQuery))
 					t.Fatalf("%s: %v\npage text: %s", step, err, body)
 				}
 			}
 
 			run("1-registration",
 				chromedp.Navigate(env.URL+"/registration?lang="+tc.lang),
-				chromedp.WaitVisible(`input[name="family_name"]`),
-				chromedp.SendKeys(`input[name="family_name"]`, tc.name),
-				chromedp.SendKeys(`input[name="given_name"]`, "Anna"),
-				chromedp.SendKeys(`input[name="contact"]`, tc.phone),
-				chromedp.SendKeys(`input[name="password"]`, pw1),
-				chromedp.SendKeys(`input[name="password_confirm"]`, pw1),
-				chromedp.Click(`input[name="consent"]`),
+				chromedp.WaitVisible(`input[name="family_name"]`, chromedp.ByQuery),
+				chromedp.SendKeys(`input[name="family_name"]`, tc.name, chromedp.ByQuery),
+				chromedp.SendKeys(`input[name="given_name"]`, "Anna", chromedp.ByQuery),
+				chromedp.SendKeys(`input[name="contact"]`, tc.phone, chromedp.ByQuery),
+				chromedp.SendKeys(`input[name="password"]`, pw1, chromedp.ByQuery),
+				chromedp.SendKeys(`input[name="password_confirm"]`, pw1, chromedp.ByQuery),
+				chromedp.Click(`input[name="consent"]`, chromedp.ByQuery),
 			)
-			run("2-submit", chromedp.Click(`button[name="action"][value="register"]`), chromedp.WaitVisible(`input[name="code"]`))
+			run("2-submit", chromedp.Click(`button[name="action"][value="register"]`, chromedp.ByQuery), settle, chromedp.WaitVisible(`input[name="code"]`, chromedp.ByQuery))
 			run("3-confirm",
-				chromedp.SendKeys(`input[name="code"]`, code()),
-				chromedp.Click(`button[name="action"][value="confirm"]`),
-				chromedp.WaitVisible(`a[href="/account"]`),
+				chromedp.SendKeys(`input[name="code"]`, code(), chromedp.ByQuery),
+				chromedp.Click(`button[name="action"][value="confirm"]`, chromedp.ByQuery), settle,
+				chromedp.WaitVisible(`main a[href="/account"]`, chromedp.ByQuery),
 			)
-			run("4-account", chromedp.Navigate(env.URL+"/account"), chromedp.WaitVisible(`form[action="/logout"]`), chromedp.Text("main", &body))
+			run("4-account", chromedp.Navigate(env.URL+"/account"), chromedp.WaitVisible(`form[action="/logout"]`, chromedp.ByQuery), chromedp.Text("main", &body, chromedp.ByQuery))
 			if !strings.Contains(body, tc.name) || !strings.Contains(body, tc.done) {
 				t.Fatalf("account page does not show %q / %q: %s", tc.name, tc.done, body)
 			}
-			run("5-signout", chromedp.Click(`form[action="/logout"] button`), chromedp.WaitVisible(`main`))
+			run("5-signout", chromedp.Click(`form[action="/logout"] button`, chromedp.ByQuery), settle, chromedp.WaitNotPresent(`form[action="/logout"]`, chromedp.ByQuery))
 			signIn := func(step, password string) {
 				run(step,
 					chromedp.Navigate(env.URL+"/login"),
-					chromedp.WaitVisible(`input[name="login"]`),
-					chromedp.SendKeys(`input[name="login"]`, tc.phone),
-					chromedp.SendKeys(`input[name="password"]`, password),
-					chromedp.Submit(`input[name="password"]`),
-					chromedp.WaitVisible(`form[action="/logout"]`),
+					chromedp.WaitVisible(`input[name="login"]`, chromedp.ByQuery),
+					chromedp.SendKeys(`input[name="login"]`, tc.phone, chromedp.ByQuery),
+					chromedp.SendKeys(`input[name="password"]`, password, chromedp.ByQuery),
+					chromedp.Submit(`input[name="password"]`, chromedp.ByQuery), settle,
+					chromedp.WaitVisible(`form[action="/logout"]`, chromedp.ByQuery),
 				)
 			}
 			signIn("6-signin", pw1)
-			run("7-signout", chromedp.Click(`form[action="/logout"] button`), chromedp.WaitVisible(`main`))
+			run("7-signout", chromedp.Click(`form[action="/logout"] button`, chromedp.ByQuery), settle, chromedp.WaitNotPresent(`form[action="/logout"]`, chromedp.ByQuery))
 			run("8-forgot",
 				chromedp.Navigate(env.URL+"/login"),
-				chromedp.WaitVisible(`a[href^="/recovery"]`),
-				chromedp.Click(`a[href^="/recovery"]`),
-				chromedp.WaitVisible(`input[name="login"]`),
-				chromedp.SendKeys(`input[name="login"]`, tc.phone),
-				chromedp.Click(`button[name="action"][value="start"]`),
-				chromedp.WaitVisible(`input[name="code"]`),
+				chromedp.WaitVisible(`a[href^="/recovery"]`, chromedp.ByQuery),
+				chromedp.Click(`a[href^="/recovery"]`, chromedp.ByQuery), settle,
+				chromedp.WaitVisible(`input[name="login"]`, chromedp.ByQuery),
+				chromedp.SendKeys(`input[name="login"]`, tc.phone, chromedp.ByQuery),
+				chromedp.Click(`button[name="action"][value="start"]`, chromedp.ByQuery), settle,
+				chromedp.WaitVisible(`input[name="code"]`, chromedp.ByQuery),
 			)
 			run("9-recovery-code",
-				chromedp.SendKeys(`input[name="code"]`, code()),
-				chromedp.Click(`button[name="action"][value="confirm"]`),
-				chromedp.WaitVisible(`input[name="password_confirm"]`),
+				chromedp.SendKeys(`input[name="code"]`, code(), chromedp.ByQuery),
+				chromedp.Click(`button[name="action"][value="confirm"]`, chromedp.ByQuery), settle,
+				chromedp.WaitVisible(`input[name="password_confirm"]`, chromedp.ByQuery),
 			)
 			run("10-new-password",
-				chromedp.SendKeys(`input[name="password"]`, pw2),
-				chromedp.SendKeys(`input[name="password_confirm"]`, pw2),
-				chromedp.Click(`button[name="action"][value="password"]`),
-				chromedp.WaitVisible(`a[href^="/login"], a[href="/account"]`),
+				chromedp.SendKeys(`input[name="password"]`, pw2, chromedp.ByQuery),
+				chromedp.SendKeys(`input[name="password_confirm"]`, pw2, chromedp.ByQuery),
+				chromedp.Click(`button[name="action"][value="password"]`, chromedp.ByQuery), settle,
+				chromedp.WaitVisible(`a[href^="/login"], a[href="/account"]`, chromedp.ByQuery),
 			)
 			signIn("11-signin-new-password", pw2)
 		})

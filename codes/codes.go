@@ -34,7 +34,8 @@ var (
 	ErrBlocked     = errors.New("codes: this contact is temporarily blocked")
 )
 
-// Policy holds the limits.
+// Policy holds the limits. ResendAfter applies per purpose and contact;
+// MaxPerHour, BurnsToBlock and BlockDuration per contact.
 type Policy struct {
 	Length        int
 	MaxAttempts   int
@@ -86,7 +87,9 @@ func (s *Service) Issue(ctx context.Context, purpose, contact string, ttl time.D
 	if blocked, err := s.has(ctx, "codes:block:"+ck); err != nil || blocked {
 		return "", errOr(err, ErrBlocked)
 	}
-	ok, err := s.eph.PutNX(ctx, "codes:cool:"+ck, []byte{1}, s.policy.ResendAfter)
+	// The resend interval is per purpose: a registration code just sent
+	// does not hold up a recovery code. The hourly limit is per contact.
+	ok, err := s.eph.PutNX(ctx, "codes:cool:"+purpose+":"+ck, []byte{1}, s.policy.ResendAfter)
 	if err != nil {
 		return "", err
 	}
@@ -180,7 +183,7 @@ func (s *Service) burned(ctx context.Context, ck string) error {
 // recovery by another channel, or by an operator).
 func (s *Service) Unblock(ctx context.Context, contact string) error {
 	ck := s.contactKey(contact)
-	for _, k := range []string{"codes:block:", "codes:burns:", "codes:cool:"} {
+	for _, k := range []string{"codes:block:", "codes:burns:"} {
 		if err := s.eph.Delete(ctx, k+ck); err != nil {
 			return err
 		}
