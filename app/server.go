@@ -12,9 +12,11 @@ import (
 	"github.com/gorilla/mux"
 	"github.com/ory/fosite"
 
+	"github.com/gosid/gosid/codes"
 	"github.com/gosid/gosid/internal/httpx"
 	"github.com/gosid/gosid/login"
 	"github.com/gosid/gosid/metrics"
+	"github.com/gosid/gosid/notify"
 	"github.com/gosid/gosid/provider"
 	"github.com/gosid/gosid/web"
 )
@@ -27,6 +29,8 @@ type Server struct {
 	Web      *web.Renderer
 	Metrics  *metrics.Metrics
 	Handler  http.Handler
+	// Outbox records every message (development mode shows it at /dev/outbox).
+	Outbox *notify.Outbox
 }
 
 // NewServer initialises keys and builds the HTTP handler.
@@ -35,7 +39,7 @@ func NewServer(ctx context.Context, s *Stores) (*Server, error) {
 	if err := s.Keys.Init(ctx); err != nil {
 		return nil, fmt.Errorf("init signing keys: %w", err)
 	}
-	srv := &Server{Stores: s, Metrics: metrics.New()}
+	srv := &Server{Stores: s, Metrics: metrics.New(), Outbox: notify.NewOutbox(200, s.Log)}
 	var err error
 	srv.Web, err = web.New(web.Options{
 		Dev: cfg.Dev, Secure: cfg.Secure(), CSRFKey: s.Sealer.DeriveKey("csrf"), Logger: s.Log,
@@ -47,7 +51,8 @@ func NewServer(ctx context.Context, s *Stores) (*Server, error) {
 		Accounts: s.DB, Clients: s.Clients, Consents: s.DB, Audit: s.DB, Ephemeral: s.Ephemeral,
 		Passwords: s.Passwords, Web: srv.Web, SessionTTL: cfg.SessionTTL, FlowTTL: cfg.FlowTTL,
 		Secure: cfg.Secure(), Dev: cfg.Dev, LoginRatePerIP: cfg.LoginRatePerIP,
-		OnLogin: srv.Metrics.Login, Logger: s.Log,
+		OnLogin: srv.Metrics.Login, Logger: s.Log, Notifier: srv.Outbox, Outbox: srv.Outbox, Issuer: cfg.Issuer,
+		FlowKey: s.Sealer.DeriveKey("flow"), Codes: codes.New(s.Ephemeral, s.Sealer.DeriveKey("codes"), codes.DefaultPolicy),
 	})
 	srv.Provider, err = provider.New(provider.Options{
 		Issuer: cfg.Issuer, Clients: s.Clients, Ephemeral: s.Ephemeral, Grants: s.DB, Keys: s.Keys,
