@@ -29,6 +29,13 @@ func chromium(t *testing.T) context.Context {
 		}
 		t.Skipf("chromium not installed (%v); scripts/test installs it", err)
 	}
+	// Chromium may still write its profile while shutting down, so the
+	// profile directory is removed best-effort, after the browser has gone.
+	profile, err := os.MkdirTemp("", "gosid-chromium-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = os.RemoveAll(profile) })
 	opts := append(chromedp.DefaultExecAllocatorOptions[:],
 		chromedp.ExecPath(path),
 		chromedp.NoSandbox,
@@ -38,7 +45,7 @@ func chromium(t *testing.T) context.Context {
 		chromedp.Flag("disable-component-update", true),
 		chromedp.Flag("disable-sync", true),
 		chromedp.WindowSize(390, 900),
-		chromedp.UserDataDir(t.TempDir()),
+		chromedp.UserDataDir(profile),
 	)
 	actx, cancel := chromedp.NewExecAllocator(context.Background(), opts...)
 	t.Cleanup(cancel)
