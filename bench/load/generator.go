@@ -24,6 +24,8 @@ type loadSpec struct {
 	duration    time.Duration
 	// maxOps bounds each worker's loop whatever the clock does.
 	maxOps int
+	// probe, if set, is read at both ends of the measured window.
+	probe func() cpuSnapshot
 }
 
 // loadResult is what a run measured. Ops, latencies and errors cover ops that
@@ -36,6 +38,7 @@ type loadResult struct {
 	elapsed      time.Duration
 	hist         histogram
 	errorSamples []errorSample
+	cpu          *cpuShare
 }
 
 type errorSample struct {
@@ -100,6 +103,20 @@ func runLoad(ctx context.Context, spec loadSpec, mk newOp) (*loadResult, error) 
 		}
 		ops[i] = o
 	}
+	var (
+		cpuFrom, cpuTo cpuSnapshot
+		probeDone      = make(chan struct{})
+	)
+	go func() {
+		defer close(probeDone)
+		if spec.probe == nil || !sleepUntil(ctx, from) {
+			return
+		}
+		cpuFrom = spec.probe()
+		if sleepUntil(ctx, to) {
+			cpuTo = spec.probe()
+		}
+	}()
 	stats := make([]*workerStats, spec.concurrency)
 	var wg sync.WaitGroup
 	for i := range ops {
@@ -131,10 +148,11 @@ func runLoad(ctx context.Context, spec loadSpec, mk newOp) (*loadResult, error) 
 		}(ops[i])
 	}
 	wg.Wait()
+	<-probeDone
 	if err := context.Cause(ctx); err != nil && time.Now().Before(to) {
 		return nil, err
 	}
-	res := &loadResult{elapsed: spec.duration}
+	res := &loadResult{elapsed: spec.duration, cpu: share(cpuFrom, cpuTo, 0)}
 	merged := map[string]uint64{}
 	for _, st := range stats {
 		res.hist.merge(&st.hist)
@@ -153,4 +171,16 @@ func runLoad(ctx context.Context, spec loadSpec, mk newOp) (*loadResult, error) 
 		res.errorSamples = res.errorSamples[:maxErrorKinds]
 	}
 	return res, nil
+}
+
+// sleepUntil waits for t and reports false if ctx ended first.
+func sleepUntil(ctx context.Context, t time.Time) bool {
+	timer := time.NewTimer(time.Until(t))
+	defer timer.Stop()
+	select {
+	case <-timer.C:
+		return true
+	case <-ctx.Done():
+		return false
+	}
 }

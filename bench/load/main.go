@@ -276,7 +276,8 @@ func runScenarios(ctx context.Context, o *options, e *benchEnv, cc, web register
 			logf(log, "--wrk: wrk not found in PATH; only the Go generator runs (apt-get install wrk)")
 		}
 	}
-	spec := loadSpec{concurrency: o.concurrency, warmup: o.warmup, duration: o.duration}
+	probe := func() cpuSnapshot { return takeCPU(e.server.Process.Pid, 0) }
+	spec := loadSpec{concurrency: o.concurrency, warmup: o.warmup, duration: o.duration, probe: probe}
 	for _, f := range fixedScenarios(e.issuer, cc, token) {
 		if !o.wants(f.key) {
 			continue
@@ -292,7 +293,7 @@ func runScenarios(ctx context.Context, o *options, e *benchEnv, cc, web register
 		rows = append(rows, rowFromLoad(f.name, "go", "req/s", o.concurrency, f.floor, res))
 		if wrkPath != "" {
 			logf(log, "%s with wrk", f.name)
-			wr, err := runWrk(ctx, wrkPath, e.dir, e.issuer, f, o.wrkThreads, o.concurrency, o.warmup, o.duration)
+			wr, err := runWrk(ctx, wrkPath, e.dir, e.issuer, f, o.wrkThreads, o.concurrency, o.warmup, o.duration, probe)
 			if err != nil {
 				return rows, err
 			}
@@ -308,7 +309,7 @@ func runScenarios(ctx context.Context, o *options, e *benchEnv, cc, web register
 			return rows, fmt.Errorf("authorization-code flow: %w", err)
 		}
 		logf(log, "authorization-code flows: %d workers, %s warm-up + %s", o.flowConcurrency, o.warmup, o.flowDuration)
-		res, err := runLoad(ctx, loadSpec{concurrency: o.flowConcurrency, warmup: o.warmup, duration: o.flowDuration, maxOps: 1_000_000}, flow.newOp())
+		res, err := runLoad(ctx, loadSpec{concurrency: o.flowConcurrency, warmup: o.warmup, duration: o.flowDuration, maxOps: 1_000_000, probe: probe}, flow.newOp())
 		if err != nil {
 			return rows, err
 		}

@@ -26,6 +26,7 @@ type row struct {
 	Errors      uint64        `json:"errors"`
 	ErrorDetail []errorSample `json:"error_samples,omitempty"`
 	Floor       float64       `json:"floor,omitempty"`
+	CPU         *cpuShare     `json:"cpu,omitempty"`
 	Status      string        `json:"status"` // ok, below floor, errors, reference
 	Unit        string        `json:"unit"`   // req/s, flows/s, hashes/s
 }
@@ -46,7 +47,7 @@ func rowFromLoad(scenario, generator, unit string, conc int, floor float64, r *l
 		Scenario: scenario, Generator: generator, Unit: unit, Concurrency: conc, Requests: r.ops,
 		Seconds: r.elapsed.Seconds(), Rate: r.rate(), P50: ms(r.hist.percentile(50)), P90: ms(r.hist.percentile(90)),
 		P99: ms(r.hist.percentile(99)), Max: ms(r.hist.max), Errors: r.errors + r.warmupErrors,
-		ErrorDetail: r.errorSamples, Floor: floor,
+		ErrorDetail: r.errorSamples, Floor: floor, CPU: r.cpu,
 	}
 	out.judge()
 	return out
@@ -56,7 +57,7 @@ func rowFromWrk(scenario string, conc int, floor float64, r *wrkResult) row {
 	out := row{
 		Scenario: scenario, Generator: "wrk", Unit: "req/s", Concurrency: conc, Requests: r.requests,
 		Seconds: r.elapsed.Seconds(), Rate: r.rate, P50: ms(r.p50), P90: ms(r.p90), P99: ms(r.p99),
-		Max: ms(r.max), Errors: r.errors, ErrorDetail: r.details, Floor: floor,
+		Max: ms(r.max), Errors: r.errors, ErrorDetail: r.details, Floor: floor, CPU: r.cpu,
 	}
 	out.judge()
 	return out
@@ -140,15 +141,15 @@ func (r *report) writeMarkdown(w io.Writer) {
 	fmt.Fprintf(w, "Machine: %s, %d CPUs (GOMAXPROCS %d), %s; gosid %s; %s  \n", orUnknown(m.CPU), m.NumCPU,
 		m.GOMAXPROCS, m.GoVersion, orUnknown(m.Commit), r.Started.UTC().Format("2006-01-02 15:04 MST"))
 	fmt.Fprintf(w, "Server on PostgreSQL + Redis; the load generator runs on the same cores as the server.\n\n")
-	fmt.Fprintln(w, "| scenario | generator | conc. | requests | rate | p50 (ms) | p90 (ms) | p99 (ms) | max (ms) | errors | floor | result |")
-	fmt.Fprintln(w, "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |")
+	fmt.Fprintln(w, "| scenario | generator | conc. | requests | rate | p50 (ms) | p90 (ms) | p99 (ms) | max (ms) | errors | floor | result | cores: server / generator / other / idle |")
+	fmt.Fprintln(w, "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: |")
 	for _, x := range r.Rows {
 		floor := "—"
 		if x.Floor > 0 {
 			floor = fmt.Sprintf("≥ %s", thousands(x.Floor))
 		}
-		fmt.Fprintf(w, "| %s | %s | %d | %d | %s %s | %s | %s | %s | %s | %d | %s | %s |\n", x.Scenario, x.Generator,
-			x.Concurrency, x.Requests, thousands(x.Rate), x.Unit, x.P50, x.P90, x.P99, x.Max, x.Errors, floor, x.Status)
+		fmt.Fprintf(w, "| %s | %s | %d | %d | %s %s | %s | %s | %s | %s | %d | %s | %s | %s |\n", x.Scenario, x.Generator,
+			x.Concurrency, x.Requests, thousands(x.Rate), x.Unit, x.P50, x.P90, x.P99, x.Max, x.Errors, floor, x.Status, x.CPU)
 	}
 	fmt.Fprintln(w)
 	for _, x := range r.Rows {

@@ -25,6 +25,7 @@ type wrkResult struct {
 	// status only: the Go generator is the one that reads the bodies.
 	errors  uint64
 	details []errorSample
+	cpu     *cpuShare
 }
 
 // wrkScript writes the Lua script that makes wrk send f's method, headers
@@ -45,14 +46,14 @@ func wrkScript(dir string, f fixedRequest) (string, error) {
 }
 
 // runWrk runs wrk against base+f.path: a discarded warm-up run, then the
-// measured one.
-func runWrk(ctx context.Context, wrk, dir, base string, f fixedRequest, threads, conns int, warmup, d time.Duration) (*wrkResult, error) {
+// measured one, bracketed by probe.
+func runWrk(ctx context.Context, wrk, dir, base string, f fixedRequest, threads, conns int, warmup, d time.Duration, probe func() cpuSnapshot) (*wrkResult, error) {
 	script, err := wrkScript(dir, f)
 	if err != nil {
 		return nil, err
 	}
 	threads = max(1, min(threads, conns))
-	run := func(d time.Duration) ([]byte, error) {
+	run := func(d time.Duration) ([]byte, time.Duration, error) {
 		secs := max(1, int(d.Round(time.Second)/time.Second))
 		ctx, cancel := context.WithTimeout(ctx, d+60*time.Second)
 		defer cancel()
@@ -60,20 +61,27 @@ func runWrk(ctx context.Context, wrk, dir, base string, f fixedRequest, threads,
 			"-d", strconv.Itoa(secs)+"s", "--timeout", "10s", "--latency", "-s", script, base+f.path)
 		out, err := cmd.CombinedOutput()
 		if err != nil {
-			return nil, fmt.Errorf("wrk: %w\n%s", err, out)
+			return nil, 0, fmt.Errorf("wrk: %w\n%s", err, out)
 		}
-		return out, nil
+		return out, cmd.ProcessState.UserTime() + cmd.ProcessState.SystemTime(), nil
 	}
 	if warmup > 0 {
-		if _, err := run(warmup); err != nil {
+		if _, _, err := run(warmup); err != nil {
 			return nil, err
 		}
 	}
-	out, err := run(d)
+	before := probe()
+	out, wrkCPU, err := run(d)
 	if err != nil {
 		return nil, err
 	}
-	return parseWrk(out)
+	after := probe()
+	r, err := parseWrk(out)
+	if err != nil {
+		return nil, err
+	}
+	r.cpu = share(before, after, wrkCPU)
+	return r, nil
 }
 
 var (

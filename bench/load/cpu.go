@@ -1,0 +1,118 @@
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// cpuSnapshot is cumulative CPU time, read from /proc: the whole machine's
+// busy and total time and the server's and generator's own time. Two
+// snapshots bracket a measured window and say where the cores went: the
+// server, the generator, or everything else (PostgreSQL, Redis, other work on
+// the machine); a large "other" share on a quiet-looking scenario means the
+// figures were taken on a busy machine.
+type cpuSnapshot struct {
+	at        time.Time
+	busy      time.Duration
+	total     time.Duration
+	server    time.Duration
+	generator time.Duration
+	ok        bool
+}
+
+// cpuShare is a window's CPU use, in cores (1.0 = one core busy throughout).
+type cpuShare struct {
+	Server    float64 `json:"server_cores"`
+	Generator float64 `json:"generator_cores"`
+	Other     float64 `json:"other_cores"`
+	Idle      float64 `json:"idle_cores"`
+}
+
+func (c *cpuShare) String() string {
+	if c == nil {
+		return "—"
+	}
+	return fmt.Sprintf("%.2f / %.2f / %.2f / %.2f", c.Server, c.Generator, c.Other, c.Idle)
+}
+
+// clockTick is USER_HZ, 100 on every Linux that matters.
+const clockTick = 10 * time.Millisecond
+
+// takeCPU reads the machine's and serverPID's CPU time; the generator is
+// this process unless genPID is given. ok is false off Linux.
+func takeCPU(serverPID, genPID int) cpuSnapshot {
+	s := cpuSnapshot{at: time.Now()}
+	raw, err := os.ReadFile("/proc/stat")
+	if err != nil {
+		return s
+	}
+	line, _, _ := bytes.Cut(raw, []byte("\n"))
+	f := strings.Fields(string(line))
+	if len(f) < 8 || f[0] != "cpu" {
+		return s
+	}
+	var v [10]int64
+	for i := 1; i < len(f) && i <= len(v); i++ {
+		v[i-1], _ = strconv.ParseInt(f[i], 10, 64)
+	}
+	// user nice system idle iowait irq softirq steal (guest time is already
+	// counted in user).
+	busy := v[0] + v[1] + v[2] + v[5] + v[6] + v[7]
+	s.busy = time.Duration(busy) * clockTick
+	s.total = time.Duration(busy+v[3]+v[4]) * clockTick
+	s.server = procCPU(serverPID)
+	if genPID == 0 {
+		genPID = os.Getpid()
+	}
+	s.generator = procCPU(genPID)
+	s.ok = true
+	return s
+}
+
+// procCPU is a process's user+system time from /proc/<pid>/stat.
+func procCPU(pid int) time.Duration {
+	if pid <= 0 {
+		return 0
+	}
+	raw, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return 0
+	}
+	// The command name may hold spaces; fields are counted after its ')'.
+	i := bytes.LastIndexByte(raw, ')')
+	if i < 0 {
+		return 0
+	}
+	f := strings.Fields(string(raw[i+1:]))
+	// f[0] is field 3 (state); utime and stime are fields 14 and 15.
+	if len(f) < 13 {
+		return 0
+	}
+	ut, _ := strconv.ParseInt(f[11], 10, 64)
+	st, _ := strconv.ParseInt(f[12], 10, 64)
+	return time.Duration(ut+st) * clockTick
+}
+
+// share turns two snapshots into cores used. genOverride, when not zero,
+// replaces the generator's time (wrk's, read from its exit status).
+func share(a, b cpuSnapshot, genOverride time.Duration) *cpuShare {
+	wall := b.at.Sub(a.at)
+	if !a.ok || !b.ok || wall <= 0 || b.total <= a.total {
+		return nil
+	}
+	cores := float64(b.total-a.total) / float64(wall)
+	gen := b.generator - a.generator
+	if genOverride > 0 {
+		gen = genOverride
+	}
+	per := func(d time.Duration) float64 { return float64(d) / float64(wall) }
+	busy := per(b.busy - a.busy)
+	c := &cpuShare{Server: per(b.server - a.server), Generator: per(gen)}
+	c.Other = max(0, busy-c.Server-c.Generator)
+	c.Idle = max(0, cores-busy)
+	return c
+}
