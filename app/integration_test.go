@@ -9,6 +9,7 @@ import (
 	"net/url"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/coreos/go-oidc/v3/oidc"
 	"golang.org/x/oauth2"
@@ -367,4 +368,20 @@ func assertOAuthError(t *testing.T, err error, code string) {
 	if re.ErrorCode != code {
 		t.Fatalf("want %s, got %s (%s)", code, re.ErrorCode, re.ErrorDescription)
 	}
+}
+
+func TestExpiredCode(t *testing.T) {
+	cfg := apptest.NewConfig(t, apptest.SQLite)
+	cfg.AuthCodeTTL = time.Second
+	env := apptest.Start(t, cfg)
+	env.CreateAccount(t, testPhone, testPassword)
+	c := webClient()
+	c.FirstParty = true
+	secret := env.CreateClient(t, c)
+	r := newRP(t, env, c.ID, secret)
+	verifier := oauth2.GenerateVerifier()
+	back := env.NewBrowser(t).SignIn(r.oauth.AuthCodeURL("state-123456", oauth2.S256ChallengeOption(verifier)), testPhone, testPassword)
+	time.Sleep(1500 * time.Millisecond) // let the one-second code lifetime pass
+	_, err := r.oauth.Exchange(r.ctx, back.Query().Get("code"), oauth2.VerifierOption(verifier))
+	assertOAuthError(t, err, "invalid_grant")
 }

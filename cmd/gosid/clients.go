@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -202,11 +203,24 @@ func clientsList(ctx context.Context, args []string, stdout, stderr io.Writer) e
 	return tw.Flush()
 }
 
-func clientArg(fs interface{ Args() []string }) (string, error) {
-	if len(fs.Args()) != 1 {
+// parseWithArg parses flags that may come before or after the one
+// positional argument (a client id): `get ID --json` and `get --json ID`.
+func parseWithArg(fs *flag.FlagSet, args []string) (string, error) {
+	var pos []string
+	for {
+		if err := fs.Parse(args); err != nil {
+			return "", err
+		}
+		if fs.NArg() == 0 {
+			break
+		}
+		pos = append(pos, fs.Arg(0))
+		args = fs.Args()[1:]
+	}
+	if len(pos) != 1 {
 		return "", errors.New("give exactly one client id")
 	}
-	return fs.Args()[0], nil
+	return pos[0], nil
 }
 
 func clientsGet(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -214,10 +228,7 @@ func clientsGet(ctx context.Context, args []string, stdout, stderr io.Writer) er
 	fs := newFlagSet("clients get", stderr)
 	c.register(fs)
 	asJSON := fs.Bool("json", false, "print JSON")
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	id, err := clientArg(fs)
+	id, err := parseWithArg(fs, args)
 	if err != nil {
 		return err
 	}
@@ -239,10 +250,7 @@ func clientsDelete(ctx context.Context, args []string, stdout, stderr io.Writer)
 	var c common
 	fs := newFlagSet("clients delete", stderr)
 	c.register(fs)
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	id, err := clientArg(fs)
+	id, err := parseWithArg(fs, args)
 	if err != nil {
 		return err
 	}
@@ -266,10 +274,7 @@ func clientsRotate(ctx context.Context, args []string, stdout, stderr io.Writer)
 	fs := newFlagSet("clients rotate-secret", stderr)
 	c.register(fs)
 	asJSON := fs.Bool("json", false, "print JSON")
-	if err := fs.Parse(args); err != nil {
-		return err
-	}
-	id, err := clientArg(fs)
+	id, err := parseWithArg(fs, args)
 	if err != nil {
 		return err
 	}
