@@ -10,24 +10,29 @@ import (
 )
 
 // cpuSnapshot is cumulative CPU time, read from /proc: the whole machine's
-// busy and total time and the server's and generator's own time. Two
-// snapshots bracket a measured window and say where the cores went: the
-// server, the generator, or everything else (PostgreSQL, Redis, other work on
-// the machine); a large "other" share on a quiet-looking scenario means the
-// figures were taken on a busy machine.
+// busy and total time, the server's and generator's own time, and that of
+// every PostgreSQL and Redis process on the machine. Two snapshots bracket a
+// measured window and say where the cores went; a large "other" share means
+// the figures were taken on a machine busy with something else.
 type cpuSnapshot struct {
 	at        time.Time
 	busy      time.Duration
 	total     time.Duration
 	server    time.Duration
 	generator time.Duration
+	stores    time.Duration
 	ok        bool
 }
+
+// storeCommands are the process names counted as the storage gosid runs on.
+// Other users of the same PostgreSQL or Redis are counted too.
+var storeCommands = map[string]bool{"postgres": true, "redis-server": true}
 
 // cpuShare is a window's CPU use, in cores (1.0 = one core busy throughout).
 type cpuShare struct {
 	Server    float64 `json:"server_cores"`
 	Generator float64 `json:"generator_cores"`
+	Stores    float64 `json:"postgres_redis_cores"`
 	Other     float64 `json:"other_cores"`
 	Idle      float64 `json:"idle_cores"`
 }
@@ -36,7 +41,7 @@ func (c *cpuShare) String() string {
 	if c == nil {
 		return "—"
 	}
-	return fmt.Sprintf("%.2f / %.2f / %.2f / %.2f", c.Server, c.Generator, c.Other, c.Idle)
+	return fmt.Sprintf("%.2f / %.2f / %.2f / %.2f / %.2f", c.Server, c.Generator, c.Stores, c.Other, c.Idle)
 }
 
 // clockTick is USER_HZ, 100 on every Linux that matters.
@@ -69,8 +74,32 @@ func takeCPU(serverPID, genPID int) cpuSnapshot {
 		genPID = os.Getpid()
 	}
 	s.generator = procCPU(genPID)
+	s.stores = storesCPU()
 	s.ok = true
 	return s
+}
+
+// storesCPU sums the CPU time of the PostgreSQL and Redis processes running
+// now; a backend that exits between two snapshots is missed, which gosid's
+// pooled connections make rare.
+func storesCPU() time.Duration {
+	ents, err := os.ReadDir("/proc")
+	if err != nil {
+		return 0
+	}
+	var sum time.Duration
+	for _, e := range ents {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		comm, err := os.ReadFile("/proc/" + e.Name() + "/comm")
+		if err != nil || !storeCommands[strings.TrimSpace(string(comm))] {
+			continue
+		}
+		sum += procCPU(pid)
+	}
+	return sum
 }
 
 // procCPU is a process's user+system time from /proc/<pid>/stat.
@@ -111,8 +140,8 @@ func share(a, b cpuSnapshot, genOverride time.Duration) *cpuShare {
 	}
 	per := func(d time.Duration) float64 { return float64(d) / float64(wall) }
 	busy := per(b.busy - a.busy)
-	c := &cpuShare{Server: per(b.server - a.server), Generator: per(gen)}
-	c.Other = max(0, busy-c.Server-c.Generator)
+	c := &cpuShare{Server: per(b.server - a.server), Generator: per(gen), Stores: per(max(0, b.stores-a.stores))}
+	c.Other = max(0, busy-c.Server-c.Generator-c.Stores)
 	c.Idle = max(0, cores-busy)
 	return c
 }

@@ -9,7 +9,7 @@ import (
 func TestShare(t *testing.T) {
 	t0 := time.Unix(0, 0)
 	snap := func(at, busy, total, server, gen time.Duration) cpuSnapshot {
-		return cpuSnapshot{at: t0.Add(at), busy: busy, total: total, server: server, generator: gen, ok: true}
+		return cpuSnapshot{at: t0.Add(at), busy: busy, total: total, server: server, generator: gen, stores: busy / 9, ok: true}
 	}
 	tests := []struct {
 		name     string
@@ -21,14 +21,14 @@ func TestShare(t *testing.T) {
 			name: "two cores, server and generator",
 			a:    snap(0, 0, 0, 0, 0),
 			b:    snap(10*time.Second, 18*time.Second, 20*time.Second, 12*time.Second, 4*time.Second),
-			want: &cpuShare{Server: 1.2, Generator: 0.4, Other: 0.2, Idle: 0.2},
+			want: &cpuShare{Server: 1.2, Generator: 0.4, Stores: 0.2, Other: 0, Idle: 0.2},
 		},
 		{
 			name:     "wrk's time replaces the generator's",
 			a:        snap(0, 0, 0, 0, 0),
 			b:        snap(10*time.Second, 20*time.Second, 20*time.Second, 15*time.Second, time.Second),
 			override: 3 * time.Second,
-			want:     &cpuShare{Server: 1.5, Generator: 0.3, Other: 0.2, Idle: 0},
+			want:     &cpuShare{Server: 1.5, Generator: 0.3, Stores: 20.0 / 9 / 10, Other: 0, Idle: 0}, // other clamped at 0,
 		},
 		{
 			name: "not measured",
@@ -47,7 +47,7 @@ func TestShare(t *testing.T) {
 			}
 			near := func(x, y float64) bool { return x-y < 1e-9 && y-x < 1e-9 }
 			if !near(got.Server, tt.want.Server) || !near(got.Generator, tt.want.Generator) ||
-				!near(got.Other, tt.want.Other) || !near(got.Idle, tt.want.Idle) {
+				!near(got.Stores, tt.want.Stores) || !near(got.Other, tt.want.Other) || !near(got.Idle, tt.want.Idle) {
 				t.Errorf("share = %+v, want %+v", *got, *tt.want)
 			}
 		})

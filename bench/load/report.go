@@ -141,7 +141,7 @@ func (r *report) writeMarkdown(w io.Writer) {
 	fmt.Fprintf(w, "Machine: %s, %d CPUs (GOMAXPROCS %d), %s; gosid %s; %s  \n", orUnknown(m.CPU), m.NumCPU,
 		m.GOMAXPROCS, m.GoVersion, orUnknown(m.Commit), r.Started.UTC().Format("2006-01-02 15:04 MST"))
 	fmt.Fprintf(w, "Server on PostgreSQL + Redis; the load generator runs on the same cores as the server.\n\n")
-	fmt.Fprintln(w, "| scenario | generator | conc. | requests | rate | p50 (ms) | p90 (ms) | p99 (ms) | max (ms) | errors | floor | result | cores: server / generator / other / idle |")
+	fmt.Fprintln(w, "| scenario | generator | conc. | requests | rate | p50 (ms) | p90 (ms) | p99 (ms) | max (ms) | errors | floor | result | cores: server / generator / pg+redis / other / idle |")
 	fmt.Fprintln(w, "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: |")
 	for _, x := range r.Rows {
 		floor := "—"
