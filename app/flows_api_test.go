@@ -331,3 +331,40 @@ func TestAPILoginRateLimitPerIP(t *testing.T) {
 		t.Fatalf("sixth attempt from one IP: %d, want 429", last)
 	}
 }
+
+// TestAPIAddContact: a citizen registered with a phone adds an e-mail later,
+// confirms it with the code sent there, and can then sign in with it.
+func TestAPIAddContact(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, backend apptest.Backend) {
+		env := apptest.Start(t, apptest.NewConfig(t, backend))
+		a := &api{t: t, env: env}
+		session := a.register("+79163527106", "Глубокий-Сон-7-Лес")
+		env.CreateAccount(t, "+79163527107", testPassword)
+
+		status, f := a.do(http.MethodPost, "/api/v1/session/contacts", session, nil)
+		if status != http.StatusCreated || f.FlowToken == "" {
+			t.Fatalf("start: %d %+v", status, f)
+		}
+		// Someone else's phone: the same answer, but no code is sent to it.
+		status, v := a.submit(f, "contact", map[string]any{"action": "add", "contact": "+79163527107"})
+		if status != http.StatusOK || v.State != "confirm" {
+			t.Fatalf("add taken phone: %d %+v", status, v)
+		}
+		if n := env.Sent(t, "+79163527107"); n != 0 {
+			t.Fatalf("%d messages were sent to another account's phone", n)
+		}
+		status, v = a.submit(f, "contact", map[string]any{"action": "add", "contact": "Olga.K@Example.ru"})
+		if status != http.StatusOK || v.State != "confirm" || v.Contact != "o***@example.ru" {
+			t.Fatalf("add e-mail: %d %+v", status, v)
+		}
+		status, v = a.submit(f, "contact", map[string]any{"action": "confirm", "code": env.LatestCode(t, "olga.k@example.ru")})
+		if status != http.StatusOK || v.State != "done" {
+			t.Fatalf("confirm: %d %+v", status, v)
+		}
+		lf := a.start("login")
+		status, v = a.submit(lf, "login", map[string]any{"login": "olga.k@example.ru", "password": "Глубокий-Сон-7-Лес"})
+		if status != http.StatusOK || v.SessionToken == "" {
+			t.Fatalf("sign in with the added e-mail: %d %+v", status, v)
+		}
+	})
+}

@@ -19,11 +19,12 @@ import (
 func (s *Service) registerAPI(r *mux.Router) {
 	api := r.PathPrefix(PathAPI).Subrouter()
 	api.HandleFunc("/flows/{kind:registration|recovery|login}", s.apiStart).Methods(http.MethodPost)
-	api.HandleFunc("/flows/{kind:registration|recovery|login}/{id}", s.apiGet).Methods(http.MethodGet)
-	api.HandleFunc("/flows/{kind:registration|recovery|login}/{id}", s.apiSubmit).Methods(http.MethodPost)
+	api.HandleFunc("/flows/{kind:registration|recovery|login|contact}/{id}", s.apiGet).Methods(http.MethodGet)
+	api.HandleFunc("/flows/{kind:registration|recovery|login|contact}/{id}", s.apiSubmit).Methods(http.MethodPost)
 	api.HandleFunc("/session", s.apiWhoami).Methods(http.MethodGet)
 	api.HandleFunc("/session", s.apiLogout).Methods(http.MethodDelete)
 	api.HandleFunc("/session/password", s.apiPassword).Methods(http.MethodPost)
+	api.HandleFunc("/session/contacts", s.apiContactStart).Methods(http.MethodPost)
 }
 
 // apiError is the RFC 6749-style error body of the API.
@@ -164,6 +165,8 @@ func (s *Service) apiSubmit(w http.ResponseWriter, r *http.Request) {
 		v, err = s.SubmitRegistration(ctx, f, action, in, m)
 	case KindRecovery:
 		v, err = s.SubmitRecovery(ctx, f, action, in, m)
+	case KindContact:
+		v, err = s.SubmitContact(ctx, f, action, in, m)
 	default:
 		v, err = s.apiLogin(w, r, f, in, m)
 	}
@@ -286,6 +289,21 @@ func (s *Service) apiPassword(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeJSON(w, http.StatusOK, v)
+}
+
+// apiContactStart begins adding a phone or e-mail to the signed-in account;
+// the flow then continues at /flows/contact/{id} with its flow token.
+func (s *Service) apiContactStart(w http.ResponseWriter, r *http.Request) {
+	sess, ok := s.apiSession(w, r)
+	if !ok {
+		return
+	}
+	v, err := s.StartContact(r.Context(), true, sess.AccountID, s.meta(r))
+	if err != nil {
+		s.apiServerError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusCreated, v)
 }
 
 func (s *Service) apiServerError(w http.ResponseWriter, r *http.Request, err error) {

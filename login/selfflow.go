@@ -71,6 +71,9 @@ type recState struct {
 	Contact   string `json:"contact"`
 	AccountID string `json:"account_id,omitempty"`
 	Verified  bool   `json:"verified,omitempty"`
+	// Taken marks a contact of another account (contact flow): no code is
+	// sent and none is accepted.
+	Taken bool `json:"taken,omitempty"`
 }
 
 const kvSelfFlow = "login:self:"

@@ -32,6 +32,8 @@ func (s *Service) registerSelfPages(r *mux.Router) {
 	r.HandleFunc(PathRecovery, s.selfPost(KindRecovery)).Methods(http.MethodPost)
 	r.HandleFunc(PathPassword, s.passwordPage).Methods(http.MethodGet, http.MethodHead)
 	r.HandleFunc(PathPassword, s.passwordSubmit).Methods(http.MethodPost)
+	r.HandleFunc(PathContacts, s.contactsPage).Methods(http.MethodGet, http.MethodHead)
+	r.HandleFunc(PathContacts, s.contactsSubmit).Methods(http.MethodPost)
 	r.HandleFunc(PathAccount, s.accountPage).Methods(http.MethodGet, http.MethodHead)
 	r.HandleFunc(PathLogout, s.logoutHere).Methods(http.MethodPost)
 	if s.o.Dev && s.o.Outbox != nil {
@@ -41,6 +43,9 @@ func (s *Service) registerSelfPages(r *mux.Router) {
 
 // PathLogout signs out of gosid itself (the account page's button).
 const PathLogout = "/logout"
+
+// PathContacts adds a phone or e-mail to the signed-in account.
+const PathContacts = "/settings/contacts"
 
 func (s *Service) meta(r *http.Request) Meta {
 	return Meta{IP: httpx.ClientIP(r), UserAgent: r.UserAgent(), Lang: s.o.Web.Lang(r)}
@@ -292,4 +297,69 @@ func (s *Service) passwordSubmit(w http.ResponseWriter, r *http.Request) {
 		s.o.Web.SetCookie(w, s.sessions.cookie, secret, s.o.SessionTTL)
 	}
 	s.o.Web.Render(w, r, status, "password", &SelfPage{Page: s.page(w, r), View: v})
+}
+
+// contactsPage shows (or starts) adding a contact; it needs a session, and
+// the flow must belong to the signed-in account.
+func (s *Service) contactsPage(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	sess, err := s.sessions.current(r)
+	if err != nil {
+		s.serverError(w, r, err)
+		return
+	}
+	if sess == nil {
+		http.Redirect(w, r, PathLogin, http.StatusSeeOther)
+		return
+	}
+	m := s.meta(r)
+	if id := r.URL.Query().Get("flow"); id != "" {
+		f, err := s.self.load(ctx, id, KindContact, false, s.cookie(r, flowCookie(KindContact)))
+		if err == nil && f.Rec != nil && f.Rec.AccountID == sess.AccountID {
+			s.o.Web.Render(w, r, http.StatusOK, "contact", &SelfPage{Page: s.page(w, r), View: s.view(f, m), LoginURL: PathAccount})
+			return
+		}
+	}
+	v, err := s.StartContact(ctx, false, sess.AccountID, m)
+	if err != nil {
+		s.serverError(w, r, err)
+		return
+	}
+	s.o.Web.SetCookie(w, s.o.Web.CookieName(flowCookie(KindContact)), v.FlowToken, s.o.FlowTTL)
+	http.Redirect(w, r, PathContacts+"?flow="+url.QueryEscape(v.ID), http.StatusSeeOther)
+}
+
+func (s *Service) contactsSubmit(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	if err := r.ParseForm(); err != nil {
+		s.o.Web.Error(w, r, http.StatusBadRequest, "error.title", "error.bad_request", "")
+		return
+	}
+	sess, err := s.sessions.current(r)
+	if err != nil {
+		s.serverError(w, r, err)
+		return
+	}
+	f, ferr := s.self.load(ctx, r.PostForm.Get("flow"), KindContact, false, s.cookie(r, flowCookie(KindContact)))
+	if sess == nil || ferr != nil || f.Rec == nil || f.Rec.AccountID != sess.AccountID {
+		s.o.Web.Error(w, r, http.StatusGone, "flow.error.title", "flow.error.expired", PathContacts)
+		return
+	}
+	m := s.meta(r)
+	if !s.o.Web.CheckCSRF(r) {
+		v := s.view(f, m)
+		s.addErr(v, m, "", "csrf.error")
+		s.o.Web.Render(w, r, http.StatusForbidden, "contact", &SelfPage{Page: s.page(w, r), View: v, LoginURL: PathAccount})
+		return
+	}
+	v, err := s.SubmitContact(ctx, f, r.PostForm.Get("action"), formInput(r.PostForm), m)
+	if err != nil {
+		s.serverError(w, r, err)
+		return
+	}
+	status := http.StatusOK
+	if len(v.Errors) > 0 {
+		status = http.StatusUnprocessableEntity
+	}
+	s.o.Web.Render(w, r, status, "contact", &SelfPage{Page: s.page(w, r), View: v, LoginURL: PathAccount})
 }

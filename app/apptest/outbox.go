@@ -42,3 +42,15 @@ func (e *Env) LatestTemplate(t testing.TB, contact string) string {
 	t.Fatalf("nothing was sent to %s", to)
 	return ""
 }
+
+// Sent returns how many messages went to contact.
+func (e *Env) Sent(t testing.TB, contact string) int {
+	t.Helper()
+	to, n := normContact(t, contact), 0
+	for _, m := range e.Server.Outbox.List() {
+		if m.Message.To == to {
+			n++
+		}
+	}
+	return n
+}

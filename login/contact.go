@@ -1,0 +1,159 @@
+package login
+
+import (
+	"context"
+	"errors"
+
+	"github.com/gosid/gosid/account"
+	"github.com/gosid/gosid/notify"
+	"github.com/gosid/gosid/storage"
+)
+
+// KindContact adds or replaces a phone or e-mail of a signed-in citizen,
+// confirmed with a code sent to it.
+const KindContact = "contact"
+
+// StartContact begins adding a contact to the account.
+func (s *Service) StartContact(ctx context.Context, api bool, accountID string, m Meta) (*View, error) {
+	f := &SelfFlow{Kind: KindContact, State: StateForm, API: api, Rec: &recState{AccountID: accountID}}
+	token, err := s.self.create(ctx, f, s.o.Now().UTC())
+	if err != nil {
+		return nil, err
+	}
+	v := s.view(f, m)
+	v.FlowToken = token
+	return v, nil
+}
+
+// SubmitContact runs one step: "add" (the contact), "confirm" (the code),
+// "resend". A contact that belongs to another account gets the same answer
+// but no code, so the flow reveals nothing about other accounts.
+func (s *Service) SubmitContact(ctx context.Context, f *SelfFlow, action string, in Input, m Meta) (*View, error) {
+	if fe := checkInput(in); fe != nil {
+		v := s.view(f, m)
+		s.addErr(v, m, fe.Field, fe.Code)
+		return v, nil
+	}
+	switch {
+	case action == "add" && (f.State == StateForm || f.State == StateConfirm):
+		return s.contactAdd(ctx, f, in, m)
+	case action == "confirm" && f.State == StateConfirm:
+		return s.contactConfirm(ctx, f, in.Get("code"), m)
+	case action == "resend" && f.State == StateConfirm:
+		v := s.view(f, m)
+		if err := s.sendContactCode(ctx, f, m); err != nil {
+			if key := codeErrorKey(err); key != "" {
+				s.addErr(v, m, "", key)
+				return v, nil
+			}
+			return nil, err
+		}
+		s.addMsg(v, m, "code.sent")
+		return v, nil
+	}
+	v := s.view(f, m)
+	s.addErr(v, m, "", "flow.error.action")
+	return v, nil
+}
+
+func (s *Service) contactAdd(ctx context.Context, f *SelfFlow, in Input, m Meta) (*View, error) {
+	v := s.view(f, m)
+	v.State = StateForm
+	v.Values = map[string]string{"contact": in.Get("contact")}
+	kind, norm, err := account.ClassifyLogin(in.Get("contact"))
+	switch {
+	case in.Get("contact") == "":
+		s.addErr(v, m, "contact", "contact.required")
+		return v, nil
+	case err != nil || kind == "snils":
+		s.addErr(v, m, "contact", "contact.invalid")
+		return v, nil
+	}
+	a, err := s.o.Accounts.GetAccount(ctx, f.Rec.AccountID)
+	if err != nil {
+		return nil, err
+	}
+	if (kind == "phone" && a.Phone == norm && a.PhoneVerified) || (kind == "email" && a.Email == norm && a.EmailVerified) {
+		s.addErr(v, m, "contact", "contact.already")
+		return v, nil
+	}
+	other, err := s.findAccount(ctx, norm)
+	if err != nil {
+		return nil, err
+	}
+	f.Rec = &recState{AccountID: a.ID, Channel: kind, Contact: norm, Taken: other != nil && other.ID != a.ID}
+	f.State = StateConfirm
+	if err := s.sendContactCode(ctx, f, m); err != nil {
+		if key := codeErrorKey(err); key != "" {
+			s.addErr(v, m, "", key)
+			return v, nil
+		}
+		return nil, err
+	}
+	if err := s.self.save(ctx, f); err != nil {
+		return nil, err
+	}
+	v = s.view(f, m)
+	s.addMsg(v, m, "code.sent")
+	return v, nil
+}
+
+func (s *Service) sendContactCode(ctx context.Context, f *SelfFlow, m Meta) error {
+	rec := f.Rec
+	ttl, minutes := smsCodeTTL, "5"
+	if rec.Channel == "email" {
+		ttl, minutes = emailCodeTTL, "10"
+	}
+	code, err := s.o.Codes.Issue(ctx, "contact", rec.Contact, ttl)
+	if err != nil || rec.Taken {
+		return err
+	}
+	return s.o.Notifier.Enqueue(ctx, notify.Message{
+		Channel: notify.Channel(channelOf(rec.Channel)), To: rec.Contact, Template: "otp", Lang: m.Lang,
+		Data: map[string]string{"code": code, "minutes": minutes, "purpose": "confirm_contact"},
+	})
+}
+
+func (s *Service) contactConfirm(ctx context.Context, f *SelfFlow, code string, m Meta) (*View, error) {
+	v := s.view(f, m)
+	if code == "" {
+		s.addErr(v, m, "code", "code.required")
+		return v, nil
+	}
+	if err := s.o.Codes.Verify(ctx, "contact", f.Rec.Contact, code); err != nil {
+		key := codeErrorKey(err)
+		if key == "" {
+			return nil, err
+		}
+		s.addErr(v, m, "code", key)
+		return v, nil
+	}
+	if f.Rec.Taken {
+		s.addErr(v, m, "code", "code.invalid")
+		return v, nil
+	}
+	a, err := s.o.Accounts.GetAccount(ctx, f.Rec.AccountID)
+	if err != nil {
+		return nil, err
+	}
+	if f.Rec.Channel == "phone" {
+		a.Phone, a.PhoneVerified = f.Rec.Contact, true
+	} else {
+		a.Email, a.EmailVerified = f.Rec.Contact, true
+	}
+	a.UpdatedAt = s.o.Now().UTC()
+	if err := s.o.Accounts.UpdateAccount(ctx, a); errors.Is(err, storage.ErrConflict) {
+		s.addErr(v, m, "", "registration.conflict")
+		return v, nil
+	} else if err != nil {
+		return nil, err
+	}
+	s.recordMeta(ctx, m, a.ID, "contact.confirmed", "", map[string]string{"channel": f.Rec.Channel})
+	f.State = StateDone
+	if err := s.self.save(ctx, f); err != nil {
+		return nil, err
+	}
+	v = s.view(f, m)
+	s.addMsg(v, m, "contact.added")
+	return v, nil
+}
