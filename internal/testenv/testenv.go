@@ -113,4 +113,3 @@ func RedisURL(t testing.TB) (redisURL, prefix string) {
 	})
 	return u, prefix
 }
-
