@@ -27,8 +27,11 @@ type row struct {
 	ErrorDetail []errorSample `json:"error_samples,omitempty"`
 	Floor       float64       `json:"floor,omitempty"`
 	CPU         *cpuShare     `json:"cpu,omitempty"`
-	Status      string        `json:"status"` // ok, below floor, errors, reference
-	Unit        string        `json:"unit"`   // req/s, flows/s, hashes/s
+	// ServerCPUPerOp is the server's CPU time per operation, in µs: the
+	// figure that depends least on how much of the machine the generator took.
+	ServerCPUPerOp float64 `json:"server_cpu_us_per_op,omitempty"`
+	Status         string  `json:"status"` // ok, below floor, errors, reference
+	Unit           string  `json:"unit"`   // req/s, flows/s, hashes/s
 }
 
 // ms is a duration that marshals as fractional milliseconds.
@@ -64,6 +67,9 @@ func rowFromWrk(scenario string, conc int, floor float64, r *wrkResult) row {
 }
 
 func (r *row) judge() {
+	if r.CPU != nil && r.Rate > 0 {
+		r.ServerCPUPerOp = r.CPU.Server / r.Rate * 1e6
+	}
 	switch {
 	case r.Errors > 0:
 		r.Status = "errors"
@@ -141,15 +147,19 @@ func (r *report) writeMarkdown(w io.Writer) {
 	fmt.Fprintf(w, "Machine: %s, %d CPUs (GOMAXPROCS %d), %s; gosid %s; %s  \n", orUnknown(m.CPU), m.NumCPU,
 		m.GOMAXPROCS, m.GoVersion, orUnknown(m.Commit), r.Started.UTC().Format("2006-01-02 15:04 MST"))
 	fmt.Fprintf(w, "Server on PostgreSQL + Redis; the load generator runs on the same cores as the server.\n\n")
-	fmt.Fprintln(w, "| scenario | generator | conc. | requests | rate | p50 (ms) | p90 (ms) | p99 (ms) | max (ms) | errors | floor | result | cores: server / generator / pg+redis / other / idle |")
-	fmt.Fprintln(w, "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: |")
+	fmt.Fprintln(w, "| scenario | generator | conc. | requests | rate | p50 (ms) | p90 (ms) | p99 (ms) | max (ms) | errors | floor | result | server CPU/op (µs) | cores: server / generator / pg+redis / other / idle |")
+	fmt.Fprintln(w, "| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | ---: | ---: |")
 	for _, x := range r.Rows {
 		floor := "—"
 		if x.Floor > 0 {
 			floor = fmt.Sprintf("≥ %s", thousands(x.Floor))
 		}
-		fmt.Fprintf(w, "| %s | %s | %d | %d | %s %s | %s | %s | %s | %s | %d | %s | %s | %s |\n", x.Scenario, x.Generator,
-			x.Concurrency, x.Requests, thousands(x.Rate), x.Unit, x.P50, x.P90, x.P99, x.Max, x.Errors, floor, x.Status, x.CPU)
+		perOp := "—"
+		if x.ServerCPUPerOp > 0 {
+			perOp = thousands(x.ServerCPUPerOp)
+		}
+		fmt.Fprintf(w, "| %s | %s | %d | %d | %s %s | %s | %s | %s | %s | %d | %s | %s | %s | %s |\n", x.Scenario, x.Generator,
+			x.Concurrency, x.Requests, thousands(x.Rate), x.Unit, x.P50, x.P90, x.P99, x.Max, x.Errors, floor, x.Status, perOp, x.CPU)
 	}
 	fmt.Fprintln(w)
 	for _, x := range r.Rows {
