@@ -4,7 +4,6 @@ import (
 	"context"
 
 	"github.com/gosid/gosid/clients"
-	"github.com/gosid/gosid/storage"
 )
 
 const clientCols = `id, name, secret_hash, redirect_uris, post_logout_redirect_uris, grant_types, response_types,
@@ -16,13 +15,6 @@ func clientArgs(c *clients.Client) []any {
 		jsonList(c.GrantTypes), jsonList(c.ResponseTypes), jsonList(c.Scopes), jsonList(c.Audience), c.Public,
 		c.TokenEndpointAuthMethod, nilIfEmpty(c.JWKS), c.JWKSURI, c.IDTokenAlg, c.FirstParty, c.MinLevel, c.RequireMFA,
 		c.CreatedAt.UTC(), c.UpdatedAt.UTC()}
-}
-
-func nilIfEmpty(b []byte) any {
-	if len(b) == 0 {
-		return nil
-	}
-	return b
 }
 
 func scanClient(r row) (*clients.Client, error) {
@@ -96,4 +88,3 @@ func (s *Store) DeleteClient(ctx context.Context, id string) error {
 }
 
 var _ clients.Store = (*Store)(nil)
-var _ storage.Ephemeral = (*Store)(nil)

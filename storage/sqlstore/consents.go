@@ -2,9 +2,7 @@ package sqlstore
 
 import (
 	"context"
-	"encoding/json"
 
-	"github.com/gosid/gosid/audit"
 	"github.com/gosid/gosid/consent"
 )
 
@@ -20,11 +18,12 @@ func (s *Store) GetConsent(ctx context.Context, subject, clientID string) (*cons
 	return g, nil
 }
 
-// SaveConsent implements consent.Store.
+// SaveConsent implements consent.Store: every field of g replaces the stored
+// grant.
 func (s *Store) SaveConsent(ctx context.Context, g *consent.Grant) error {
 	_, err := s.db.exec(ctx, `INSERT INTO consents (subject, client_id, scopes, granted_at, updated_at)
 		VALUES ($1, $2, $3, $4, $5) ON CONFLICT (subject, client_id)
-		DO UPDATE SET scopes=excluded.scopes, updated_at=excluded.updated_at`,
+		DO UPDATE SET scopes=excluded.scopes, granted_at=excluded.granted_at, updated_at=excluded.updated_at`,
 		g.Subject, g.ClientID, jsonList(g.Scopes), g.GrantedAt.UTC(), g.UpdatedAt.UTC())
 	return s.wrap("save consent", err)
 }
@@ -54,69 +53,4 @@ func (s *Store) ListConsents(ctx context.Context, subject string) ([]*consent.Gr
 	return out, s.wrap("list consents", rs.Err())
 }
 
-// AppendEvent implements audit.Store.
-func (s *Store) AppendEvent(ctx context.Context, e *audit.Event) error {
-	var data any
-	if len(e.Data) > 0 {
-		raw, err := json.Marshal(e.Data)
-		if err != nil {
-			return err
-		}
-		data = string(raw)
-	}
-	err := s.db.queryRow(ctx, `INSERT INTO audit_events (account_id, type, client_id, ip, user_agent, data, at)
-		VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id`,
-		e.AccountID, e.Type, e.ClientID, e.IP, e.UserAgent, data, e.At.UTC()).Scan(&e.ID)
-	return s.wrap("append event", err)
-}
-
-// ListEvents implements audit.Store.
-func (s *Store) ListEvents(ctx context.Context, accountID string, beforeID int64, limit int) ([]*audit.Event, error) {
-	if beforeID <= 0 {
-		beforeID = 1<<62 - 1
-	}
-	rs, err := s.db.query(ctx, `SELECT id, account_id, type, client_id, ip, user_agent, data, at FROM audit_events
-		WHERE account_id=$1 AND id < $2 ORDER BY id DESC LIMIT $3`, accountID, beforeID, limit)
-	if err != nil {
-		return nil, s.wrap("list events", err)
-	}
-	defer rs.Close()
-	var out []*audit.Event
-	for rs.Next() {
-		e := &audit.Event{}
-		var data dataScan
-		if err := rs.Scan(&e.ID, &e.AccountID, &e.Type, &e.ClientID, &e.IP, &e.UserAgent, &data, nullTime{&e.At}); err != nil {
-			return nil, s.wrap("list events", err)
-		}
-		e.Data = data.m
-		out = append(out, e)
-	}
-	return out, s.wrap("list events", rs.Err())
-}
-
-// dataScan scans a JSON object column of either dialect.
-type dataScan struct{ m map[string]string }
-
-func (d *dataScan) Scan(src any) error {
-	var raw []byte
-	switch v := src.(type) {
-	case nil:
-		return nil
-	case string:
-		raw = []byte(v)
-	case []byte:
-		raw = v
-	default:
-		b, err := json.Marshal(v)
-		if err != nil {
-			return err
-		}
-		raw = b
-	}
-	return json.Unmarshal(raw, &d.m)
-}
-
-var (
-	_ consent.Store = (*Store)(nil)
-	_ audit.Store   = (*Store)(nil)
-)
+var _ consent.Store = (*Store)(nil)

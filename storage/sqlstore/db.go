@@ -10,11 +10,14 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"net/url"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"time"
 
+	"github.com/gosid/gosid/storage"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -42,10 +45,15 @@ type querier interface {
 	query(ctx context.Context, q string, args ...any) (rows, error)
 }
 
-// db is a connection pool of either dialect.
-type db interface {
+// txer is a querier that can also run a function in one transaction.
+type txer interface {
 	querier
 	inTx(ctx context.Context, fn func(q querier) error) error
+}
+
+// db is a connection pool of either dialect.
+type db interface {
+	txer
 	ping(ctx context.Context) error
 	close()
 	isUnique(err error) bool
@@ -58,6 +66,12 @@ type Store struct {
 	pool    *pgxpool.Pool
 	sqlDB   *sql.DB
 }
+
+// Dialect names.
+const (
+	dialectSQLite   = "sqlite"
+	dialectPostgres = "postgres"
+)
 
 // Dialect is "sqlite" or "postgres".
 func (s *Store) Dialect() string { return s.dialect }
@@ -74,14 +88,20 @@ func (s *Store) PgxPool() *pgxpool.Pool { return s.pool }
 // SQLDB returns the SQLite handle (nil on PostgreSQL), for the job queue.
 func (s *Store) SQLDB() *sql.DB { return s.sqlDB }
 
-// OpenPostgres connects to PostgreSQL.
+// minPoolConns is the PostgreSQL pool size unless the URL sets
+// pool_max_conns: pgxpool's default (one per CPU) is too small for a server
+// whose requests mostly wait on the database.
+const minPoolConns = 16
+
+// OpenPostgres connects to PostgreSQL. The URL may carry pgxpool settings
+// (pool_max_conns, pool_min_conns, ...); they win over gosid's defaults.
 func OpenPostgres(ctx context.Context, url string) (*Store, error) {
 	cfg, err := pgxpool.ParseConfig(url)
 	if err != nil {
 		return nil, fmt.Errorf("sqlstore: parse database url: %w", err)
 	}
-	if cfg.MaxConns < 16 {
-		cfg.MaxConns = 16
+	if !strings.Contains(url, "pool_max_conns") {
+		cfg.MaxConns = max(minPoolConns, int32(4*runtime.GOMAXPROCS(0)))
 	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
@@ -93,7 +113,7 @@ func OpenPostgres(ctx context.Context, url string) (*Store, error) {
 		pool.Close()
 		return nil, fmt.Errorf("sqlstore: ping postgres: %w", err)
 	}
-	return &Store{db: &pgDB{pool: pool}, dialect: "postgres", pool: pool}, nil
+	return &Store{db: &pgDB{pool: pool}, dialect: dialectPostgres, pool: pool}, nil
 }
 
 // OpenSQLite opens (creating if needed) the SQLite database at path.
@@ -101,10 +121,14 @@ func OpenPostgres(ctx context.Context, url string) (*Store, error) {
 // failing with SQLITE_BUSY; reads use a separate pool (WAL lets them run
 // alongside the writer).
 func OpenSQLite(ctx context.Context, path string) (*Store, error) {
+	if path == "" || strings.HasPrefix(path, ":memory:") || strings.HasPrefix(path, "file:") {
+		// Two pools on an in-memory database would see two databases.
+		return nil, fmt.Errorf("sqlstore: open sqlite: %q is not a file path", path)
+	}
 	if err := os.MkdirAll(filepath.Dir(path), 0o700); err != nil {
 		return nil, fmt.Errorf("sqlstore: create data dir: %w", err)
 	}
-	dsn := "file:" + path + "?_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)&_txlock=immediate"
+	dsn := sqliteDSN(path)
 	w, err := sql.Open("sqlite", dsn)
 	if err != nil {
 		return nil, fmt.Errorf("sqlstore: open sqlite: %w", err)
@@ -121,7 +145,23 @@ func OpenSQLite(ctx context.Context, path string) (*Store, error) {
 		r.Close()
 		return nil, fmt.Errorf("sqlstore: ping sqlite: %w", err)
 	}
-	return &Store{db: &liteDB{w: w, r: r}, dialect: "sqlite", sqlDB: w}, nil
+	return &Store{db: &liteDB{w: w, r: r}, dialect: dialectSQLite, sqlDB: w}, nil
+}
+
+// sqliteDSN names the file as a URI (so that '?', '#' or '%' in the path are
+// taken literally) with the connection settings every connection needs:
+// WAL so that readers never wait for the writer, a busy timeout for other
+// processes on the same file, BEGIN IMMEDIATE so that a transaction takes the
+// write lock up front, and times written in SQLite's own format, in UTC, which
+// sorts as text in time order.
+func sqliteDSN(path string) string {
+	q := url.Values{}
+	for _, p := range []string{"journal_mode(WAL)", "busy_timeout(10000)", "foreign_keys(1)", "synchronous(NORMAL)"} {
+		q.Add("_pragma", p)
+	}
+	q.Set("_txlock", "immediate")
+	q.Set("_time_format", "sqlite")
+	return "file:" + (&url.URL{Path: path}).EscapedPath() + "?" + q.Encode()
 }
 
 // pgDB adapts a pgx pool; pgTx a transaction.
@@ -175,7 +215,19 @@ func (p *pgDB) inTx(ctx context.Context, fn func(q querier) error) error {
 	return pgx.BeginFunc(ctx, p.pool, func(tx pgx.Tx) error { return fn(pgQuerier{tx}) })
 }
 func (p *pgDB) ping(ctx context.Context) error { return p.pool.Ping(ctx) }
-func (p *pgDB) close()                         { p.pool.Close() }
+
+// pgConn runs on one connection taken from the pool: the migration runner
+// uses it so that everything happens in the session holding the advisory
+// lock.
+type pgConn struct {
+	pgQuerier
+	c *pgxpool.Conn
+}
+
+func (p pgConn) inTx(ctx context.Context, fn func(q querier) error) error {
+	return pgx.BeginFunc(ctx, p.c, func(tx pgx.Tx) error { return fn(pgQuerier{tx}) })
+}
+func (p *pgDB) close() { p.pool.Close() }
 func (p *pgDB) isUnique(err error) bool {
 	var pe *pgconn.PgError
 	return errors.As(err, &pe) && pe.Code == "23505"
@@ -268,4 +320,17 @@ func (l *liteDB) close()                         { l.w.Close(); l.r.Close() }
 func (l *liteDB) isUnique(err error) bool {
 	var se *sqlite.Error
 	return errors.As(err, &se) && (se.Code() == sqlite3.SQLITE_CONSTRAINT_UNIQUE || se.Code() == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY)
+}
+
+// wrap maps dialect errors to the storage sentinels.
+func (s *Store) wrap(op string, err error) error {
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, errNoRows):
+		return fmt.Errorf("sqlstore: %s: %w", op, storage.ErrNotFound)
+	case s.db.isUnique(err):
+		return fmt.Errorf("sqlstore: %s: %w", op, storage.ErrConflict)
+	}
+	return fmt.Errorf("sqlstore: %s: %w", op, err)
 }

@@ -47,7 +47,9 @@ func (s *Store) InsertKey(ctx context.Context, r keys.Record) (bool, error) {
 	return n == 1, nil
 }
 
-// RotateKeys implements keys.Store.
+// RotateKeys implements keys.Store. Each step is conditional on the state it
+// expects; a step that matches no row means another node rotated first, and
+// returning the error rolls the whole transaction back.
 func (s *Store) RotateKeys(ctx context.Context, alg string, activeGen int64, next keys.Record, now, retiredUntil time.Time) error {
 	err := s.db.inTx(ctx, func(q querier) error {
 		n, err := q.exec(ctx, `UPDATE signing_keys SET state='retired', retired_at=$3, expires_at=$4
@@ -74,9 +76,6 @@ func (s *Store) RotateKeys(ctx context.Context, alg string, activeGen int64, nex
 		}
 		return nil
 	})
-	if err == storage.ErrConflict {
-		return err
-	}
 	return s.wrap("rotate keys", err)
 }
 

@@ -40,13 +40,6 @@ func (s *Store) Put(ctx context.Context, key string, val []byte, ttl time.Durati
 	return s.wrap("kv put", err)
 }
 
-func nonNil(b []byte) []byte {
-	if b == nil {
-		return []byte{}
-	}
-	return b
-}
-
 // PutNX implements storage.Ephemeral; an expired row is replaced.
 func (s *Store) PutNX(ctx context.Context, key string, val []byte, ttl time.Duration) (bool, error) {
 	now, exp, err := s.expiry(ttl)
@@ -98,7 +91,7 @@ func (s *Store) Incr(ctx context.Context, key string, ttl time.Duration) (int64,
 		return 0, err
 	}
 	next := `CAST(CAST(CAST(kv.value AS TEXT) AS INTEGER) + 1 AS TEXT)`
-	if s.dialect == "postgres" {
+	if s.dialect == dialectPostgres {
 		next = `convert_to((convert_from(kv.value, 'UTF8')::bigint + 1)::text, 'UTF8')`
 	}
 	var raw []byte
@@ -158,4 +151,4 @@ func (s *Store) RunJanitor(ctx context.Context, interval time.Duration) {
 	}
 }
 
-var _ = storage.ErrNotFound
+var _ storage.Ephemeral = (*Store)(nil)

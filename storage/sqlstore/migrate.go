@@ -2,77 +2,149 @@ package sqlstore
 
 import (
 	"context"
-	"database/sql"
-	"encoding/json"
 	"fmt"
 	"io/fs"
+	"path"
 	"sort"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/gosid/gosid/migrations"
-	"github.com/gosid/gosid/storage"
 )
 
 // migrationLock is the PostgreSQL advisory lock key that serialises
 // migrations of nodes starting together.
 const migrationLock = 7260417
 
-// Migrate applies the embedded migrations not yet applied, in order, each in
-// its own transaction. Migrations are forward-only.
-func (s *Store) Migrate(ctx context.Context) error {
-	files, err := fs.Glob(migrations.FS, s.dialect+"/*.sql")
+// migration is one embedded file: its version is the number its name starts
+// with (0001_init.sql is version 1).
+type migration struct {
+	version int64
+	name    string
+	body    string
+}
+
+// loadMigrations returns the dialect's embedded migrations in version order.
+func loadMigrations(dialect string) ([]migration, error) {
+	files, err := fs.Glob(migrations.FS, dialect+"/*.sql")
 	if err != nil {
-		return err
+		return nil, err
 	}
-	sort.Strings(files)
-	if s.dialect == "postgres" {
-		conn, err := s.pool.Acquire(ctx)
-		if err != nil {
-			return fmt.Errorf("sqlstore: migrate: %w", err)
-		}
-		defer conn.Release()
-		if _, err := conn.Exec(ctx, "SELECT pg_advisory_lock($1)", migrationLock); err != nil {
-			return fmt.Errorf("sqlstore: migration lock: %w", err)
-		}
-		defer conn.Exec(context.WithoutCancel(ctx), "SELECT pg_advisory_unlock($1)", migrationLock) //nolint:errcheck
-	}
-	if _, err := s.db.exec(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
-		version BIGINT PRIMARY KEY, applied_at TIMESTAMP NOT NULL)`); err != nil {
-		return fmt.Errorf("sqlstore: create schema_migrations: %w", err)
-	}
+	var out []migration
 	for _, f := range files {
-		name := f[strings.LastIndex(f, "/")+1:]
-		version, err := strconv.ParseInt(strings.SplitN(name, "_", 2)[0], 10, 64)
-		if err != nil {
-			return fmt.Errorf("sqlstore: migration %s: bad name", name)
-		}
-		var n int
-		if err := s.db.queryRow(ctx, "SELECT COUNT(*) FROM schema_migrations WHERE version = $1", version).Scan(&n); err != nil {
-			return fmt.Errorf("sqlstore: read schema_migrations: %w", err)
-		}
-		if n > 0 {
-			continue
+		name := path.Base(f)
+		num, _, ok := strings.Cut(name, "_")
+		version, err := strconv.ParseInt(num, 10, 64)
+		if !ok || err != nil || version <= 0 {
+			return nil, fmt.Errorf("migration %s: name must start with a positive number and '_'", name)
 		}
 		body, err := fs.ReadFile(migrations.FS, f)
 		if err != nil {
-			return err
+			return nil, err
 		}
-		err = s.db.inTx(ctx, func(q querier) error {
-			for _, stmt := range splitStatements(string(body)) {
-				if _, err := q.exec(ctx, stmt); err != nil {
-					return fmt.Errorf("%s: %w", name, err)
-				}
-			}
-			_, err := q.exec(ctx, "INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)", version, time.Now().UTC())
-			return err
-		})
-		if err != nil {
-			return fmt.Errorf("sqlstore: migrate: %w", err)
+		out = append(out, migration{version: version, name: name, body: string(body)})
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].version < out[j].version })
+	for i := 1; i < len(out); i++ {
+		if out[i].version == out[i-1].version {
+			return nil, fmt.Errorf("migrations %s and %s share a version", out[i-1].name, out[i].name)
+		}
+	}
+	return out, nil
+}
+
+// LatestVersion is the version of the newest embedded migration for the
+// store's dialect: what SchemaVersion reports once Migrate has run.
+func (s *Store) LatestVersion() int64 {
+	ms, err := loadMigrations(s.dialect)
+	if err != nil || len(ms) == 0 {
+		return 0
+	}
+	return ms[len(ms)-1].version
+}
+
+// Migrate applies the embedded migrations not yet applied, in order, each in
+// its own transaction together with its schema_migrations row. Migrations are
+// forward-only. Nodes starting together are serialised: on PostgreSQL by an
+// advisory lock, on SQLite by the write lock every transaction takes first.
+func (s *Store) Migrate(ctx context.Context) error {
+	ms, err := loadMigrations(s.dialect)
+	if err != nil {
+		return fmt.Errorf("sqlstore: migrate: %w", err)
+	}
+	if s.dialect != dialectPostgres {
+		return s.migrate(ctx, s.db, ms)
+	}
+	conn, err := s.pool.Acquire(ctx)
+	if err != nil {
+		return fmt.Errorf("sqlstore: migrate: %w", err)
+	}
+	defer conn.Release()
+	if _, err := conn.Exec(ctx, "SELECT pg_advisory_lock($1)", migrationLock); err != nil {
+		return fmt.Errorf("sqlstore: migration lock: %w", err)
+	}
+	defer conn.Exec(context.WithoutCancel(ctx), "SELECT pg_advisory_unlock($1)", migrationLock) //nolint:errcheck
+	return s.migrate(ctx, pgConn{pgQuerier{conn}, conn}, ms)
+}
+
+func (s *Store) migrate(ctx context.Context, t txer, ms []migration) error {
+	ts := "TIMESTAMP"
+	if s.dialect == dialectPostgres {
+		ts = "TIMESTAMPTZ"
+	}
+	if _, err := t.exec(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
+		version BIGINT PRIMARY KEY, applied_at `+ts+` NOT NULL)`); err != nil {
+		return fmt.Errorf("sqlstore: create schema_migrations: %w", err)
+	}
+	for _, m := range ms {
+		if err := t.inTx(ctx, func(q querier) error { return applyMigration(ctx, q, m) }); err != nil {
+			return fmt.Errorf("sqlstore: migrate %s: %w", m.name, err)
 		}
 	}
 	return nil
+}
+
+// applyMigration runs m unless its version is recorded; the check is inside
+// the transaction, so a concurrent runner that got there first is seen.
+func applyMigration(ctx context.Context, q querier, m migration) error {
+	var n int
+	if err := q.queryRow(ctx, "SELECT COUNT(*) FROM schema_migrations WHERE version = $1", m.version).Scan(&n); err != nil {
+		return err
+	}
+	if n > 0 {
+		return nil
+	}
+	for _, stmt := range splitStatements(m.body) {
+		if _, err := q.exec(ctx, stmt); err != nil {
+			return err
+		}
+	}
+	_, err := q.exec(ctx, "INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)", m.version, time.Now().UTC())
+	return err
+}
+
+// SchemaVersion is the highest applied migration version (0 for an empty
+// database), for readiness checks and the migrate command.
+func (s *Store) SchemaVersion(ctx context.Context) (int64, error) {
+	var exists int
+	err := s.db.queryRow(ctx, s.tableExistsSQL(), "schema_migrations").Scan(&exists)
+	if err != nil {
+		return 0, s.wrap("schema version", err)
+	}
+	if exists == 0 {
+		return 0, nil
+	}
+	var v int64
+	err = s.db.queryRow(ctx, "SELECT COALESCE(MAX(version), 0) FROM schema_migrations").Scan(&v)
+	return v, s.wrap("schema version", err)
+}
+
+func (s *Store) tableExistsSQL() string {
+	if s.dialect == dialectPostgres {
+		return "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = current_schema() AND table_name = $1"
+	}
+	return "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = $1"
 }
 
 // splitStatements splits a migration on semicolons at line ends (the files
@@ -95,99 +167,4 @@ func splitStatements(body string) []string {
 		out = append(out, cur.String())
 	}
 	return out
-}
-
-// nullTime scans a nullable timestamp of either dialect into a time.Time
-// (zero for NULL).
-type nullTime struct{ t *time.Time }
-
-func (n nullTime) Scan(src any) error {
-	switch v := src.(type) {
-	case nil:
-		*n.t = time.Time{}
-	case time.Time:
-		*n.t = v.UTC()
-	case string:
-		return n.parse(v)
-	case []byte:
-		return n.parse(string(v))
-	default:
-		return fmt.Errorf("sqlstore: cannot scan %T into a time", src)
-	}
-	return nil
-}
-
-func (n nullTime) parse(s string) error {
-	for _, layout := range []string{"2006-01-02 15:04:05.999999999-07:00", time.RFC3339Nano, "2006-01-02 15:04:05.999999999", "2006-01-02 15:04:05"} {
-		if t, err := time.Parse(layout, s); err == nil {
-			*n.t = t.UTC()
-			return nil
-		}
-	}
-	return fmt.Errorf("sqlstore: unparsable time %q", s)
-}
-
-var _ sql.Scanner = nullTime{}
-
-// tArg turns a zero time into NULL.
-func tArg(t time.Time) any {
-	if t.IsZero() {
-		return nil
-	}
-	return t.UTC()
-}
-
-// jsonList encodes a string list for a JSON column; nil stays [].
-func jsonList(l []string) string {
-	if l == nil {
-		l = []string{}
-	}
-	raw, _ := json.Marshal(l)
-	return string(raw)
-}
-
-// listScan scans a JSON column into a string list.
-type listScan struct{ l *[]string }
-
-func (ls listScan) Scan(src any) error {
-	var raw []byte
-	switch v := src.(type) {
-	case nil:
-		*ls.l = nil
-		return nil
-	case string:
-		raw = []byte(v)
-	case []byte:
-		raw = v
-	default:
-		// pgx decodes jsonb itself when the destination is not a scanner of
-		// text; re-encode to keep one path.
-		b, err := json.Marshal(v)
-		if err != nil {
-			return err
-		}
-		raw = b
-	}
-	var out []string
-	if err := json.Unmarshal(raw, &out); err != nil {
-		return fmt.Errorf("sqlstore: decode list: %w", err)
-	}
-	if len(out) == 0 {
-		out = nil
-	}
-	*ls.l = out
-	return nil
-}
-
-// wrap maps dialect errors to the storage sentinels.
-func (s *Store) wrap(op string, err error) error {
-	switch {
-	case err == nil:
-		return nil
-	case err == errNoRows:
-		return fmt.Errorf("sqlstore: %s: %w", op, storage.ErrNotFound)
-	case s.db.isUnique(err):
-		return fmt.Errorf("sqlstore: %s: %w", op, storage.ErrConflict)
-	}
-	return fmt.Errorf("sqlstore: %s: %w", op, err)
 }
