@@ -179,7 +179,15 @@ func (e *benchEnv) configure(dbURL string) error {
 		return err
 	}
 	e.addr, e.issuer = addr, "http://"+addr
-	e.env = append(os.Environ(),
+	// Settings come only from here: a GOSID_* variable left in the caller's
+	// shell (a config file, a hash concurrency) would change what is measured.
+	e.env = nil
+	for _, kv := range os.Environ() {
+		if !strings.HasPrefix(kv, "GOSID_") {
+			e.env = append(e.env, kv)
+		}
+	}
+	e.env = append(e.env,
 		"GOSID_DATABASE_URL="+dbURL,
 		"GOSID_REDIS_URL="+e.redis,
 		"GOSID_REDIS_PREFIX="+e.prefix,
