@@ -115,10 +115,10 @@ func applyMigration(ctx context.Context, q querier, m migration) error {
 	if n > 0 {
 		return nil
 	}
-	for _, stmt := range splitStatements(m.body) {
-		if _, err := q.exec(ctx, stmt); err != nil {
-			return err
-		}
+	// Both drivers run a whole script when it has no arguments (pgx over the
+	// simple protocol), so the file is sent as written.
+	if _, err := q.exec(ctx, m.body); err != nil {
+		return err
 	}
 	_, err := q.exec(ctx, "INSERT INTO schema_migrations (version, applied_at) VALUES ($1, $2)", m.version, time.Now().UTC())
 	return err
@@ -145,26 +145,4 @@ func (s *Store) tableExistsSQL() string {
 		return "SELECT COUNT(*) FROM information_schema.tables WHERE table_schema = current_schema() AND table_name = $1"
 	}
 	return "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' AND name = $1"
-}
-
-// splitStatements splits a migration on semicolons at line ends (the files
-// hold no procedural code), dropping comments.
-func splitStatements(body string) []string {
-	var out []string
-	var cur strings.Builder
-	for _, line := range strings.Split(body, "\n") {
-		if t := strings.TrimSpace(line); t == "" || strings.HasPrefix(t, "--") {
-			continue
-		}
-		cur.WriteString(line)
-		cur.WriteByte('\n')
-		if strings.HasSuffix(strings.TrimSpace(line), ";") {
-			out = append(out, cur.String())
-			cur.Reset()
-		}
-	}
-	if strings.TrimSpace(cur.String()) != "" {
-		out = append(out, cur.String())
-	}
-	return out
 }
