@@ -149,7 +149,9 @@ func applyEnv(c *Config, env func(string) (string, bool)) error {
 	for i := 0; i < t.NumField(); i++ {
 		name := t.Field(i).Tag.Get("env")
 		raw, ok := env(name)
-		if name == "" || !ok {
+		// An empty variable counts as unset (compose files and shells often
+		// pass VAR= for "no value").
+		if name == "" || !ok || strings.TrimSpace(raw) == "" {
 			continue
 		}
 		if err := setField(v.Field(i), strings.TrimSpace(raw)); err != nil {
