@@ -95,12 +95,13 @@ const minPoolConns = 16
 
 // OpenPostgres connects to PostgreSQL. The URL may carry pgxpool settings
 // (pool_max_conns, pool_min_conns, ...); they win over gosid's defaults.
-func OpenPostgres(ctx context.Context, url string) (*Store, error) {
-	cfg, err := pgxpool.ParseConfig(url)
+func OpenPostgres(ctx context.Context, databaseURL string) (*Store, error) {
+	cfg, err := pgxpool.ParseConfig(databaseURL)
 	if err != nil {
-		return nil, fmt.Errorf("sqlstore: parse database url: %w", err)
+		// The URL may hold a password: do not repeat it.
+		return nil, errors.New("sqlstore: parse database url: malformed")
 	}
-	if !strings.Contains(url, "pool_max_conns") {
+	if !strings.Contains(databaseURL, "pool_max_conns") {
 		cfg.MaxConns = max(minPoolConns, int32(4*runtime.GOMAXPROCS(0)))
 	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)

@@ -83,9 +83,9 @@ func (s *Store) RevokeSubjectGrants(ctx context.Context, subject, clientID strin
 	return ids, s.wrap("revoke subject grants", rs.Err())
 }
 
-// DeleteExpiredRefreshTokens implements provider.GrantStore.
+// DeleteExpiredRefreshTokens implements provider.GrantStore, in batches.
 func (s *Store) DeleteExpiredRefreshTokens(ctx context.Context, now time.Time) (int64, error) {
-	n, err := s.db.exec(ctx, `DELETE FROM refresh_tokens WHERE expires_at < $1`, now.UTC())
+	n, err := s.sweep(ctx, "refresh_tokens", "signature", "expires_at < $1", now.UTC())
 	return n, s.wrap("delete expired refresh tokens", err)
 }
 

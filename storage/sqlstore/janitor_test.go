@@ -2,6 +2,7 @@ package sqlstore
 
 import (
 	"context"
+	"fmt"
 	"testing"
 	"time"
 
@@ -84,4 +85,31 @@ func TestRunJanitor(t *testing.T) {
 	case <-time.After(5 * time.Second):
 		t.Fatal("RunJanitor did not return after its context ended")
 	}
+}
+
+// TestSweepBatches: a backlog larger than one batch is swept completely.
+func TestSweepBatches(t *testing.T) {
+	forEachDialect(t, func(t *testing.T, open func(tb testing.TB) *Store) {
+		s := open(t)
+		const backlog = 2*sweepBatch + 17
+		past := msAt(time.Now().Add(-time.Minute))
+		err := s.db.inTx(t.Context(), func(q querier) error {
+			for i := range backlog {
+				if _, err := q.exec(t.Context(), "INSERT INTO kv (key, value, expires_at) VALUES ($1, $2, $3)",
+					fmt.Sprint("old", i), []byte("v"), past); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := s.DeleteExpired(t.Context()); err != nil {
+			t.Fatalf("DeleteExpired: %v", err)
+		}
+		if n := countRows(t, s, "kv"); n != 0 {
+			t.Fatalf("%d of %d expired rows left", n, backlog)
+		}
+	})
 }

@@ -3,7 +3,6 @@ package sqlstore
 import (
 	"context"
 	"fmt"
-	"log/slog"
 	"strconv"
 	"time"
 
@@ -119,36 +118,6 @@ func (s *Store) TTL(ctx context.Context, key string) (time.Duration, error) {
 		return 0, s.wrap("kv ttl", err)
 	}
 	return time.Duration(exp-now) * time.Millisecond, nil
-}
-
-// DeleteExpired removes expired short-lived rows, refresh tokens and
-// retired keys.
-func (s *Store) DeleteExpired(ctx context.Context) error {
-	now := time.Now()
-	if _, err := s.db.exec(ctx, `DELETE FROM kv WHERE expires_at <= $1`, msAt(now)); err != nil {
-		return s.wrap("kv sweep", err)
-	}
-	if _, err := s.DeleteExpiredRefreshTokens(ctx, now); err != nil {
-		return err
-	}
-	_, err := s.DeleteExpiredKeys(ctx, now)
-	return err
-}
-
-// RunJanitor calls DeleteExpired every interval until ctx ends.
-func (s *Store) RunJanitor(ctx context.Context, interval time.Duration) {
-	t := time.NewTicker(interval)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			if err := s.DeleteExpired(ctx); err != nil && ctx.Err() == nil {
-				slog.Error("sqlstore: janitor", "err", err)
-			}
-		}
-	}
 }
 
 var _ storage.Ephemeral = (*Store)(nil)

@@ -84,7 +84,14 @@ func (s *Store) Migrate(ctx context.Context) error {
 	if _, err := conn.Exec(ctx, "SELECT pg_advisory_lock($1)", migrationLock); err != nil {
 		return fmt.Errorf("sqlstore: migration lock: %w", err)
 	}
-	defer conn.Exec(context.WithoutCancel(ctx), "SELECT pg_advisory_unlock($1)", migrationLock) //nolint:errcheck
+	defer func() {
+		// A session that cannot unlock is closed instead: its lock goes with
+		// it, rather than back to the pool where it would block other nodes.
+		bg := context.WithoutCancel(ctx)
+		if _, err := conn.Exec(bg, "SELECT pg_advisory_unlock($1)", migrationLock); err != nil {
+			_ = conn.Conn().Close(bg)
+		}
+	}()
 	return s.migrate(ctx, pgConn{pgQuerier{conn}, conn}, ms)
 }
 
