@@ -1,5 +1,14 @@
 // Package migrations embeds gosid's SQL migrations, one folder per dialect.
-// Files are numbered, forward-only and applied in order by sqlstore.
+//
+// Rules, checked by the sqlstore tests:
+//   - a file is named NNNN_what.sql; NNNN is its version, applied in order;
+//   - both folders hold the same file names, so a change is made for both
+//     dialects at once;
+//   - migrations are forward-only: a released file is never edited, a fix is a
+//     new file;
+//   - each file runs in one transaction with its schema_migrations row, so it
+//     must not hold statements PostgreSQL refuses inside a transaction
+//     (CREATE INDEX CONCURRENTLY, VACUUM).
 package migrations
 
 import "embed"
