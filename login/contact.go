@@ -15,23 +15,14 @@ const KindContact = "contact"
 
 // StartContact begins adding a contact to the account.
 func (s *Service) StartContact(ctx context.Context, api bool, accountID string, m Meta) (*View, error) {
-	f := &SelfFlow{Kind: KindContact, State: StateForm, API: api, Rec: &recState{AccountID: accountID}}
-	token, err := s.self.create(ctx, f, s.o.Now().UTC())
-	if err != nil {
-		return nil, err
-	}
-	v := s.view(f, m)
-	v.FlowToken = token
-	return v, nil
+	return s.start(ctx, &SelfFlow{Kind: KindContact, State: StateForm, API: api, Rec: &recState{AccountID: accountID}}, m)
 }
 
 // SubmitContact runs one step: "add" (the contact), "confirm" (the code),
 // "resend". A contact that belongs to another account gets the same answer
 // but no code, so the flow reveals nothing about other accounts.
 func (s *Service) SubmitContact(ctx context.Context, f *SelfFlow, action string, in Input, m Meta) (*View, error) {
-	if fe := checkInput(in); fe != nil {
-		v := s.view(f, m)
-		s.addErr(v, m, fe.Field, fe.Code)
+	if v := s.rejectInput(f, in, m); v != nil {
 		return v, nil
 	}
 	switch {
@@ -40,20 +31,9 @@ func (s *Service) SubmitContact(ctx context.Context, f *SelfFlow, action string,
 	case action == "confirm" && f.State == StateConfirm:
 		return s.contactConfirm(ctx, f, in.Get("code"), m)
 	case action == "resend" && f.State == StateConfirm:
-		v := s.view(f, m)
-		if err := s.sendContactCode(ctx, f, m); err != nil {
-			if key := codeErrorKey(err); key != "" {
-				s.addErr(v, m, "", key)
-				return v, nil
-			}
-			return nil, err
-		}
-		s.addMsg(v, m, "code.sent")
-		return v, nil
+		return s.resend(ctx, f, m, "code.sent", s.sendContactCode)
 	}
-	v := s.view(f, m)
-	s.addErr(v, m, "", "flow.error.action")
-	return v, nil
+	return s.unknownAction(f, m), nil
 }
 
 func (s *Service) contactAdd(ctx context.Context, f *SelfFlow, in Input, m Meta) (*View, error) {
@@ -83,12 +63,8 @@ func (s *Service) contactAdd(ctx context.Context, f *SelfFlow, in Input, m Meta)
 	}
 	f.Rec = &recState{AccountID: a.ID, Channel: kind, Contact: norm, Taken: other != nil && other.ID != a.ID}
 	f.State = StateConfirm
-	if err := s.sendContactCode(ctx, f, m); err != nil {
-		if key := codeErrorKey(err); key != "" {
-			s.addErr(v, m, "", key)
-			return v, nil
-		}
-		return nil, err
+	if ok, err := s.sendCode(ctx, f, v, m, s.sendContactCode); !ok {
+		return v, err
 	}
 	if err := s.self.save(ctx, f); err != nil {
 		return nil, err
@@ -116,17 +92,8 @@ func (s *Service) sendContactCode(ctx context.Context, f *SelfFlow, m Meta) erro
 
 func (s *Service) contactConfirm(ctx context.Context, f *SelfFlow, code string, m Meta) (*View, error) {
 	v := s.view(f, m)
-	if code == "" {
-		s.addErr(v, m, "code", "code.required")
-		return v, nil
-	}
-	if err := s.o.Codes.Verify(ctx, "contact", f.Rec.Contact, code); err != nil {
-		key := codeErrorKey(err)
-		if key == "" {
-			return nil, err
-		}
-		s.addErr(v, m, "code", key)
-		return v, nil
+	if ok, err := s.verifyCode(ctx, v, m, "contact", f.Rec.Contact, code); !ok {
+		return v, err
 	}
 	if f.Rec.Taken {
 		s.addErr(v, m, "code", "code.invalid")

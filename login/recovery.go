@@ -10,23 +10,14 @@ import (
 
 // StartRecovery begins «Забыли пароль?».
 func (s *Service) StartRecovery(ctx context.Context, api bool, returnTo string, m Meta) (*View, error) {
-	f := &SelfFlow{Kind: KindRecovery, State: StateForm, API: api, ReturnTo: returnTo}
-	token, err := s.self.create(ctx, f, s.o.Now().UTC())
-	if err != nil {
-		return nil, err
-	}
-	v := s.view(f, m)
-	v.FlowToken = token
-	return v, nil
+	return s.start(ctx, &SelfFlow{Kind: KindRecovery, State: StateForm, API: api, ReturnTo: returnTo}, m)
 }
 
 // SubmitRecovery runs one step: "start" (phone or e-mail), "confirm" (the
 // code), "resend", "password" (the new password). No answer tells whether
 // the contact belongs to an account.
 func (s *Service) SubmitRecovery(ctx context.Context, f *SelfFlow, action string, in Input, m Meta) (*View, error) {
-	if fe := checkInput(in); fe != nil {
-		v := s.view(f, m)
-		s.addErr(v, m, fe.Field, fe.Code)
+	if v := s.rejectInput(f, in, m); v != nil {
 		return v, nil
 	}
 	switch {
@@ -35,13 +26,11 @@ func (s *Service) SubmitRecovery(ctx context.Context, f *SelfFlow, action string
 	case action == "confirm" && f.State == StateConfirm:
 		return s.recoveryConfirm(ctx, f, in.Get("code"), m)
 	case action == "resend" && f.State == StateConfirm:
-		return s.recoveryResend(ctx, f, m)
+		return s.resend(ctx, f, m, "recovery.sent", s.sendRecoveryCode)
 	case action == "password" && f.State == StatePassword:
 		return s.recoveryPassword(ctx, f, in, m)
 	}
-	v := s.view(f, m)
-	s.addErr(v, m, "", "flow.error.action")
-	return v, nil
+	return s.unknownAction(f, m), nil
 }
 
 func (s *Service) recoveryStart(ctx context.Context, f *SelfFlow, in Input, m Meta) (*View, error) {
@@ -68,12 +57,8 @@ func (s *Service) recoveryStart(ctx context.Context, f *SelfFlow, in Input, m Me
 		rec.AccountID = acct.ID
 	}
 	f.Rec, f.State = rec, StateConfirm
-	if err := s.sendRecoveryCode(ctx, f, m); err != nil {
-		if key := codeErrorKey(err); key != "" {
-			s.addErr(v, m, "", key)
-			return v, nil
-		}
-		return nil, err
+	if ok, err := s.sendCode(ctx, f, v, m, s.sendRecoveryCode); !ok {
+		return v, err
 	}
 	if err := s.self.save(ctx, f); err != nil {
 		return nil, err
@@ -108,32 +93,10 @@ func (s *Service) sendRecoveryCode(ctx context.Context, f *SelfFlow, m Meta) err
 	})
 }
 
-func (s *Service) recoveryResend(ctx context.Context, f *SelfFlow, m Meta) (*View, error) {
-	v := s.view(f, m)
-	if err := s.sendRecoveryCode(ctx, f, m); err != nil {
-		if key := codeErrorKey(err); key != "" {
-			s.addErr(v, m, "", key)
-			return v, nil
-		}
-		return nil, err
-	}
-	s.addMsg(v, m, "recovery.sent")
-	return v, nil
-}
-
 func (s *Service) recoveryConfirm(ctx context.Context, f *SelfFlow, code string, m Meta) (*View, error) {
 	v := s.view(f, m)
-	if code == "" {
-		s.addErr(v, m, "code", "code.required")
-		return v, nil
-	}
-	if err := s.o.Codes.Verify(ctx, "recover", f.Rec.Contact, code); err != nil {
-		key := codeErrorKey(err)
-		if key == "" {
-			return nil, err
-		}
-		s.addErr(v, m, "code", key)
-		return v, nil
+	if ok, err := s.verifyCode(ctx, v, m, "recover", f.Rec.Contact, code); !ok {
+		return v, err
 	}
 	if f.Rec.AccountID == "" {
 		s.addErr(v, m, "code", "code.invalid")

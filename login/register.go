@@ -31,22 +31,13 @@ type Meta struct {
 // StartRegistration begins a registration; for API flows it returns the
 // flow token the app must present on every later step.
 func (s *Service) StartRegistration(ctx context.Context, api bool, returnTo string, m Meta) (*View, error) {
-	f := &SelfFlow{Kind: KindRegistration, State: StateForm, API: api, ReturnTo: returnTo}
-	token, err := s.self.create(ctx, f, s.o.Now().UTC())
-	if err != nil {
-		return nil, err
-	}
-	v := s.view(f, m)
-	v.FlowToken = token
-	return v, nil
+	return s.start(ctx, &SelfFlow{Kind: KindRegistration, State: StateForm, API: api, ReturnTo: returnTo}, m)
 }
 
 // SubmitRegistration runs one step: action "register" (the form), "confirm"
 // (the code) or "resend".
 func (s *Service) SubmitRegistration(ctx context.Context, f *SelfFlow, action string, in Input, m Meta) (*View, error) {
-	if fe := checkInput(in); fe != nil {
-		v := s.view(f, m)
-		s.addErr(v, m, fe.Field, fe.Code)
+	if v := s.rejectInput(f, in, m); v != nil {
 		return v, nil
 	}
 	switch {
@@ -55,11 +46,9 @@ func (s *Service) SubmitRegistration(ctx context.Context, f *SelfFlow, action st
 	case action == "confirm" && f.State == StateConfirm:
 		return s.confirmRegistration(ctx, f, in.Get("code"), m)
 	case action == "resend" && f.State == StateConfirm:
-		return s.resendRegistration(ctx, f, m)
+		return s.resend(ctx, f, m, "code.sent", s.sendRegistrationCode)
 	}
-	v := s.view(f, m)
-	s.addErr(v, m, "", "flow.error.action")
-	return v, nil
+	return s.unknownAction(f, m), nil
 }
 
 func (s *Service) register(ctx context.Context, f *SelfFlow, in Input, m Meta) (*View, error) {
@@ -119,13 +108,8 @@ func (s *Service) register(ctx context.Context, f *SelfFlow, in Input, m Meta) (
 	}
 	reg.Existing = existing
 	f.Reg, f.State = reg, StateConfirm
-	if err := s.sendRegistrationCode(ctx, f, m); err != nil {
-		if msg := codeErrorKey(err); msg != "" {
-			v.State = StateForm
-			s.addErr(v, m, "", msg)
-			return v, nil
-		}
-		return nil, err
+	if ok, err := s.sendCode(ctx, f, v, m, s.sendRegistrationCode); !ok {
+		return v, err
 	}
 	if err := s.self.save(ctx, f); err != nil {
 		return nil, err
@@ -203,19 +187,6 @@ func channelOf(c string) string {
 	return "email"
 }
 
-func (s *Service) resendRegistration(ctx context.Context, f *SelfFlow, m Meta) (*View, error) {
-	v := s.view(f, m)
-	if err := s.sendRegistrationCode(ctx, f, m); err != nil {
-		if key := codeErrorKey(err); key != "" {
-			s.addErr(v, m, "", key)
-			return v, nil
-		}
-		return nil, err
-	}
-	s.addMsg(v, m, "code.sent")
-	return v, nil
-}
-
 // codeErrorKey maps a codes error to the message shown, or "" for an
 // internal error.
 func codeErrorKey(err error) string {
@@ -238,17 +209,8 @@ func codeErrorKey(err error) string {
 
 func (s *Service) confirmRegistration(ctx context.Context, f *SelfFlow, code string, m Meta) (*View, error) {
 	v := s.view(f, m)
-	if code == "" {
-		s.addErr(v, m, "code", "code.required")
-		return v, nil
-	}
-	if err := s.o.Codes.Verify(ctx, "register", f.Reg.contact(), code); err != nil {
-		key := codeErrorKey(err)
-		if key == "" {
-			return nil, err
-		}
-		s.addErr(v, m, "code", key)
-		return v, nil
+	if ok, err := s.verifyCode(ctx, v, m, "register", f.Reg.contact(), code); !ok {
+		return v, err
 	}
 	if f.Reg.Existing {
 		// Unreachable in practice (the code was never sent); refuse anyway.
