@@ -140,7 +140,7 @@ func newQueue[TTx any](driver riverdriver.Driver[TTx], opts QueueOptions) (*Queu
 		queue.FetchCooldown = min(opts.PollInterval, 100*time.Millisecond)
 	}
 	client, err := river.NewClient(driver, &river.Config{
-		Logger:      opts.Logger,
+		Logger:      opts.Logger.With("component", "river"),
 		MaxAttempts: opts.MaxAttempts,
 		Queues:      map[string]river.QueueConfig{queueName: queue},
 		RetryPolicy: opts.RetryPolicy,
