@@ -39,6 +39,10 @@ type jobRow struct {
 	errors  string
 }
 
+// sqliteParams are those of the application's SQLite writer
+// (storage/sqlstore), whose handle the queue shares in production.
+const sqliteParams = "_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)&_txlock=immediate"
+
 const jobsQuery = `SELECT CAST(state AS TEXT), attempt, CAST(args AS TEXT), COALESCE(CAST(errors AS TEXT), '')
 	FROM river_job WHERE kind = 'notify_deliver' ORDER BY id`
 
@@ -48,7 +52,7 @@ func databases(t *testing.T) []testDB {
 	var pgURL string
 	return []testDB{
 		{"sqlite", func(t *testing.T) dbHandle {
-			db, err := sql.Open("sqlite", "file:"+sqlitePath+"?_pragma=journal_mode(WAL)&_pragma=busy_timeout(10000)")
+			db, err := sql.Open("sqlite", "file:"+sqlitePath+"?"+sqliteParams)
 			if err != nil {
 				t.Fatal(err)
 			}
