@@ -11,7 +11,9 @@ import (
 const DefaultOutboxSize = 200
 
 // OutboxEntry is a message recorded by the development outbox: what was
-// rendered and, when known, the message it came from.
+// rendered and, when known, the message it came from. The development page
+// lists its exported fields; the HTML body is kept apart (HTMLBody) so that
+// the page shows the text, not pages of markup.
 type OutboxEntry struct {
 	At       time.Time
 	Channel  Channel
@@ -19,11 +21,15 @@ type OutboxEntry struct {
 	Template string
 	Subject  string
 	Text     string
-	HTML     string
-	// Message is the message as enqueued (Data holds the code), for tests
-	// and the development page; zero when only the rendering was known.
+	// Message is the message as enqueued (Data holds the code), for tests;
+	// only Channel and To are set when just the rendering was known.
 	Message Message
+
+	html string
 }
+
+// HTMLBody is the HTML part of an e-mail ("" for SMS).
+func (e OutboxEntry) HTMLBody() string { return e.html }
 
 // Outbox keeps the newest messages in memory and logs each one, for
 // development mode, where no SMS operator or mail server exists: a newcomer
@@ -75,7 +81,7 @@ func (o *Outbox) Enqueue(_ context.Context, m Message) error {
 func (o *Outbox) record(m Message, r Rendered) {
 	e := OutboxEntry{
 		At: time.Now().UTC(), Channel: r.Channel, To: r.To, Template: m.Template,
-		Subject: r.Subject, Text: r.Text, HTML: r.HTML, Message: m,
+		Subject: r.Subject, Text: r.Text, Message: m, html: r.HTML,
 	}
 	o.mu.Lock()
 	o.ring[o.next] = e
