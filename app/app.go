@@ -58,6 +58,7 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, migrate bool
 			return nil, err
 		}
 	}
+
 	s.Ephemeral = s.DB
 	if cfg.RedisURL != "" {
 		if s.redis, err = redis.Open(ctx, cfg.RedisURL, cfg.RedisPrefix); err != nil {
@@ -81,6 +82,12 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, migrate bool
 	s.Clients = clients.NewCache(s.DB, 5*time.Second)
 	s.Secrets = clients.NewHasher(s.Sealer.DeriveKey("client-secret"))
 	s.Passwords = account.NewPasswordHasher(account.DefaultArgon2Params, cfg.PasswordHashConcurrency)
+	if migrate {
+		if err := migrateQueue(ctx, s); err != nil {
+			s.Close()
+			return nil, fmt.Errorf("migrate delivery queue: %w", err)
+		}
+	}
 	return s, nil
 }
 

@@ -204,8 +204,11 @@ func TestAPIRegistrationDoesNotRevealAccounts(t *testing.T) {
 	if known.State != unknown.State || len(known.Messages) != len(unknown.Messages) || known.Messages[0].Code != unknown.Messages[0].Code {
 		t.Fatalf("answers differ: %+v vs %+v", known, unknown)
 	}
-	if tmpl := env.LatestTemplate(t, "+79163527102"); tmpl != "register_existing" {
-		t.Fatalf("the owner got %q, want a register_existing warning", tmpl)
+	env.WaitTemplate(t, "+79163527102", "register_existing")
+	for _, m := range env.Server.Outbox.List() {
+		if m.Message.To == "+79163527102" && m.Message.Data["code"] != "" {
+			t.Fatal("a code was sent to the phone of an existing account")
+		}
 	}
 }
 
@@ -242,9 +245,7 @@ func TestAPIRecoveryRevokesEverything(t *testing.T) {
 		if status, _ := a.do(http.MethodGet, "/api/v1/session", session, nil); status != http.StatusUnauthorized {
 			t.Fatalf("the old session survived recovery: %d", status)
 		}
-		if tmpl := env.LatestTemplate(t, phone); tmpl != "password_changed" {
-			t.Fatalf("owner notified with %q, want password_changed", tmpl)
-		}
+		env.WaitTemplate(t, phone, "password_changed")
 		// The new password signs in through the API login flow.
 		f := a.start("login")
 		status, v := a.submit(f, "login", map[string]any{"login": phone, "password": "Тихий-Ветер-5-Сад"})
@@ -350,14 +351,16 @@ func TestAPIAddContact(t *testing.T) {
 		if status != http.StatusOK || v.State != "confirm" {
 			t.Fatalf("add taken phone: %d %+v", status, v)
 		}
-		if n := env.Sent(t, "+79163527107"); n != 0 {
-			t.Fatalf("%d messages were sent to another account's phone", n)
-		}
 		status, v = a.submit(f, "contact", map[string]any{"action": "add", "contact": "Olga.K@Example.ru"})
 		if status != http.StatusOK || v.State != "confirm" || v.Contact != "o***@example.ru" {
 			t.Fatalf("add e-mail: %d %+v", status, v)
 		}
 		status, v = a.submit(f, "contact", map[string]any{"action": "confirm", "code": env.LatestCode(t, "olga.k@example.ru")})
+		// The e-mail's code arrived after the taken phone was tried: had a
+		// code gone there, it would have arrived too.
+		if n := env.Sent(t, "+79163527107"); n != 0 {
+			t.Fatalf("%d messages were sent to another account's phone", n)
+		}
 		if status != http.StatusOK || v.State != "done" {
 			t.Fatalf("confirm: %d %+v", status, v)
 		}

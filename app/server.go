@@ -29,8 +29,11 @@ type Server struct {
 	Web      *web.Renderer
 	Metrics  *metrics.Metrics
 	Handler  http.Handler
-	// Outbox records every message (development mode shows it at /dev/outbox).
+	// Outbox records every message in development mode (/dev/outbox).
 	Outbox *notify.Outbox
+	// Queue delivers messages durably (e-mail over SMTP, SMS through the
+	// gateway, the outbox in development mode).
+	Queue *notify.Queue
 }
 
 // NewServer initialises keys and builds the HTTP handler.
@@ -41,6 +44,9 @@ func NewServer(ctx context.Context, s *Stores) (*Server, error) {
 	}
 	srv := &Server{Stores: s, Metrics: metrics.New(), Outbox: notify.NewOutbox(200, s.Log)}
 	var err error
+	if srv.Queue, err = newQueue(s, srv.Outbox); err != nil {
+		return nil, err
+	}
 	srv.Web, err = web.New(web.Options{
 		Dev: cfg.Dev, Secure: cfg.Secure(), CSRFKey: s.Sealer.DeriveKey("csrf"), Logger: s.Log,
 	})
@@ -51,7 +57,7 @@ func NewServer(ctx context.Context, s *Stores) (*Server, error) {
 		Accounts: s.DB, Clients: s.Clients, Consents: s.DB, Audit: s.DB, Ephemeral: s.Ephemeral,
 		Passwords: s.Passwords, Web: srv.Web, SessionTTL: cfg.SessionTTL, FlowTTL: cfg.FlowTTL,
 		Secure: cfg.Secure(), Dev: cfg.Dev, LoginRatePerIP: cfg.LoginRatePerIP,
-		OnLogin: srv.Metrics.Login, Logger: s.Log, Notifier: srv.Outbox, Outbox: srv.Outbox, Issuer: cfg.Issuer,
+		OnLogin: srv.Metrics.Login, Logger: s.Log, Notifier: srv.Queue, Outbox: srv.Outbox, Issuer: cfg.Issuer,
 		FlowKey: s.Sealer.DeriveKey("flow"), Codes: codes.New(s.Ephemeral, s.Sealer.DeriveKey("codes"), codes.DefaultPolicy),
 	})
 	srv.Provider, err = provider.New(provider.Options{
@@ -140,12 +146,30 @@ func (srv *Server) oauthErrorPage(w http.ResponseWriter, r *http.Request, e *fos
 	})
 }
 
+// Start runs the background work: key reloads, the janitor and the delivery
+// queue. stop waits for the queue's workers to finish.
+func (srv *Server) Start(ctx context.Context) (stop func(), err error) {
+	srv.Keys.Start(ctx)
+	go srv.DB.RunJanitor(ctx, time.Minute)
+	if err := srv.Queue.Start(ctx); err != nil {
+		return nil, fmt.Errorf("start delivery queue: %w", err)
+	}
+	return func() {
+		sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		_ = srv.Queue.Stop(sctx)
+	}, nil
+}
+
 // Run starts the background work and serves until ctx is cancelled, then
 // shuts down gracefully: in-flight requests finish.
 func (srv *Server) Run(ctx context.Context) error {
 	cfg := srv.Config
-	srv.Keys.Start(ctx)
-	go srv.DB.RunJanitor(ctx, time.Minute)
+	stop, err := srv.Start(ctx)
+	if err != nil {
+		return err
+	}
+	defer stop()
 	hs := &http.Server{
 		Addr:              cfg.Addr,
 		Handler:           srv.Handler,

@@ -14,6 +14,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -47,6 +48,8 @@ type Env struct {
 	HTTP   *httptest.Server
 	ctx    context.Context
 	cancel context.CancelFunc
+	mu     sync.Mutex
+	seen   map[string]bool // outbox entries whose code a test already took
 }
 
 // NewConfig returns a configuration for backend with fresh storage.
@@ -99,11 +102,18 @@ func Start(t testing.TB, cfg config.Config) *Env {
 		stores.Close()
 		t.Fatalf("new server: %v", err)
 	}
+	stopBackground, err := srv.Start(ctx)
+	if err != nil {
+		cancel()
+		stores.Close()
+		t.Fatalf("start background work: %v", err)
+	}
 	hs := httptest.NewUnstartedServer(srv.Handler)
 	hs.Listener.Close()
 	hs.Listener = ln
 	hs.Start()
-	e := &Env{URL: cfg.Issuer, Config: cfg, Stores: stores, Server: srv, HTTP: hs, ctx: ctx, cancel: cancel}
+	e := &Env{URL: cfg.Issuer, Config: cfg, Stores: stores, Server: srv, HTTP: hs, ctx: ctx,
+		cancel: func() { stopBackground(); cancel() }}
 	t.Cleanup(e.Stop)
 	return e
 }

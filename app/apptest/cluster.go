@@ -71,6 +71,11 @@ func StartCluster(t testing.TB, backend Backend, n int) *Cluster {
 	}
 	backends := make([]*httptest.Server, n)
 	for i, node := range c.Nodes {
+		stop, err := node.Start(ctx)
+		if err != nil {
+			t.Fatalf("start node %d: %v", i, err)
+		}
+		t.Cleanup(stop)
 		backends[i] = httptest.NewServer(node.Handler)
 		t.Cleanup(backends[i].Close)
 	}

@@ -1,0 +1,54 @@
+package app
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/gosid/gosid/notify"
+)
+
+// newQueue builds the delivery queue on the database: SMTP and the SMS
+// gateway when configured, and in development mode the outbox, which also
+// stands in for any channel without a sender.
+func newQueue(s *Stores, outbox *notify.Outbox) (*notify.Queue, error) {
+	cfg := s.Config
+	router := &notify.Router{}
+	if cfg.Dev {
+		router.Outbox = outbox
+	}
+	if cfg.SMTPHost != "" {
+		smtp, err := notify.NewSMTPSender(notify.SMTPOptions{
+			Host: cfg.SMTPHost, Port: cfg.SMTPPort, Username: cfg.SMTPUsername, Password: cfg.SMTPPassword,
+			From: cfg.SMTPFrom, TLS: cfg.SMTPTLS, Timeout: 30 * time.Second,
+		})
+		if err != nil {
+			return nil, fmt.Errorf("smtp: %w", err)
+		}
+		router.Email = smtp
+	}
+	if cfg.SMSURL != "" {
+		sms, err := notify.NewSMSGateway(notify.SMSOptions{URL: cfg.SMSURL, Token: cfg.SMSToken, Sender: cfg.SMSSender, Timeout: 15 * time.Second})
+		if err != nil {
+			return nil, fmt.Errorf("sms gateway: %w", err)
+		}
+		router.SMS = sms
+	}
+	if router.Email == nil && router.SMS == nil && !cfg.Dev {
+		s.Log.Warn("no SMTP server and no SMS gateway configured: codes cannot be delivered; set GOSID_SMTP_HOST / GOSID_SMS_URL")
+	}
+	opts := notify.QueueOptions{Router: router, Sealer: s.Sealer, Logger: s.Log, PollInterval: 200 * time.Millisecond}
+	if pool := s.DB.PgxPool(); pool != nil {
+		return notify.NewPostgresQueue(pool, opts)
+	}
+	return notify.NewSQLiteQueue(s.DB.SQLDB(), opts)
+}
+
+// migrateQueue applies the job queue's own migrations, one node at a time.
+func migrateQueue(ctx context.Context, s *Stores) error {
+	q, err := newQueue(s, nil)
+	if err != nil {
+		return err
+	}
+	return s.DB.Serialize(ctx, q.Migrate)
+}
