@@ -163,3 +163,30 @@ func TestBrowserCitizenJourney(t *testing.T) {
 		})
 	}
 }
+
+// TestBrowserLiveValidation: the registration form checks fields as they
+// are typed, with the server's messages, in the page's language.
+func TestBrowserLiveValidation(t *testing.T) {
+	ctx := chromium(t)
+	env := apptest.Start(t, apptest.NewConfig(t, apptest.SQLite))
+	var nameMsg, confirmMsg string
+	err := chromedp.Run(ctx,
+		chromedp.Navigate(env.URL+"/registration?lang=ru"),
+		chromedp.WaitVisible(`input[name="family_name"]`, chromedp.ByQuery),
+		chromedp.SendKeys(`input[name="family_name"]`, "Иван0в", chromedp.ByQuery),
+		chromedp.SendKeys(`input[name="password"]`, "Глубокий-Сон-7-Лес", chromedp.ByQuery),
+		chromedp.SendKeys(`input[name="password_confirm"]`, "Глубокий-Сон-7", chromedp.ByQuery),
+		chromedp.Click(`input[name="given_name"]`, chromedp.ByQuery),
+		chromedp.WaitVisible(`#family_name-live`, chromedp.ByQuery),
+		chromedp.WaitVisible(`#password_confirm-live`, chromedp.ByQuery),
+		chromedp.Text(`#family_name-live`, &nameMsg, chromedp.ByQuery),
+		chromedp.Text(`#password_confirm-live`, &confirmMsg, chromedp.ByQuery),
+		shot("live-validation-ru"),
+	)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(nameMsg, "недопустимые символы") || !strings.Contains(confirmMsg, "Пароли не совпадают") {
+		t.Fatalf("live messages: %q / %q", nameMsg, confirmMsg)
+	}
+}

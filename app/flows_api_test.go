@@ -26,6 +26,7 @@ type flowView struct {
 	Errors       []message         `json:"errors"`
 	Messages     []message         `json:"messages"`
 	Contact      string            `json:"contact"`
+	Channel      string            `json:"channel"`
 	FlowToken    string            `json:"flow_token"`
 	SessionToken string            `json:"session_token"`
 	Error        string            `json:"error"`
@@ -370,4 +371,40 @@ func TestAPIAddContact(t *testing.T) {
 			t.Fatalf("sign in with the added e-mail: %d %+v", status, v)
 		}
 	})
+}
+
+// TestEmailLinkRegistration: an e-mail registration can be confirmed by the
+// single-use link in the letter instead of the code; the link works once.
+func TestEmailLinkRegistration(t *testing.T) {
+	env := apptest.Start(t, apptest.NewConfig(t, apptest.SQLite))
+	a := &api{t: t, env: env}
+	f := a.start("registration")
+	status, v := a.submit(f, "registration", map[string]any{
+		"action": "register", "family_name": "Кузнецова", "given_name": "Ольга", "contact": "olga@example.ru",
+		"password": "Глубокий-Сон-7-Лес", "password_confirm": "Глубокий-Сон-7-Лес", "consent": true,
+	})
+	if status != http.StatusOK || v.State != "confirm" || v.Channel != "email" {
+		t.Fatalf("register: %d %+v", status, v)
+	}
+	env.WaitTemplate(t, "olga@example.ru", "email_confirm")
+	link := ""
+	for _, m := range env.Server.Outbox.List() {
+		if m.Message.To == "olga@example.ru" {
+			link = m.Message.Data["link"]
+		}
+	}
+	if !strings.HasPrefix(link, env.URL+"/registration/link?token=") {
+		t.Fatalf("link %q", link)
+	}
+	b := env.NewBrowser(t)
+	if p := b.Get(link); p.Status != http.StatusOK || !strings.Contains(p.Body, "Регистрация завершена") {
+		t.Fatalf("link: %d %s", p.Status, p.Body)
+	}
+	if p := b.Get(link); p.Status != http.StatusGone {
+		t.Fatalf("a used link worked again: %d", p.Status)
+	}
+	lf := a.start("login")
+	if status, v := a.submit(lf, "login", map[string]any{"login": "olga@example.ru", "password": "Глубокий-Сон-7-Лес"}); status != http.StatusOK || v.SessionToken == "" {
+		t.Fatalf("sign in after link confirmation: %d %+v", status, v)
+	}
 }

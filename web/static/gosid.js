@@ -25,3 +25,64 @@
     input.insertAdjacentElement("afterend", button);
   });
 })();
+
+// Live validation: fields with data-rule are checked as they are typed (and
+// on leaving the field), with the same messages the server gives. The
+// server checks everything again; this only spares a round trip.
+(function () {
+  "use strict";
+  var letters = /^[A-Za-z\u0400-\u04FF]+(?:[ '\u2019-][A-Za-z\u0400-\u04FF]+)*$/;
+  var phone = /^(\+7|7|8)\d{10}$/;
+  var email = /^[^\s@]+@[^\s@]+\.[^\s@]{2,}$/;
+  var rules = {
+    name: function (v, el) {
+      if (!letters.test(v)) { return el.getAttribute("data-msg"); }
+      if (/[A-Za-z]/.test(v) && /[\u0400-\u04FF]/.test(v)) { return el.getAttribute("data-msg-mixed"); }
+      return "";
+    },
+    contact: function (v, el) {
+      var digits = v.replace(/[\s()\-.]/g, "");
+      return phone.test(digits) || email.test(v) ? "" : el.getAttribute("data-msg");
+    },
+    password: function (v, el) {
+      if (Array.from(v).length < 12) { return el.getAttribute("data-msg-short"); }
+      if (v.toUpperCase() === v || v.toLowerCase() === v) { return el.getAttribute("data-msg-cases"); }
+      if (!/\d/.test(v)) { return el.getAttribute("data-msg-digit"); }
+      if (!/[^\p{L}\p{N}]/u.test(v)) { return el.getAttribute("data-msg-special"); }
+      return "";
+    },
+    confirm: function (v, el) {
+      var pw = el.form && el.form.querySelector("input[data-rule=password]");
+      return pw && pw.value !== v ? el.getAttribute("data-msg") : "";
+    },
+    code: function (v, el) {
+      return /^\d{6}$/.test(v) ? "" : el.getAttribute("data-msg");
+    }
+  };
+  function check(el) {
+    var v = el.value.trim();
+    var live = document.getElementById(el.id + "-live");
+    var msg = v === "" ? "" : rules[el.getAttribute("data-rule")](v, el);
+    if (!live) {
+      live = document.createElement("p");
+      live.id = el.id + "-live";
+      live.className = "field-error";
+      live.setAttribute("aria-live", "polite");
+      el.insertAdjacentElement("beforebegin", live);
+      var described = el.getAttribute("aria-describedby");
+      el.setAttribute("aria-describedby", (described ? described + " " : "") + live.id);
+    }
+    live.textContent = msg || "";
+    live.hidden = !msg;
+    if (msg) { el.setAttribute("aria-invalid", "true"); } else { el.removeAttribute("aria-invalid"); }
+  }
+  Array.prototype.forEach.call(document.querySelectorAll("input[data-rule]"), function (el) {
+    var timer;
+    if (!rules[el.getAttribute("data-rule")]) { return; }
+    el.addEventListener("input", function () {
+      clearTimeout(timer);
+      timer = setTimeout(function () { check(el); }, 400);
+    });
+    el.addEventListener("blur", function () { check(el); });
+  });
+})();
