@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"net/url"
 	"strings"
 	"testing"
 
@@ -406,5 +407,23 @@ func TestEmailLinkRegistration(t *testing.T) {
 	lf := a.start("login")
 	if status, v := a.submit(lf, "login", map[string]any{"login": "olga@example.ru", "password": "Глубокий-Сон-7-Лес"}); status != http.StatusOK || v.SessionToken == "" {
 		t.Fatalf("sign in after link confirmation: %d %+v", status, v)
+	}
+}
+
+// TestExpiredFormKeepsWhatWasTyped: a registration form posted to an expired
+// flow comes back as a fresh form with the citizen's entries (not the
+// password) and a note to send it again.
+func TestExpiredFormKeepsWhatWasTyped(t *testing.T) {
+	env := apptest.Start(t, apptest.NewConfig(t, apptest.SQLite))
+	b := env.NewBrowser(t)
+	b.Get(env.URL + "/registration")
+	p := b.Submit("/registration", url.Values{"flow": {"expired-flow-id"}, "family_name": {"Соколова"}, "contact": {"+79163527120"},
+		"password": {"Глубокий-Сон-7-Лес"}})
+	if p.Status != http.StatusConflict || !strings.Contains(p.Body, `value="Соколова"`) || strings.Contains(p.Body, "Глубокий") {
+		t.Fatalf("expired flow: %d\n%s", p.Status, p.Body)
+	}
+	f, err := p.Form("/registration")
+	if err != nil || f.Values.Get("flow") == "" || f.Values.Get("flow") == "expired-flow-id" {
+		t.Fatalf("no fresh flow in the form: %v %v", err, f)
 	}
 }

@@ -122,7 +122,7 @@ func (s *Service) selfPost(kind string) http.HandlerFunc {
 		}
 		f, err := s.self.load(ctx, r.PostForm.Get("flow"), kind, false, s.cookie(r, flowCookie(kind)))
 		if errors.Is(err, ErrFlowExpired) || errors.Is(err, ErrFlowToken) {
-			s.o.Web.Error(w, r, http.StatusGone, "flow.error.title", "flow.error.expired", pathOf(kind))
+			s.restartFlow(w, r, kind)
 			return
 		} else if err != nil {
 			s.serverError(w, r, err)
@@ -157,6 +157,34 @@ func (s *Service) selfPost(kind string) http.HandlerFunc {
 		}
 		s.renderSelf(w, r, status, kind, v, f.ReturnTo)
 	}
+}
+
+// restartFlow answers a form posted to an expired or foreign flow with a
+// fresh flow showing the same form, refilled with what the citizen typed
+// (never passwords or codes), and a note that it has to be sent again.
+func (s *Service) restartFlow(w http.ResponseWriter, r *http.Request, kind string) {
+	m := s.meta(r)
+	var v *View
+	var err error
+	if kind == KindRecovery {
+		v, err = s.StartRecovery(r.Context(), false, "", m)
+	} else {
+		v, err = s.StartRegistration(r.Context(), false, "", m)
+	}
+	if err != nil {
+		s.serverError(w, r, err)
+		return
+	}
+	s.o.Web.SetCookie(w, s.o.Web.CookieName(flowCookie(kind)), v.FlowToken, s.o.FlowTTL)
+	v.FlowToken = ""
+	v.Values = map[string]string{}
+	for _, k := range []string{"family_name", "given_name", "middle_name", "contact", "login"} {
+		if val := r.PostForm.Get(k); val != "" && len(val) <= fieldLimits[k] {
+			v.Values[k] = val
+		}
+	}
+	s.addErr(v, m, "", "flow.expired_retyped")
+	s.renderSelf(w, r, http.StatusConflict, kind, v, "")
 }
 
 // startBrowserSession signs a newly registered citizen in. When the
