@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 
+	"golang.org/x/oauth2"
+
 	"github.com/gosid/gosid/app/apptest"
 )
 
@@ -426,4 +428,48 @@ func TestExpiredFormKeepsWhatWasTyped(t *testing.T) {
 	if err != nil || f.Values.Get("flow") == "" || f.Values.Get("flow") == "expired-flow-id" {
 		t.Fatalf("no fresh flow in the form: %v %v", err, f)
 	}
+}
+
+// TestRecoveryLiftsLockoutAndRevokesGrants: a locked-out citizen with a
+// relying service's refresh token recovers access: the lock is lifted, the
+// owner was told about the lock and the new password, and the refresh and
+// access tokens issued before are dead.
+func TestRecoveryLiftsLockoutAndRevokesGrants(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, backend apptest.Backend) {
+		env := apptest.Start(t, apptest.NewConfig(t, backend))
+		env.CreateAccount(t, testPhone, testPassword)
+		c := webClient()
+		c.FirstParty = true
+		secret := env.CreateClient(t, c)
+		r := newRP(t, env, c.ID, secret)
+		tok, _ := r.login(t, env.NewBrowser(t))
+
+		a := &api{t: t, env: env}
+		for i := 0; i < 3; i++ {
+			f := a.start("login")
+			a.submit(f, "login", map[string]any{"login": testPhone, "password": "Wrong-password-1"})
+		}
+		f := a.start("login")
+		if _, v := a.submit(f, "login", map[string]any{"login": testPhone, "password": testPassword}); v.errCode("") != "login.locked" {
+			t.Fatalf("not locked after 3 failures: %+v", v)
+		}
+		env.WaitTemplate(t, testPhone, "login_locked")
+
+		rf := a.start("recovery")
+		a.submit(rf, "recovery", map[string]any{"action": "start", "login": testPhone})
+		a.submit(rf, "recovery", map[string]any{"action": "confirm", "code": env.LatestCode(t, testPhone)})
+		if status, v := a.submit(rf, "recovery", map[string]any{"action": "password", "password": "Тихий-Ветер-5-Сад", "password_confirm": "Тихий-Ветер-5-Сад"}); status != http.StatusOK {
+			t.Fatalf("recovery: %d %+v", status, v)
+		}
+		env.WaitTemplate(t, testPhone, "password_changed")
+		f = a.start("login")
+		if status, v := a.submit(f, "login", map[string]any{"login": testPhone, "password": "Тихий-Ветер-5-Сад"}); status != http.StatusOK || v.SessionToken == "" {
+			t.Fatalf("the lock was not lifted by recovery: %d %+v", status, v)
+		}
+		_, err := r.oauth.TokenSource(r.ctx, &oauth2.Token{RefreshToken: tok.RefreshToken}).Token()
+		assertOAuthError(t, err, "invalid_grant")
+		if introspect(t, env, c.ID, secret, tok.AccessToken) {
+			t.Fatal("an access token issued before recovery is still active")
+		}
+	})
 }

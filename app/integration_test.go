@@ -133,6 +133,8 @@ func TestAuthorizationCodeFlow(t *testing.T) {
 		if claims.ACR != "urn:gosid:loa:simplified" || len(claims.AMR) == 0 || claims.AMR[0] != "pwd" || claims.AuthTime == 0 || claims.SID == "" {
 			t.Fatalf("unexpected id_token claims: %+v", claims)
 		}
+		// The owner hears of a sign-in from a browser never seen before.
+		env.WaitTemplate(t, testPhone, "login_new_device")
 
 		// Userinfo returns the profile and the confirmed phone.
 		ui, err := r.provider.UserInfo(r.ctx, oauth2.StaticTokenSource(tok))
