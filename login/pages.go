@@ -252,23 +252,34 @@ func (s *Service) record(ctx context.Context, r *http.Request, accountID, typ, c
 	}
 }
 
-func (s *Service) consentPage(w http.ResponseWriter, r *http.Request) {
-	ctx := r.Context()
-	flow, err := s.flows.load(ctx, r.URL.Query().Get("flow"), FlowAuthorize)
+// consentFlow loads the authorization flow a consent page belongs to and
+// the session of the citizen who signed in for it; on any mismatch it
+// answers with the expired-flow page and returns ok=false.
+func (s *Service) consentFlow(w http.ResponseWriter, r *http.Request, id string) (*Flow, *Session, bool) {
+	flow, err := s.flows.load(r.Context(), id, FlowAuthorize)
 	if errors.Is(err, ErrFlowExpired) {
 		s.expired(w, r)
-		return
+		return nil, nil, false
 	} else if err != nil {
 		s.serverError(w, r, err)
-		return
+		return nil, nil, false
 	}
 	sess, err := s.sessions.current(r)
 	if err != nil {
 		s.serverError(w, r, err)
-		return
+		return nil, nil, false
 	}
 	if sess == nil || sess.AccountID != flow.AccountID {
 		s.expired(w, r)
+		return nil, nil, false
+	}
+	return flow, sess, true
+}
+
+func (s *Service) consentPage(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	flow, _, ok := s.consentFlow(w, r, r.URL.Query().Get("flow"))
+	if !ok {
 		return
 	}
 	var items []web.ScopeItem
@@ -296,21 +307,8 @@ func (s *Service) consentSubmit(w http.ResponseWriter, r *http.Request) {
 		s.o.Web.Error(w, r, http.StatusBadRequest, "error.title", "error.bad_request", "")
 		return
 	}
-	flow, err := s.flows.load(ctx, r.PostForm.Get("flow"), FlowAuthorize)
-	if errors.Is(err, ErrFlowExpired) {
-		s.expired(w, r)
-		return
-	} else if err != nil {
-		s.serverError(w, r, err)
-		return
-	}
-	sess, err := s.sessions.current(r)
-	if err != nil {
-		s.serverError(w, r, err)
-		return
-	}
-	if sess == nil || sess.AccountID != flow.AccountID {
-		s.expired(w, r)
+	flow, sess, ok := s.consentFlow(w, r, r.PostForm.Get("flow"))
+	if !ok {
 		return
 	}
 	if !s.o.Web.CheckCSRF(r) {
