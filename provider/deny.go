@@ -54,9 +54,12 @@ func (d *DenyList) GrantDenied(ctx context.Context, grantID string) (bool, error
 }
 
 // Denied reports whether an access token with this grant and jti is revoked.
+// A token of a grant is revoked only with its grant (RFC 7009 revocation of
+// such a token revokes the grant), so one lookup answers for it; only
+// grant-less tokens (client_credentials) are denied by jti.
 func (d *DenyList) Denied(ctx context.Context, grantID, jti string) (bool, error) {
-	if denied, err := d.GrantDenied(ctx, grantID); err != nil || denied {
-		return denied, err
+	if grantID != "" {
+		return d.GrantDenied(ctx, grantID)
 	}
 	if jti == "" {
 		return false, nil
