@@ -387,3 +387,36 @@ func TestExpiredCode(t *testing.T) {
 	_, err := r.oauth.Exchange(r.ctx, back.Query().Get("code"), oauth2.VerifierOption(verifier))
 	assertOAuthError(t, err, "invalid_grant")
 }
+
+// TestLevelRequirementsAreNotSilentlyWeakened: a client that needs a higher
+// trust level (by registration or acr_values) gets an error, never a token
+// for a weaker account.
+func TestLevelRequirementsAreNotSilentlyWeakened(t *testing.T) {
+	env := apptest.Start(t, apptest.NewConfig(t, apptest.SQLite))
+	env.CreateAccount(t, testPhone, testPassword)
+	plain := webClient()
+	plain.FirstParty = true
+	secret := env.CreateClient(t, plain)
+	strict := webClient()
+	strict.FirstParty, strict.MinLevel = true, "standard"
+	strictSecret := env.CreateClient(t, strict)
+
+	b := env.NewBrowser(t)
+	r := newRP(t, env, plain.ID, secret)
+	back := b.SignIn(r.oauth.AuthCodeURL("state-123456", oauth2.S256ChallengeOption(oauth2.GenerateVerifier()),
+		oauth2.SetAuthURLParam("acr_values", "urn:gosid:loa:confirmed")), testPhone, testPassword)
+	if back.Query().Get("error") != "unmet_authentication_requirements" {
+		t.Fatalf("acr_values above the account's level: %s", back)
+	}
+	// Asking for the account's own level (or lower) is fine.
+	p := b.Get(r.oauth.AuthCodeURL("state-123456", oauth2.S256ChallengeOption(oauth2.GenerateVerifier()),
+		oauth2.SetAuthURLParam("acr_values", "urn:gosid:loa:simplified urn:gosid:loa:standard")))
+	if p.URL.Query().Get("code") == "" {
+		t.Fatalf("acr_values including the account's level: %s", p.URL)
+	}
+	rs := newRP(t, env, strict.ID, strictSecret)
+	p = b.Get(rs.oauth.AuthCodeURL("state-123456", oauth2.S256ChallengeOption(oauth2.GenerateVerifier())))
+	if p.URL.Query().Get("error") != "unmet_authentication_requirements" {
+		t.Fatalf("client minimum level: %s", p.URL)
+	}
+}

@@ -161,6 +161,9 @@ func (s *Service) Authorize(w http.ResponseWriter, r *http.Request, ac *provider
 		return nil, s.redirectToPage(w, r, PathLogin, flow, ac, requestedAt)
 	}
 
+	if err := unmetRequirements(acct, sess, ac); err != nil {
+		return nil, err
+	}
 	granted, ok, err := s.consented(ctx, acct.ID, ac, prompts)
 	if err != nil {
 		return nil, fosite.ErrServerError.WithWrap(err)
@@ -187,6 +190,39 @@ func (s *Service) Authorize(w http.ResponseWriter, r *http.Request, ac *provider
 		AMR:           sess.AMR,
 		GrantedScopes: granted,
 	}, nil
+}
+
+// errUnmet is OpenID Connect's unmet_authentication_requirements.
+var errUnmet = &fosite.RFC6749Error{
+	ErrorField:       "unmet_authentication_requirements",
+	DescriptionField: "The authorization server cannot meet the authentication requirements of the request.",
+	CodeField:        http.StatusForbidden,
+}
+
+// unmetRequirements refuses, rather than silently issuing a weaker token,
+// when the client needs a trust level the account does not have (its
+// registered minimum, or acr_values naming only higher levels) or a second
+// factor the session did not use.
+func unmetRequirements(a *account.Account, sess *Session, ac *provider.AuthorizeContext) error {
+	need := account.Level(ac.Client.MinLevel)
+	if acrs := strings.Fields(ac.Form.Get("acr_values")); len(acrs) > 0 {
+		lowest := account.Level("")
+		for _, acr := range acrs {
+			if l, ok := account.LevelFromACR(acr); ok && (lowest == "" || l.Rank() < lowest.Rank()) {
+				lowest = l
+			}
+		}
+		if lowest.Rank() > need.Rank() {
+			need = lowest
+		}
+	}
+	if need.Rank() > a.Level.Rank() {
+		return errUnmet.WithHintf("The service requires the %s trust level; this account is %s. Confirm your identity to raise it.", need, a.Level)
+	}
+	if ac.Client.RequireMFA && !fosite.Arguments(sess.AMR).Has("mfa") {
+		return errUnmet.WithHint("The service requires sign-in with a second factor.")
+	}
+	return nil
 }
 
 // needsLogin decides whether the citizen must (re-)authenticate: no
