@@ -56,7 +56,7 @@ func NewServer(ctx context.Context, s *Stores) (*Server, error) {
 	srv.Login = login.New(login.Options{
 		Accounts: s.DB, Clients: s.Clients, Consents: s.DB, Audit: s.DB, Ephemeral: s.Ephemeral,
 		Passwords: s.Passwords, Web: srv.Web, SessionTTL: cfg.SessionTTL, FlowTTL: cfg.FlowTTL,
-		Secure: cfg.Secure(), Dev: cfg.Dev, LoginRatePerIP: cfg.LoginRatePerIP,
+		Dev: cfg.Dev, LoginRatePerIP: cfg.LoginRatePerIP,
 		OnLogin: srv.Metrics.Login, Logger: s.Log, Notifier: srv.Queue, Outbox: srv.Outbox, Issuer: cfg.Issuer,
 		FlowKey: s.Sealer.DeriveKey("flow"), Codes: codes.New(s.Ephemeral, s.Sealer.DeriveKey("codes"), codes.DefaultPolicy),
 	})

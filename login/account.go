@@ -20,13 +20,8 @@ type AccountPage struct {
 // change the password and sign out; without a session, the sign-in form.
 func (s *Service) accountPage(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
-	sess, err := s.sessions.current(r)
-	if err != nil {
-		s.serverError(w, r, err)
-		return
-	}
-	if sess == nil {
-		http.Redirect(w, r, PathLogin, http.StatusSeeOther)
+	sess, ok := s.signedIn(w, r, PathLogin)
+	if !ok {
 		return
 	}
 	a, err := s.o.Accounts.GetAccount(ctx, sess.AccountID)

@@ -41,7 +41,6 @@ type Options struct {
 	Provider   *provider.Provider
 	SessionTTL time.Duration
 	FlowTTL    time.Duration
-	Secure     bool
 	Dev        bool
 	// LoginRatePerIP caps password attempts per client IP per minute.
 	LoginRatePerIP int
@@ -110,7 +109,7 @@ func New(o Options) *Service {
 	return &Service{
 		o: o,
 		sessions: &sessionStore{eph: o.Ephemeral, ttl: o.SessionTTL,
-			cookie: o.Web.CookieName("gosid_session"), secure: o.Secure},
+			cookie: o.Web.CookieName("gosid_session")},
 		flows: &flowStore{eph: o.Ephemeral, ttl: o.FlowTTL},
 		self:  &selfFlowStore{eph: o.Ephemeral, ttl: o.FlowTTL, key: o.FlowKey},
 		log:   o.Logger,

@@ -2,7 +2,6 @@ package login
 
 import (
 	"context"
-	"errors"
 
 	"github.com/gosid/gosid/account"
 	"github.com/gosid/gosid/notify"
@@ -241,6 +240,3 @@ func (s *Service) ChangePassword(ctx context.Context, accountID string, in Input
 	s.addMsg(v, m, "password.changed")
 	return v, nil
 }
-
-// errNoSession is returned by API calls that need a session token.
-var errNoSession = errors.New("login: no session")

@@ -272,13 +272,8 @@ func (s *Service) registrationLink(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Service) passwordPage(w http.ResponseWriter, r *http.Request) {
-	sess, err := s.sessions.current(r)
-	if err != nil {
-		s.serverError(w, r, err)
-		return
-	}
-	if sess == nil {
-		http.Redirect(w, r, PathAccount, http.StatusSeeOther)
+	_, ok := s.signedIn(w, r, PathAccount)
+	if !ok {
 		return
 	}
 	s.o.Web.Render(w, r, http.StatusOK, "password", &SelfPage{Page: s.page(w, r), View: &View{Type: "password", State: StateForm}})
@@ -290,13 +285,8 @@ func (s *Service) passwordSubmit(w http.ResponseWriter, r *http.Request) {
 		s.o.Web.Error(w, r, http.StatusBadRequest, "error.title", "error.bad_request", "")
 		return
 	}
-	sess, err := s.sessions.current(r)
-	if err != nil {
-		s.serverError(w, r, err)
-		return
-	}
-	if sess == nil {
-		http.Redirect(w, r, PathAccount, http.StatusSeeOther)
+	sess, ok := s.signedIn(w, r, PathAccount)
+	if !ok {
 		return
 	}
 	m := s.meta(r)
@@ -331,13 +321,8 @@ func (s *Service) passwordSubmit(w http.ResponseWriter, r *http.Request) {
 // the flow must belong to the signed-in account.
 func (s *Service) contactsPage(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
-	sess, err := s.sessions.current(r)
-	if err != nil {
-		s.serverError(w, r, err)
-		return
-	}
-	if sess == nil {
-		http.Redirect(w, r, PathLogin, http.StatusSeeOther)
+	sess, ok := s.signedIn(w, r, PathLogin)
+	if !ok {
 		return
 	}
 	m := s.meta(r)
@@ -390,4 +375,19 @@ func (s *Service) contactsSubmit(w http.ResponseWriter, r *http.Request) {
 		status = http.StatusUnprocessableEntity
 	}
 	s.o.Web.Render(w, r, status, "contact", &SelfPage{Page: s.page(w, r), View: v, LoginURL: PathAccount})
+}
+
+// signedIn returns the request's session; without one it redirects to
+// elsewhere (or answers an internal error) and returns ok=false.
+func (s *Service) signedIn(w http.ResponseWriter, r *http.Request, elsewhere string) (*Session, bool) {
+	sess, err := s.sessions.current(r)
+	if err != nil {
+		s.serverError(w, r, err)
+		return nil, false
+	}
+	if sess == nil {
+		http.Redirect(w, r, elsewhere, http.StatusSeeOther)
+		return nil, false
+	}
+	return sess, true
 }

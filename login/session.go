@@ -38,7 +38,6 @@ type sessionStore struct {
 	eph    storage.Ephemeral
 	ttl    time.Duration
 	cookie string
-	secure bool
 }
 
 const kvSession = "login:session:"

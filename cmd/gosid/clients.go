@@ -12,6 +12,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/gosid/gosid/app"
 	"github.com/gosid/gosid/clients"
 	"github.com/gosid/gosid/storage"
 )
@@ -237,10 +238,8 @@ func clientsGet(ctx context.Context, args []string, stdout, stderr io.Writer) er
 		return err
 	}
 	defer st.Close()
-	cl, err := st.DB.GetClient(ctx, id)
-	if errors.Is(err, storage.ErrNotFound) {
-		return fmt.Errorf("no client %q", id)
-	} else if err != nil {
+	cl, err := findClient(ctx, st, id)
+	if err != nil {
 		return err
 	}
 	return printClient(stdout, cl, "", *asJSON)
@@ -259,8 +258,8 @@ func clientsDelete(ctx context.Context, args []string, stdout, stderr io.Writer)
 		return err
 	}
 	defer st.Close()
-	if _, err := st.DB.GetClient(ctx, id); errors.Is(err, storage.ErrNotFound) {
-		return fmt.Errorf("no client %q", id)
+	if _, err := findClient(ctx, st, id); err != nil {
+		return err
 	}
 	if err := st.DB.DeleteClient(ctx, id); err != nil {
 		return err
@@ -283,10 +282,8 @@ func clientsRotate(ctx context.Context, args []string, stdout, stderr io.Writer)
 		return err
 	}
 	defer st.Close()
-	cl, err := st.DB.GetClient(ctx, id)
-	if errors.Is(err, storage.ErrNotFound) {
-		return fmt.Errorf("no client %q", id)
-	} else if err != nil {
+	cl, err := findClient(ctx, st, id)
+	if err != nil {
 		return err
 	}
 	if cl.TokenEndpointAuthMethod != clients.AuthSecretBasic && cl.TokenEndpointAuthMethod != clients.AuthSecretPost {
@@ -304,4 +301,13 @@ func clientsRotate(ctx context.Context, args []string, stdout, stderr io.Writer)
 		return err
 	}
 	return printClient(stdout, cl, secret, *asJSON)
+}
+
+// findClient reads a client, saying plainly when there is none.
+func findClient(ctx context.Context, st *app.Stores, id string) (*clients.Client, error) {
+	cl, err := st.DB.GetClient(ctx, id)
+	if errors.Is(err, storage.ErrNotFound) {
+		return nil, fmt.Errorf("no client %q", id)
+	}
+	return cl, err
 }
