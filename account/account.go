@@ -70,6 +70,12 @@ type Account struct {
 	Locale            string
 	CreatedAt         time.Time
 	UpdatedAt         time.Time
+	// LoginNotice is where sign-in notices (new device, lockout) go:
+	// "" or "all" for every confirmed contact, "phone", "email" or "none".
+	LoginNotice string
+	// MFADeclinedAt is when the citizen last declined the offer to turn on
+	// a second factor; the offer is not repeated for a while.
+	MFADeclinedAt time.Time
 }
 
 // Store is the persistence port for accounts. Lookups return

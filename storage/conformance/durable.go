@@ -12,6 +12,7 @@ import (
 	"github.com/gosid/gosid/clients"
 	"github.com/gosid/gosid/consent"
 	"github.com/gosid/gosid/keys"
+	"github.com/gosid/gosid/mfa"
 	"github.com/gosid/gosid/provider"
 )
 
@@ -23,6 +24,8 @@ type Durable interface {
 	consent.Store
 	audit.Store
 	provider.GrantStore
+	mfa.Store
+	account.SessionIndex
 }
 
 // durCase is one contract check; it gets a store of its own.
@@ -48,6 +51,8 @@ func RunDurable(t *testing.T, open func(t *testing.T) Durable) {
 		{"Consents", durConsentCases},
 		{"Audit", durAuditCases},
 		{"RefreshTokens", durRefreshCases},
+		{"Factors", durFactorCases},
+		{"Sessions", durSessionCases},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {

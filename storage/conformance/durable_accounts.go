@@ -20,7 +20,8 @@ func durAccount(id, phone, email string) *account.Account {
 	return &account.Account{ID: id, Phone: phone, PhoneVerified: phone != "", Email: email, EmailVerified: email != "",
 		FamilyName: "Иванов", GivenName: "Иван", MiddleName: "Иванович", PasswordHash: "$argon2id$v=19$x",
 		PasswordChangedAt: durNow.Add(-time.Hour), Level: account.LevelSimplified, Status: account.StatusActive,
-		Locale: "ru", CreatedAt: durNow, UpdatedAt: durNow.Add(time.Second)}
+		Locale: "ru", CreatedAt: durNow, UpdatedAt: durNow.Add(time.Second),
+		LoginNotice: "email", MFADeclinedAt: durNow.Add(-time.Minute)}
 }
 
 func durCreateAccounts(t *testing.T, s Durable, accts ...*account.Account) {

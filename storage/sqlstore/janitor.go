@@ -22,6 +22,9 @@ func (s *Store) DeleteExpired(ctx context.Context) error {
 	if _, err := s.DeleteExpiredRefreshTokens(ctx, now); err != nil {
 		return err
 	}
+	if _, err := s.DeleteExpiredSessions(ctx, now); err != nil {
+		return err
+	}
 	_, err := s.DeleteExpiredKeys(ctx, now)
 	return err
 }
