@@ -4,6 +4,7 @@ package account
 
 import (
 	"context"
+	"strings"
 	"time"
 )
 
@@ -33,7 +34,39 @@ func (l Level) Rank() int {
 // ACR is the OpenID Connect acr value that names the level.
 func (l Level) ACR() string { return "urn:gosid:loa:" + string(l) }
 
-// LevelFromACR parses an acr value; ok is false for values gosid does not know.
+// MFASuffix marks an acr value whose session used a second factor:
+// urn:gosid:loa:standard:mfa.
+const MFASuffix = ":mfa"
+
+// PolicyMFA is the OpenID PAPE multi-factor policy, accepted in acr_values
+// as "any level, with a second factor".
+const PolicyMFA = "http://schemas.openid.net/pape/policies/2007/06/multi-factor"
+
+// SessionACR is the acr of a token: the account's level, and ":mfa" when
+// the session used a second factor.
+func SessionACR(l Level, mfa bool) string {
+	if mfa {
+		return l.ACR() + MFASuffix
+	}
+	return l.ACR()
+}
+
+// ParseACR parses an acr value gosid issues or accepts: the level it asks
+// for (simplified for PolicyMFA) and whether it asks for a second factor.
+// ok is false for values gosid does not know.
+func ParseACR(acr string) (l Level, mfa bool, ok bool) {
+	if acr == PolicyMFA {
+		return LevelSimplified, true, true
+	}
+	if strings.HasSuffix(acr, MFASuffix) {
+		acr, mfa = strings.TrimSuffix(acr, MFASuffix), true
+	}
+	l, ok = LevelFromACR(acr)
+	return l, mfa, ok
+}
+
+// LevelFromACR parses a level's acr value; ok is false for values gosid
+// does not know.
 func LevelFromACR(acr string) (Level, bool) {
 	const prefix = "urn:gosid:loa:"
 	if len(acr) <= len(prefix) || acr[:len(prefix)] != prefix {
@@ -41,6 +74,15 @@ func LevelFromACR(acr string) (Level, bool) {
 	}
 	l := Level(acr[len(prefix):])
 	return l, l.Rank() > 0
+}
+
+// SupportedACRs lists every acr value gosid issues or accepts.
+func SupportedACRs() []string {
+	var out []string
+	for _, l := range []Level{LevelSimplified, LevelStandard, LevelConfirmed} {
+		out = append(out, l.ACR(), l.ACR()+MFASuffix)
+	}
+	return append(out, PolicyMFA)
 }
 
 // Status of an account.

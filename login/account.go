@@ -14,6 +14,10 @@ type AccountPage struct {
 	Account *account.Account
 	// Phone is the phone formatted for display.
 	Phone string
+	// OfferMFA shows the offer to turn a second factor on.
+	OfferMFA bool
+	// MFA tells whether a second factor is on.
+	MFA bool
 }
 
 // accountPage is the citizen's own page: who is signed in, with links to
@@ -29,7 +33,13 @@ func (s *Service) accountPage(w http.ResponseWriter, r *http.Request) {
 		s.serverError(w, r, err)
 		return
 	}
-	s.o.Web.Render(w, r, http.StatusOK, "account", &AccountPage{Page: s.page(w, r), Account: a, Phone: account.FormatPhone(a.Phone)})
+	fs, err := s.accountFactors(ctx, a.ID)
+	if err != nil {
+		s.serverError(w, r, err)
+		return
+	}
+	s.o.Web.Render(w, r, http.StatusOK, "account", &AccountPage{Page: s.page(w, r), Account: a,
+		Phone: account.FormatPhone(a.Phone), OfferMFA: s.offerMFA(ctx, a, sess.AMR), MFA: len(fs) > 0})
 }
 
 // logoutHere ends the gosid session from the account page.

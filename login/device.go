@@ -4,6 +4,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/gosid/gosid/account"
@@ -42,4 +43,35 @@ func (s *Service) noticeNewDevice(w http.ResponseWriter, r *http.Request, a *acc
 		"device": truncate(r.UserAgent(), deviceUAMaxSize), "ip": m.IP,
 		"time": s.o.Now().UTC().Format("02.01.2006 15:04 UTC"),
 	})
+}
+
+// deviceName turns a User-Agent into "Browser, OS" for the sessions list;
+// anything unrecognised is shown as sent (shortened).
+func deviceName(ua string) string {
+	var browser, os string
+	for _, b := range []struct{ token, name string }{
+		{"YaBrowser/", "Yandex Browser"}, {"Edg/", "Edge"}, {"OPR/", "Opera"}, {"Firefox/", "Firefox"},
+		{"HeadlessChrome/", "Chrome"}, {"Chrome/", "Chrome"}, {"Safari/", "Safari"},
+	} {
+		if strings.Contains(ua, b.token) {
+			browser = b.name
+			break
+		}
+	}
+	for _, o := range []struct{ token, name string }{
+		{"Android", "Android"}, {"iPhone", "iOS"}, {"iPad", "iPadOS"}, {"Windows", "Windows"},
+		{"Mac OS X", "macOS"}, {"CrOS", "ChromeOS"}, {"Linux", "Linux"},
+	} {
+		if strings.Contains(ua, o.token) {
+			os = o.name
+			break
+		}
+	}
+	switch {
+	case browser != "" && os != "":
+		return browser + ", " + os
+	case browser != "" || os != "":
+		return browser + os
+	}
+	return truncate(ua, 60)
 }

@@ -15,6 +15,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/go-webauthn/webauthn/webauthn"
 	"github.com/ory/fosite"
 
 	"github.com/gosid/gosid/account"
@@ -22,6 +23,8 @@ import (
 	"github.com/gosid/gosid/clients"
 	"github.com/gosid/gosid/codes"
 	"github.com/gosid/gosid/consent"
+	"github.com/gosid/gosid/keys"
+	"github.com/gosid/gosid/mfa"
 	"github.com/gosid/gosid/notify"
 	"github.com/gosid/gosid/provider"
 	"github.com/gosid/gosid/storage"
@@ -57,6 +60,25 @@ type Options struct {
 	// OnLogin is called with the outcome of every password attempt
 	// (success, invalid, locked, rate_limited) for metrics.
 	OnLogin func(outcome string)
+	// Factors stores second factors and recovery codes; nil turns the
+	// second factor off entirely.
+	Factors mfa.Store
+	// Sessions indexes sign-in sessions for the sessions-and-devices list.
+	Sessions account.SessionIndex
+	// Sealer seals authenticator secrets.
+	Sealer *keys.Sealer
+	// TOTP checks authenticator codes; TOTPIssuer names gosid in the app.
+	TOTP       *mfa.Verifier
+	TOTPIssuer string
+	// WebAuthn runs security-key ceremonies.
+	WebAuthn *webauthn.WebAuthn
+	// RecoveryKey keys the HMAC of stored recovery codes.
+	RecoveryKey []byte
+	// RequireMFA makes a second factor mandatory for every sign-in.
+	RequireMFA bool
+	// Locate turns an IP address into an approximate place ("Moscow,
+	// Russia") for the sessions list; nil leaves it empty.
+	Locate  func(ip string) string
 	Logger  *slog.Logger
 	Now     func() time.Time
 }
@@ -86,6 +108,13 @@ const (
 	PathPassword         = "/settings/password"
 	PathAccount          = "/account"
 	PathOutbox           = "/dev/outbox"
+	PathSecondFactor     = "/login/second-factor"
+	PathLevel            = "/login/level"
+	PathOffer            = "/login/offer"
+	PathSecurity         = "/settings/security"
+	PathEnroll           = "/settings/security/enroll"
+	PathSessions         = "/settings/sessions"
+	PathServices         = "/settings/services"
 	PathAPI              = "/api/v1"
 )
 
@@ -108,8 +137,8 @@ func New(o Options) *Service {
 	}
 	return &Service{
 		o: o,
-		sessions: &sessionStore{eph: o.Ephemeral, ttl: o.SessionTTL,
-			cookie: o.Web.CookieName("gosid_session")},
+		sessions: &sessionStore{eph: o.Ephemeral, index: o.Sessions, ttl: o.SessionTTL,
+			cookie: o.Web.CookieName("gosid_session"), locate: o.Locate, log: o.Logger},
 		flows: &flowStore{eph: o.Ephemeral, ttl: o.FlowTTL},
 		self:  &selfFlowStore{eph: o.Ephemeral, ttl: o.FlowTTL, key: o.FlowKey},
 		log:   o.Logger,
@@ -160,8 +189,25 @@ func (s *Service) Authorize(w http.ResponseWriter, r *http.Request, ac *provider
 		return nil, s.redirectToPage(w, r, PathLogin, flow, ac, requestedAt)
 	}
 
-	if err := unmetRequirements(acct, sess, ac); err != nil {
-		return nil, err
+	need, wantMFA := s.requirements(ac)
+	if need.Rank() > acct.Level.Rank() {
+		if prompts.Has("none") {
+			return nil, errUnmet.WithHintf("The service requires the %s trust level; this account is %s.", need, acct.Level)
+		}
+		if flow == nil {
+			flow = &Flow{Kind: FlowAuthorize, ClientID: ac.Client.ID, Form: ac.Form, RequestedAt: requestedAt}
+		}
+		flow.AccountID = acct.ID
+		return nil, s.redirectToPage(w, r, PathLevel, flow, ac, requestedAt)
+	}
+	if wantMFA && !hasMFA(sess.AMR) {
+		if s.o.Factors == nil {
+			return nil, errUnmet.WithHint("The service requires sign-in with a second factor.")
+		}
+		if prompts.Has("none") {
+			return nil, fosite.ErrInteractionRequired.WithHint("The service requires a second factor the session has not used.")
+		}
+		return nil, s.stepUp(w, r, acct, sess, flow, ac, requestedAt)
 	}
 	granted, ok, err := s.consented(ctx, acct.ID, ac, prompts)
 	if err != nil {
@@ -185,7 +231,7 @@ func (s *Service) Authorize(w http.ResponseWriter, r *http.Request, ac *provider
 		SessionID:     sess.ID,
 		AuthTime:      sess.AuthTime,
 		RequestedAt:   requestedAt,
-		ACR:           acct.Level.ACR(),
+		ACR:           account.SessionACR(acct.Level, hasMFA(sess.AMR)),
 		AMR:           sess.AMR,
 		GrantedScopes: granted,
 	}, nil
@@ -198,29 +244,51 @@ var errUnmet = &fosite.RFC6749Error{
 	CodeField:        http.StatusForbidden,
 }
 
-// unmetRequirements refuses, rather than silently issuing a weaker token,
-// when the client needs a trust level the account does not have (its
-// registered minimum, or acr_values naming only higher levels) or a second
-// factor the session did not use.
-func unmetRequirements(a *account.Account, sess *Session, ac *provider.AuthorizeContext) error {
+// requirements returns the trust level and whether a second factor the
+// request needs: the client's registered minimum and policy, the global
+// setting, and acr_values (of several values, the weakest one gosid can
+// satisfy is what the client asked for at least).
+func (s *Service) requirements(ac *provider.AuthorizeContext) (account.Level, bool) {
 	need := account.Level(ac.Client.MinLevel)
+	wantMFA := ac.Client.RequireMFA || s.o.RequireMFA
 	if acrs := strings.Fields(ac.Form.Get("acr_values")); len(acrs) > 0 {
-		lowest := account.Level("")
+		lowest, lowestMFA, known := account.Level(""), true, false
 		for _, acr := range acrs {
-			if l, ok := account.LevelFromACR(acr); ok && (lowest == "" || l.Rank() < lowest.Rank()) {
-				lowest = l
+			l, m, ok := account.ParseACR(acr)
+			if !ok {
+				continue
+			}
+			if !known || l.Rank() < lowest.Rank() || l.Rank() == lowest.Rank() && !m {
+				lowest, lowestMFA, known = l, m, true
 			}
 		}
-		if lowest.Rank() > need.Rank() {
-			need = lowest
+		if known {
+			if lowest.Rank() > need.Rank() {
+				need = lowest
+			}
+			wantMFA = wantMFA || lowestMFA
 		}
 	}
-	if need.Rank() > a.Level.Rank() {
-		return errUnmet.WithHintf("The service requires the %s trust level; this account is %s. Confirm your identity to raise it.", need, a.Level)
+	return need, wantMFA
+}
+
+// stepUp sends a signed-in citizen to the second-factor page; the
+// authorization resumes when it is done.
+func (s *Service) stepUp(w http.ResponseWriter, r *http.Request, acct *account.Account, sess *Session, flow *Flow, ac *provider.AuthorizeContext, requestedAt time.Time) error {
+	ctx := r.Context()
+	if flow == nil {
+		flow = &Flow{Kind: FlowAuthorize, ClientID: ac.Client.ID, Form: ac.Form, RequestedAt: requestedAt}
 	}
-	if ac.Client.RequireMFA && !fosite.Arguments(sess.AMR).Has("mfa") {
-		return errUnmet.WithHint("The service requires sign-in with a second factor.")
+	flow.AccountID = acct.ID
+	if err := s.flows.save(ctx, flow); err != nil {
+		return fosite.ErrServerError.WithWrap(err)
 	}
+	v, err := s.StartSecondFactor(ctx, false, acct, sess.AMR, purposeStepUp, sess.ID, flow.ID, "", s.meta(r))
+	if err != nil {
+		return fosite.ErrServerError.WithWrap(err)
+	}
+	s.o.Web.SetCookie(w, s.o.Web.CookieName(flowCookie(KindMFA)), v.FlowToken, s.o.FlowTTL)
+	http.Redirect(w, r, PathSecondFactor+"?flow="+v.ID, http.StatusSeeOther)
 	return nil
 }
 

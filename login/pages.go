@@ -31,6 +31,7 @@ func (s *Service) Register(r *mux.Router) {
 	r.HandleFunc(provider.PathEndSession, s.endSession).Methods(http.MethodGet, http.MethodPost)
 	r.HandleFunc(PathLogoutConfirm, s.logoutConfirm).Methods(http.MethodPost)
 	s.registerSelfPages(r)
+	s.registerMFAPages(r)
 	s.registerAPI(r)
 }
 
@@ -143,29 +144,7 @@ func (s *Service) loginSubmit(w http.ResponseWriter, r *http.Request) {
 		s.renderLogin(w, r, http.StatusUnauthorized, flow, login, "login.error.invalid")
 		return
 	}
-	// A new session on every sign-in: an old cookie (fixation) is never reused.
-	_ = s.sessions.end(r)
-	now := s.o.Now().UTC()
-	secret, err := s.newSession(ctx, r, acct.ID)
-	if err != nil {
-		s.serverError(w, r, err)
-		return
-	}
-	s.o.Web.SetCookie(w, s.sessions.cookie, secret, s.o.SessionTTL)
-	s.record(ctx, r, acct.ID, "login.success", flow.ClientID, nil)
-	s.noticeNewDevice(w, r, acct)
-	if flow.ID == "" {
-		http.Redirect(w, r, PathAccount, http.StatusSeeOther)
-		return
-	}
-	flow.AccountID, flow.LoginAt = acct.ID, now
-	if err := s.flows.save(ctx, flow); err != nil {
-		s.serverError(w, r, err)
-		return
-	}
-	// The cookie was just set on the response; let the resumed request see it.
-	r = replaceCookie(r, s.sessions.cookie, secret)
-	s.o.Provider.Resume(w, r, flow.ID, flow.Form)
+	s.afterPassword(w, r, flow, acct)
 }
 
 // checkPassword applies the per-IP rate limit and the per-account lockout,

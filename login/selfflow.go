@@ -46,6 +46,8 @@ type SelfFlow struct {
 	ExpiresAt time.Time `json:"expires_at"`
 	Reg       *regState `json:"reg,omitempty"`
 	Rec       *recState `json:"rec,omitempty"`
+	MFA       *mfaState    `json:"mfa,omitempty"`
+	Enroll    *enrollState `json:"enroll,omitempty"`
 }
 
 // regState is what a registration carries between steps. The password is

@@ -216,11 +216,20 @@ func (s *Service) startBrowserSession(w http.ResponseWriter, r *http.Request, ac
 
 // newSession creates a password session for the account.
 func (s *Service) newSession(ctx context.Context, r *http.Request, accountID string) (string, error) {
+	return s.newSessionAMR(ctx, r, accountID, []string{"pwd"})
+}
+
+// newSessionAMR creates a session that authenticated with amr.
+func (s *Service) newSessionAMR(ctx context.Context, r *http.Request, accountID string, amr []string) (string, error) {
 	now := s.o.Now().UTC()
-	return s.sessions.create(ctx, &Session{
-		AccountID: accountID, AuthTime: now, AMR: []string{"pwd"}, CreatedAt: now,
+	sess := &Session{
+		AccountID: accountID, AuthTime: now, AMR: amr, CreatedAt: now,
 		UserAgent: truncate(r.UserAgent(), 200), IP: httpx.ClientIP(r),
-	})
+	}
+	if hasMFA(amr) {
+		sess.MFAAt = now
+	}
+	return s.sessions.create(ctx, sess)
 }
 
 func formInput(form url.Values) Input {

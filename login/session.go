@@ -11,8 +11,11 @@ import (
 	"fmt"
 	"net/http"
 	"strconv"
+	"log/slog"
 	"time"
 
+	"github.com/gosid/gosid/account"
+	"github.com/gosid/gosid/internal/httpx"
 	"github.com/gosid/gosid/storage"
 )
 
@@ -25,6 +28,11 @@ type Session struct {
 	AccountID string    `json:"account_id"`
 	AuthTime  time.Time `json:"auth_time"`
 	AMR       []string  `json:"amr"`
+	// MFAAt is when a second factor was last used in this session.
+	MFAAt time.Time `json:"mfa_at,omitempty"`
+	// LastSeen is when the session was last used (updated at most every
+	// few minutes).
+	LastSeen time.Time `json:"last_seen,omitempty"`
 	CreatedAt time.Time `json:"created_at"`
 	UserAgent string    `json:"user_agent,omitempty"`
 	IP        string    `json:"ip,omitempty"`
@@ -33,12 +41,19 @@ type Session struct {
 	Epoch int64 `json:"epoch"`
 }
 
-// sessionStore keeps sessions in the short-lived store.
+// sessionStore keeps sessions in the short-lived store, and an index of
+// them (for the sessions-and-devices list) in the durable store.
 type sessionStore struct {
 	eph    storage.Ephemeral
+	index  account.SessionIndex
 	ttl    time.Duration
 	cookie string
+	locate func(ip string) string
+	log    *slog.Logger
 }
+
+// touchEvery bounds how often a session's last-seen time is written.
+const touchEvery = 5 * time.Minute
 
 const kvSession = "login:session:"
 
@@ -50,9 +65,11 @@ func randomToken(n int) string {
 	return base64.RawURLEncoding.EncodeToString(b)
 }
 
-func sessionKey(secret string) string {
+func sessionKey(secret string) string { return kvSession + secretHash(secret) }
+
+func secretHash(secret string) string {
 	sum := sha256.Sum256([]byte(secret))
-	return kvSession + hex.EncodeToString(sum[:])
+	return hex.EncodeToString(sum[:])
 }
 
 const kvEpoch = "login:epoch:"
@@ -75,7 +92,15 @@ func (s *sessionStore) epoch(ctx context.Context, accountID string) (int64, erro
 // a session created afterwards (e.g. the one that changed the password)
 // carries.
 func (s *sessionStore) endAll(ctx context.Context, accountID string) (int64, error) {
-	return s.eph.Incr(ctx, kvEpoch+accountID, epochTTL)
+	n, err := s.eph.Incr(ctx, kvEpoch+accountID, epochTTL)
+	if err != nil {
+		return 0, err
+	}
+	// The epoch already ended them; this keeps the list of sessions true.
+	if _, err := s.endOthers(ctx, accountID, ""); err != nil {
+		s.log.Warn("login: clear session index", "err", err)
+	}
+	return n, nil
 }
 
 // create stores a new session and returns the cookie secret.
@@ -94,7 +119,80 @@ func (s *sessionStore) create(ctx context.Context, sess *Session) (string, error
 	if err := s.eph.Put(ctx, sessionKey(secret), raw, s.ttl); err != nil {
 		return "", fmt.Errorf("login: store session: %w", err)
 	}
+	if s.index != nil {
+		loc := ""
+		if s.locate != nil && sess.IP != "" {
+			loc = s.locate(sess.IP)
+		}
+		err := s.index.SaveSession(ctx, &account.SessionRecord{ID: sess.ID, AccountID: sess.AccountID,
+			KeyHash: secretHash(secret), AMR: sess.AMR, IP: sess.IP, UserAgent: sess.UserAgent, Location: loc,
+			CreatedAt: sess.CreatedAt, LastSeenAt: sess.CreatedAt, ExpiresAt: sess.CreatedAt.Add(s.ttl)})
+		if err != nil {
+			return "", fmt.Errorf("login: index session: %w", err)
+		}
+	}
 	return secret, nil
+}
+
+// touch records that the session was used, at most every touchEvery.
+func (s *sessionStore) touch(ctx context.Context, sess *Session, token, ip string) {
+	now := time.Now().UTC()
+	if now.Sub(sess.LastSeen) < touchEvery || now.Sub(sess.CreatedAt) < touchEvery {
+		return
+	}
+	sess.LastSeen = now
+	if raw, err := json.Marshal(sess); err == nil {
+		if ttl := time.Until(sess.CreatedAt.Add(s.ttl)); ttl > 0 {
+			if err := s.eph.Put(ctx, sessionKey(token), raw, ttl); err != nil {
+				s.log.Warn("login: touch session", "err", err)
+			}
+		}
+	}
+	if s.index != nil {
+		if err := s.index.TouchSession(ctx, sess.ID, now, ip); err != nil {
+			s.log.Warn("login: touch session index", "err", err)
+		}
+	}
+}
+
+// list returns the account's live sessions, most recent first.
+func (s *sessionStore) list(ctx context.Context, accountID string) ([]*account.SessionRecord, error) {
+	if s.index == nil {
+		return nil, nil
+	}
+	return s.index.ListSessions(ctx, accountID, time.Now())
+}
+
+// endByID ends one session of the account, by its public id.
+func (s *sessionStore) endByID(ctx context.Context, accountID, id string) error {
+	if s.index == nil {
+		return storage.ErrNotFound
+	}
+	rec, err := s.index.DeleteSession(ctx, accountID, id)
+	if err != nil {
+		return err
+	}
+	return s.eph.Delete(ctx, kvSession+rec.KeyHash)
+}
+
+// endOthers ends every session of the account but keep (by id) and
+// returns how many it ended.
+func (s *sessionStore) endOthers(ctx context.Context, accountID, keep string) (int, error) {
+	recs, err := s.list(ctx, accountID)
+	if err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, r := range recs {
+		if r.ID == keep {
+			continue
+		}
+		if err := s.endByID(ctx, accountID, r.ID); err != nil && !errors.Is(err, storage.ErrNotFound) {
+			return n, err
+		}
+		n++
+	}
+	return n, nil
 }
 
 // current returns the session of the request's cookie, or nil.
@@ -103,7 +201,11 @@ func (s *sessionStore) current(r *http.Request) (*Session, error) {
 	if err != nil {
 		return nil, nil
 	}
-	return s.byToken(r.Context(), c.Value)
+	sess, err := s.byToken(r.Context(), c.Value)
+	if sess != nil {
+		s.touch(r.Context(), sess, c.Value, httpx.ClientIP(r))
+	}
+	return sess, err
 }
 
 // byToken returns the session whose secret is token (a cookie value or an
@@ -136,6 +238,13 @@ func (s *sessionStore) byToken(ctx context.Context, token string) (*Session, err
 func (s *sessionStore) endToken(ctx context.Context, token string) error {
 	if token == "" || len(token) > 100 {
 		return nil
+	}
+	if s.index != nil {
+		if sess, err := s.byToken(ctx, token); err == nil && sess != nil {
+			if _, err := s.index.DeleteSession(ctx, sess.AccountID, sess.ID); err != nil && !errors.Is(err, storage.ErrNotFound) {
+				s.log.Warn("login: unindex session", "err", err)
+			}
+		}
 	}
 	return s.eph.Delete(ctx, sessionKey(token))
 }

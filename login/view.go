@@ -1,6 +1,7 @@
 package login
 
 import (
+	"encoding/json"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -30,9 +31,24 @@ type View struct {
 	SessionToken string `json:"session_token,omitempty"`
 	// ReturnTo is set on a finished browser flow that continues elsewhere.
 	ReturnTo string `json:"-"`
+	// Methods are the second factors usable now (a challenge); Method is
+	// the one chosen or being turned on.
+	Methods []MethodView `json:"methods,omitempty"`
+	Method  string       `json:"method,omitempty"`
+	// WebAuthn holds the options for navigator.credentials.get or create.
+	WebAuthn json.RawMessage `json:"webauthn,omitempty"`
+	// TOTPSecret, TOTPURL and QR set up an authenticator app (the QR code
+	// is a PNG data URL rendered by gosid).
+	TOTPSecret string `json:"totp_secret,omitempty"`
+	TOTPURL    string `json:"totp_url,omitempty"`
+	QR         string `json:"qr_png,omitempty"`
+	// RecoveryCodes are shown once, when they are created.
+	RecoveryCodes []string `json:"recovery_codes,omitempty"`
 	// accountID is the account a finished flow signed in (registration) or
 	// identified; the face that renders the view starts the session.
 	accountID string
+	// amr is what a finished second-factor flow used.
+	amr []string
 }
 
 // Message is an error or notice: a stable code, the field it concerns (if
@@ -78,7 +94,7 @@ func (in Input) Get(k string) string { return strings.TrimSpace(in[k]) }
 var fieldLimits = map[string]int{
 	"family_name": 400, "given_name": 400, "middle_name": 400, "contact": 254, "login": 254,
 	"password": 512, "password_confirm": 512, "current_password": 512, "code": 16, "consent": 8,
-	"action": 32,
+	"action": 32, "method": 16, "name": 64, "credential": maxCredentialJSON,
 }
 
 // checkInput refuses invalid UTF-8, control characters and oversize fields.

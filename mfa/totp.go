@@ -50,6 +50,10 @@ func NewEnrollment(issuer, account string) (*Enrollment, error) {
 	if err != nil {
 		return nil, fmt.Errorf("mfa: generate totp secret: %w", err)
 	}
+	return enrollmentOf(key)
+}
+
+func enrollmentOf(key *otp.Key) (*Enrollment, error) {
 	img, err := key.Image(256, 256)
 	if err != nil {
 		return nil, fmt.Errorf("mfa: render qr: %w", err)
@@ -103,4 +107,14 @@ func (v *Verifier) Verify(ctx context.Context, accountID, secret, code string) e
 		return v.eph.Delete(ctx, "mfa:totp:fail:"+accountID)
 	}
 	return ErrInvalidCode
+}
+
+// EnrollmentFromURL rebuilds an enrolment (secret, QR code) from its
+// otpauth:// URL, so that only the URL needs keeping between steps.
+func EnrollmentFromURL(u string) (*Enrollment, error) {
+	key, err := otp.NewKeyFromURL(u)
+	if err != nil {
+		return nil, fmt.Errorf("mfa: otpauth url: %w", err)
+	}
+	return enrollmentOf(key)
 }

@@ -5,6 +5,8 @@ import (
 	"log/slog"
 
 	"github.com/ory/fosite"
+
+	"github.com/gosid/gosid/account"
 )
 
 // buildDiscovery renders the OpenID Provider metadata once; it is served
@@ -35,7 +37,7 @@ func (p *Provider) buildDiscovery() ([]byte, error) {
 		"scopes_supported":                                 []string{"openid", "profile", "email", "phone", "offline_access"},
 		"claims_supported": []string{"sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "acr", "amr", "sid",
 			"name", "family_name", "given_name", "middle_name", "email", "email_verified", "phone_number", "phone_number_verified"},
-		"acr_values_supported":                           []string{"urn:gosid:loa:simplified", "urn:gosid:loa:standard", "urn:gosid:loa:confirmed"},
+		"acr_values_supported":                           account.SupportedACRs(),
 		"prompt_values_supported":                        []string{"none", "login", "consent", "select_account"},
 		"claims_parameter_supported":                     false,
 		"request_parameter_supported":                    true,

@@ -1,0 +1,832 @@
+package login
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gorilla/mux"
+
+	"github.com/gosid/gosid/account"
+	"github.com/gosid/gosid/mfa"
+	"github.com/gosid/gosid/provider"
+	"github.com/gosid/gosid/storage"
+	"github.com/gosid/gosid/web"
+)
+
+// The HTML face of the second factor, sessions and connected services.
+
+// SecurityPage is the data of the security settings.
+type SecurityPage struct {
+	web.Page
+	View          *View
+	Factors       []FactorView
+	RecoveryLeft  int
+	HasPhone      bool
+	HasEmail      bool
+	HasTOTP       bool
+	HasSMS        bool
+	HasEmailCodes bool
+	LoginNotice   string
+	// ReturnTo is an authorization flow to continue afterwards.
+	ReturnTo string
+}
+
+// SessionsPage lists the citizen's sessions.
+type SessionsPage struct {
+	web.Page
+	Sessions []SessionView
+	Ended    int
+}
+
+// SessionView is a session in the list.
+type SessionView struct {
+	ID         string    `json:"id"`
+	Current    bool      `json:"current"`
+	Device     string    `json:"device"`
+	IP         string    `json:"ip"`
+	Location   string    `json:"location,omitempty"`
+	AMR        []string  `json:"amr"`
+	CreatedAt  time.Time `json:"created_at"`
+	LastSeenAt time.Time `json:"last_seen_at"`
+}
+
+// ServicesPage lists the services holding the citizen's consent.
+type ServicesPage struct {
+	web.Page
+	Services []ServiceView
+	Revoked  string
+}
+
+// ServiceView is a connected service.
+type ServiceView struct {
+	ClientID  string    `json:"client_id"`
+	Name      string    `json:"name"`
+	Scopes    []string  `json:"scopes"`
+	GrantedAt time.Time `json:"granted_at"`
+}
+
+// LevelPage explains a trust level a service needs.
+type LevelPage struct {
+	web.Page
+	FlowID     string
+	ClientName string
+	Need       string
+	Have       string
+}
+
+// OfferPage offers to turn a second factor on after sign-in.
+type OfferPage struct {
+	web.Page
+	FlowID     string
+	ClientName string
+}
+
+func (s *Service) registerMFAPages(r *mux.Router) {
+	r.HandleFunc(PathSecondFactor, s.challengePage).Methods(http.MethodGet, http.MethodHead)
+	r.HandleFunc(PathSecondFactor, s.challengeSubmit).Methods(http.MethodPost)
+	r.HandleFunc(PathLevel, s.levelPage).Methods(http.MethodGet, http.MethodHead)
+	r.HandleFunc(PathLevel, s.levelSubmit).Methods(http.MethodPost)
+	r.HandleFunc(PathOffer, s.offerPage).Methods(http.MethodGet, http.MethodHead)
+	r.HandleFunc(PathOffer, s.offerSubmit).Methods(http.MethodPost)
+	r.HandleFunc(PathSecurity, s.securityPage).Methods(http.MethodGet, http.MethodHead)
+	r.HandleFunc(PathSecurity, s.securitySubmit).Methods(http.MethodPost)
+	r.HandleFunc(PathEnroll, s.enrollPage).Methods(http.MethodGet, http.MethodHead)
+	r.HandleFunc(PathEnroll, s.enrollSubmit).Methods(http.MethodPost)
+	r.HandleFunc(PathSessions, s.sessionsPage).Methods(http.MethodGet, http.MethodHead)
+	r.HandleFunc(PathSessions, s.sessionsSubmit).Methods(http.MethodPost)
+	r.HandleFunc(PathServices, s.servicesPage).Methods(http.MethodGet, http.MethodHead)
+	r.HandleFunc(PathServices, s.servicesSubmit).Methods(http.MethodPost)
+}
+
+// afterPassword decides what follows a right password on the sign-in
+// page: a second factor, the offer to turn one on, or the service.
+func (s *Service) afterPassword(w http.ResponseWriter, r *http.Request, flow *Flow, acct *account.Account) {
+	ctx := r.Context()
+	clientWants := false
+	if flow.ID != "" {
+		if c, err := s.o.Clients.GetClient(ctx, flow.ClientID); err == nil {
+			ac := &provider.AuthorizeContext{Client: c, Form: flow.Form}
+			_, clientWants = s.requirements(ac)
+		}
+	}
+	need, err := s.needSecondFactor(ctx, acct, clientWants)
+	if err != nil {
+		s.serverError(w, r, err)
+		return
+	}
+	if need {
+		v, err := s.StartSecondFactor(ctx, false, acct, []string{"pwd"}, purposeLogin, "", flow.ID, "", s.meta(r))
+		if err != nil {
+			s.serverError(w, r, err)
+			return
+		}
+		if len(v.Methods) == 0 {
+			// Nothing to send a code to: a second factor cannot be had.
+			s.o.Web.Error(w, r, http.StatusForbidden, "mfa.title", "mfa.none", "")
+			return
+		}
+		s.o.Web.SetCookie(w, s.o.Web.CookieName(flowCookie(KindMFA)), v.FlowToken, s.o.FlowTTL)
+		http.Redirect(w, r, PathSecondFactor+"?flow="+url.QueryEscape(v.ID), http.StatusSeeOther)
+		return
+	}
+	s.signIn(w, r, flow, acct, []string{"pwd"})
+}
+
+// signIn starts the session after a complete authentication and goes on:
+// the offer of a second factor, the relying service or the account page.
+func (s *Service) signIn(w http.ResponseWriter, r *http.Request, flow *Flow, acct *account.Account, amr []string) {
+	ctx := r.Context()
+	// A new session on every sign-in: an old cookie (fixation) is never reused.
+	_ = s.sessions.end(r)
+	secret, err := s.newSessionAMR(ctx, r, acct.ID, amr)
+	if err != nil {
+		s.serverError(w, r, err)
+		return
+	}
+	s.o.Web.SetCookie(w, s.sessions.cookie, secret, s.o.SessionTTL)
+	s.record(ctx, r, acct.ID, "login.success", flow.ClientID, map[string]string{"amr": strings.Join(amr, " ")})
+	s.noticeNewDevice(w, r, acct)
+	if flow.ID != "" {
+		flow.AccountID, flow.LoginAt = acct.ID, s.o.Now().UTC()
+		if err := s.flows.save(ctx, flow); err != nil {
+			s.serverError(w, r, err)
+			return
+		}
+	}
+	// A sign-in to gosid itself is followed by the offer to turn a second
+	// factor on; a sign-in for a service is not interrupted (the account
+	// page carries the same offer).
+	if flow.ID == "" && s.offerMFA(ctx, acct, amr) {
+		http.Redirect(w, r, PathOffer, http.StatusSeeOther)
+		return
+	}
+	s.continueTo(w, replaceCookie(r, s.sessions.cookie, secret), flow.ID, PathAccount)
+}
+
+// offerMFA reports whether to offer a second factor: none was used, none
+// is turned on, and the offer was not declined lately.
+func (s *Service) offerMFA(ctx context.Context, acct *account.Account, amr []string) bool {
+	if hasMFA(amr) || s.o.Factors == nil || s.o.Now().Sub(acct.MFADeclinedAt) < offerPause {
+		return false
+	}
+	fs, err := s.accountFactors(ctx, acct.ID)
+	return err == nil && len(fs) == 0
+}
+
+// continueTo resumes the authorization flow id, or goes to elsewhere.
+func (s *Service) continueTo(w http.ResponseWriter, r *http.Request, id, elsewhere string) {
+	if id != "" {
+		if flow, err := s.flows.load(r.Context(), id, FlowAuthorize); err == nil {
+			s.o.Provider.Resume(w, r, flow.ID, flow.Form)
+			return
+		}
+	}
+	http.Redirect(w, r, elsewhere, http.StatusSeeOther)
+}
+
+func (s *Service) challengeFlow(r *http.Request, id string) (*SelfFlow, error) {
+	f, err := s.self.load(r.Context(), id, KindMFA, false, s.cookie(r, flowCookie(KindMFA)))
+	if err != nil {
+		return nil, err
+	}
+	if f.MFA == nil {
+		return nil, ErrFlowExpired
+	}
+	return f, nil
+}
+
+func (s *Service) renderChallenge(w http.ResponseWriter, r *http.Request, status int, f *SelfFlow, v *View) {
+	s.o.Web.Render(w, r, status, "mfa", &SelfPage{Page: s.page(w, r), View: v, LoginURL: PathLogin})
+}
+
+func (s *Service) challengePage(w http.ResponseWriter, r *http.Request) {
+	f, err := s.challengeFlow(r, r.URL.Query().Get("flow"))
+	if errors.Is(err, ErrFlowExpired) || errors.Is(err, ErrFlowToken) {
+		s.expired(w, r)
+		return
+	} else if err != nil {
+		s.serverError(w, r, err)
+		return
+	}
+	v := s.view(f, s.meta(r))
+	if err := s.fillChallenge(r.Context(), v, f); err != nil {
+		s.serverError(w, r, err)
+		return
+	}
+	s.renderChallenge(w, r, http.StatusOK, f, v)
+}
+
+func (s *Service) challengeSubmit(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	if err := r.ParseForm(); err != nil {
+		s.o.Web.Error(w, r, http.StatusBadRequest, "error.title", "error.bad_request", "")
+		return
+	}
+	f, err := s.challengeFlow(r, r.PostForm.Get("flow"))
+	if errors.Is(err, ErrFlowExpired) || errors.Is(err, ErrFlowToken) {
+		s.expired(w, r)
+		return
+	} else if err != nil {
+		s.serverError(w, r, err)
+		return
+	}
+	m := s.meta(r)
+	if !s.o.Web.CheckCSRF(r) {
+		v := s.view(f, m)
+		s.addErr(v, m, "", "csrf.error")
+		_ = s.fillChallenge(ctx, v, f)
+		s.renderChallenge(w, r, http.StatusForbidden, f, v)
+		return
+	}
+	st := *f.MFA
+	v, err := s.SubmitSecondFactor(ctx, f, r.PostForm.Get("action"), formInput(r.PostForm), m)
+	if err != nil {
+		s.serverError(w, r, err)
+		return
+	}
+	if v.accountID == "" {
+		status := http.StatusOK
+		if len(v.Errors) > 0 {
+			status = http.StatusUnprocessableEntity
+		}
+		s.renderChallenge(w, r, status, f, v)
+		return
+	}
+	acct, err := s.o.Accounts.GetAccount(ctx, v.accountID)
+	if err != nil {
+		s.serverError(w, r, err)
+		return
+	}
+	if st.Purpose == purposeStepUp {
+		sess, err := s.sessions.current(r)
+		if err != nil {
+			s.serverError(w, r, err)
+			return
+		}
+		if sess == nil || sess.ID != st.SessionID {
+			s.expired(w, r)
+			return
+		}
+		_ = s.sessions.end(r)
+		secret, err := s.newSessionAMR(ctx, r, acct.ID, v.amr)
+		if err != nil {
+			s.serverError(w, r, err)
+			return
+		}
+		s.o.Web.SetCookie(w, s.sessions.cookie, secret, s.o.SessionTTL)
+		next := st.Next
+		if next == "" {
+			next = PathAccount
+		}
+		s.continueTo(w, replaceCookie(r, s.sessions.cookie, secret), f.ReturnTo, next)
+		return
+	}
+	flow := &Flow{Kind: FlowAuthorize}
+	if f.ReturnTo != "" {
+		if af, err := s.flows.load(ctx, f.ReturnTo, FlowAuthorize); err == nil {
+			flow = af
+		}
+	}
+	s.signIn(w, r, flow, acct, v.amr)
+}
+
+// levelPage explains which trust level a service needs and how to reach
+// it; the citizen can go back to the service (which is told the
+// requirement was not met) or to the account.
+func (s *Service) levelPage(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	flow, sess, ok := s.consentFlow(w, r, r.URL.Query().Get("flow"))
+	if !ok {
+		return
+	}
+	c, err := s.o.Clients.GetClient(ctx, flow.ClientID)
+	if err != nil {
+		s.expired(w, r)
+		return
+	}
+	acct, err := s.o.Accounts.GetAccount(ctx, sess.AccountID)
+	if err != nil {
+		s.serverError(w, r, err)
+		return
+	}
+	need, _ := s.requirements(&provider.AuthorizeContext{Client: c, Form: flow.Form})
+	s.o.Web.Render(w, r, http.StatusForbidden, "level", &LevelPage{Page: s.page(w, r), FlowID: flow.ID,
+		ClientName: c.Name, Need: string(need), Have: string(acct.Level)})
+}
+
+func (s *Service) levelSubmit(w http.ResponseWriter, r *http.Request) {
+	if err := r.ParseForm(); err != nil {
+		s.o.Web.Error(w, r, http.StatusBadRequest, "error.title", "error.bad_request", "")
+		return
+	}
+	flow, sess, ok := s.consentFlow(w, r, r.PostForm.Get("flow"))
+	if !ok {
+		return
+	}
+	if !s.o.Web.CheckCSRF(r) {
+		s.o.Web.Error(w, r, http.StatusForbidden, "error.title", "csrf.error", "")
+		return
+	}
+	_ = s.flows.delete(r.Context(), flow.ID)
+	s.record(r.Context(), r, sess.AccountID, "login.level_insufficient", flow.ClientID, nil)
+	s.o.Provider.WriteAuthorizeError(w, r, flow.Form,
+		errUnmet.WithHint("The account's trust level is below what the service requires."))
+}
+
+func (s *Service) offerPage(w http.ResponseWriter, r *http.Request) {
+	sess, ok := s.signedIn(w, r, PathLogin)
+	if !ok {
+		return
+	}
+	id := r.URL.Query().Get("flow")
+	name := ""
+	if id != "" {
+		if flow, err := s.flows.load(r.Context(), id, FlowAuthorize); err == nil && flow.AccountID == sess.AccountID {
+			name = s.clientName(r.Context(), flow.ClientID)
+		} else {
+			id = ""
+		}
+	}
+	s.o.Web.Render(w, r, http.StatusOK, "offer", &OfferPage{Page: s.page(w, r), FlowID: id, ClientName: name})
+}
+
+// offerSubmit takes the answer to the offer: "setup" goes to the security
+// settings (which can continue to the service afterwards), "later"
+// remembers the refusal for a while, "continue" just goes on.
+func (s *Service) offerSubmit(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	if err := r.ParseForm(); err != nil {
+		s.o.Web.Error(w, r, http.StatusBadRequest, "error.title", "error.bad_request", "")
+		return
+	}
+	sess, ok := s.signedIn(w, r, PathLogin)
+	if !ok {
+		return
+	}
+	if !s.o.Web.CheckCSRF(r) {
+		s.o.Web.Error(w, r, http.StatusForbidden, "error.title", "csrf.error", "")
+		return
+	}
+	id := r.PostForm.Get("flow")
+	if id != "" {
+		if flow, err := s.flows.load(ctx, id, FlowAuthorize); err != nil || flow.AccountID != sess.AccountID {
+			id = ""
+		}
+	}
+	switch r.PostForm.Get("decision") {
+	case "setup":
+		target := PathSecurity
+		if id != "" {
+			target += "?return_to=" + url.QueryEscape(id)
+		}
+		http.Redirect(w, r, target, http.StatusSeeOther)
+		return
+	case "later":
+		acct, err := s.o.Accounts.GetAccount(ctx, sess.AccountID)
+		if err != nil {
+			s.serverError(w, r, err)
+			return
+		}
+		acct.MFADeclinedAt, acct.UpdatedAt = s.o.Now().UTC(), s.o.Now().UTC()
+		if err := s.o.Accounts.UpdateAccount(ctx, acct); err != nil {
+			s.serverError(w, r, err)
+			return
+		}
+		s.record(ctx, r, acct.ID, "mfa.offer_declined", "", nil)
+	}
+	s.continueTo(w, r, id, PathAccount)
+}
+
+func (s *Service) renderSecurity(w http.ResponseWriter, r *http.Request, status int, sess *Session, v *View, returnTo string) {
+	ctx := r.Context()
+	acct, err := s.o.Accounts.GetAccount(ctx, sess.AccountID)
+	if err != nil {
+		s.serverError(w, r, err)
+		return
+	}
+	factors, left, err := s.Factors(ctx, sess.AccountID)
+	if err != nil {
+		s.serverError(w, r, err)
+		return
+	}
+	p := &SecurityPage{Page: s.page(w, r), View: v, Factors: factors, RecoveryLeft: left,
+		HasPhone: acct.PhoneVerified && acct.Phone != "", HasEmail: acct.EmailVerified && acct.Email != "",
+		LoginNotice: acct.LoginNotice, ReturnTo: returnTo}
+	if p.LoginNotice == "" {
+		p.LoginNotice = "all"
+	}
+	for _, f := range factors {
+		switch f.Kind {
+		case mfa.KindTOTP:
+			p.HasTOTP = true
+		case mfa.KindSMS:
+			p.HasSMS = true
+		case mfa.KindEmail:
+			p.HasEmailCodes = true
+		}
+	}
+	s.o.Web.Render(w, r, status, "security", p)
+}
+
+// validReturn keeps an authorization flow id only if it belongs to the
+// session's account.
+func (s *Service) validReturn(ctx context.Context, sess *Session, id string) string {
+	if id == "" {
+		return ""
+	}
+	if flow, err := s.flows.load(ctx, id, FlowAuthorize); err == nil && flow.AccountID == sess.AccountID {
+		return id
+	}
+	return ""
+}
+
+func (s *Service) securityPage(w http.ResponseWriter, r *http.Request) {
+	sess, ok := s.signedIn(w, r, PathLogin)
+	if !ok {
+		return
+	}
+	v := &View{Type: "security", State: StateForm}
+	s.renderSecurity(w, r, http.StatusOK, sess, v, s.validReturn(r.Context(), sess, r.URL.Query().Get("return_to")))
+}
+
+// securitySubmit handles the security settings: turn a factor on (goes to
+// the enrolment page) or off, new recovery codes, where sign-in notices
+// go, and continuing to a service.
+func (s *Service) securitySubmit(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	if err := r.ParseForm(); err != nil {
+		s.o.Web.Error(w, r, http.StatusBadRequest, "error.title", "error.bad_request", "")
+		return
+	}
+	sess, ok := s.signedIn(w, r, PathLogin)
+	if !ok {
+		return
+	}
+	m := s.meta(r)
+	v := &View{Type: "security", State: StateForm}
+	returnTo := s.validReturn(ctx, sess, r.PostForm.Get("return_to"))
+	if !s.o.Web.CheckCSRF(r) {
+		s.addErr(v, m, "", "csrf.error")
+		s.renderSecurity(w, r, http.StatusForbidden, sess, v, returnTo)
+		return
+	}
+	action := r.PostForm.Get("action")
+	var err error
+	switch {
+	case strings.HasPrefix(action, "enroll_"):
+		ev, err := s.StartEnroll(ctx, false, sess.AccountID, strings.TrimPrefix(action, "enroll_"), m)
+		if err != nil {
+			s.serverError(w, r, err)
+			return
+		}
+		if len(ev.Errors) > 0 {
+			ev.Type, ev.State = "security", StateForm
+			s.renderSecurity(w, r, http.StatusUnprocessableEntity, sess, ev, returnTo)
+			return
+		}
+		s.o.Web.SetCookie(w, s.o.Web.CookieName(flowCookie(KindEnroll)), ev.FlowToken, s.o.FlowTTL)
+		target := PathEnroll + "?flow=" + url.QueryEscape(ev.ID)
+		if returnTo != "" {
+			target += "&return_to=" + url.QueryEscape(returnTo)
+		}
+		http.Redirect(w, r, target, http.StatusSeeOther)
+		return
+	case action == "remove":
+		err = s.RemoveFactor(ctx, sess, r.PostForm.Get("factor"), m)
+		if err == nil {
+			s.addMsg(v, m, "mfa.disabled")
+		}
+	case action == "recovery_codes":
+		v.RecoveryCodes, err = s.RegenerateRecoveryCodes(ctx, sess, m)
+	case action == "login_notice":
+		err = s.setLoginNotice(ctx, sess.AccountID, r.PostForm.Get("login_notice"))
+		if err == nil {
+			s.addMsg(v, m, "settings.saved")
+		}
+	case action == "continue" && returnTo != "":
+		s.continueTo(w, r, returnTo, PathAccount)
+		return
+	default:
+		s.addErr(v, m, "", "flow.error.action")
+	}
+	switch {
+	case errors.Is(err, errStepUp):
+		s.reauthenticate(w, r, sess)
+		return
+	case errors.Is(err, storage.ErrNotFound), errors.Is(err, errBadSetting):
+		s.addErr(v, m, "", "flow.error.action")
+	case err != nil:
+		s.serverError(w, r, err)
+		return
+	}
+	status := http.StatusOK
+	if len(v.Errors) > 0 {
+		status = http.StatusUnprocessableEntity
+	}
+	s.renderSecurity(w, r, status, sess, v, returnTo)
+}
+
+// reauthenticate sends the citizen through a second factor and back to the
+// security settings.
+func (s *Service) reauthenticate(w http.ResponseWriter, r *http.Request, sess *Session) {
+	ctx := r.Context()
+	acct, err := s.o.Accounts.GetAccount(ctx, sess.AccountID)
+	if err != nil {
+		s.serverError(w, r, err)
+		return
+	}
+	v, err := s.StartSecondFactor(ctx, false, acct, sess.AMR, purposeStepUp, sess.ID, "", PathSecurity, s.meta(r))
+	if err != nil {
+		s.serverError(w, r, err)
+		return
+	}
+	s.o.Web.SetCookie(w, s.o.Web.CookieName(flowCookie(KindMFA)), v.FlowToken, s.o.FlowTTL)
+	http.Redirect(w, r, PathSecondFactor+"?flow="+url.QueryEscape(v.ID), http.StatusSeeOther)
+}
+
+var errBadSetting = errors.New("login: unknown setting value")
+
+// setLoginNotice sets where sign-in notices go.
+func (s *Service) setLoginNotice(ctx context.Context, accountID, value string) error {
+	switch value {
+	case "all", "phone", "email", "none":
+	default:
+		return errBadSetting
+	}
+	acct, err := s.o.Accounts.GetAccount(ctx, accountID)
+	if err != nil {
+		return err
+	}
+	acct.LoginNotice, acct.UpdatedAt = value, s.o.Now().UTC()
+	return s.o.Accounts.UpdateAccount(ctx, acct)
+}
+
+func (s *Service) enrollFlow(r *http.Request, sess *Session, id string) (*SelfFlow, error) {
+	f, err := s.self.load(r.Context(), id, KindEnroll, false, s.cookie(r, flowCookie(KindEnroll)))
+	if err != nil {
+		return nil, err
+	}
+	if f.Enroll == nil || f.Enroll.AccountID != sess.AccountID {
+		return nil, ErrFlowExpired
+	}
+	return f, nil
+}
+
+func (s *Service) renderEnroll(w http.ResponseWriter, r *http.Request, status int, v *View, returnTo string) {
+	back := PathSecurity
+	if returnTo != "" {
+		back += "?return_to=" + url.QueryEscape(returnTo)
+	}
+	s.o.Web.Render(w, r, status, "enroll", &SelfPage{Page: s.page(w, r), View: v, LoginURL: back})
+}
+
+func (s *Service) enrollPage(w http.ResponseWriter, r *http.Request) {
+	sess, ok := s.signedIn(w, r, PathLogin)
+	if !ok {
+		return
+	}
+	f, err := s.enrollFlow(r, sess, r.URL.Query().Get("flow"))
+	if err != nil {
+		http.Redirect(w, r, PathSecurity, http.StatusSeeOther)
+		return
+	}
+	acct, err := s.o.Accounts.GetAccount(r.Context(), sess.AccountID)
+	if err != nil {
+		s.serverError(w, r, err)
+		return
+	}
+	v := s.view(f, s.meta(r))
+	if err := s.fillEnroll(v, f, acct); err != nil {
+		s.serverError(w, r, err)
+		return
+	}
+	if f.Enroll.Kind == mfa.KindWebAuthn {
+		// The options are made once, at the start; a reload starts over.
+		v.Method = mfa.KindWebAuthn
+		v.WebAuthn = nil
+	}
+	s.renderEnroll(w, r, http.StatusOK, v, s.validReturn(r.Context(), sess, r.URL.Query().Get("return_to")))
+}
+
+func (s *Service) enrollSubmit(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	if err := r.ParseForm(); err != nil {
+		s.o.Web.Error(w, r, http.StatusBadRequest, "error.title", "error.bad_request", "")
+		return
+	}
+	sess, ok := s.signedIn(w, r, PathLogin)
+	if !ok {
+		return
+	}
+	returnTo := s.validReturn(ctx, sess, r.PostForm.Get("return_to"))
+	m := s.meta(r)
+	if r.PostForm.Get("action") == "webauthn_begin" {
+		// The security-key page asks for fresh options.
+		if !s.o.Web.CheckCSRF(r) {
+			s.o.Web.Error(w, r, http.StatusForbidden, "error.title", "csrf.error", "")
+			return
+		}
+		v, err := s.StartEnroll(ctx, false, sess.AccountID, mfa.KindWebAuthn, m)
+		if err != nil {
+			s.serverError(w, r, err)
+			return
+		}
+		if v.FlowToken != "" {
+			s.o.Web.SetCookie(w, s.o.Web.CookieName(flowCookie(KindEnroll)), v.FlowToken, s.o.FlowTTL)
+		}
+		s.renderEnroll(w, r, http.StatusOK, v, returnTo)
+		return
+	}
+	f, err := s.enrollFlow(r, sess, r.PostForm.Get("flow"))
+	if err != nil {
+		s.o.Web.Error(w, r, http.StatusGone, "flow.error.title", "flow.error.expired", PathSecurity)
+		return
+	}
+	if !s.o.Web.CheckCSRF(r) {
+		v := s.view(f, m)
+		s.addErr(v, m, "", "csrf.error")
+		s.renderEnroll(w, r, http.StatusForbidden, v, returnTo)
+		return
+	}
+	v, err := s.SubmitEnroll(ctx, f, r.PostForm.Get("action"), formInput(r.PostForm), m)
+	if err != nil {
+		s.serverError(w, r, err)
+		return
+	}
+	status := http.StatusOK
+	if len(v.Errors) > 0 {
+		status = http.StatusUnprocessableEntity
+	}
+	if v.accountID != "" && !hasMFA(sess.AMR) {
+		// Proving the new factor makes this session a two-factor one.
+		_ = s.sessions.end(r)
+		secret, err := s.newSessionAMR(ctx, r, sess.AccountID, withMFA(sess.AMR, v.amr[0]))
+		if err != nil {
+			s.serverError(w, r, err)
+			return
+		}
+		s.o.Web.SetCookie(w, s.sessions.cookie, secret, s.o.SessionTTL)
+	}
+	s.renderEnroll(w, r, status, v, returnTo)
+}
+
+// SessionViews lists the account's sessions, marking current.
+func (s *Service) SessionViews(ctx context.Context, accountID, current string) ([]SessionView, error) {
+	recs, err := s.sessions.list(ctx, accountID)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]SessionView, 0, len(recs))
+	for _, x := range recs {
+		out = append(out, SessionView{ID: x.ID, Current: x.ID == current, Device: deviceName(x.UserAgent),
+			IP: x.IP, Location: x.Location, AMR: x.AMR, CreatedAt: x.CreatedAt, LastSeenAt: x.LastSeenAt})
+	}
+	return out, nil
+}
+
+func (s *Service) sessionsPage(w http.ResponseWriter, r *http.Request) {
+	sess, ok := s.signedIn(w, r, PathLogin)
+	if !ok {
+		return
+	}
+	s.renderSessions(w, r, sess, -1)
+}
+
+func (s *Service) renderSessions(w http.ResponseWriter, r *http.Request, sess *Session, ended int) {
+	list, err := s.SessionViews(r.Context(), sess.AccountID, sess.ID)
+	if err != nil {
+		s.serverError(w, r, err)
+		return
+	}
+	s.o.Web.Render(w, r, http.StatusOK, "sessions", &SessionsPage{Page: s.page(w, r), Sessions: list, Ended: ended})
+}
+
+func (s *Service) sessionsSubmit(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	if err := r.ParseForm(); err != nil {
+		s.o.Web.Error(w, r, http.StatusBadRequest, "error.title", "error.bad_request", "")
+		return
+	}
+	sess, ok := s.signedIn(w, r, PathLogin)
+	if !ok {
+		return
+	}
+	if !s.o.Web.CheckCSRF(r) {
+		s.o.Web.Error(w, r, http.StatusForbidden, "error.title", "csrf.error", PathSessions)
+		return
+	}
+	n, err := s.EndSessions(ctx, sess, r.PostForm.Get("action"), r.PostForm.Get("session"), s.meta(r))
+	if err != nil && !errors.Is(err, storage.ErrNotFound) {
+		s.serverError(w, r, err)
+		return
+	}
+	if r.PostForm.Get("session") == sess.ID {
+		s.o.Web.ClearCookie(w, s.sessions.cookie)
+		http.Redirect(w, r, PathLogin, http.StatusSeeOther)
+		return
+	}
+	s.renderSessions(w, r, sess, n)
+}
+
+// EndSessions ends one session ("end", by id) or every other one
+// ("end_others") of the signed-in citizen and returns how many.
+func (s *Service) EndSessions(ctx context.Context, sess *Session, action, id string, m Meta) (int, error) {
+	switch action {
+	case "end":
+		if err := s.sessions.endByID(ctx, sess.AccountID, id); err != nil {
+			return 0, err
+		}
+		s.recordMeta(ctx, m, sess.AccountID, "session.ended", "", map[string]string{"session": id})
+		return 1, nil
+	case "end_others":
+		n, err := s.sessions.endOthers(ctx, sess.AccountID, sess.ID)
+		if err == nil {
+			s.recordMeta(ctx, m, sess.AccountID, "session.ended_others", "", map[string]string{"count": strconv.Itoa(n)})
+		}
+		return n, err
+	}
+	return 0, storage.ErrNotFound
+}
+
+// Services lists the services holding the citizen's consent.
+func (s *Service) Services(ctx context.Context, accountID string) ([]ServiceView, error) {
+	grants, err := s.o.Consents.ListConsents(ctx, accountID)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]ServiceView, 0, len(grants))
+	for _, g := range grants {
+		name := s.clientName(ctx, g.ClientID)
+		if name == "" {
+			name = g.ClientID
+		}
+		out = append(out, ServiceView{ClientID: g.ClientID, Name: name, Scopes: g.Scopes, GrantedAt: g.GrantedAt})
+	}
+	return out, nil
+}
+
+// RevokeService withdraws the consent given to a service and revokes every
+// token it holds for the citizen (refresh tokens at once, access tokens
+// through the deny-list).
+func (s *Service) RevokeService(ctx context.Context, accountID, clientID string, m Meta) error {
+	if _, err := s.o.Consents.GetConsent(ctx, accountID, clientID); err != nil {
+		return err
+	}
+	if err := s.o.Provider.RevokeSubject(ctx, accountID, clientID); err != nil {
+		return err
+	}
+	if err := s.o.Consents.DeleteConsent(ctx, accountID, clientID); err != nil {
+		return err
+	}
+	s.recordMeta(ctx, m, accountID, "consent.revoked", clientID, nil)
+	return nil
+}
+
+func (s *Service) servicesPage(w http.ResponseWriter, r *http.Request) {
+	sess, ok := s.signedIn(w, r, PathLogin)
+	if !ok {
+		return
+	}
+	s.renderServices(w, r, sess, "")
+}
+
+func (s *Service) renderServices(w http.ResponseWriter, r *http.Request, sess *Session, revoked string) {
+	list, err := s.Services(r.Context(), sess.AccountID)
+	if err != nil {
+		s.serverError(w, r, err)
+		return
+	}
+	s.o.Web.Render(w, r, http.StatusOK, "services", &ServicesPage{Page: s.page(w, r), Services: list, Revoked: revoked})
+}
+
+func (s *Service) servicesSubmit(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	if err := r.ParseForm(); err != nil {
+		s.o.Web.Error(w, r, http.StatusBadRequest, "error.title", "error.bad_request", "")
+		return
+	}
+	sess, ok := s.signedIn(w, r, PathLogin)
+	if !ok {
+		return
+	}
+	if !s.o.Web.CheckCSRF(r) {
+		s.o.Web.Error(w, r, http.StatusForbidden, "error.title", "csrf.error", PathServices)
+		return
+	}
+	clientID := r.PostForm.Get("client_id")
+	name := s.clientName(ctx, clientID)
+	err := s.RevokeService(ctx, sess.AccountID, clientID, s.meta(r))
+	if err != nil && !errors.Is(err, storage.ErrNotFound) {
+		s.serverError(w, r, err)
+		return
+	}
+	if err != nil {
+		name = ""
+	}
+	s.renderServices(w, r, sess, name)
+}
