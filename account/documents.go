@@ -201,9 +201,9 @@ func NormalizeIssuedBy(field, s string) (string, *FieldError) {
 	return textRule{code: "issued_by", min: 3, max: 250, letter: true}.normalize(field, s)
 }
 
-// PassportIntroduced is the day the current RF passport began to be issued;
+// passportIntroduced is the day the current RF passport began to be issued;
 // none carries an earlier issue date.
-var PassportIntroduced = time.Date(1997, time.October, 1, 0, 0, 0, 0, time.UTC)
+var passportIntroduced = time.Date(1997, time.October, 1, 0, 0, 0, 0, time.UTC)
 
 // PassportInput is an RF passport as typed into a form or an API request.
 type PassportInput struct {
@@ -230,11 +230,11 @@ type Passport struct {
 // current time, whose calendar date is "today".
 //
 // Beyond each field's own codes, the issue date is refused with
-// passport.issue_date.too_early before PassportIntroduced, and, when birth
-// is known, with passport.issue_date.before_14 before the holder's 14th
-// birthday and passport.expired once the passport is past its validity
-// (see PassportValidUntil). The Passport is the zero value unless errs is
-// empty.
+// passport.issue_date.too_early before 1 October 1997, when the current
+// passport was introduced, and, when birth is known, with
+// passport.issue_date.before_14 before the holder's 14th birthday and
+// passport.expired once the passport is past its validity (see
+// PassportValidUntil). The Passport is the zero value unless errs is empty.
 func CheckPassport(in PassportInput, birth, now time.Time) (p Passport, errs []*FieldError) {
 	add := func(fe *FieldError) {
 		if fe != nil {
@@ -263,7 +263,7 @@ func CheckPassport(in PassportInput, birth, now time.Time) (p Passport, errs []*
 }
 
 func checkPassportIssue(field string, issue, birth, now time.Time) *FieldError {
-	if issue.Before(PassportIntroduced) {
+	if issue.Before(passportIntroduced) {
 		return fieldErr(field, "passport.issue_date.too_early")
 	}
 	if birth.IsZero() {

@@ -129,7 +129,7 @@ func FuzzPassport(f *testing.F) {
 			if !fourDigits.MatchString(p.Series) || !sixDigits.MatchString(p.Number) || !deptCodeForm.MatchString(p.DeptCode) {
 				t.Fatalf("CheckPassport(%+v) = %+v", in, p)
 			}
-			if p.IssueDate.Before(PassportIntroduced) || p.IssueDate.After(fuzzNow) {
+			if p.IssueDate.Before(passportIntroduced) || p.IssueDate.After(fuzzNow) {
 				t.Fatalf("issue date %v out of bounds", p.IssueDate)
 			}
 			if !utf8.ValidString(p.IssuedBy) || !noControl.MatchString(p.IssuedBy) ||

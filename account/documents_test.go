@@ -11,7 +11,7 @@ import (
 // testNow is "today" for every date test: 22 November 2026, 12:00 Moscow.
 var testNow = time.Date(2026, 11, 22, 12, 0, 0, 0, time.FixedZone("MSK", 3*3600))
 
-func date(s string) time.Time {
+func mustDate(s string) time.Time {
 	d, err := time.Parse("2006-01-02", s)
 	if err != nil {
 		panic(err)
@@ -339,7 +339,7 @@ func TestAddYears(t *testing.T) {
 		{"2000-02-29", -1, "1999-02-28"},
 		{"1990-12-31", 45, "2035-12-31"},
 	} {
-		if got := addYears(date(tt.from), tt.n).Format("2006-01-02"); got != tt.want {
+		if got := addYears(mustDate(tt.from), tt.n).Format("2006-01-02"); got != tt.want {
 			t.Errorf("addYears(%s, %d) = %s, want %s", tt.from, tt.n, got, tt.want)
 		}
 	}
@@ -356,8 +356,8 @@ func validPassportInput() PassportInput {
 }
 
 func TestCheckPassport(t *testing.T) {
-	p, errs := CheckPassport(validPassportInput(), date("1985-03-14"), testNow)
-	want := Passport{Series: "4506", Number: "123456", IssueDate: date("2020-04-15"), IssuedBy: "ГУ МВД России по г. Москве", DeptCode: "770-001"}
+	p, errs := CheckPassport(validPassportInput(), mustDate("1985-03-14"), testNow)
+	want := Passport{Series: "4506", Number: "123456", IssueDate: mustDate("2020-04-15"), IssuedBy: "ГУ МВД России по г. Москве", DeptCode: "770-001"}
 	if errs != nil || p != want {
 		t.Fatalf("CheckPassport = %+v, %v; want %+v", p, errs, want)
 	}
@@ -401,7 +401,7 @@ func TestCheckPassport(t *testing.T) {
 			tt.edit(&in)
 			var birth time.Time
 			if tt.birth != "" {
-				birth = date(tt.birth)
+				birth = mustDate(tt.birth)
 			}
 			p, errs := CheckPassport(in, birth, testNow)
 			if got := fieldCodes(errs); !slices.Equal(got, tt.want) {
@@ -434,7 +434,7 @@ func TestPassportValidUntil(t *testing.T) {
 		{"2030-03-13", "1985-03-14", "2030-06-12"},
 		{"2022-02-28", "2008-02-29", "2028-05-29"}, // 29 Feb 2028 exists
 	} {
-		until, ok := PassportValidUntil(date(tt.issue), date(tt.birth))
+		until, ok := PassportValidUntil(mustDate(tt.issue), mustDate(tt.birth))
 		got := ""
 		if ok {
 			got = until.Format("2006-01-02")
@@ -490,8 +490,8 @@ func TestFormatDriverLicence(t *testing.T) {
 
 func TestCheckDriverLicence(t *testing.T) {
 	valid := DriverLicenceInput{Number: "77 12 345678", IssueDate: "10.06.2018", ExpiryDate: "10.06.2028"}
-	l, errs := CheckDriverLicence(valid, date("1990-01-01"), testNow)
-	want := DriverLicence{Number: "7712345678", IssueDate: date("2018-06-10"), ExpiryDate: date("2028-06-10")}
+	l, errs := CheckDriverLicence(valid, mustDate("1990-01-01"), testNow)
+	want := DriverLicence{Number: "7712345678", IssueDate: mustDate("2018-06-10"), ExpiryDate: mustDate("2028-06-10")}
 	if errs != nil || l != want {
 		t.Fatalf("CheckDriverLicence = %+v, %v; want %+v", l, errs, want)
 	}
@@ -518,7 +518,7 @@ func TestCheckDriverLicence(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			var birth time.Time
 			if tt.birth != "" {
-				birth = date(tt.birth)
+				birth = mustDate(tt.birth)
 			}
 			l, errs := CheckDriverLicence(tt.in, birth, testNow)
 			if got := fieldCodes(errs); !slices.Equal(got, tt.want) {
@@ -554,8 +554,8 @@ func TestNormalizeForeignPassport(t *testing.T) {
 
 func TestCheckForeignPassport(t *testing.T) {
 	valid := ForeignPassportInput{Number: "75 1234567", IssueDate: "2019-08-01", ExpiryDate: "2029-08-01"}
-	p, errs := CheckForeignPassport(valid, date("1985-03-14"), testNow)
-	want := ForeignPassport{Number: "751234567", IssueDate: date("2019-08-01"), ExpiryDate: date("2029-08-01")}
+	p, errs := CheckForeignPassport(valid, mustDate("1985-03-14"), testNow)
+	want := ForeignPassport{Number: "751234567", IssueDate: mustDate("2019-08-01"), ExpiryDate: mustDate("2029-08-01")}
 	if errs != nil || p != want {
 		t.Fatalf("CheckForeignPassport = %+v, %v; want %+v", p, errs, want)
 	}
@@ -585,7 +585,7 @@ func TestCheckForeignPassport(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			var birth time.Time
 			if tt.birth != "" {
-				birth = date(tt.birth)
+				birth = mustDate(tt.birth)
 			}
 			p, errs := CheckForeignPassport(tt.in, birth, testNow)
 			if got := fieldCodes(errs); !slices.Equal(got, tt.want) {

@@ -93,7 +93,7 @@ func minimalPDF() []byte {
 	return b.Bytes()
 }
 
-func cat(parts ...[]byte) []byte { return bytes.Join(parts, nil) }
+func joinBytes(parts ...[]byte) []byte { return bytes.Join(parts, nil) }
 
 func readTestdata(t *testing.T, name string) []byte {
 	t.Helper()
@@ -118,13 +118,13 @@ func TestCheckScan(t *testing.T) {
 	binary.BigEndian.PutUint16(huge[sof+7:], 20000)
 	// The same JPEG without its frame header segment.
 	sofLen := int(binary.BigEndian.Uint16(jpg[sof+2:]))
-	noFrame := cat(jpg[:sof], jpg[sof+2+sofLen:])
+	noFrame := joinBytes(jpg[:sof], jpg[sof+2+sofLen:])
 	// A PNG with one bit of image data flipped.
 	badCRC := bytes.Clone(pngData)
 	badCRC[bytes.Index(badCRC, []byte("IDAT"))+6] ^= 1
 	// A PDF whose startxref points past its end.
 	farXref := bytes.Replace(pdf, []byte("startxref\n"), []byte("startxref\n9"), 1)
-	padded := cat(jpg, make([]byte, MaxScanSize-len(jpg)))
+	padded := joinBytes(jpg, make([]byte, MaxScanSize-len(jpg)))
 
 	tests := []struct {
 		name string
@@ -138,14 +138,14 @@ func TestCheckScan(t *testing.T) {
 		// Fewer progressive scans than planned but ended by EOI: decoders
 		// show it, coarser, so it is a whole file.
 		{"jpeg, progressive with scans left out", readTestdata(t, "video-001.progressive.truncated.jpeg"), ScanJPEG},
-		{"jpeg, data after EOI", cat(jpg, []byte("ftypmp42 motion photo")), ScanJPEG},
+		{"jpeg, data after EOI", joinBytes(jpg, []byte("ftypmp42 motion photo")), ScanJPEG},
 		{"jpeg, exactly MaxScanSize", padded, ScanJPEG},
 		{"png", pngData, ScanPNG},
 		{"png, hand-built", pngWith(ihdr(3, 2), idat, iend), ScanPNG},
-		{"png, data after IEND", cat(pngData, []byte("UUUU\xc7\xbe")), ScanPNG},
+		{"png, data after IEND", joinBytes(pngData, []byte("UUUU\xc7\xbe")), ScanPNG},
 		{"pdf", pdf, ScanPDF},
-		{"pdf, CRLF and trailing newlines", cat(bytes.ReplaceAll(pdf, []byte("\n"), []byte("\r\n")), []byte("\r\n\r\n")), ScanPDF},
-		{"pdf, junk after %%EOF", cat(pdf, []byte("\x00\x00garbage")), ScanPDF},
+		{"pdf, CRLF and trailing newlines", joinBytes(bytes.ReplaceAll(pdf, []byte("\n"), []byte("\r\n")), []byte("\r\n\r\n")), ScanPDF},
+		{"pdf, junk after %%EOF", joinBytes(pdf, []byte("\x00\x00garbage")), ScanPDF},
 		{"pdf 2.0", bytes.Replace(pdf, []byte("%PDF-1.4"), []byte("%PDF-2.0"), 1), ScanPDF},
 
 		{"nil", nil, "scan.empty"},
@@ -160,12 +160,12 @@ func TestCheckScan(t *testing.T) {
 		{"webp", []byte("RIFF\x1a\x00\x00\x00WEBPVP8 "), "scan.type"},
 		{"heic", []byte("\x00\x00\x00\x18ftypheic"), "scan.type"},
 		{"zip, e.g. docx", []byte("PK\x03\x04\x14\x00"), "scan.type"},
-		{"pdf after a BOM", cat([]byte("\xef\xbb\xbf"), pdf), "scan.type"},
+		{"pdf after a BOM", joinBytes([]byte("\xef\xbb\xbf"), pdf), "scan.type"},
 		{"pdf without the dash", []byte("%PDF1.4\n%%EOF"), "scan.type"},
 		{"jpeg SOI alone", []byte{0xFF, 0xD8}, "scan.type"},
 
 		{"jpeg, SOI and a marker byte", []byte{0xFF, 0xD8, 0xFF}, "scan.corrupt"},
-		{"jpeg, SOI then text", cat(jpegSOI, []byte("hello world")), "scan.corrupt"},
+		{"jpeg, SOI then text", joinBytes(jpegSOI, []byte("hello world")), "scan.corrupt"},
 		{"jpeg, truncated in the scan", jpg[:len(jpg)*2/3], "scan.corrupt"},
 		{"jpeg, truncated in the headers", jpg[:40], "scan.corrupt"},
 		{"jpeg, EOI cut off", jpg[:len(jpg)-2], "scan.corrupt"},
@@ -202,7 +202,7 @@ func TestCheckScan(t *testing.T) {
 		{"pdf, startxref without a number", bytes.Replace(pdf, []byte("startxref\n"), []byte("startxref\nx"), 1), "scan.corrupt"},
 		{"pdf, header without a version", bytes.Replace(pdf, []byte("%PDF-1.4"), []byte("%PDF-x.y"), 1), "scan.corrupt"},
 		{"pdf, text file with a PDF header", []byte("%PDF-1.4\nЭто не PDF.\n"), "scan.corrupt"},
-		{"pdf, %%EOF only at the start", cat([]byte("%PDF-1.4\nstartxref\n9\n%%EOF\n"), bytes.Repeat([]byte("x"), 2000)), "scan.corrupt"},
+		{"pdf, %%EOF only at the start", joinBytes([]byte("%PDF-1.4\nstartxref\n9\n%%EOF\n"), bytes.Repeat([]byte("x"), 2000)), "scan.corrupt"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
