@@ -5,10 +5,13 @@ import (
 	"crypto/tls"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/http"
+	"net/url"
 	"time"
 
+	"github.com/go-webauthn/webauthn/webauthn"
 	"github.com/gorilla/mux"
 	"github.com/ory/fosite"
 
@@ -16,6 +19,7 @@ import (
 	"github.com/gosid/gosid/internal/httpx"
 	"github.com/gosid/gosid/login"
 	"github.com/gosid/gosid/metrics"
+	"github.com/gosid/gosid/mfa"
 	"github.com/gosid/gosid/notify"
 	"github.com/gosid/gosid/provider"
 	"github.com/gosid/gosid/web"
@@ -53,7 +57,13 @@ func NewServer(ctx context.Context, s *Stores) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
+	wa, err := newWebAuthn(cfg.Issuer, s.Log)
+	if err != nil {
+		return nil, err
+	}
 	srv.Login = login.New(login.Options{
+		Factors: s.DB, Sessions: s.DB, Sealer: s.Sealer, TOTP: mfa.NewVerifier(s.Ephemeral), TOTPIssuer: "gosid",
+		WebAuthn: wa, RecoveryKey: s.Sealer.DeriveKey("mfa-recovery"), RequireMFA: cfg.RequireMFA,
 		Accounts: s.DB, Clients: s.Clients, Consents: s.DB, Audit: s.DB, Ephemeral: s.Ephemeral,
 		Passwords: s.Passwords, Web: srv.Web, SessionTTL: cfg.SessionTTL, FlowTTL: cfg.FlowTTL,
 		Dev: cfg.Dev, LoginRatePerIP: cfg.LoginRatePerIP,
@@ -79,6 +89,22 @@ func NewServer(ctx context.Context, s *Stores) (*Server, error) {
 		return nil, err
 	}
 	return srv, nil
+}
+
+// newWebAuthn configures security keys for the issuer's origin: the
+// relying-party id is its host name. An issuer addressed by IP cannot have
+// security keys (WebAuthn needs a domain); they are then off.
+func newWebAuthn(issuer string, log *slog.Logger) (*webauthn.WebAuthn, error) {
+	u, err := url.Parse(issuer)
+	if err != nil {
+		return nil, err
+	}
+	if net.ParseIP(u.Hostname()) != nil {
+		log.Warn("security keys (WebAuthn) are off: the issuer is an IP address, not a domain", "issuer", issuer)
+		return nil, nil
+	}
+	return webauthn.New(&webauthn.Config{RPID: u.Hostname(), RPDisplayName: "gosid",
+		RPOrigins: []string{u.Scheme + "://" + u.Host}})
 }
 
 func (srv *Server) routes() (http.Handler, error) {

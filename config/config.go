@@ -70,6 +70,10 @@ type Config struct {
 
 	// MaxBodyBytes limits every request body.
 	MaxBodyBytes int64 `yaml:"max_body_bytes" env:"GOSID_MAX_BODY_BYTES"`
+	// RequireMFA makes a second factor mandatory at every sign-in (seed 004:
+	// "password and a one-time code sent to the confirmed phone or e-mail").
+	// Accounts without a factor of their own get a code by SMS or e-mail.
+	RequireMFA bool `yaml:"require_mfa" env:"GOSID_REQUIRE_MFA"`
 	// LoginRatePerIP is how many password attempts one IP may make a minute.
 	LoginRatePerIP int `yaml:"login_rate_per_ip" env:"GOSID_LOGIN_RATE_PER_IP"`
 	// PasswordHashConcurrency bounds parallel argon2id computations (0: 2×CPUs).

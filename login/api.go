@@ -10,6 +10,9 @@ import (
 	"time"
 
 	"github.com/gorilla/mux"
+
+	"github.com/gosid/gosid/internal/httpx"
+	"github.com/gosid/gosid/storage"
 )
 
 // The JSON flows API: the same flows as the pages, for mobile apps. No
@@ -19,12 +22,13 @@ import (
 func (s *Service) registerAPI(r *mux.Router) {
 	api := r.PathPrefix(PathAPI).Subrouter()
 	api.HandleFunc("/flows/{kind:registration|recovery|login}", s.apiStart).Methods(http.MethodPost)
-	api.HandleFunc("/flows/{kind:registration|recovery|login|contact}/{id}", s.apiGet).Methods(http.MethodGet)
-	api.HandleFunc("/flows/{kind:registration|recovery|login|contact}/{id}", s.apiSubmit).Methods(http.MethodPost)
+	api.HandleFunc("/flows/{kind:registration|recovery|login|contact|mfa|enroll}/{id}", s.apiGet).Methods(http.MethodGet)
+	api.HandleFunc("/flows/{kind:registration|recovery|login|contact|mfa|enroll}/{id}", s.apiSubmit).Methods(http.MethodPost)
 	api.HandleFunc("/session", s.apiWhoami).Methods(http.MethodGet)
 	api.HandleFunc("/session", s.apiLogout).Methods(http.MethodDelete)
 	api.HandleFunc("/session/password", s.apiPassword).Methods(http.MethodPost)
 	api.HandleFunc("/session/contacts", s.apiContactStart).Methods(http.MethodPost)
+	s.registerMFAAPI(api)
 }
 
 // apiError is the RFC 6749-style error body of the API.
@@ -144,7 +148,12 @@ func (s *Service) apiGet(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	writeJSON(w, http.StatusOK, s.view(f, s.meta(r)))
+	v := s.view(f, s.meta(r))
+	if err := s.fillFlow(r.Context(), v, f); err != nil {
+		s.apiServerError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, v)
 }
 
 func (s *Service) apiSubmit(w http.ResponseWriter, r *http.Request) {
@@ -167,8 +176,16 @@ func (s *Service) apiSubmit(w http.ResponseWriter, r *http.Request) {
 		v, err = s.SubmitRecovery(ctx, f, action, in, m)
 	case KindContact:
 		v, err = s.SubmitContact(ctx, f, action, in, m)
+	case KindEnroll:
+		v, err = s.SubmitEnroll(ctx, f, action, in, m)
+	case KindMFA:
+		v, err = s.SubmitSecondFactor(ctx, f, action, in, m)
 	default:
-		v, err = s.apiLogin(w, r, f, in, m)
+		if f.MFA != nil {
+			v, err = s.SubmitSecondFactor(ctx, f, action, in, m)
+		} else {
+			v, err = s.apiLogin(w, r, f, in, m)
+		}
 	}
 	if err != nil {
 		s.apiServerError(w, r, err)
@@ -177,8 +194,22 @@ func (s *Service) apiSubmit(w http.ResponseWriter, r *http.Request) {
 	if v == nil {
 		return
 	}
-	if v.accountID != "" && (f.Kind == KindRegistration || f.Kind == KindLogin) {
-		if v.SessionToken, err = s.newSession(ctx, r, v.accountID); err != nil {
+	if v.accountID != "" && (f.Kind == KindRegistration || f.Kind == KindLogin || f.Kind == KindMFA) {
+		amr := v.amr
+		if amr == nil {
+			amr = []string{"pwd"}
+		}
+		if f.MFA != nil && f.MFA.Purpose == purposeStepUp {
+			// The step-up replaces the session it upgraded.
+			if err := s.sessions.endByID(ctx, v.accountID, f.MFA.SessionID); err != nil && !errors.Is(err, storage.ErrNotFound) {
+				s.apiServerError(w, r, err)
+				return
+			}
+		}
+		if f.MFA != nil && f.MFA.Purpose == purposeLogin {
+			s.record(ctx, r, v.accountID, "login.success", "", map[string]string{"via": "api", "amr": strings.Join(amr, " ")})
+		}
+		if v.SessionToken, err = s.newSessionAMR(ctx, r, v.accountID, amr); err != nil {
 			s.apiServerError(w, r, err)
 			return
 		}
@@ -221,6 +252,19 @@ func (s *Service) apiLogin(w http.ResponseWriter, r *http.Request, f *SelfFlow, 
 		s.addErr(v, m, "", "login.invalid")
 		return v, nil
 	}
+	need, err := s.needSecondFactor(r.Context(), acct, false)
+	if err != nil {
+		return nil, err
+	}
+	if need {
+		f.State = StateChallenge
+		f.MFA = &mfaState{AccountID: acct.ID, AMR: []string{"pwd"}, Purpose: purposeLogin}
+		if err := s.self.save(r.Context(), f); err != nil {
+			return nil, err
+		}
+		v = s.view(f, m)
+		return v, s.fillChallenge(r.Context(), v, f)
+	}
 	s.record(r.Context(), r, acct.ID, "login.success", "", map[string]string{"via": "api"})
 	f.State = StateDone
 	v = s.view(f, m)
@@ -239,6 +283,7 @@ func (s *Service) apiSession(w http.ResponseWriter, r *http.Request) (*Session, 
 		apiFail(w, http.StatusUnauthorized, "invalid_token", "The session token is missing, expired or revoked.")
 		return nil, false
 	}
+	s.sessions.touch(r.Context(), sess, bearer(r), httpx.ClientIP(r))
 	return sess, true
 }
 

@@ -78,9 +78,9 @@ type Options struct {
 	RequireMFA bool
 	// Locate turns an IP address into an approximate place ("Moscow,
 	// Russia") for the sessions list; nil leaves it empty.
-	Locate  func(ip string) string
-	Logger  *slog.Logger
-	Now     func() time.Time
+	Locate func(ip string) string
+	Logger *slog.Logger
+	Now    func() time.Time
 }
 
 // Service is the hosted sign-in UI.

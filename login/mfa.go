@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"html/template"
 	"slices"
 	"strconv"
 	"time"
@@ -179,8 +180,12 @@ func (s *Service) methods(ctx context.Context, a *account.Account) ([]MethodView
 	}
 	for _, f := range fs {
 		switch f.Kind {
-		case mfa.KindTOTP, mfa.KindWebAuthn:
+		case mfa.KindTOTP:
 			add(MethodView{Method: f.Kind})
+		case mfa.KindWebAuthn:
+			if s.o.WebAuthn != nil {
+				add(MethodView{Method: f.Kind})
+			}
 		case mfa.KindSMS:
 			if a.PhoneVerified && a.Phone != "" {
 				add(MethodView{Method: f.Kind, Contact: maskContact("phone", a.Phone)})
@@ -590,6 +595,10 @@ func (s *Service) StartEnroll(ctx context.Context, api bool, accountID, kind str
 			return v, nil
 		}
 	case mfa.KindWebAuthn:
+		if s.o.WebAuthn == nil {
+			s.addErr(v, m, "method", "mfa.method")
+			return v, nil
+		}
 		opts, session, err := s.o.WebAuthn.BeginRegistration(newWebAuthnUser(a, fs),
 			webauthn.WithExclusions(webauthn.Credentials(newWebAuthnUser(a, fs).creds).CredentialDescriptors()),
 			webauthn.WithAuthenticatorSelection(protocol.AuthenticatorSelection{
@@ -633,7 +642,8 @@ func (s *Service) fillEnroll(v *View, f *SelfFlow, a *account.Account) error {
 			return err
 		}
 		v.TOTPSecret, v.TOTPURL = e.Secret, e.URL
-		v.QR = "data:image/png;base64," + base64.StdEncoding.EncodeToString(e.QRPNG)
+		// The data URL is gosid's own PNG, safe to put in an img src.
+		v.QR = template.URL("data:image/png;base64," + base64.StdEncoding.EncodeToString(e.QRPNG))
 	case mfa.KindSMS, mfa.KindEmail:
 		v.Contact = contactView(a, f.Enroll.Kind)
 	}

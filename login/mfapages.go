@@ -32,6 +32,8 @@ type SecurityPage struct {
 	HasSMS        bool
 	HasEmailCodes bool
 	LoginNotice   string
+	// WebAuthn tells whether security keys can be added.
+	WebAuthn bool
 	// ReturnTo is an authorization flow to continue afterwards.
 	ReturnTo string
 }
@@ -416,7 +418,7 @@ func (s *Service) renderSecurity(w http.ResponseWriter, r *http.Request, status 
 	}
 	p := &SecurityPage{Page: s.page(w, r), View: v, Factors: factors, RecoveryLeft: left,
 		HasPhone: acct.PhoneVerified && acct.Phone != "", HasEmail: acct.EmailVerified && acct.Email != "",
-		LoginNotice: acct.LoginNotice, ReturnTo: returnTo}
+		LoginNotice: acct.LoginNotice, ReturnTo: returnTo, WebAuthn: s.o.WebAuthn != nil}
 	if p.LoginNotice == "" {
 		p.LoginNotice = "all"
 	}

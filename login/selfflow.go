@@ -41,11 +41,11 @@ type SelfFlow struct {
 	API      bool   `json:"api,omitempty"`
 	TokenMAC string `json:"token_mac,omitempty"`
 	// ReturnTo is an authorization flow to resume when this flow finishes.
-	ReturnTo  string    `json:"return_to,omitempty"`
-	CreatedAt time.Time `json:"created_at"`
-	ExpiresAt time.Time `json:"expires_at"`
-	Reg       *regState `json:"reg,omitempty"`
-	Rec       *recState `json:"rec,omitempty"`
+	ReturnTo  string       `json:"return_to,omitempty"`
+	CreatedAt time.Time    `json:"created_at"`
+	ExpiresAt time.Time    `json:"expires_at"`
+	Reg       *regState    `json:"reg,omitempty"`
+	Rec       *recState    `json:"rec,omitempty"`
 	MFA       *mfaState    `json:"mfa,omitempty"`
 	Enroll    *enrollState `json:"enroll,omitempty"`
 }

@@ -9,9 +9,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"strconv"
-	"log/slog"
 	"time"
 
 	"github.com/gosid/gosid/account"
@@ -32,7 +32,7 @@ type Session struct {
 	MFAAt time.Time `json:"mfa_at,omitempty"`
 	// LastSeen is when the session was last used (updated at most every
 	// few minutes).
-	LastSeen time.Time `json:"last_seen,omitempty"`
+	LastSeen  time.Time `json:"last_seen,omitempty"`
 	CreatedAt time.Time `json:"created_at"`
 	UserAgent string    `json:"user_agent,omitempty"`
 	IP        string    `json:"ip,omitempty"`

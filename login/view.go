@@ -2,6 +2,7 @@ package login
 
 import (
 	"encoding/json"
+	"html/template"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -39,9 +40,9 @@ type View struct {
 	WebAuthn json.RawMessage `json:"webauthn,omitempty"`
 	// TOTPSecret, TOTPURL and QR set up an authenticator app (the QR code
 	// is a PNG data URL rendered by gosid).
-	TOTPSecret string `json:"totp_secret,omitempty"`
-	TOTPURL    string `json:"totp_url,omitempty"`
-	QR         string `json:"qr_png,omitempty"`
+	TOTPSecret string       `json:"totp_secret,omitempty"`
+	TOTPURL    string       `json:"totp_url,omitempty"`
+	QR         template.URL `json:"qr_png,omitempty"`
 	// RecoveryCodes are shown once, when they are created.
 	RecoveryCodes []string `json:"recovery_codes,omitempty"`
 	// accountID is the account a finished flow signed in (registration) or

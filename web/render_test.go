@@ -1,6 +1,7 @@
 package web
 
 import (
+	"html/template"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -28,7 +29,14 @@ type testView struct {
 	ID, Type, State, Contact, Channel string
 	Values                            map[string]string
 	Errors, Messages                  []testMessage
+	Methods                           []testMethod
+	Method, TOTPSecret                string
+	QR                                template.URL
+	WebAuthn                          []byte
+	RecoveryCodes                     []string
 }
+
+type testMethod struct{ Method, Contact string }
 
 type testMessage struct{ Field, Code, Text string }
 
@@ -57,8 +65,59 @@ type testAccount struct {
 
 type accountPage struct {
 	Page
-	Account *testAccount
-	Phone   string
+	Account       *testAccount
+	Phone         string
+	OfferMFA, MFA bool
+}
+
+type testFactor struct {
+	ID, Kind, Name, Contact string
+	CreatedAt               time.Time
+	LastUsedAt              *time.Time
+}
+
+type securityPage struct {
+	Page
+	View                                               *testView
+	Factors                                            []testFactor
+	RecoveryLeft                                       int
+	HasPhone, HasEmail, HasTOTP, HasSMS, HasEmailCodes bool
+	LoginNotice, ReturnTo                              string
+	WebAuthn                                           bool
+}
+
+type testSession struct {
+	ID, Device, IP, Location string
+	Current                  bool
+	CreatedAt, LastSeenAt    time.Time
+}
+
+type sessionsPage struct {
+	Page
+	Sessions []testSession
+	Ended    int
+}
+
+type testService struct {
+	ClientID, Name string
+	Scopes         []string
+	GrantedAt      time.Time
+}
+
+type servicesPage struct {
+	Page
+	Services []testService
+	Revoked  string
+}
+
+type levelPage struct {
+	Page
+	FlowID, ClientName, Need, Have string
+}
+
+type offerPage struct {
+	Page
+	FlowID, ClientName string
 }
 
 type outboxEntry struct {
@@ -146,6 +205,47 @@ func samples() []sample {
 			return &outboxPage{Entries: []outboxEntry{{At: time.Now(), Channel: "sms", To: "+79163527184", Body: "Код: 123456 " + evil}}}
 		}},
 		{"outbox-empty", "outbox", func() any { return &outboxPage{} }},
+		{"account-offer", "account", func() any {
+			return &accountPage{Account: &testAccount{FamilyName: "Иванова", GivenName: "Анна", Level: "standard"}, OfferMFA: true}
+		}},
+		{"mfa", "mfa", func() any {
+			return &selfPage{View: &testView{ID: "m1", State: "second_factor", Method: "sms", WebAuthn: []byte(`{"publicKey":{"challenge":"` + evil + `"}}`),
+				Methods: []testMethod{{Method: "totp"}, {Method: "sms", Contact: "+7(916)***-**-84"}, {Method: "email", Contact: "a***@example.ru"},
+					{Method: "webauthn"}, {Method: "recovery"}}, Errors: []testMessage{{Field: "code", Text: "wrong"}}}}
+		}},
+		{"enroll-totp", "enroll", func() any {
+			return &selfPage{View: &testView{ID: "e1", State: "confirm", Method: "totp", TOTPSecret: "JBSWY3DPEHPK3PXP",
+				QR: "data:image/png;base64,iVBORw0KGgo="}, LoginURL: "/settings/security"}
+		}},
+		{"enroll-webauthn", "enroll", func() any {
+			return &selfPage{View: &testView{ID: "e1", State: "confirm", Method: "webauthn", WebAuthn: []byte(`{"publicKey":{}}`)}}
+		}},
+		{"enroll-sms", "enroll", func() any {
+			return &selfPage{View: &testView{ID: "e1", State: "confirm", Method: "sms", Contact: "+7(916)***-**-84"}}
+		}},
+		{"enroll-done", "enroll", func() any {
+			return &selfPage{View: &testView{State: "done", Method: "totp", RecoveryCodes: []string{"ABCDE-FGHJK", evil}}}
+		}},
+		{"security", "security", func() any {
+			used := time.Now()
+			return &securityPage{View: &testView{}, HasPhone: true, HasEmail: true, HasTOTP: true, LoginNotice: "email", ReturnTo: "f1", WebAuthn: true,
+				RecoveryLeft: 9, Factors: []testFactor{{ID: "f1", Kind: "totp", CreatedAt: time.Now(), LastUsedAt: &used},
+					{ID: "f2", Kind: "webauthn", Name: evil, CreatedAt: time.Now()}}}
+		}},
+		{"security-off", "security", func() any { return &securityPage{View: &testView{}, LoginNotice: "all"} }},
+		{"sessions", "sessions", func() any {
+			return &sessionsPage{Ended: -1, Sessions: []testSession{{ID: "s1", Current: true, Device: "Chrome, Linux", IP: "192.0.2.1",
+				CreatedAt: time.Now(), LastSeenAt: time.Now()}, {ID: "s2", Device: evil, IP: "198.51.100.2", Location: "Москва"}}}
+		}},
+		{"services", "services", func() any {
+			return &servicesPage{Revoked: evil, Services: []testService{{ClientID: "c1", Name: evil, Scopes: []string{"openid", "profile"}}}}
+		}},
+		{"services-empty", "services", func() any { return &servicesPage{} }},
+		{"level", "level", func() any { return &levelPage{FlowID: "f1", ClientName: evil, Need: "confirmed", Have: "simplified"} }},
+		{"level-standard", "level", func() any {
+			return &levelPage{FlowID: "f1", ClientName: "Налоги", Need: "standard", Have: "simplified"}
+		}},
+		{"offer", "offer", func() any { return &offerPage{} }},
 	}
 }
 

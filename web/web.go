@@ -108,6 +108,7 @@ func (r *Renderer) funcs(lang string) template.FuncMap {
 		"altLang": func() string { return otherLang(lang) },
 		"fields":  fieldsOf,
 		"dict":    dict,
+		"list":    func(v ...string) []string { return v },
 	}
 }
 

@@ -13,6 +13,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -77,14 +78,16 @@ func NewConfig(t testing.TB, backend Backend) config.Config {
 func Start(t testing.TB, cfg config.Config) *Env {
 	t.Helper()
 	addr := "127.0.0.1:0"
-	if cfg.Addr != "" && strings.HasPrefix(cfg.Issuer, "http://127.0.0.1:") {
+	if cfg.Addr != "" && strings.HasPrefix(cfg.Issuer, "http://localhost:") {
 		addr = cfg.Addr // a restart keeps its address, as a real deployment keeps its issuer
 	}
 	ln, err := listen(addr)
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg.Issuer = "http://" + ln.Addr().String()
+	// The issuer is named "localhost" (a domain, as security keys need for
+	// their relying-party id); the server listens on 127.0.0.1.
+	cfg.Issuer = "http://localhost:" + strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)
 	cfg.Addr = ln.Addr().String()
 	log := slog.New(slog.NewJSONHandler(io.Discard, nil))
 	if os.Getenv("GOSID_TEST_LOG") != "" {

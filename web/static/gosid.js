@@ -86,3 +86,76 @@
     el.addEventListener("blur", function () { check(el); });
   });
 })();
+
+// Security keys (WebAuthn): a form with data-webauthn="get" or "create"
+// carries the server's options as JSON; the browser ceremony runs and its
+// result is posted back in the hidden "credential" field. Binary fields
+// travel as base64url, as go-webauthn expects.
+(function () {
+  "use strict";
+  function fromB64(s) {
+    s = s.replace(/-/g, "+").replace(/_/g, "/");
+    while (s.length % 4) { s += "="; }
+    var bin = atob(s), out = new Uint8Array(bin.length);
+    for (var i = 0; i < bin.length; i++) { out[i] = bin.charCodeAt(i); }
+    return out.buffer;
+  }
+  function toB64(buf) {
+    var bytes = new Uint8Array(buf), bin = "";
+    for (var i = 0; i < bytes.length; i++) { bin += String.fromCharCode(bytes[i]); }
+    return btoa(bin).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "");
+  }
+  function creds(list) {
+    return (list || []).map(function (c) { return Object.assign({}, c, { id: fromB64(c.id) }); });
+  }
+  function run(form) {
+    var mode = form.getAttribute("data-webauthn");
+    var pk = JSON.parse(form.getAttribute("data-options")).publicKey;
+    pk.challenge = fromB64(pk.challenge);
+    var call;
+    if (mode === "create") {
+      pk.user.id = fromB64(pk.user.id);
+      pk.excludeCredentials = creds(pk.excludeCredentials);
+      call = navigator.credentials.create({ publicKey: pk });
+    } else {
+      pk.allowCredentials = creds(pk.allowCredentials);
+      call = navigator.credentials.get({ publicKey: pk });
+    }
+    return call.then(function (c) {
+      var r = c.response, resp = { clientDataJSON: toB64(r.clientDataJSON) };
+      if (mode === "create") {
+        resp.attestationObject = toB64(r.attestationObject);
+        if (r.getTransports) { resp.transports = r.getTransports(); }
+      } else {
+        resp.authenticatorData = toB64(r.authenticatorData);
+        resp.signature = toB64(r.signature);
+        if (r.userHandle) { resp.userHandle = toB64(r.userHandle); }
+      }
+      form.querySelector("input[name=credential]").value = JSON.stringify({
+        id: c.id, rawId: toB64(c.rawId), type: c.type, response: resp,
+        authenticatorAttachment: c.authenticatorAttachment || undefined,
+        clientExtensionResults: c.getClientExtensionResults ? c.getClientExtensionResults() : {}
+      });
+      form.submit();
+    });
+  }
+  function fail(form) {
+    var p = document.createElement("p");
+    p.className = "field-error";
+    p.setAttribute("role", "alert");
+    p.textContent = form.getAttribute("data-error");
+    form.appendChild(p);
+  }
+  Array.prototype.forEach.call(document.querySelectorAll("form[data-webauthn]"), function (form) {
+    if (!window.PublicKeyCredential) { fail(form); return; }
+    if (form.getAttribute("data-webauthn") === "get") {
+      run(form).catch(function () { fail(form); });
+      return;
+    }
+    form.addEventListener("submit", function (e) {
+      if (form.querySelector("input[name=credential]").value) { return; }
+      e.preventDefault();
+      run(form).catch(function () { fail(form); });
+    });
+  });
+})();

@@ -1,0 +1,244 @@
+package login
+
+import (
+	"context"
+	"errors"
+	"net/http"
+
+	"github.com/gorilla/mux"
+
+	"github.com/gosid/gosid/storage"
+)
+
+// The JSON face of the second factor, sessions and connected services
+// (api/openapi.yaml). Every endpoint takes the bearer session token.
+func (s *Service) registerMFAAPI(api *mux.Router) {
+	api.HandleFunc("/session/factors", s.apiFactors).Methods(http.MethodGet)
+	api.HandleFunc("/session/factors", s.apiEnrollStart).Methods(http.MethodPost)
+	api.HandleFunc("/session/factors/{id}", s.apiFactorDelete).Methods(http.MethodDelete)
+	api.HandleFunc("/session/recovery-codes", s.apiRecoveryCodes).Methods(http.MethodPost)
+	api.HandleFunc("/session/step-up", s.apiStepUp).Methods(http.MethodPost)
+	api.HandleFunc("/session/sessions", s.apiSessions).Methods(http.MethodGet)
+	api.HandleFunc("/session/sessions", s.apiEndOthers).Methods(http.MethodDelete)
+	api.HandleFunc("/session/sessions/{id}", s.apiEndSession).Methods(http.MethodDelete)
+	api.HandleFunc("/session/services", s.apiServices).Methods(http.MethodGet)
+	api.HandleFunc("/session/services/{client_id}", s.apiRevokeService).Methods(http.MethodDelete)
+	api.HandleFunc("/session/settings", s.apiSettings).Methods(http.MethodPatch)
+}
+
+// fillFlow adds what a second-factor or enrolment flow shows.
+func (s *Service) fillFlow(ctx context.Context, v *View, f *SelfFlow) error {
+	switch {
+	case f.MFA != nil && f.State == StateChallenge:
+		return s.fillChallenge(ctx, v, f)
+	case f.Enroll != nil:
+		a, err := s.o.Accounts.GetAccount(ctx, f.Enroll.AccountID)
+		if err != nil {
+			return err
+		}
+		return s.fillEnroll(v, f, a)
+	}
+	return nil
+}
+
+func stepUpRequired(w http.ResponseWriter) {
+	apiFail(w, http.StatusForbidden, "step_up_required",
+		"This change needs a second factor used in the last 10 minutes: POST /api/v1/session/step-up, then retry with the new session token.")
+}
+
+func (s *Service) apiFactors(w http.ResponseWriter, r *http.Request) {
+	sess, ok := s.apiSession(w, r)
+	if !ok {
+		return
+	}
+	list, left, err := s.Factors(r.Context(), sess.AccountID)
+	if err != nil {
+		s.apiServerError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"factors": list, "recovery_codes_left": left})
+}
+
+func (s *Service) apiEnrollStart(w http.ResponseWriter, r *http.Request) {
+	sess, ok := s.apiSession(w, r)
+	if !ok {
+		return
+	}
+	in, _, err := readInput(r)
+	if err != nil {
+		apiFail(w, http.StatusBadRequest, "invalid_request", err.Error())
+		return
+	}
+	if fe := checkInput(in); fe != nil {
+		apiFail(w, http.StatusBadRequest, "invalid_request", "field "+fe.Field+": "+fe.Code)
+		return
+	}
+	v, err := s.StartEnroll(r.Context(), true, sess.AccountID, in.Get("method"), s.meta(r))
+	if err != nil {
+		s.apiServerError(w, r, err)
+		return
+	}
+	if len(v.Errors) > 0 {
+		writeJSON(w, http.StatusUnprocessableEntity, v)
+		return
+	}
+	writeJSON(w, http.StatusCreated, v)
+}
+
+func (s *Service) apiFactorDelete(w http.ResponseWriter, r *http.Request) {
+	sess, ok := s.apiSession(w, r)
+	if !ok {
+		return
+	}
+	err := s.RemoveFactor(r.Context(), sess, mux.Vars(r)["id"], s.meta(r))
+	switch {
+	case errors.Is(err, errStepUp):
+		stepUpRequired(w)
+	case errors.Is(err, storage.ErrNotFound):
+		apiFail(w, http.StatusNotFound, "not_found", "The account has no such factor.")
+	case err != nil:
+		s.apiServerError(w, r, err)
+	default:
+		w.WriteHeader(http.StatusNoContent)
+	}
+}
+
+func (s *Service) apiRecoveryCodes(w http.ResponseWriter, r *http.Request) {
+	sess, ok := s.apiSession(w, r)
+	if !ok {
+		return
+	}
+	list, err := s.RegenerateRecoveryCodes(r.Context(), sess, s.meta(r))
+	switch {
+	case errors.Is(err, errStepUp):
+		stepUpRequired(w)
+	case errors.Is(err, storage.ErrNotFound):
+		apiFail(w, http.StatusConflict, "no_second_factor", "Recovery codes come with a second factor; turn one on first.")
+	case err != nil:
+		s.apiServerError(w, r, err)
+	default:
+		writeJSON(w, http.StatusOK, map[string]any{"recovery_codes": list})
+	}
+}
+
+// apiStepUp starts a second-factor flow for the session; finishing it at
+// /flows/mfa/{id} returns a new session token and ends this one.
+func (s *Service) apiStepUp(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	sess, ok := s.apiSession(w, r)
+	if !ok {
+		return
+	}
+	acct, err := s.o.Accounts.GetAccount(ctx, sess.AccountID)
+	if err != nil {
+		s.apiServerError(w, r, err)
+		return
+	}
+	v, err := s.StartSecondFactor(ctx, true, acct, sess.AMR, purposeStepUp, sess.ID, "", "", s.meta(r))
+	if err != nil {
+		s.apiServerError(w, r, err)
+		return
+	}
+	if len(v.Methods) == 0 {
+		apiFail(w, http.StatusConflict, "no_second_factor", "The account has no confirmed contact or factor to step up with.")
+		return
+	}
+	writeJSON(w, http.StatusCreated, v)
+}
+
+func (s *Service) apiSessions(w http.ResponseWriter, r *http.Request) {
+	sess, ok := s.apiSession(w, r)
+	if !ok {
+		return
+	}
+	list, err := s.SessionViews(r.Context(), sess.AccountID, sess.ID)
+	if err != nil {
+		s.apiServerError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"sessions": list})
+}
+
+func (s *Service) apiEndOthers(w http.ResponseWriter, r *http.Request) {
+	sess, ok := s.apiSession(w, r)
+	if !ok {
+		return
+	}
+	n, err := s.EndSessions(r.Context(), sess, "end_others", "", s.meta(r))
+	if err != nil {
+		s.apiServerError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"ended": n})
+}
+
+func (s *Service) apiEndSession(w http.ResponseWriter, r *http.Request) {
+	sess, ok := s.apiSession(w, r)
+	if !ok {
+		return
+	}
+	_, err := s.EndSessions(r.Context(), sess, "end", mux.Vars(r)["id"], s.meta(r))
+	switch {
+	case errors.Is(err, storage.ErrNotFound):
+		apiFail(w, http.StatusNotFound, "not_found", "The account has no such session.")
+	case err != nil:
+		s.apiServerError(w, r, err)
+	default:
+		w.WriteHeader(http.StatusNoContent)
+	}
+}
+
+func (s *Service) apiServices(w http.ResponseWriter, r *http.Request) {
+	sess, ok := s.apiSession(w, r)
+	if !ok {
+		return
+	}
+	list, err := s.Services(r.Context(), sess.AccountID)
+	if err != nil {
+		s.apiServerError(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"services": list})
+}
+
+func (s *Service) apiRevokeService(w http.ResponseWriter, r *http.Request) {
+	sess, ok := s.apiSession(w, r)
+	if !ok {
+		return
+	}
+	err := s.RevokeService(r.Context(), sess.AccountID, mux.Vars(r)["client_id"], s.meta(r))
+	switch {
+	case errors.Is(err, storage.ErrNotFound):
+		apiFail(w, http.StatusNotFound, "not_found", "No consent is given to that service.")
+	case err != nil:
+		s.apiServerError(w, r, err)
+	default:
+		w.WriteHeader(http.StatusNoContent)
+	}
+}
+
+func (s *Service) apiSettings(w http.ResponseWriter, r *http.Request) {
+	sess, ok := s.apiSession(w, r)
+	if !ok {
+		return
+	}
+	in, _, err := readInput(r)
+	if err != nil {
+		apiFail(w, http.StatusBadRequest, "invalid_request", err.Error())
+		return
+	}
+	v, set := in["login_notice"]
+	if !set {
+		apiFail(w, http.StatusBadRequest, "invalid_request", "Nothing to change; known settings: login_notice.")
+		return
+	}
+	err = s.setLoginNotice(r.Context(), sess.AccountID, v)
+	switch {
+	case errors.Is(err, errBadSetting):
+		apiFail(w, http.StatusBadRequest, "invalid_request", "login_notice must be one of all, phone, email, none.")
+	case err != nil:
+		s.apiServerError(w, r, err)
+	default:
+		writeJSON(w, http.StatusOK, map[string]any{"login_notice": v})
+	}
+}
