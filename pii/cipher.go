@@ -6,7 +6,8 @@
 // wrapped under a key-encryption key (KEK) derived from the master key, and
 // live unwrapped only in memory. So:
 //
-//   - a database dump without the master key reveals nothing;
+//   - a database dump without the master key reveals no value, only each
+//     value's length and, through blind indexes, which rows share a number;
 //   - RotateDataKey starts a new DEK for new data; older DEKs stay and still
 //     decrypt what they encrypted;
 //   - a master key rotation re-wraps the few stored keys (Rewrap) and never
@@ -69,9 +70,10 @@ const (
 	headerSize      = 1 + idSize
 	nonceSize       = 12
 	tagSize         = 16
-	// Overhead is how many bytes longer a ciphertext is than its plaintext.
-	Overhead = headerSize + nonceSize + tagSize
 )
+
+// Overhead is how many bytes longer a ciphertext is than its plaintext.
+const Overhead = headerSize + nonceSize + tagSize
 
 // initAttempts bounds Init's retries: each follows a create that lost to
 // another node, so two or three are the most ever needed.

@@ -7,6 +7,7 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"time"
 )
@@ -87,9 +88,9 @@ func buildKeyring(recs []DataKey, keks map[string]*kek) (*keyring, error) {
 	}
 	switch {
 	case r.active == nil:
-		return nil, fmt.Errorf("pii: no active data key is stored")
+		return nil, errors.New("pii: no active data key is stored")
 	case r.index == nil:
-		return nil, fmt.Errorf("pii: no active blind-index key is stored")
+		return nil, errors.New("pii: no active blind-index key is stored")
 	}
 	return r, nil
 }
@@ -112,7 +113,7 @@ func (r *keyring) add(d DataKey, keks map[string]*kek) error {
 	active := d.State == StateActive
 	if d.Purpose == PurposeIndex {
 		if r.index != nil {
-			return fmt.Errorf("pii: more than one active blind-index key is stored; the key table needs repair")
+			return errors.New("pii: more than one active blind-index key is stored; the key table needs repair")
 		}
 		r.index, err = hkdf.Key(sha256.New, raw, nil, blindIndexInfo, keySize)
 		return err
@@ -132,7 +133,7 @@ func (r *keyring) add(d DataKey, keks map[string]*kek) error {
 	r.data[id] = dk
 	if active {
 		if r.active != nil {
-			return fmt.Errorf("pii: more than one active data key is stored; the key table needs repair")
+			return errors.New("pii: more than one active data key is stored; the key table needs repair")
 		}
 		r.active = dk
 	}
