@@ -403,20 +403,37 @@ func TestLevelRequirementsAreNotSilentlyWeakened(t *testing.T) {
 
 	b := env.NewBrowser(t)
 	r := newRP(t, env, plain.ID, secret)
-	back := b.SignIn(r.oauth.AuthCodeURL("state-123456", oauth2.S256ChallengeOption(oauth2.GenerateVerifier()),
-		oauth2.SetAuthURLParam("acr_values", "urn:gosid:loa:confirmed")), testPhone, testPassword)
-	if back.Query().Get("error") != "unmet_authentication_requirements" {
-		t.Fatalf("acr_values above the account's level: %s", back)
+	p := b.Get(r.oauth.AuthCodeURL("state-123456", oauth2.S256ChallengeOption(oauth2.GenerateVerifier()),
+		oauth2.SetAuthURLParam("acr_values", "urn:gosid:loa:confirmed"), oauth2.SetAuthURLParam("ui_locales", "en")))
+	p = b.Submit("/login", url.Values{"login": {testPhone}, "password": {testPassword}})
+	// The citizen is told which level the service needs and how to reach it.
+	if p.Status != http.StatusForbidden || !strings.HasSuffix(p.URL.Path, "/login/level") ||
+		!strings.Contains(p.Body, "confirmed") || !strings.Contains(p.Body, "partner bank") {
+		t.Fatalf("level page: %d %s\n%s", p.Status, p.URL, p.Body)
+	}
+	// Going back tells the service the requirement was not met.
+	p = b.Submit("/login/level", nil)
+	if p.URL.Query().Get("error") != "unmet_authentication_requirements" {
+		t.Fatalf("acr_values above the account's level: %s", p.URL)
 	}
 	// Asking for the account's own level (or lower) is fine.
-	p := b.Get(r.oauth.AuthCodeURL("state-123456", oauth2.S256ChallengeOption(oauth2.GenerateVerifier()),
+	p = b.Get(r.oauth.AuthCodeURL("state-123456", oauth2.S256ChallengeOption(oauth2.GenerateVerifier()),
 		oauth2.SetAuthURLParam("acr_values", "urn:gosid:loa:simplified urn:gosid:loa:standard")))
 	if p.URL.Query().Get("code") == "" {
 		t.Fatalf("acr_values including the account's level: %s", p.URL)
 	}
 	rs := newRP(t, env, strict.ID, strictSecret)
 	p = b.Get(rs.oauth.AuthCodeURL("state-123456", oauth2.S256ChallengeOption(oauth2.GenerateVerifier())))
-	if p.URL.Query().Get("error") != "unmet_authentication_requirements" {
+	if !strings.HasSuffix(p.URL.Path, "/login/level") {
 		t.Fatalf("client minimum level: %s", p.URL)
+	}
+	if p = b.Submit("/login/level", nil); p.URL.Query().Get("error") != "unmet_authentication_requirements" {
+		t.Fatalf("client minimum level: %s", p.URL)
+	}
+	// prompt=none cannot show the page: the error goes straight back.
+	p = b.Get(rs.oauth.AuthCodeURL("state-123456", oauth2.S256ChallengeOption(oauth2.GenerateVerifier()),
+		oauth2.SetAuthURLParam("prompt", "none")))
+	if p.URL.Query().Get("error") != "unmet_authentication_requirements" {
+		t.Fatalf("prompt=none with an unmet level: %s", p.URL)
 	}
 }
