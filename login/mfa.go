@@ -274,7 +274,7 @@ func (s *Service) SubmitSecondFactor(ctx context.Context, f *SelfFlow, action st
 			return v, nil
 		}
 		ok, err := s.sendCode(ctx, f, v, m, func(ctx context.Context, f *SelfFlow, m Meta) error {
-			return s.sendSecondFactorCode(ctx, a, method, "login", m)
+			return s.sendSecondFactorCode(ctx, a, method, f.MFA.Purpose, m)
 		})
 		if !ok {
 			return v, err
@@ -346,8 +346,13 @@ func (s *Service) sendSecondFactorCode(ctx context.Context, a *account.Account, 
 	if m.Lang != "" {
 		lang = m.Lang
 	}
+	// The message says "sign-in code" for a sign-in or step-up.
+	shown := "login"
+	if purpose == "enroll" {
+		shown = "mfa_enroll"
+	}
 	return s.o.Notifier.Enqueue(ctx, notify.Message{Channel: notify.Channel(ch), To: contact, Lang: lang,
-		Template: "otp", Data: map[string]string{"code": code, "minutes": minutes, "purpose": purpose}})
+		Template: "otp", Data: map[string]string{"code": code, "minutes": minutes, "purpose": shown}})
 }
 
 // checkFactor checks the answer for method and puts any error on v. It

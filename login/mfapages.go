@@ -246,7 +246,15 @@ func (s *Service) challengeSubmit(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	st := *f.MFA
-	v, err := s.SubmitSecondFactor(ctx, f, r.PostForm.Get("action"), formInput(r.PostForm), m)
+	in := formInput(r.PostForm)
+	// Each method's form names its code field apart (one page, unique ids).
+	for _, k := range []string{"code-sms", "code-email", "recovery_code"} {
+		if v := in[k]; v != "" && in["code"] == "" {
+			in["code"] = v
+		}
+		delete(in, k)
+	}
+	v, err := s.SubmitSecondFactor(ctx, f, r.PostForm.Get("action"), in, m)
 	if err != nil {
 		s.serverError(w, r, err)
 		return
