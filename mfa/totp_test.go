@@ -1,4 +1,4 @@
-package mfa
+package mfa_test
 
 import (
 	"bytes"
@@ -14,10 +14,11 @@ import (
 
 	"github.com/pquerna/otp/totp"
 
+	"github.com/gosid/gosid/mfa"
 	"github.com/gosid/gosid/storage/sqlstore"
 )
 
-func newVerifier(t *testing.T, now time.Time) *Verifier {
+func newVerifier(t *testing.T, now time.Time) *mfa.Verifier {
 	t.Helper()
 	st, err := sqlstore.OpenSQLite(context.Background(), filepath.Join(t.TempDir(), "m.db"))
 	if err != nil {
@@ -27,13 +28,13 @@ func newVerifier(t *testing.T, now time.Time) *Verifier {
 	if err := st.Migrate(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	v := NewVerifier(st)
-	v.now = func() time.Time { return now }
+	v := mfa.NewVerifier(st)
+	mfa.SetClock(v, func() time.Time { return now })
 	return v
 }
 
 func TestEnrollment(t *testing.T) {
-	e, err := NewEnrollment("gosid", "+79123456789")
+	e, err := mfa.NewEnrollment("gosid", "+79123456789")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -48,7 +49,7 @@ func TestEnrollment(t *testing.T) {
 func TestVerifyDriftAndReplay(t *testing.T) {
 	ctx := context.Background()
 	now := time.Date(2026, 11, 22, 12, 0, 15, 0, time.UTC)
-	e, _ := NewEnrollment("gosid", "a")
+	e, _ := mfa.NewEnrollment("gosid", "a")
 	code := func(at time.Time) string {
 		c, err := totp.GenerateCode(e.Secret, at)
 		if err != nil {
@@ -60,7 +61,7 @@ func TestVerifyDriftAndReplay(t *testing.T) {
 	if err := v.Verify(ctx, "a1", e.Secret, code(now)); err != nil {
 		t.Fatalf("current code: %v", err)
 	}
-	if err := v.Verify(ctx, "a1", e.Secret, code(now)); !errors.Is(err, ErrReplayed) {
+	if err := v.Verify(ctx, "a1", e.Secret, code(now)); !errors.Is(err, mfa.ErrReplayed) {
 		t.Fatalf("replay: %v", err)
 	}
 	if err := v.Verify(ctx, "a1", e.Secret, code(now.Add(-30*time.Second))); err != nil {
@@ -69,7 +70,7 @@ func TestVerifyDriftAndReplay(t *testing.T) {
 	if err := v.Verify(ctx, "a1", e.Secret, code(now.Add(30*time.Second))); err != nil {
 		t.Fatalf("one step ahead: %v", err)
 	}
-	if err := v.Verify(ctx, "a1", e.Secret, code(now.Add(-90*time.Second))); !errors.Is(err, ErrInvalidCode) {
+	if err := v.Verify(ctx, "a1", e.Secret, code(now.Add(-90*time.Second))); !errors.Is(err, mfa.ErrInvalidCode) {
 		t.Fatalf("three steps behind: %v", err)
 	}
 }
@@ -79,7 +80,7 @@ func TestVerifyDriftAndReplay(t *testing.T) {
 func TestParallelGuesses(t *testing.T) {
 	ctx := context.Background()
 	now := time.Now()
-	e, _ := NewEnrollment("gosid", "a")
+	e, _ := mfa.NewEnrollment("gosid", "a")
 	v := newVerifier(t, now)
 	right, _ := totp.GenerateCode(e.Secret, now)
 	wrong := "000000"
@@ -92,16 +93,16 @@ func TestParallelGuesses(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			if errors.Is(v.Verify(ctx, "a2", e.Secret, wrong), ErrInvalidCode) {
+			if errors.Is(v.Verify(ctx, "a2", e.Secret, wrong), mfa.ErrInvalidCode) {
 				compared.Add(1)
 			}
 		}()
 	}
 	wg.Wait()
-	if n := compared.Load(); n > maxTOTPFails {
-		t.Fatalf("%d wrong codes were compared; the limit is %d", n, maxTOTPFails)
+	if n := compared.Load(); n > mfa.MaxTOTPFails {
+		t.Fatalf("%d wrong codes were compared; the limit is %d", n, mfa.MaxTOTPFails)
 	}
-	if err := v.Verify(ctx, "a2", e.Secret, right); !errors.Is(err, ErrTooMany) {
+	if err := v.Verify(ctx, "a2", e.Secret, right); !errors.Is(err, mfa.ErrTooMany) {
 		t.Fatalf("right code during the lockout: %v", err)
 	}
 }
