@@ -83,14 +83,14 @@ func NewHTTP(o HTTPOptions) (*HTTP, error) {
 		tlsConf.Certificates = []tls.Certificate{o.ClientCert}
 	}
 	tr := &http.Transport{
-		Proxy:                 http.ProxyFromEnvironment,
-		DialContext:           (&net.Dialer{Timeout: o.Timeout, KeepAlive: 30 * time.Second}).DialContext,
-		TLSClientConfig:       tlsConf,
-		TLSHandshakeTimeout:   o.Timeout,
-		ResponseHeaderTimeout: o.Timeout,
-		ForceAttemptHTTP2:     true,
-		MaxIdleConnsPerHost:   16,
-		IdleConnTimeout:       90 * time.Second,
+		Proxy: http.ProxyFromEnvironment,
+		// The check's context bounds dialling, the handshake and the answer
+		// alike, so that a timeout anywhere is context.DeadlineExceeded.
+		DialContext:         (&net.Dialer{KeepAlive: 30 * time.Second}).DialContext,
+		TLSClientConfig:     tlsConf,
+		ForceAttemptHTTP2:   true,
+		MaxIdleConnsPerHost: 16,
+		IdleConnTimeout:     90 * time.Second,
 	}
 	return &HTTP{
 		base:    strings.TrimRight(u.String(), "/"),
@@ -211,9 +211,10 @@ func retryAfter(v string, now time.Time) time.Duration {
 		return 0
 	}
 	var d time.Duration
-	if s, err := strconv.ParseInt(v, 10, 64); err == nil {
-		if s > int64(maxRetryAfter/time.Second) {
-			return maxRetryAfter
+	if strings.Trim(v, "0123456789") == "" {
+		s, err := strconv.ParseInt(v, 10, 64)
+		if err != nil || s > int64(maxRetryAfter/time.Second) {
+			return maxRetryAfter // only too many digits fail to parse
 		}
 		d = time.Duration(s) * time.Second
 	} else if t, err := http.ParseTime(v); err == nil {
