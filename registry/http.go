@@ -57,7 +57,6 @@ type HTTP struct {
 	timeout time.Duration
 	max     int64
 	client  *http.Client
-	now     func() time.Time
 }
 
 var _ Registry = (*HTTP)(nil)
@@ -101,7 +100,6 @@ func NewHTTP(o HTTPOptions) (*HTTP, error) {
 			// A redirect would re-post a citizen's data to another address.
 			CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 		},
-		now: time.Now,
 	}, nil
 }
 
@@ -156,7 +154,7 @@ func (h *HTTP) check(ctx context.Context, reg, path string, body []byte, err err
 		if readErr != nil {
 			return Result{}, &Error{Registry: reg, Status: resp.StatusCode, Temporary: true, Err: readErr}
 		}
-		r, err := decodeResult(answer, reg, h.now())
+		r, err := decodeResult(answer, reg, time.Now())
 		if err != nil {
 			return Result{}, &Error{Registry: reg, Status: resp.StatusCode, Temporary: true, Err: err}
 		}
@@ -165,7 +163,7 @@ func (h *HTTP) check(ctx context.Context, reg, path string, body []byte, err err
 	e := &Error{
 		Registry:   reg,
 		Status:     resp.StatusCode,
-		RetryAfter: retryAfter(resp.Header.Get("Retry-After"), h.now()),
+		RetryAfter: retryAfter(resp.Header.Get("Retry-After"), time.Now()),
 		Temporary:  temporaryStatus(resp.StatusCode),
 		Err:        fmt.Errorf("answered %s", resp.Status),
 	}

@@ -68,8 +68,8 @@ const (
 	// RateLimited: answer 429 with Retry-After: 1, Person.Times times per
 	// document, then answer normally.
 	RateLimited Behaviour = "rate_limited"
-	// Error: answer 500 every time.
-	Error Behaviour = "error"
+	// InternalError: answer 500 every time.
+	InternalError Behaviour = "internal_error"
 	// Malformed: answer 200 with a truncated JSON body.
 	Malformed Behaviour = "malformed"
 	// Oversize: answer 200 with a valid answer padded to 1 MiB.
@@ -78,7 +78,7 @@ const (
 
 func (b Behaviour) valid() bool {
 	switch b {
-	case Normal, Slow, Unavailable, RateLimited, Error, Malformed, Oversize:
+	case Normal, Slow, Unavailable, RateLimited, InternalError, Malformed, Oversize:
 		return true
 	}
 	return false

@@ -30,7 +30,7 @@ func TestDefaultDataset(t *testing.T) {
 			}
 		}
 	}
-	for _, b := range []Behaviour{Normal, Slow, Unavailable, RateLimited, Error, Malformed, Oversize} {
+	for _, b := range []Behaviour{Normal, Slow, Unavailable, RateLimited, InternalError, Malformed, Oversize} {
 		if !behaviours[b] {
 			t.Errorf("no person behaves %q", b)
 		}

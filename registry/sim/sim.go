@@ -322,7 +322,7 @@ func (s *Sim) answer(w http.ResponseWriter, r *http.Request, c check) {
 		w.Header().Set("Retry-After", "1")
 		writeError(w, http.StatusTooManyRequests, "rate_limited", "too many requests")
 		return
-	case b == Error:
+	case b == InternalError:
 		logged(http.StatusInternalServerError)
 		writeError(w, http.StatusInternalServerError, "internal_error", "the registry failed")
 		return
