@@ -2,6 +2,8 @@ package app_test
 
 import (
 	"context"
+	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"slices"
 	"strings"
@@ -173,9 +175,20 @@ func TestBrowserStepUp(t *testing.T) {
 	ctx := chromium(t)
 	env := apptest.Start(t, apptest.NewConfig(t, apptest.SQLite))
 	env.CreateAccount(t, testPhone, testPassword)
+	// The relying service's callback records where the browser lands.
+	landed := make(chan *url.URL, 1)
+	rpSrv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		select {
+		case landed <- req.URL:
+		default:
+		}
+		_, _ = w.Write([]byte("signed in"))
+	}))
+	t.Cleanup(rpSrv.Close)
 	cl := webClient()
-	cl.FirstParty = true
+	cl.FirstParty, cl.RedirectURIs = true, []string{rpSrv.URL + "/callback"}
 	r := newRP(t, env, cl.ID, env.CreateClient(t, cl))
+	r.oauth.RedirectURL = rpSrv.URL + "/callback"
 	c := &cdp{t: t, ctx: ctx, prefix: "mfa-stepup-"}
 	c.run("1-signin", chromedp.Navigate(env.URL+"/login?lang=ru"), password(testPhone, testPassword),
 		chromedp.WaitVisible(`button[name="decision"]`, chromedp.ByQuery))
@@ -186,13 +199,17 @@ func TestBrowserStepUp(t *testing.T) {
 	c.run("2-step-up", chromedp.Navigate(auth), chromedp.WaitVisible(`#factor-sms button[value="send"]`, chromedp.ByQuery),
 		chromedp.Click(`#factor-sms button[value="send"]`, chromedp.ByQuery), settle,
 		chromedp.WaitVisible(`#code-sms`, chromedp.ByQuery))
-	var loc string
 	c.run("3-code", chromedp.SendKeys(`#code-sms`, env.LatestCode(t, testPhone), chromedp.ByQuery),
-		chromedp.Click(`#factor-sms button[value="verify"]`, chromedp.ByQuery),
-		chromedp.Sleep(time.Second), chromedp.Location(&loc))
-	back, err := url.Parse(loc)
-	if err != nil || back.Query().Get("code") == "" {
-		t.Fatalf("after the step-up the browser is at %q", loc)
+		chromedp.Click(`#factor-sms button[value="verify"]`, chromedp.ByQuery), settle,
+		chromedp.WaitVisible(`body`, chromedp.ByQuery))
+	var back *url.URL
+	select {
+	case back = <-landed:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the browser never came back to the service")
+	}
+	if back.Query().Get("code") == "" {
+		t.Fatalf("the service got %s", back)
 	}
 	tok, err := r.oauth.Exchange(r.ctx, back.Query().Get("code"), oauth2.VerifierOption(verifier))
 	if err != nil {

@@ -604,17 +604,7 @@ func (s *Service) StartEnroll(ctx context.Context, api bool, accountID, kind str
 			s.addErr(v, m, "method", "mfa.method")
 			return v, nil
 		}
-		opts, session, err := s.o.WebAuthn.BeginRegistration(newWebAuthnUser(a, fs),
-			webauthn.WithExclusions(webauthn.Credentials(newWebAuthnUser(a, fs).creds).CredentialDescriptors()),
-			webauthn.WithAuthenticatorSelection(protocol.AuthenticatorSelection{
-				ResidentKey: protocol.ResidentKeyRequirementDiscouraged, UserVerification: protocol.VerificationPreferred}))
-		if err != nil {
-			return nil, fmt.Errorf("login: webauthn begin registration: %w", err)
-		}
-		if f.Enroll.WebAuthn, err = json.Marshal(session); err != nil {
-			return nil, err
-		}
-		if v.WebAuthn, err = json.Marshal(opts); err != nil {
+		if v.WebAuthn, err = s.beginRegistration(f, a, fs); err != nil {
 			return nil, err
 		}
 	default:
@@ -627,6 +617,38 @@ func (s *Service) StartEnroll(ctx context.Context, api bool, accountID, kind str
 	}
 	v.WebAuthn = options
 	return v, s.fillEnroll(v, f, a)
+}
+
+// beginRegistration starts a security-key registration ceremony for the
+// enrolment flow f (its state is kept in f) and returns the options for
+// navigator.credentials.create.
+func (s *Service) beginRegistration(f *SelfFlow, a *account.Account, fs []*mfa.Factor) (json.RawMessage, error) {
+	u := newWebAuthnUser(a, fs)
+	opts, session, err := s.o.WebAuthn.BeginRegistration(u,
+		webauthn.WithExclusions(webauthn.Credentials(u.creds).CredentialDescriptors()),
+		webauthn.WithAuthenticatorSelection(protocol.AuthenticatorSelection{
+			ResidentKey: protocol.ResidentKeyRequirementDiscouraged, UserVerification: protocol.VerificationPreferred}))
+	if err != nil {
+		return nil, fmt.Errorf("login: webauthn begin registration: %w", err)
+	}
+	if f.Enroll.WebAuthn, err = json.Marshal(session); err != nil {
+		return nil, err
+	}
+	return json.Marshal(opts)
+}
+
+// RefreshRegistration starts the security-key ceremony of an enrolment
+// flow afresh (a page shown again needs a new challenge).
+func (s *Service) RefreshRegistration(ctx context.Context, f *SelfFlow, a *account.Account) (json.RawMessage, error) {
+	fs, err := s.accountFactors(ctx, a.ID)
+	if err != nil {
+		return nil, err
+	}
+	opts, err := s.beginRegistration(f, a, fs)
+	if err != nil {
+		return nil, err
+	}
+	return opts, s.self.save(ctx, f)
 }
 
 // fillEnroll adds what the citizen needs to finish: the authenticator's

@@ -615,10 +615,12 @@ func (s *Service) enrollPage(w http.ResponseWriter, r *http.Request) {
 		s.serverError(w, r, err)
 		return
 	}
-	if f.Enroll.Kind == mfa.KindWebAuthn {
-		// The options are made once, at the start; a reload starts over.
-		v.Method = mfa.KindWebAuthn
-		v.WebAuthn = nil
+	if f.Enroll.Kind == mfa.KindWebAuthn && f.State == StateConfirm {
+		// Every showing of the page gets a fresh challenge.
+		if v.WebAuthn, err = s.RefreshRegistration(r.Context(), f, acct); err != nil {
+			s.serverError(w, r, err)
+			return
+		}
 	}
 	s.renderEnroll(w, r, http.StatusOK, v, s.validReturn(r.Context(), sess, r.URL.Query().Get("return_to")))
 }
