@@ -506,3 +506,38 @@ func TestSessionsAndServices(t *testing.T) {
 		}
 	})
 }
+
+// TestLoginNoticeChannel: sign-in notices from new devices go where the
+// citizen chose.
+func TestLoginNoticeChannel(t *testing.T) {
+	env := apptest.Start(t, apptest.NewConfig(t, apptest.SQLite))
+	a := &api{t: t, env: env}
+	env.CreateAccount(t, testPhone, testPassword)
+	_, v := a.password(testPhone, testPassword)
+	if status := a.call(http.MethodPatch, "/api/v1/session/settings", v.SessionToken, map[string]any{"login_notice": "carrier-pigeon"}, nil); status != http.StatusBadRequest {
+		t.Fatalf("unknown channel: %d", status)
+	}
+	if status := a.call(http.MethodPatch, "/api/v1/session/settings", v.SessionToken, map[string]any{"login_notice": "none"}, nil); status != http.StatusOK {
+		t.Fatalf("set none: %d", status)
+	}
+	signIn := func() {
+		b := env.NewBrowser(t) // a new device: a fresh cookie jar
+		b.Get(env.URL + "/login")
+		if p := b.Submit("/login", url.Values{"login": {testPhone}, "password": {testPassword}}); p.Status != http.StatusOK {
+			t.Fatalf("sign-in: %d %s", p.Status, p.URL)
+		}
+	}
+	signIn()
+	a.call(http.MethodPatch, "/api/v1/session/settings", v.SessionToken, map[string]any{"login_notice": "phone"}, nil)
+	signIn()
+	env.WaitTemplate(t, testPhone, "login_new_device")
+	n := 0
+	for _, m := range env.Server.Outbox.List() {
+		if m.Message.Template == "login_new_device" {
+			n++
+		}
+	}
+	if n != 1 {
+		t.Fatalf("%d new-device notices; the one with notices off must not be sent", n)
+	}
+}

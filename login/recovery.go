@@ -185,15 +185,22 @@ func (s *Service) setPassword(ctx context.Context, a *account.Account, pw string
 // notifyAccount sends a notice to the account's confirmed contacts (phone
 // first); a failure to enqueue is logged, not fatal to the citizen's action.
 func (s *Service) notifyAccount(ctx context.Context, a *account.Account, template string, m Meta, data map[string]string) {
+	s.notifyVia(ctx, a, "all", template, m, data)
+}
+
+// notifyVia sends a message to the account's confirmed contacts that the
+// channel setting allows: "all" (or ""), "phone", "email" or "none".
+func (s *Service) notifyVia(ctx context.Context, a *account.Account, channels, template string, m Meta, data map[string]string) {
 	lang := a.Locale
 	if lang == "" {
 		lang = m.Lang
 	}
 	var msgs []notify.Message
-	if a.PhoneVerified && a.Phone != "" {
+	all := channels == "" || channels == "all"
+	if a.PhoneVerified && a.Phone != "" && (all || channels == "phone") {
 		msgs = append(msgs, notify.Message{Channel: "sms", To: a.Phone, Template: template, Lang: lang, Data: data})
 	}
-	if a.EmailVerified && a.Email != "" {
+	if a.EmailVerified && a.Email != "" && (all || channels == "email") {
 		msgs = append(msgs, notify.Message{Channel: "email", To: a.Email, Template: template, Lang: lang, Data: data})
 	}
 	for _, msg := range msgs {

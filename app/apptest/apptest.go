@@ -78,7 +78,7 @@ func NewConfig(t testing.TB, backend Backend) config.Config {
 func Start(t testing.TB, cfg config.Config) *Env {
 	t.Helper()
 	addr := "127.0.0.1:0"
-	if cfg.Addr != "" && strings.HasPrefix(cfg.Issuer, "http://localhost:") {
+	if strings.HasPrefix(cfg.Addr, "127.0.0.1:") && strings.HasPrefix(cfg.Issuer, "http://localhost:") {
 		addr = cfg.Addr // a restart keeps its address, as a real deployment keeps its issuer
 	}
 	ln, err := listen(addr)
