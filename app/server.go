@@ -16,6 +16,7 @@ import (
 	"github.com/ory/fosite"
 
 	"github.com/gosid/gosid/codes"
+	"github.com/gosid/gosid/geoip"
 	"github.com/gosid/gosid/internal/httpx"
 	"github.com/gosid/gosid/login"
 	"github.com/gosid/gosid/metrics"
@@ -61,9 +62,17 @@ func NewServer(ctx context.Context, s *Stores) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
+	var locate func(string) string
+	if cfg.GeoIPDB != "" {
+		loc, err := geoip.Open(cfg.GeoIPDB)
+		if err != nil {
+			return nil, err
+		}
+		locate = loc.Locate
+	}
 	srv.Login = login.New(login.Options{
 		Factors: s.DB, Sessions: s.DB, Sealer: s.Sealer, TOTP: mfa.NewVerifier(s.Ephemeral), TOTPIssuer: "gosid",
-		WebAuthn: wa, RecoveryKey: s.Sealer.DeriveKey("mfa-recovery"), RequireMFA: cfg.RequireMFA,
+		WebAuthn: wa, RecoveryKey: s.Sealer.DeriveKey("mfa-recovery"), RequireMFA: cfg.RequireMFA, Locate: locate,
 		Accounts: s.DB, Clients: s.Clients, Consents: s.DB, Audit: s.DB, Ephemeral: s.Ephemeral,
 		Passwords: s.Passwords, Web: srv.Web, SessionTTL: cfg.SessionTTL, FlowTTL: cfg.FlowTTL,
 		Dev: cfg.Dev, LoginRatePerIP: cfg.LoginRatePerIP,

@@ -74,6 +74,9 @@ type Config struct {
 	// "password and a one-time code sent to the confirmed phone or e-mail").
 	// Accounts without a factor of their own get a code by SMS or e-mail.
 	RequireMFA bool `yaml:"require_mfa" env:"GOSID_REQUIRE_MFA"`
+	// GeoIPDB is a MaxMind-format city database (GeoLite2-City or
+	// compatible); when set, the sessions list shows an approximate place.
+	GeoIPDB string `yaml:"geoip_db" env:"GOSID_GEOIP_DB"`
 	// LoginRatePerIP is how many password attempts one IP may make a minute.
 	LoginRatePerIP int `yaml:"login_rate_per_ip" env:"GOSID_LOGIN_RATE_PER_IP"`
 	// PasswordHashConcurrency bounds parallel argon2id computations (0: 2×CPUs).
