@@ -127,17 +127,19 @@ func TestBrowserCitizenJourney(t *testing.T) {
 				t.Fatalf("account page does not show %q / %q: %s", tc.name, tc.done, body)
 			}
 			run("5-signout", chromedp.Click(`form[action="/logout"] button`, chromedp.ByQuery), settle, chromedp.WaitNotPresent(`form[action="/logout"]`, chromedp.ByQuery))
-			signIn := func(step, password string) {
-				run(step,
-					chromedp.Navigate(env.URL+"/login"),
+			signIn := func(step, password string, then ...chromedp.Action) {
+				run(step, append(chromedp.Tasks{
+					chromedp.Navigate(env.URL + "/login"),
 					chromedp.WaitVisible(`input[name="login"]`, chromedp.ByQuery),
 					chromedp.SendKeys(`input[name="login"]`, tc.phone, chromedp.ByQuery),
 					chromedp.SendKeys(`input[name="password"]`, password, chromedp.ByQuery),
 					chromedp.Submit(`input[name="password"]`, chromedp.ByQuery), settle,
-					chromedp.WaitVisible(`form[action="/logout"]`, chromedp.ByQuery),
-				)
+				}, append(then, chromedp.WaitVisible(`form[action="/logout"]`, chromedp.ByQuery))...)...)
 			}
-			signIn("6-signin", pw1)
+			// The first password sign-in offers a second factor; "not now" is
+			// remembered, so the later sign-in goes straight to the account.
+			signIn("6-signin", pw1, chromedp.WaitVisible(`button[name="decision"][value="later"]`, chromedp.ByQuery),
+				shot(prefix+"6-offer"), chromedp.Click(`button[name="decision"][value="later"]`, chromedp.ByQuery), settle)
 			run("7-signout", chromedp.Click(`form[action="/logout"] button`, chromedp.ByQuery), settle, chromedp.WaitNotPresent(`form[action="/logout"]`, chromedp.ByQuery))
 			run("8-forgot",
 				chromedp.Navigate(env.URL+"/login"),
