@@ -541,3 +541,77 @@ func TestLoginNoticeChannel(t *testing.T) {
 		t.Fatalf("%d new-device notices; the one with notices off must not be sent", n)
 	}
 }
+
+// TestAPISecurityKey: a security key registered and used over the JSON API
+// (a software authenticator signs for real); a forged assertion is refused.
+func TestAPISecurityKey(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, backend apptest.Backend) {
+		env := apptest.Start(t, apptest.NewConfig(t, backend))
+		a := &api{t: t, env: env}
+		env.CreateAccount(t, testPhone, testPassword)
+		_, v := a.password(testPhone, testPassword)
+		key := newSoftKey(t, env.URL)
+		f := &mfaView{}
+		if status := a.call(http.MethodPost, "/api/v1/session/factors", v.SessionToken, map[string]any{"method": "webauthn"}, f); status != http.StatusCreated || len(f.WebAuthn) == 0 {
+			t.Fatalf("start: %d %+v", status, f)
+		}
+		if status, r := a.flow("enroll", f, map[string]any{"credential": `{"id":"x"}`}); status != http.StatusUnprocessableEntity || r.errCode("") != "mfa.webauthn_failed" {
+			t.Fatalf("garbage credential: %d %+v", status, r)
+		}
+		status, r := a.flow("enroll", f, map[string]any{"credential": key.create(f.WebAuthn), "name": "Ключ"})
+		if status != http.StatusOK || r.State != "done" || len(r.RecoveryCodes) != 10 {
+			t.Fatalf("register: %d %+v", status, r)
+		}
+
+		_, v = a.password(testPhone, testPassword)
+		if got := v.methods(); !slices.Equal(got, []string{"webauthn", "recovery"}) {
+			t.Fatalf("methods %v", got)
+		}
+		_, begin := a.flow("login", v, map[string]any{"action": "webauthn_begin", "method": "webauthn"})
+		if len(begin.WebAuthn) == 0 {
+			t.Fatalf("no assertion options: %+v", begin)
+		}
+		// Signed by another key: refused.
+		forger := newSoftKey(t, env.URL)
+		forger.id = key.id
+		if _, r := a.flow("login", v, map[string]any{"method": "webauthn", "credential": forger.get(begin.WebAuthn, "localhost")}); r.SessionToken != "" {
+			t.Fatal("a forged assertion signed in")
+		}
+		// The ceremony was spent by the failed try; a new one succeeds.
+		_, begin = a.flow("login", v, map[string]any{"action": "webauthn_begin", "method": "webauthn"})
+		status, done := a.flow("login", v, map[string]any{"method": "webauthn", "credential": key.get(begin.WebAuthn, "localhost")})
+		if status != http.StatusOK || done.SessionToken == "" {
+			t.Fatalf("assertion: %d %+v", status, done)
+		}
+		if got := a.amr(done.SessionToken); !slices.Equal(got, []string{"pwd", "hwk", "mfa"}) {
+			t.Fatalf("amr %v", got)
+		}
+	})
+}
+
+// TestAPISecondFactorEmail: e-mail codes as the second factor.
+func TestAPISecondFactorEmail(t *testing.T) {
+	env := apptest.Start(t, apptest.NewConfig(t, apptest.SQLite))
+	a := &api{t: t, env: env}
+	const email, pw = "olga.k@example.ru", "Глубокий-Сон-7-Лес"
+	session := a.register(email, pw)
+	f := &mfaView{}
+	if status := a.call(http.MethodPost, "/api/v1/session/factors", session, map[string]any{"method": "email"}, f); status != http.StatusCreated || f.Contact != "o***@example.ru" {
+		t.Fatalf("start: %d %+v", status, f)
+	}
+	if status, r := a.flow("enroll", f, map[string]any{"code": env.LatestCode(t, email)}); status != http.StatusOK || r.State != "done" {
+		t.Fatalf("confirm: %d %+v", status, r)
+	}
+	_, v := a.password(email, pw)
+	if got := v.methods(); !slices.Equal(got, []string{"email", "recovery"}) {
+		t.Fatalf("methods %v", got)
+	}
+	a.flow("login", v, map[string]any{"action": "send", "method": "email"})
+	status, r := a.flow("login", v, map[string]any{"method": "email", "code": env.LatestCode(t, email)})
+	if status != http.StatusOK || r.SessionToken == "" {
+		t.Fatalf("e-mail code: %d %+v", status, r)
+	}
+	if got := a.amr(r.SessionToken); !slices.Equal(got, []string{"pwd", "otp", "mfa"}) {
+		t.Fatalf("amr %v", got)
+	}
+}
