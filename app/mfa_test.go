@@ -615,3 +615,60 @@ func TestAPISecondFactorEmail(t *testing.T) {
 		t.Fatalf("amr %v", got)
 	}
 }
+
+// TestPromptLoginAndMaxAge: prompt=login and an exceeded max_age make a
+// signed-in citizen authenticate again, second factor included; a recent
+// enough sign-in goes straight through.
+func TestPromptLoginAndMaxAge(t *testing.T) {
+	env := apptest.Start(t, apptest.NewConfig(t, apptest.SQLite))
+	env.CreateAccount(t, testPhone, testPassword)
+	a := &api{t: t, env: env}
+	_, v := a.password(testPhone, testPassword)
+	secret, recovery := a.enrollTOTP(v.SessionToken)
+	c := webClient()
+	c.FirstParty = true
+	r := newRP(t, env, c.ID, env.CreateClient(t, c))
+	b := env.NewBrowser(t)
+	// Each sign-in needs an unused second factor: the next and the previous
+	// authenticator step (the current one went to enrolment), then a
+	// recovery code.
+	answers := []url.Values{}
+	for _, d := range []time.Duration{30 * time.Second, -30 * time.Second} {
+		code, _ := totp.GenerateCode(secret, time.Now().Add(d))
+		answers = append(answers, url.Values{"method": {"totp"}, "code": {code}, "action": {"verify"}})
+	}
+	answers = append(answers, url.Values{"method": {"recovery"}, "recovery_code": {recovery[0]}, "action": {"verify"}})
+	authorize := func(extra ...oauth2.AuthCodeOption) *apptest.Page {
+		opts := append([]oauth2.AuthCodeOption{oauth2.S256ChallengeOption(oauth2.GenerateVerifier())}, extra...)
+		return b.Get(r.oauth.AuthCodeURL("state-123456", opts...))
+	}
+	fullSignIn := func(p *apptest.Page) *apptest.Page {
+		t.Helper()
+		if !strings.HasSuffix(p.URL.Path, "/login") {
+			t.Fatalf("expected the sign-in page, got %d %s", p.Status, p.URL)
+		}
+		p = b.Submit("/login", url.Values{"login": {testPhone}, "password": {testPassword}})
+		if !strings.HasSuffix(p.URL.Path, "/login/second-factor") {
+			t.Fatalf("expected the second factor, got %d %s", p.Status, p.URL)
+		}
+		answer := answers[0]
+		answers = answers[1:]
+		return b.Submit("/login/second-factor", answer)
+	}
+	if p := fullSignIn(authorize()); p.URL.Query().Get("code") == "" {
+		t.Fatalf("first sign-in: %s", p.URL)
+	}
+	if p := authorize(); p.URL.Query().Get("code") == "" {
+		t.Fatalf("signed in, no prompt: %s", p.URL)
+	}
+	if p := authorize(oauth2.SetAuthURLParam("max_age", "3600")); p.URL.Query().Get("code") == "" {
+		t.Fatalf("max_age not exceeded: %s", p.URL)
+	}
+	if p := fullSignIn(authorize(oauth2.SetAuthURLParam("prompt", "login"))); p.URL.Query().Get("code") == "" {
+		t.Fatalf("prompt=login: %s", p.URL)
+	}
+	time.Sleep(1100 * time.Millisecond)
+	if p := fullSignIn(authorize(oauth2.SetAuthURLParam("max_age", "1"))); p.URL.Query().Get("code") == "" {
+		t.Fatalf("max_age exceeded: %s", p.URL)
+	}
+}
