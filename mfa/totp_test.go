@@ -18,7 +18,7 @@ import (
 	"github.com/gosid/gosid/storage/sqlstore"
 )
 
-func newVerifier(t *testing.T, now time.Time) *mfa.Verifier {
+func newVerifier(t testing.TB, now time.Time) *mfa.Verifier {
 	t.Helper()
 	st, err := sqlstore.OpenSQLite(context.Background(), filepath.Join(t.TempDir(), "m.db"))
 	if err != nil {
