@@ -504,6 +504,21 @@ func TestSessionsAndServices(t *testing.T) {
 		if len(services.Services) != 0 {
 			t.Fatalf("after revoking: %+v", services)
 		}
+		// A first-party service holds a grant without a consent: listed too.
+		fp := webClient()
+		fp.FirstParty = true
+		rf := newRP(t, env, fp.ID, env.CreateClient(t, fp))
+		ftok, _ := rf.login(t, env.NewBrowser(t))
+		a.call(http.MethodGet, "/api/v1/session/services", third.SessionToken, nil, &services)
+		if len(services.Services) != 1 || services.Services[0].ClientID != fp.ID {
+			t.Fatalf("first-party service: %+v", services)
+		}
+		if status := a.call(http.MethodDelete, "/api/v1/session/services/"+fp.ID, third.SessionToken, nil, nil); status != http.StatusNoContent {
+			t.Fatalf("revoke first-party: %d", status)
+		}
+		if _, err := rf.oauth.TokenSource(rf.ctx, &oauth2.Token{RefreshToken: ftok.RefreshToken}).Token(); err == nil {
+			t.Fatal("the revoked first-party service's refresh token still works")
+		}
 	})
 }
 

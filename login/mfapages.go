@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -765,29 +766,49 @@ func (s *Service) EndSessions(ctx context.Context, sess *Session, action, id str
 	return 0, storage.ErrNotFound
 }
 
-// Services lists the services holding the citizen's consent.
+// Services lists the connected services: those holding the citizen's
+// consent and those holding a live refresh token (a first-party service
+// needs no consent but still holds a grant).
 func (s *Service) Services(ctx context.Context, accountID string) ([]ServiceView, error) {
 	grants, err := s.o.Consents.ListConsents(ctx, accountID)
 	if err != nil {
 		return nil, err
 	}
-	out := make([]ServiceView, 0, len(grants))
-	for _, g := range grants {
-		name := s.clientName(ctx, g.ClientID)
-		if name == "" {
-			name = g.ClientID
+	holding, err := s.o.Provider.ClientsWithGrants(ctx, accountID)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]ServiceView, 0, len(grants)+len(holding))
+	seen := map[string]bool{}
+	add := func(v ServiceView) {
+		if seen[v.ClientID] {
+			return
 		}
-		out = append(out, ServiceView{ClientID: g.ClientID, Name: name, Scopes: g.Scopes, GrantedAt: g.GrantedAt})
+		seen[v.ClientID] = true
+		if v.Name = s.clientName(ctx, v.ClientID); v.Name == "" {
+			v.Name = v.ClientID
+		}
+		out = append(out, v)
+	}
+	for _, g := range grants {
+		add(ServiceView{ClientID: g.ClientID, Scopes: g.Scopes, GrantedAt: g.GrantedAt})
+	}
+	for _, id := range holding {
+		add(ServiceView{ClientID: id})
 	}
 	return out, nil
 }
 
 // RevokeService withdraws the consent given to a service and revokes every
 // token it holds for the citizen (refresh tokens at once, access tokens
-// through the deny-list).
+// through the deny-list). storage.ErrNotFound means it held neither.
 func (s *Service) RevokeService(ctx context.Context, accountID, clientID string, m Meta) error {
-	if _, err := s.o.Consents.GetConsent(ctx, accountID, clientID); err != nil {
+	list, err := s.Services(ctx, accountID)
+	if err != nil {
 		return err
+	}
+	if !slices.ContainsFunc(list, func(v ServiceView) bool { return v.ClientID == clientID }) {
+		return storage.ErrNotFound
 	}
 	if err := s.o.Provider.RevokeSubject(ctx, accountID, clientID); err != nil {
 		return err

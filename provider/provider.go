@@ -224,6 +224,12 @@ func (g guardedTokenHandler) PopulateTokenEndpointResponse(ctx context.Context, 
 // Deny exposes the deny-list to packages that revoke grants.
 func (p *Provider) Deny() *DenyList { return p.deny }
 
+// ClientsWithGrants lists the clients holding a live refresh token of the
+// subject.
+func (p *Provider) ClientsWithGrants(ctx context.Context, subject string) ([]string, error) {
+	return p.o.Grants.SubjectClients(ctx, subject, time.Now())
+}
+
 // RevokeSubject revokes every grant of subject (for one client when clientID
 // is not empty): refresh tokens stop working at once and access tokens are
 // deny-listed. Used on password change, recovery and "revoke this service".

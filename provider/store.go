@@ -39,6 +39,9 @@ type GrantStore interface {
 	UseRefreshToken(ctx context.Context, signature string, now, graceCutoff time.Time) error
 	// RevokeGrant marks every refresh token of the grant revoked.
 	RevokeGrant(ctx context.Context, requestID string, now time.Time) error
+	// SubjectClients lists the clients holding an unrevoked, unexpired
+	// refresh token of the subject.
+	SubjectClients(ctx context.Context, subject string, now time.Time) ([]string, error)
 	// RevokeSubjectGrants revokes every grant of a subject (all clients when
 	// clientID is empty) and returns the request IDs it revoked, so that their
 	// access tokens can be deny-listed.

@@ -154,6 +154,9 @@ func durRefreshRevokeSubject(t *testing.T, s Durable) {
 	durCreateTokens(t, s, durToken("x1", "g1", "c1", "a9"), durToken("x2", "g1", "c1", "a9"),
 		durToken("x3", "g2", "c2", "a9"), durToken("x4", "g3", "c1", "a9"), durToken("x5", "g4", "c2", "other"))
 	sorted := func(ids []string) []string { sort.Strings(ids); return ids }
+	if got, err := s.SubjectClients(ctx, "a9", durNow.Add(-time.Hour)); err != nil || !reflect.DeepEqual(got, []string{"c1", "c2"}) {
+		t.Fatalf("SubjectClients = %v, %v; want [c1 c2]", got, err)
+	}
 	ids, err := s.RevokeSubjectGrants(ctx, "a9", "c2", durNow)
 	if err != nil || !reflect.DeepEqual(ids, []string{"g2"}) {
 		t.Fatalf("RevokeSubjectGrants for c2 = %v, %v; want [g2]", ids, err)
@@ -170,6 +173,9 @@ func durRefreshRevokeSubject(t *testing.T, s Durable) {
 	}
 	if !durGetToken(t, s, "x5").RevokedAt.IsZero() {
 		t.Fatal("another subject's token was revoked")
+	}
+	if got, err := s.SubjectClients(ctx, "a9", durNow.Add(-time.Hour)); err != nil || len(got) != 0 {
+		t.Fatalf("SubjectClients after revoking all = %v, %v; want none", got, err)
 	}
 	if ids, err := s.RevokeSubjectGrants(ctx, "a9", "", durNow); err != nil || len(ids) != 0 {
 		t.Fatalf("RevokeSubjectGrants with nothing left = %v, %v; want none", ids, err)

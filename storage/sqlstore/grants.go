@@ -55,6 +55,25 @@ func (s *Store) RevokeGrant(ctx context.Context, requestID string, now time.Time
 	return s.wrap("revoke grant", err)
 }
 
+// SubjectClients implements provider.GrantStore.
+func (s *Store) SubjectClients(ctx context.Context, subject string, now time.Time) ([]string, error) {
+	rs, err := s.db.query(ctx, `SELECT DISTINCT client_id FROM refresh_tokens
+		WHERE subject=$1 AND revoked_at IS NULL AND expires_at > $2 ORDER BY client_id`, subject, now.UTC())
+	if err != nil {
+		return nil, s.wrap("subject clients", err)
+	}
+	defer rs.Close()
+	var out []string
+	for rs.Next() {
+		var id string
+		if err := rs.Scan(&id); err != nil {
+			return nil, s.wrap("subject clients", err)
+		}
+		out = append(out, id)
+	}
+	return out, s.wrap("subject clients", rs.Err())
+}
+
 // RevokeSubjectGrants implements provider.GrantStore.
 func (s *Store) RevokeSubjectGrants(ctx context.Context, subject, clientID string, now time.Time) ([]string, error) {
 	q := `UPDATE refresh_tokens SET revoked_at=$2 WHERE subject=$1 AND revoked_at IS NULL RETURNING request_id`
