@@ -19,6 +19,7 @@ import (
 	"github.com/gosid/gosid/clients"
 	"github.com/gosid/gosid/config"
 	"github.com/gosid/gosid/keys"
+	"github.com/gosid/gosid/pii"
 	"github.com/gosid/gosid/storage"
 	"github.com/gosid/gosid/storage/redis"
 	"github.com/gosid/gosid/storage/sqlstore"
@@ -37,6 +38,8 @@ type Stores struct {
 	Clients   *clients.Cache
 	Secrets   *clients.Hasher
 	Passwords *account.PasswordHasher
+	// PII encrypts personal data (envelope encryption under the master key).
+	PII *pii.Cipher
 }
 
 // Open connects to the configured storage, applies migrations when migrate
@@ -82,6 +85,14 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, migrate bool
 	s.Clients = clients.NewCache(s.DB, 5*time.Second)
 	s.Secrets = clients.NewHasher(s.Sealer.DeriveKey("client-secret"))
 	s.Passwords = account.NewPasswordHasher(account.DefaultArgon2Params, cfg.PasswordHashConcurrency)
+	if s.PII, err = pii.New(s.DB, pii.Options{MasterKey: master, Logger: log}); err != nil {
+		s.Close()
+		return nil, err
+	}
+	if err := s.PII.Init(ctx); err != nil {
+		s.Close()
+		return nil, fmt.Errorf("personal-data keys: %w", err)
+	}
 	if migrate {
 		if err := migrateQueue(ctx, s); err != nil {
 			s.Close()

@@ -5,13 +5,16 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/riverqueue/river"
+
 	"github.com/gosid/gosid/notify"
+	"github.com/gosid/gosid/verify"
 )
 
 // newQueue builds the delivery queue on the database: SMTP and the SMS
 // gateway when configured, and in development mode the outbox, which also
 // stands in for any channel without a sender.
-func newQueue(s *Stores, outbox *notify.Outbox) (*notify.Queue, error) {
+func newQueue(s *Stores, outbox *notify.Outbox, register func(*river.Workers) error) (*notify.Queue, error) {
 	cfg := s.Config
 	router := &notify.Router{}
 	if cfg.Dev {
@@ -37,7 +40,9 @@ func newQueue(s *Stores, outbox *notify.Outbox) (*notify.Queue, error) {
 	if router.Email == nil && router.SMS == nil && !cfg.Dev {
 		s.Log.Warn("no SMTP server and no SMS gateway configured: codes cannot be delivered; set GOSID_SMTP_HOST / GOSID_SMS_URL")
 	}
-	opts := notify.QueueOptions{Router: router, Sealer: s.Sealer, Logger: s.Log, PollInterval: 200 * time.Millisecond}
+	opts := notify.QueueOptions{Router: router, Sealer: s.Sealer, Logger: s.Log, PollInterval: 200 * time.Millisecond,
+		Register: register, Queues: map[string]int{verify.QueueName: 2},
+		RescueAfter: s.Config.JobRescueAfter, JobTimeout: s.Config.RegistryTimeout * 4}
 	if pool := s.DB.PgxPool(); pool != nil {
 		return notify.NewPostgresQueue(pool, opts)
 	}
@@ -46,7 +51,7 @@ func newQueue(s *Stores, outbox *notify.Outbox) (*notify.Queue, error) {
 
 // migrateQueue applies the job queue's own migrations, one node at a time.
 func migrateQueue(ctx context.Context, s *Stores) error {
-	q, err := newQueue(s, nil)
+	q, err := newQueue(s, nil, nil)
 	if err != nil {
 		return err
 	}

@@ -23,6 +23,7 @@ import (
 	"github.com/gosid/gosid/mfa"
 	"github.com/gosid/gosid/notify"
 	"github.com/gosid/gosid/provider"
+	"github.com/gosid/gosid/verify"
 	"github.com/gosid/gosid/web"
 )
 
@@ -37,8 +38,11 @@ type Server struct {
 	// Outbox records every message in development mode (/dev/outbox).
 	Outbox *notify.Outbox
 	// Queue delivers messages durably (e-mail over SMTP, SMS through the
-	// gateway, the outbox in development mode).
+	// gateway, the outbox in development mode) and runs identity checks.
 	Queue *notify.Queue
+	// Verify keeps personal data and checks it against the registries.
+	Verify       *verify.Service
+	stopRegistry func()
 }
 
 // NewServer initialises keys and builds the HTTP handler.
@@ -48,9 +52,20 @@ func NewServer(ctx context.Context, s *Stores) (*Server, error) {
 		return nil, fmt.Errorf("init signing keys: %w", err)
 	}
 	srv := &Server{Stores: s, Metrics: metrics.New(), Outbox: notify.NewOutbox(200, s.Log)}
-	var err error
-	if srv.Queue, err = newQueue(s, srv.Outbox); err != nil {
+	reg, stopRegistry, err := newRegistry(s)
+	if err != nil {
 		return nil, err
+	}
+	srv.stopRegistry = stopRegistry
+	worker := &verify.Worker{}
+	if srv.Queue, err = newQueue(s, srv.Outbox, worker.Register); err != nil {
+		stopRegistry()
+		return nil, err
+	}
+	if reg != nil {
+		srv.Verify = srv.newVerifier(reg, worker)
+	} else {
+		worker.Service = verify.New(verify.Options{Store: s.DB, Accounts: s.DB, Cipher: s.PII, Registry: unavailable{}, Audit: s.DB, Logger: s.Log})
 	}
 	srv.Web, err = web.New(web.Options{
 		Dev: cfg.Dev, Secure: cfg.Secure(), CSRFKey: s.Sealer.DeriveKey("csrf"), Logger: s.Log,
@@ -185,6 +200,7 @@ func (srv *Server) oauthErrorPage(w http.ResponseWriter, r *http.Request, e *fos
 // queue. stop waits for the queue's workers to finish.
 func (srv *Server) Start(ctx context.Context) (stop func(), err error) {
 	srv.Keys.Start(ctx)
+	go srv.PII.Start(ctx)
 	go srv.DB.RunJanitor(ctx, time.Minute)
 	if err := srv.Queue.Start(ctx); err != nil {
 		return nil, fmt.Errorf("start delivery queue: %w", err)
@@ -193,6 +209,7 @@ func (srv *Server) Start(ctx context.Context) (stop func(), err error) {
 		sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
 		_ = srv.Queue.Stop(sctx)
+		srv.stopRegistry()
 	}, nil
 }
 

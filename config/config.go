@@ -77,6 +77,19 @@ type Config struct {
 	// GeoIPDB is a MaxMind-format city database (GeoLite2-City or
 	// compatible); when set, the sessions list shows an approximate place.
 	GeoIPDB string `yaml:"geoip_db" env:"GOSID_GEOIP_DB"`
+	// RegistryURL is the state registries' gateway (registry package wire
+	// format). Empty: in development mode gosid runs the reference registry
+	// in-process; otherwise identity checks are unavailable.
+	RegistryURL string `yaml:"registry_url" env:"GOSID_REGISTRY_URL"`
+	// RegistryCert and RegistryKey are the client certificate for mutual
+	// TLS with the gateway; RegistryCA its CA (system roots when empty).
+	RegistryCert    string        `yaml:"registry_cert" env:"GOSID_REGISTRY_CERT"`
+	RegistryKey     string        `yaml:"registry_key" env:"GOSID_REGISTRY_KEY"`
+	RegistryCA      string        `yaml:"registry_ca" env:"GOSID_REGISTRY_CA"`
+	RegistryTimeout time.Duration `yaml:"registry_timeout" env:"GOSID_REGISTRY_TIMEOUT"`
+	// JobRescueAfter is when a background job whose node died mid-run is
+	// run again by another node.
+	JobRescueAfter time.Duration `yaml:"job_rescue_after" env:"GOSID_JOB_RESCUE_AFTER"`
 	// LoginRatePerIP is how many password attempts one IP may make a minute.
 	LoginRatePerIP int `yaml:"login_rate_per_ip" env:"GOSID_LOGIN_RATE_PER_IP"`
 	// PasswordHashConcurrency bounds parallel argon2id computations (0: 2×CPUs).
@@ -119,6 +132,8 @@ func Default() Config {
 		FetchMaxBytes:   256 << 10,
 		MaxBodyBytes:    64 << 10,
 		LoginRatePerIP:  30,
+		RegistryTimeout: 20 * time.Second,
+		JobRescueAfter:  10 * time.Minute,
 		SMTPPort:        587,
 		SMTPFrom:        "gosid <no-reply@localhost>",
 		SMTPTLS:         "starttls",

@@ -247,3 +247,9 @@ func (s *Service) ChangePassword(ctx context.Context, accountID string, in Input
 	s.addMsg(v, m, "password.changed")
 	return v, nil
 }
+
+// Notify sends a message to the account's confirmed contacts in its
+// language (for other packages: identity checks).
+func (s *Service) Notify(ctx context.Context, a *account.Account, template string, data map[string]string) {
+	s.notifyAccount(ctx, a, template, Meta{Lang: a.Locale}, data)
+}

@@ -45,6 +45,14 @@ type QueueOptions struct {
 	// database cannot announce them (SQLite, and retries): river's 1 s when
 	// zero.
 	PollInterval time.Duration
+	// Register adds other durable jobs (identity checks) to the same
+	// queue machinery: their workers and their queues (name → workers).
+	Register func(w *river.Workers) error
+	Queues   map[string]int
+	// RescueAfter is when a job still running (its node died mid-job) is
+	// run again; river's hour when zero. JobTimeout bounds one run.
+	RescueAfter time.Duration
+	JobTimeout  time.Duration
 }
 
 // Queue delivers messages through a durable job queue (river) in the
@@ -134,17 +142,31 @@ func newQueue[TTx any](driver riverdriver.Driver[TTx], opts QueueOptions) (*Queu
 	if err := river.AddWorkerSafely(workers, &deliverWorker{q: q}); err != nil {
 		return nil, fmt.Errorf("notify: queue: %w", err)
 	}
-	queue := river.QueueConfig{MaxWorkers: opts.Workers}
-	if opts.PollInterval > 0 {
-		queue.FetchPollInterval = opts.PollInterval
-		queue.FetchCooldown = min(opts.PollInterval, 100*time.Millisecond)
+	if opts.Register != nil {
+		if err := opts.Register(workers); err != nil {
+			return nil, fmt.Errorf("notify: queue: %w", err)
+		}
+	}
+	queueOf := func(n int) river.QueueConfig {
+		queue := river.QueueConfig{MaxWorkers: n}
+		if opts.PollInterval > 0 {
+			queue.FetchPollInterval = opts.PollInterval
+			queue.FetchCooldown = min(opts.PollInterval, 100*time.Millisecond)
+		}
+		return queue
+	}
+	queues := map[string]river.QueueConfig{queueName: queueOf(opts.Workers)}
+	for name, n := range opts.Queues {
+		queues[name] = queueOf(max(n, 1))
 	}
 	client, err := river.NewClient(driver, &river.Config{
-		Logger:      opts.Logger.With("component", "river"),
-		MaxAttempts: opts.MaxAttempts,
-		Queues:      map[string]river.QueueConfig{queueName: queue},
-		RetryPolicy: opts.RetryPolicy,
-		Workers:     workers,
+		Logger:               opts.Logger.With("component", "river"),
+		MaxAttempts:          opts.MaxAttempts,
+		Queues:               queues,
+		RetryPolicy:          opts.RetryPolicy,
+		Workers:              workers,
+		RescueStuckJobsAfter: opts.RescueAfter,
+		JobTimeout:           opts.JobTimeout,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("notify: queue: %w", err)
@@ -207,6 +229,15 @@ func (q *Queue) Enqueue(ctx context.Context, m Message) error {
 		Priority: priority(m), MaxAttempts: q.maxAttempts,
 	}); err != nil {
 		return fmt.Errorf("notify: enqueue %s: %w", m, err)
+	}
+	return nil
+}
+
+// Insert stores another durable job (one registered through
+// QueueOptions.Register); it is committed when Insert returns nil.
+func (q *Queue) Insert(ctx context.Context, args river.JobArgs, opts *river.InsertOpts) error {
+	if _, err := q.client.Insert(ctx, args, opts); err != nil {
+		return fmt.Errorf("notify: insert %s job: %w", args.Kind(), err)
 	}
 	return nil
 }

@@ -21,17 +21,19 @@ var sampleData = map[string]map[string]string{
 	"register_existing": {
 		"login_url": "https://id.example/login", "recover_url": "https://id.example/recovery",
 	},
-	"login_locked":     {"minutes": "15", "recover_url": "https://id.example/recovery"},
-	"login_new_device": {"device": "Mozilla/5.0 (X11; Linux x86_64) Firefox/128.0", "ip": "203.0.113.7", "time": "01.03.2025 10:00 UTC"},
-	"password_changed": nil,
-	"security_changed": {"change": "mfa_enabled", "time": "01.03.2025 10:00 UTC"},
+	"login_locked":        {"minutes": "15", "recover_url": "https://id.example/recovery"},
+	"login_new_device":    {"device": "Mozilla/5.0 (X11; Linux x86_64) Firefox/128.0", "ip": "203.0.113.7", "time": "01.03.2025 10:00 UTC"},
+	"password_changed":    nil,
+	"security_changed":    {"change": "mfa_enabled", "time": "01.03.2025 10:00 UTC"},
+	"verification_done":   nil,
+	"verification_failed": nil,
 }
 
 func TestTemplatesAreTheSameInEveryLanguage(t *testing.T) {
 	if got := Languages(); !slices.Equal(got, []string{"en", "ru"}) {
 		t.Fatalf("languages %v", got)
 	}
-	want := []string{"email_confirm", "login_locked", "login_new_device", "otp", "password_changed", "register_existing", "security_changed"}
+	want := []string{"email_confirm", "login_locked", "login_new_device", "otp", "password_changed", "register_existing", "security_changed", "verification_done", "verification_failed"}
 	for _, lang := range Languages() {
 		if got := Templates(lang); !slices.Equal(got, want) {
 			t.Errorf("%s templates %v, want %v", lang, got, want)

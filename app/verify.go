@@ -1,0 +1,98 @@
+package app
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"os"
+
+	"github.com/riverqueue/river"
+
+	"github.com/gosid/gosid/account"
+	"github.com/gosid/gosid/registry"
+	"github.com/gosid/gosid/registry/sim"
+	"github.com/gosid/gosid/verify"
+)
+
+// newRegistry connects to the state registries' gateway. Without one, in
+// development mode, the reference registry runs in-process on loopback (a
+// real HTTP connection, seeded fictional persons: registry/sim/README.md);
+// otherwise there is no registry and identity checks are refused.
+func newRegistry(s *Stores) (registry.Registry, func(), error) {
+	cfg := s.Config
+	opts := registry.HTTPOptions{BaseURL: cfg.RegistryURL, Timeout: cfg.RegistryTimeout}
+	stop := func() {}
+	switch {
+	case cfg.RegistryURL != "":
+		if cfg.RegistryCert != "" {
+			cert, err := tls.LoadX509KeyPair(cfg.RegistryCert, cfg.RegistryKey)
+			if err != nil {
+				return nil, nil, fmt.Errorf("registry client certificate: %w", err)
+			}
+			opts.ClientCert = cert
+		}
+		if cfg.RegistryCA != "" {
+			pem, err := os.ReadFile(cfg.RegistryCA)
+			if err != nil {
+				return nil, nil, fmt.Errorf("registry CA: %w", err)
+			}
+			opts.RootCAs = x509.NewCertPool()
+			if !opts.RootCAs.AppendCertsFromPEM(pem) {
+				return nil, nil, errors.New("registry CA: no certificate in the file")
+			}
+		}
+	case cfg.Dev:
+		srv, err := sim.Start("127.0.0.1:0", sim.ServerOptions{Logger: s.Log.With("component", "registry-sim")})
+		if err != nil {
+			return nil, nil, fmt.Errorf("reference registry: %w", err)
+		}
+		s.Log.Warn("development mode: identity checks go to the built-in reference registry (fictional persons)", "url", srv.URL)
+		opts.BaseURL, stop = srv.URL, func() { _ = srv.Close() }
+	default:
+		s.Log.Warn("no state registry configured (GOSID_REGISTRY_URL): identity checks are unavailable")
+		return nil, stop, nil
+	}
+	r, err := registry.NewHTTP(opts)
+	if err != nil {
+		stop()
+		return nil, nil, err
+	}
+	return r, stop, nil
+}
+
+// newVerifier builds the identity-check service; its jobs go through the
+// durable queue, whose worker set the returned worker joins.
+func (srv *Server) newVerifier(reg registry.Registry, worker *verify.Worker) *verify.Service {
+	svc := verify.New(verify.Options{
+		Store: srv.DB, Accounts: srv.DB, Cipher: srv.PII, Registry: reg, Audit: srv.DB, Logger: srv.Log,
+		Enqueue: func(ctx context.Context, accountID, submission string) error {
+			return srv.Queue.Insert(ctx, verify.CheckArgs{AccountID: accountID, Submission: submission}, nil)
+		},
+		Notify: func(ctx context.Context, a *account.Account, template string, data map[string]string) {
+			srv.Login.Notify(ctx, a, template, data)
+		},
+	})
+	worker.Service = svc
+	return svc
+}
+
+var _ river.Worker[verify.CheckArgs] = (*verify.Worker)(nil)
+
+// unavailable is the registry of a node without one: every check is a
+// temporary failure, so queued checks wait (and are retried) rather than
+// being decided.
+type unavailable struct{}
+
+var errNoRegistry = fmt.Errorf("%w: no state registry is configured", registry.ErrTemporary)
+
+func (unavailable) CheckPassport(context.Context, registry.PassportQuery) (registry.Result, error) {
+	return registry.Result{}, errNoRegistry
+}
+func (unavailable) CheckSNILS(context.Context, registry.SNILSQuery) (registry.Result, error) {
+	return registry.Result{}, errNoRegistry
+}
+func (unavailable) CheckINN(context.Context, registry.INNQuery) (registry.Result, error) {
+	return registry.Result{}, errNoRegistry
+}

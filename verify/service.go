@@ -1,0 +1,358 @@
+package verify
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/gosid/gosid/account"
+	"github.com/gosid/gosid/audit"
+	"github.com/gosid/gosid/pii"
+	"github.com/gosid/gosid/registry"
+	"github.com/gosid/gosid/storage"
+)
+
+// Cipher is what the service needs of pii.Cipher.
+type Cipher interface {
+	Encrypt(plaintext, aad []byte) ([]byte, error)
+	Decrypt(ctx context.Context, ct, aad []byte) ([]byte, error)
+	BlindIndex(kind, normalizedValue string) string
+}
+
+// Options configure the service.
+type Options struct {
+	Store    Store
+	Accounts Accounts
+	Cipher   Cipher
+	Registry registry.Registry
+	Audit    audit.Store
+	// Enqueue commits a check job (the durable queue).
+	Enqueue func(ctx context.Context, accountID, submission string) error
+	// Notify tells the citizen the outcome ("verification_done" or
+	// "verification_failed").
+	Notify func(ctx context.Context, a *account.Account, template string, data map[string]string)
+	Logger *slog.Logger
+	Now    func() time.Time
+}
+
+// Service keeps profiles and runs their checks.
+type Service struct{ o Options }
+
+// New returns the service.
+func New(o Options) *Service {
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.Notify == nil {
+		o.Notify = func(context.Context, *account.Account, string, map[string]string) {}
+	}
+	return &Service{o: o}
+}
+
+// ErrBusy means a check is already running for the profile.
+var ErrBusy = errors.New("verify: a check is in progress")
+
+func aad(accountID, part string) []byte { return pii.AAD("profile", accountID, part) }
+
+func (s *Service) seal(accountID, part string, d *Data) ([]byte, error) {
+	if d == nil {
+		return nil, nil
+	}
+	raw, err := json.Marshal(d)
+	if err != nil {
+		return nil, err
+	}
+	return s.o.Cipher.Encrypt(raw, aad(accountID, part))
+}
+
+func (s *Service) open(ctx context.Context, accountID, part string, ct []byte) (*Data, error) {
+	if len(ct) == 0 {
+		return nil, nil
+	}
+	raw, err := s.o.Cipher.Decrypt(ctx, ct, aad(accountID, part))
+	if err != nil {
+		return nil, fmt.Errorf("verify: open %s data: %w", part, err)
+	}
+	var d Data
+	if err := json.Unmarshal(raw, &d); err != nil {
+		return nil, err
+	}
+	return &d, nil
+}
+
+// Get returns the account's profile (an empty one when there is none).
+func (s *Service) Get(ctx context.Context, accountID string) (*Profile, *Record, error) {
+	r, err := s.o.Store.GetProfile(ctx, accountID)
+	if errors.Is(err, storage.ErrNotFound) {
+		return &Profile{AccountID: accountID, Status: StatusNone}, &Record{AccountID: accountID, Status: StatusNone}, nil
+	} else if err != nil {
+		return nil, nil, err
+	}
+	p := &Profile{AccountID: accountID, Status: r.Status, Rejections: r.Rejections, Submission: r.Submission,
+		UpdatedAt: r.UpdatedAt, VerifiedAt: r.VerifiedAt}
+	if p.Pending, err = s.open(ctx, accountID, "pending", r.Pending); err != nil {
+		return nil, nil, err
+	}
+	if p.Verified, err = s.open(ctx, accountID, "verified", r.Verified); err != nil {
+		return nil, nil, err
+	}
+	return p, r, nil
+}
+
+// Validate checks every field of a submission and returns the normalised
+// data or every error, each naming its field.
+func Validate(in map[string]string, now time.Time) (*Data, []*account.FieldError) {
+	var errs []*account.FieldError
+	keep := func(v string, fe *account.FieldError) string {
+		if fe != nil {
+			errs = append(errs, fe)
+		}
+		return v
+	}
+	d := &Data{}
+	d.FamilyName = keep(account.NormalizeName("family_name", in["family_name"]))
+	d.GivenName = keep(account.NormalizeName("given_name", in["given_name"]))
+	if in["middle_name"] != "" {
+		d.MiddleName = keep(account.NormalizeName("middle_name", in["middle_name"]))
+	}
+	birth, fe := account.ParseBirthDate("birth_date", in["birth_date"], now)
+	if fe != nil {
+		errs = append(errs, fe)
+	} else {
+		d.BirthDate = birth.Format(time.DateOnly)
+	}
+	if in["sex"] != "" {
+		d.Sex = keep(account.NormalizeSex("sex", in["sex"]))
+	}
+	if in["birthplace"] != "" {
+		d.Birthplace = keep(account.NormalizeBirthplace("birthplace", in["birthplace"]))
+	}
+	d.Citizenship = keep(account.NormalizeCitizenship("citizenship", in["citizenship"]))
+	pass, perrs := account.CheckPassport(account.PassportInput{
+		Series: in["passport_series"], Number: in["passport_number"], IssueDate: in["passport_issue_date"],
+		IssuedBy: in["passport_issued_by"], DeptCode: in["passport_dept_code"],
+	}, birth, now)
+	errs = append(errs, perrs...)
+	if len(perrs) == 0 {
+		d.Passport = Passport{Series: pass.Series, Number: pass.Number, IssueDate: pass.IssueDate.Format(time.DateOnly),
+			IssuedBy: pass.IssuedBy, DeptCode: pass.DeptCode}
+	}
+	d.SNILS = keep(account.NormalizeSNILS("snils", in["snils"]))
+	if in["inn"] != "" {
+		d.INN = keep(account.NormalizeINN("inn", in["inn"]))
+	}
+	return d, errs
+}
+
+func newSubmission() string {
+	b := make([]byte, 12)
+	_, _ = rand.Read(b)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// Submit stores the data and starts its check. The verified values, if
+// any, stay in force for relying services until the new ones are
+// confirmed; a change of a verified document or name drops the account's
+// level back to simplified meanwhile.
+func (s *Service) Submit(ctx context.Context, accountID string, d *Data, by string) error {
+	p, r, err := s.Get(ctx, accountID)
+	if err != nil {
+		return err
+	}
+	if p.Status == StatusVerifying {
+		return ErrBusy
+	}
+	prev := r.Submission
+	now := s.o.Now().UTC()
+	if r.Pending, err = s.seal(accountID, "pending", d); err != nil {
+		return err
+	}
+	r.Status, r.Rejections, r.Submission, r.UpdatedAt = StatusVerifying, nil, newSubmission(), now
+	ok, err := s.o.Store.PutProfile(ctx, r, &prev)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return ErrBusy
+	}
+	if p.Verified != nil && changesVerified(p.Verified, d) {
+		if err := s.setLevel(ctx, accountID, account.LevelSimplified, "data_changed", by); err != nil {
+			return err
+		}
+	}
+	s.record(ctx, accountID, "verification.submitted", map[string]string{"by": by})
+	return s.o.Enqueue(ctx, accountID, r.Submission)
+}
+
+// changesVerified reports whether d changes a name or document that was
+// verified.
+func changesVerified(v, d *Data) bool {
+	return v.FamilyName != d.FamilyName || v.GivenName != d.GivenName || v.MiddleName != d.MiddleName ||
+		v.BirthDate != d.BirthDate || v.Passport != d.Passport || v.SNILS != d.SNILS || v.INN != d.INN
+}
+
+// setLevel changes the account's level (only within simplified/standard:
+// confirmed is granted elsewhere and is never taken here unless the data
+// changed) and records who or what caused it.
+func (s *Service) setLevel(ctx context.Context, accountID string, to account.Level, cause, by string) error {
+	a, err := s.o.Accounts.GetAccount(ctx, accountID)
+	if err != nil {
+		return err
+	}
+	if a.Level == to {
+		return nil
+	}
+	from := a.Level
+	a.Level, a.UpdatedAt = to, s.o.Now().UTC()
+	if err := s.o.Accounts.UpdateAccount(ctx, a); err != nil {
+		return err
+	}
+	s.record(ctx, accountID, "level.changed", map[string]string{"from": string(from), "to": string(to), "cause": cause, "by": by})
+	return nil
+}
+
+func (s *Service) record(ctx context.Context, accountID, typ string, data map[string]string) {
+	if s.o.Audit == nil {
+		return
+	}
+	if err := s.o.Audit.AppendEvent(ctx, &audit.Event{AccountID: accountID, Type: typ, Data: data, At: s.o.Now().UTC()}); err != nil {
+		s.o.Logger.Error("verify: audit", "type", typ, "err", err)
+	}
+}
+
+// Check runs the registry checks of a submission: the job's work. A
+// temporary registry failure returns an error (the job is retried with
+// backoff; nothing is decided); every other answer decides. A job for a
+// superseded submission does nothing.
+func (s *Service) Check(ctx context.Context, accountID, submission string) error {
+	p, r, err := s.Get(ctx, accountID)
+	if err != nil {
+		return err
+	}
+	if p.Status != StatusVerifying || p.Submission != submission || p.Pending == nil {
+		return nil
+	}
+	d := p.Pending
+	birth, _ := time.Parse(time.DateOnly, d.BirthDate)
+	issued, _ := time.Parse(time.DateOnly, d.Passport.IssueDate)
+	var rejections []Rejection
+	add := func(res registry.Result) {
+		if res.Outcome != registry.Match {
+			rejections = append(rejections, Rejection{Registry: res.Registry, Outcome: string(res.Outcome), Fields: res.Fields})
+		}
+	}
+	rctx := registry.WithRequestID(ctx, submission+"-mvd")
+	res, err := s.o.Registry.CheckPassport(rctx, registry.PassportQuery{FamilyName: d.FamilyName, GivenName: d.GivenName,
+		MiddleName: d.MiddleName, BirthDate: birth, Series: d.Passport.Series, Number: d.Passport.Number, IssuedAt: issued})
+	if done, err := s.outcome(ctx, r, err); done {
+		return err
+	}
+	add(res)
+	res, err = s.o.Registry.CheckSNILS(registry.WithRequestID(ctx, submission+"-sfr"), registry.SNILSQuery{
+		FamilyName: d.FamilyName, GivenName: d.GivenName, MiddleName: d.MiddleName, BirthDate: birth, SNILS: d.SNILS})
+	if done, err := s.outcome(ctx, r, err); done {
+		return err
+	}
+	add(res)
+	if d.INN != "" {
+		res, err = s.o.Registry.CheckINN(registry.WithRequestID(ctx, submission+"-fns"), registry.INNQuery{
+			FamilyName: d.FamilyName, GivenName: d.GivenName, MiddleName: d.MiddleName, BirthDate: birth, INN: d.INN,
+			PassportSeries: d.Passport.Series, PassportNumber: d.Passport.Number})
+		if done, err := s.outcome(ctx, r, err); done {
+			return err
+		}
+		add(res)
+	}
+	if len(rejections) > 0 {
+		return s.reject(ctx, r, rejections)
+	}
+	return s.accept(ctx, r, d)
+}
+
+// outcome turns a registry error into the job's result: temporary errors
+// retry the job (done, err); a permanent one rejects the submission (our
+// request was refused: the data cannot be checked as entered).
+func (s *Service) outcome(ctx context.Context, r *Record, err error) (bool, error) {
+	switch {
+	case err == nil:
+		return false, nil
+	case errors.Is(err, registry.ErrTemporary), ctx.Err() != nil:
+		s.o.Logger.Warn("verify: registry unavailable; the check will be retried", "account", r.AccountID, "err", err)
+		return true, err
+	}
+	s.o.Logger.Error("verify: registry refused the request", "account", r.AccountID, "err", err)
+	var re *registry.Error
+	reg := "registry"
+	if errors.As(err, &re) {
+		reg = re.Registry
+	}
+	return true, s.reject(ctx, r, []Rejection{{Registry: reg, Outcome: "refused"}})
+}
+
+func (s *Service) reject(ctx context.Context, r *Record, rejections []Rejection) error {
+	expect := r.Submission
+	r.Status, r.Rejections, r.UpdatedAt = StatusRejected, rejections, s.o.Now().UTC()
+	ok, err := s.o.Store.PutProfile(ctx, r, &expect)
+	if err != nil || !ok {
+		return err
+	}
+	raw, _ := json.Marshal(rejections)
+	s.record(ctx, r.AccountID, "verification.rejected", map[string]string{"result": string(raw)})
+	if a, err := s.o.Accounts.GetAccount(ctx, r.AccountID); err == nil {
+		s.o.Notify(ctx, a, "verification_failed", map[string]string{})
+	}
+	return nil
+}
+
+func (s *Service) accept(ctx context.Context, r *Record, d *Data) error {
+	expect := r.Submission
+	orig := *r
+	var err error
+	if r.Verified, err = s.seal(r.AccountID, "verified", d); err != nil {
+		return err
+	}
+	now := s.o.Now().UTC()
+	r.Status, r.Rejections, r.UpdatedAt, r.VerifiedAt = StatusVerified, nil, now, now
+	r.SNILSIndex = s.o.Cipher.BlindIndex(pii.KindSNILS, d.SNILS)
+	r.PassportIndex = s.o.Cipher.BlindIndex(pii.KindPassport, d.Passport.Series+d.Passport.Number)
+	ok, err := s.o.Store.PutProfile(ctx, r, &expect)
+	if errors.Is(err, storage.ErrConflict) {
+		// The document backs another verified account: never two.
+		return s.reject(ctx, &orig, []Rejection{{Registry: "gosid", Outcome: "taken"}})
+	}
+	if err != nil || !ok {
+		return err
+	}
+	a, err := s.o.Accounts.GetAccount(ctx, r.AccountID)
+	if err != nil {
+		return err
+	}
+	// The verified name is the account's name.
+	a.FamilyName, a.GivenName, a.MiddleName = d.FamilyName, d.GivenName, d.MiddleName
+	if a.Level.Rank() < account.LevelStandard.Rank() {
+		a.Level = account.LevelStandard
+		s.record(ctx, r.AccountID, "level.changed", map[string]string{"from": string(account.LevelSimplified),
+			"to": string(account.LevelStandard), "cause": CauseRegistry, "by": "mvd,sfr"})
+	}
+	a.UpdatedAt = now
+	if err := s.o.Accounts.UpdateAccount(ctx, a); err != nil {
+		return err
+	}
+	s.record(ctx, r.AccountID, "verification.verified", nil)
+	s.o.Notify(ctx, a, "verification_done", map[string]string{})
+	return nil
+}
+
+// AccountBySNILS returns the account whose verified SNILS is snils (11
+// digits), for signing in with SNILS; storage.ErrNotFound otherwise.
+func (s *Service) AccountBySNILS(ctx context.Context, snils string) (string, error) {
+	return s.o.Store.FindBySNILSIndex(ctx, s.o.Cipher.BlindIndex(pii.KindSNILS, snils))
+}
