@@ -62,11 +62,10 @@ func NewServer(ctx context.Context, s *Stores) (*Server, error) {
 		stopRegistry()
 		return nil, err
 	}
-	if reg != nil {
-		srv.Verify = srv.newVerifier(reg, worker)
-	} else {
-		worker.Service = verify.New(verify.Options{Store: s.DB, Accounts: s.DB, Cipher: s.PII, Registry: unavailable{}, Audit: s.DB, Logger: s.Log})
+	if reg == nil {
+		reg = unavailable{}
 	}
+	srv.Verify = srv.newVerifier(reg, worker)
 	srv.Web, err = web.New(web.Options{
 		Dev: cfg.Dev, Secure: cfg.Secure(), CSRFKey: s.Sealer.DeriveKey("csrf"), Logger: s.Log,
 	})
@@ -87,7 +86,7 @@ func NewServer(ctx context.Context, s *Stores) (*Server, error) {
 	}
 	srv.Login = login.New(login.Options{
 		Factors: s.DB, Sessions: s.DB, Sealer: s.Sealer, TOTP: mfa.NewVerifier(s.Ephemeral), TOTPIssuer: "gosid",
-		WebAuthn: wa, RecoveryKey: s.Sealer.DeriveKey("mfa-recovery"), RequireMFA: cfg.RequireMFA, Locate: locate,
+		WebAuthn: wa, RecoveryKey: s.Sealer.DeriveKey("mfa-recovery"), RequireMFA: cfg.RequireMFA, Locate: locate, Verify: srv.Verify,
 		Accounts: s.DB, Clients: s.Clients, Consents: s.DB, Audit: s.DB, Ephemeral: s.Ephemeral,
 		Passwords: s.Passwords, Web: srv.Web, SessionTTL: cfg.SessionTTL, FlowTTL: cfg.FlowTTL,
 		Dev: cfg.Dev, LoginRatePerIP: cfg.LoginRatePerIP,

@@ -29,6 +29,9 @@ func (s *Service) registerAPI(r *mux.Router) {
 	api.HandleFunc("/session/password", s.apiPassword).Methods(http.MethodPost)
 	api.HandleFunc("/session/contacts", s.apiContactStart).Methods(http.MethodPost)
 	s.registerMFAAPI(api)
+	if s.o.Verify != nil {
+		s.registerProfile(r, api)
+	}
 }
 
 // apiError is the RFC 6749-style error body of the API.

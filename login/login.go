@@ -28,6 +28,7 @@ import (
 	"github.com/gosid/gosid/notify"
 	"github.com/gosid/gosid/provider"
 	"github.com/gosid/gosid/storage"
+	"github.com/gosid/gosid/verify"
 	"github.com/gosid/gosid/web"
 )
 
@@ -74,6 +75,8 @@ type Options struct {
 	WebAuthn *webauthn.WebAuthn
 	// RecoveryKey keys the HMAC of stored recovery codes.
 	RecoveryKey []byte
+	// Verify keeps personal data and checks it against the registries.
+	Verify *verify.Service
 	// RequireMFA makes a second factor mandatory for every sign-in.
 	RequireMFA bool
 	// Locate turns an IP address into an approximate place ("Moscow,

@@ -209,6 +209,15 @@ func (s *Service) findAccount(ctx context.Context, login string) (*account.Accou
 		acct, err = s.o.Accounts.FindAccountByPhone(ctx, norm)
 	case "email":
 		acct, err = s.o.Accounts.FindAccountByEmail(ctx, norm)
+	case account.LoginSNILS:
+		// Only a verified SNILS signs in, found by its blind index.
+		if s.o.Verify == nil {
+			return nil, nil
+		}
+		var id string
+		if id, err = s.o.Verify.AccountBySNILS(ctx, norm); err == nil {
+			acct, err = s.o.Accounts.GetAccount(ctx, id)
+		}
 	default:
 		return nil, nil
 	}
