@@ -1,0 +1,179 @@
+package app_test
+
+import (
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gosid/gosid/app/apptest"
+	"github.com/gosid/gosid/internal/testenv"
+	"github.com/gosid/gosid/registry/sim"
+)
+
+type profileView struct {
+	Status     string `json:"status"`
+	Level      string `json:"level"`
+	Rejections []struct {
+		Registry string   `json:"registry"`
+		Outcome  string   `json:"outcome"`
+		Fields   []string `json:"fields"`
+	} `json:"rejections"`
+	Verified *struct {
+		SNILS string `json:"snils"`
+	} `json:"verified"`
+	Errors []message `json:"errors"`
+}
+
+// ivanov is a seeded person of the reference registry (registry/sim/README.md).
+func ivanov() map[string]any {
+	return map[string]any{
+		"family_name": "Иванов", "given_name": "Иван", "middle_name": "Иванович", "birth_date": "14.03.1985",
+		"sex": "male", "birthplace": "г. Москва", "citizenship": "RUS",
+		"passport_series": "45 05", "passport_number": "123456", "passport_issue_date": "01.04.2005",
+		"passport_issued_by": "ОВД Тверского района г. Москвы", "passport_dept_code": "772-001",
+		"snils": "123-456-789 64", "inn": "770112345695",
+	}
+}
+
+func semenova() map[string]any {
+	return map[string]any{
+		"family_name": "Семенова", "given_name": "Алена", "middle_name": "Петровна", "birth_date": "21.07.1990",
+		"passport_series": "4010", "passport_number": "234567", "passport_issue_date": "05.08.2010",
+		"passport_issued_by": "ТП УФМС России", "passport_dept_code": "780-010", "snils": "13579246894",
+	}
+}
+
+// waitProfile polls the profile until its status is not "verifying".
+func (a *api) waitProfile(token string) *profileView {
+	a.t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		v := &profileView{}
+		if status := a.call(http.MethodGet, "/api/v1/session/profile", token, nil, v); status != http.StatusOK {
+			a.t.Fatalf("profile: %d", status)
+		}
+		if v.Status != "verifying" {
+			return v
+		}
+		if time.Now().After(deadline) {
+			a.t.Fatal("the check never finished")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+// TestIdentityVerification: personal data checked against the reference
+// registry over HTTP: a match raises the account to standard and lets the
+// citizen sign in with SNILS; a mismatch names the fields; a document
+// verified for one account is refused for another; a registry outage delays
+// the check and never decides it; nothing personal is stored in clear.
+func TestIdentityVerification(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, backend apptest.Backend) {
+		reg, err := sim.Start("127.0.0.1:0", sim.ServerOptions{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = reg.Close() })
+		cfg := apptest.NewConfig(t, backend)
+		cfg.RegistryURL = reg.URL
+		env := apptest.Start(t, cfg)
+		a := &api{t: t, env: env}
+		login := func(phone string) string {
+			env.CreateAccount(t, phone, testPassword)
+			_, v := a.password(phone, testPassword)
+			return v.SessionToken
+		}
+
+		// Bad input: every field named, nothing stored.
+		first := login("+79160000001")
+		bad := ivanov()
+		bad["snils"], bad["inn"], bad["passport_dept_code"], bad["birth_date"] = "123-456-789 65", "770112345694", "77-001", "31.02.1985"
+		v := &profileView{}
+		if status := a.call(http.MethodPut, "/api/v1/session/profile", first, bad, v); status != http.StatusUnprocessableEntity {
+			t.Fatalf("bad data: %d %+v", status, v)
+		}
+		fields := map[string]string{}
+		for _, e := range v.Errors {
+			fields[e.Field] = e.Code
+			if e.Text == "" || strings.HasPrefix(e.Text, "err.") {
+				t.Errorf("untranslated %+v", e)
+			}
+		}
+		for f, code := range map[string]string{"snils": "snils.checksum", "inn": "inn.checksum", "passport_dept_code": "dept_code.format", "birth_date": "date.format"} {
+			if fields[f] != code {
+				t.Errorf("%s: %q, want %q (%v)", f, fields[f], code, fields)
+			}
+		}
+
+		// A match: standard level, SNILS login.
+		if status := a.call(http.MethodPut, "/api/v1/session/profile", first, ivanov(), v); status != http.StatusAccepted || v.Status != "verifying" {
+			t.Fatalf("submit: %d %+v", status, v)
+		}
+		if status := a.call(http.MethodPut, "/api/v1/session/profile", first, ivanov(), nil); status != http.StatusConflict && status != http.StatusAccepted {
+			t.Fatalf("submit while verifying: %d", status)
+		}
+		v = a.waitProfile(first)
+		if v.Status != "verified" || v.Level != "standard" || v.Verified == nil || v.Verified.SNILS != "12345678964" {
+			t.Fatalf("after the check: %+v", v)
+		}
+		env.WaitTemplate(t, "+79160000001", "verification_done")
+		if status, lv := a.password("123-456-789 64", testPassword); status != http.StatusOK || lv.SessionToken == "" {
+			t.Fatalf("sign-in with SNILS: %d %+v", status, lv)
+		}
+
+		// A mismatch names what did not match.
+		second := login("+79160000002")
+		wrong := ivanov()
+		wrong["birth_date"] = "15.03.1985"
+		a.call(http.MethodPut, "/api/v1/session/profile", second, wrong, nil)
+		v = a.waitProfile(second)
+		if v.Status != "rejected" || v.Level != "simplified" || len(v.Rejections) == 0 {
+			t.Fatalf("mismatch: %+v", v)
+		}
+		named := false
+		for _, r := range v.Rejections {
+			for _, f := range r.Fields {
+				named = named || f == "birth_date"
+			}
+		}
+		if !named {
+			t.Fatalf("the mismatch does not name birth_date: %+v", v.Rejections)
+		}
+		env.WaitTemplate(t, "+79160000002", "verification_failed")
+
+		// The same documents for another account: refused, holder not named.
+		a.call(http.MethodPut, "/api/v1/session/profile", second, ivanov(), nil)
+		v = a.waitProfile(second)
+		if v.Status != "rejected" || len(v.Rejections) != 1 || v.Rejections[0].Outcome != "taken" || v.Level != "simplified" {
+			t.Fatalf("a document of another verified account: %+v", v)
+		}
+
+		// The registry is down: the check waits, then completes.
+		third := login("+79160000003")
+		reg.SetDown(true)
+		before := reg.Requests()
+		a.call(http.MethodPut, "/api/v1/session/profile", third, semenova(), nil)
+		for deadline := time.Now().Add(20 * time.Second); reg.Requests() == before; time.Sleep(20 * time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatal("the check never reached the registry")
+			}
+		}
+		if status := a.call(http.MethodGet, "/api/v1/session/profile", third, nil, v); status != http.StatusOK || v.Status != "verifying" {
+			t.Fatalf("during the outage: %+v", v)
+		}
+		reg.SetDown(false)
+		if v = a.waitProfile(third); v.Status != "verified" {
+			t.Fatalf("after the outage: %+v", v)
+		}
+
+		// Nothing personal in clear anywhere in the database.
+		// (Passport numbers are looked for as JSON strings: six bare digits
+		// also occur in timestamps.)
+		testenv.AssertNotStored(t, env.Stores.DB, "12345678964", "770112345695", `"123456"`, "13579246894", `"234567"`,
+			"ОВД Тверского района", "1985-03-14")
+		if backend == apptest.SQLite {
+			testenv.AssertNotInFiles(t, env.Config.DataDir, "12345678964", "770112345695", "13579246894")
+		}
+	})
+}
