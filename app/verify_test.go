@@ -1,7 +1,10 @@
 package app_test
 
 import (
+	"encoding/json"
 	"net/http"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -176,4 +179,79 @@ func TestIdentityVerification(t *testing.T) {
 			testenv.AssertNotInFiles(t, env.Config.DataDir, "12345678964", "770112345695", "13579246894")
 		}
 	})
+}
+
+// TestActivityAndExport: the activity log lists sign-ins, failures and
+// data changes newest first, paged, in the caller's language; the export
+// holds the citizen's data (decrypted) and never a password hash.
+func TestActivityAndExport(t *testing.T) {
+	env := apptest.Start(t, apptest.NewConfig(t, apptest.SQLite))
+	a := &api{t: t, env: env}
+	env.CreateAccount(t, testPhone, testPassword)
+	a.password(testPhone, "Wrong-password-1")
+	_, v := a.password(testPhone, testPassword)
+	a.call(http.MethodPut, "/api/v1/session/profile", v.SessionToken, ivanov(), nil)
+	a.waitProfile(v.SessionToken)
+
+	var page struct {
+		Entries []struct {
+			ID     int64  `json:"id"`
+			Type   string `json:"type"`
+			Text   string `json:"text"`
+			Device string `json:"device"`
+		} `json:"entries"`
+		NextBefore int64 `json:"next_before"`
+	}
+	req, _ := http.NewRequest(http.MethodGet, env.URL+"/api/v1/session/activity?limit=3", nil)
+	req.Header.Set("Authorization", "Bearer "+v.SessionToken)
+	req.Header.Set("Accept-Language", "en")
+	resp, err := env.Client().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = json.NewDecoder(resp.Body).Decode(&page)
+	resp.Body.Close()
+	if len(page.Entries) != 3 || page.NextBefore == 0 || page.Entries[0].ID < page.Entries[2].ID {
+		t.Fatalf("first page: %+v", page)
+	}
+	var all []string
+	for before := int64(0); ; {
+		var p struct {
+			Entries []struct {
+				Type string `json:"type"`
+				Text string `json:"text"`
+			} `json:"entries"`
+			NextBefore int64 `json:"next_before"`
+		}
+		a.call(http.MethodGet, "/api/v1/session/activity?limit=2&before="+strconv.FormatInt(before, 10), v.SessionToken, nil, &p)
+		for _, e := range p.Entries {
+			all = append(all, e.Type)
+			if e.Text == "" || strings.HasPrefix(e.Text, "activity.") {
+				t.Errorf("untranslated entry %+v", e)
+			}
+		}
+		if p.NextBefore == 0 {
+			break
+		}
+		before = p.NextBefore
+	}
+	for _, want := range []string{"login.failure", "login.success", "verification.submitted", "verification.verified", "level.changed"} {
+		if !slices.Contains(all, want) {
+			t.Errorf("activity lacks %s: %v", want, all)
+		}
+	}
+
+	var x map[string]any
+	if status := a.call(http.MethodGet, "/api/v1/session/export", v.SessionToken, nil, &x); status != http.StatusOK {
+		t.Fatalf("export: %d", status)
+	}
+	raw, _ := json.Marshal(x)
+	for _, want := range []string{"12345678964", "770112345695", `"activity"`, `"sessions"`, `"second_factors"`} {
+		if !strings.Contains(string(raw), want) {
+			t.Errorf("export lacks %s", want)
+		}
+	}
+	if strings.Contains(string(raw), "argon2") {
+		t.Fatal("the export holds the password hash")
+	}
 }
