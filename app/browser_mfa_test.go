@@ -228,3 +228,45 @@ func TestBrowserStepUp(t *testing.T) {
 		t.Fatalf("id_token after step-up: %+v", claims)
 	}
 }
+
+// TestBrowserProfile: the citizen fills in personal data and documents in
+// Chromium, sees «Ожидание проверки данных», then «Регистрация завершена»
+// and the standard level once the reference registry confirmed them.
+func TestBrowserProfile(t *testing.T) {
+	ctx := chromium(t)
+	env := apptest.Start(t, apptest.NewConfig(t, apptest.SQLite))
+	env.CreateAccount(t, testPhone, testPassword)
+	c := &cdp{t: t, ctx: ctx, prefix: "profile-"}
+	c.run("1-signin", chromedp.Navigate(env.URL+"/login?lang=ru"), password(testPhone, testPassword),
+		chromedp.WaitVisible(`button[name="decision"]`, chromedp.ByQuery),
+		chromedp.Navigate(env.URL+"/profile"), chromedp.WaitVisible(`#passport_series`, chromedp.ByQuery))
+	var fill chromedp.Tasks
+	for id, val := range map[string]string{
+		"birth_date": "14.03.1985", "birthplace": "г. Москва", "passport_series": "4505", "passport_number": "123456",
+		"passport_issue_date": "01.04.2005", "passport_issued_by": "ОВД Тверского района г. Москвы",
+		"passport_dept_code": "772-001", "snils": "123-456-789 64", "inn": "770112345695",
+	} {
+		fill = append(fill, chromedp.SendKeys("#"+id, val, chromedp.ByQuery))
+	}
+	var status string
+	c.run("2-fill", fill, chromedp.SetValue(`#sex`, "male", chromedp.ByQuery),
+		chromedp.Submit(`#snils`, chromedp.ByQuery), settle,
+		chromedp.WaitVisible(`#profile-status`, chromedp.ByQuery),
+		chromedp.AttributeValue(`#profile-status`, "data-status", &status, nil, chromedp.ByQuery))
+	if status != "verifying" && status != "verified" {
+		t.Fatalf("after submitting: status %q", status)
+	}
+	var text string
+	for deadline := time.Now().Add(20 * time.Second); status != "verified"; {
+		if time.Now().After(deadline) {
+			t.Fatalf("never verified; last status %q", status)
+		}
+		c.run("3-reload", chromedp.Sleep(300*time.Millisecond), chromedp.Navigate(env.URL+"/profile"),
+			chromedp.WaitVisible(`#profile-status`, chromedp.ByQuery),
+			chromedp.AttributeValue(`#profile-status`, "data-status", &status, nil, chromedp.ByQuery))
+	}
+	c.run("4-verified", chromedp.Text(`#profile-status`, &text, chromedp.ByQuery))
+	if !strings.Contains(text, "Регистрация завершена") || !strings.Contains(text, "стандартная") {
+		t.Fatalf("verified status text: %q", text)
+	}
+}
