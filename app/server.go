@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"slices"
 	"time"
 
 	"github.com/go-webauthn/webauthn/webauthn"
@@ -96,7 +97,7 @@ func NewServer(ctx context.Context, s *Stores) (*Server, error) {
 	srv.Provider, err = provider.New(provider.Options{
 		Issuer: cfg.Issuer, Clients: s.Clients, Ephemeral: s.Ephemeral, Grants: s.DB, Keys: s.Keys,
 		SecretHasher: s.Secrets, GlobalSecret: s.Sealer.DeriveKey("oauth-hmac"),
-		Interaction: srv.Login, Claims: provider.AccountClaims(s.DB), ErrorPage: srv.oauthErrorPage,
+		Interaction: srv.Login, Claims: srv.claims(provider.AccountClaims(s.DB)), ErrorPage: srv.oauthErrorPage,
 		AccessTokenTTL: cfg.AccessTokenTTL, RefreshTokenTTL: cfg.RefreshTokenTTL, IDTokenTTL: cfg.IDTokenTTL,
 		AuthCodeTTL: cfg.AuthCodeTTL, RefreshGrace: cfg.RefreshGrace,
 		Fetch: provider.FetchOptions{
@@ -112,6 +113,25 @@ func NewServer(ctx context.Context, s *Stores) (*Server, error) {
 		return nil, err
 	}
 	return srv, nil
+}
+
+// claims adds the verified personal data (scope verified_claims) to the
+// account's claims: only registry-verified values, never pending ones.
+func (srv *Server) claims(base provider.ClaimsFunc) provider.ClaimsFunc {
+	return func(ctx context.Context, subject string, scopes []string) (map[string]any, error) {
+		out, err := base(ctx, subject, scopes)
+		if err != nil || !slices.Contains(scopes, verify.ScopeVerifiedClaims) || srv.Verify == nil {
+			return out, err
+		}
+		vc, err := srv.Verify.VerifiedClaims(ctx, subject)
+		if err != nil {
+			return nil, err
+		}
+		if vc != nil {
+			out["verified_claims"] = vc
+		}
+		return out, nil
+	}
 }
 
 // newWebAuthn configures security keys for the issuer's origin: the

@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/oauth2"
+
 	"github.com/gosid/gosid/app/apptest"
 	"github.com/gosid/gosid/internal/testenv"
 	"github.com/gosid/gosid/registry/sim"
@@ -253,5 +255,51 @@ func TestActivityAndExport(t *testing.T) {
 	}
 	if strings.Contains(string(raw), "argon2") {
 		t.Fatal("the export holds the password hash")
+	}
+}
+
+// TestVerifiedClaims: a service with the verified_claims scope gets the
+// personal data only as verified by the registries: nothing while it is
+// merely entered (or rejected), the verified values once confirmed.
+func TestVerifiedClaims(t *testing.T) {
+	env := apptest.Start(t, apptest.NewConfig(t, apptest.SQLite))
+	a := &api{t: t, env: env}
+	env.CreateAccount(t, testPhone, testPassword)
+	_, v := a.password(testPhone, testPassword)
+	c := webClient()
+	c.FirstParty = true
+	c.Scopes = append(c.Scopes, "verified_claims")
+	r := newRP(t, env, c.ID, env.CreateClient(t, c), "openid", "profile", "verified_claims")
+	b := env.NewBrowser(t)
+	userinfo := func() map[string]any {
+		t.Helper()
+		tok, _ := r.login(t, b)
+		ui, err := r.provider.UserInfo(r.ctx, oauth2.StaticTokenSource(tok))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var claims map[string]any
+		_ = ui.Claims(&claims)
+		return claims
+	}
+	// Entered but rejected (wrong birth date): nothing released.
+	wrong := ivanov()
+	wrong["birth_date"] = "15.03.1985"
+	a.call(http.MethodPut, "/api/v1/session/profile", v.SessionToken, wrong, nil)
+	if p := a.waitProfile(v.SessionToken); p.Status != "rejected" {
+		t.Fatalf("%+v", p)
+	}
+	if claims := userinfo(); claims["verified_claims"] != nil {
+		t.Fatalf("unverified data released: %v", claims["verified_claims"])
+	}
+	a.call(http.MethodPut, "/api/v1/session/profile", v.SessionToken, ivanov(), nil)
+	if p := a.waitProfile(v.SessionToken); p.Status != "verified" {
+		t.Fatalf("%+v", p)
+	}
+	vc, _ := userinfo()["verified_claims"].(map[string]any)
+	claims, _ := vc["claims"].(map[string]any)
+	verification, _ := vc["verification"].(map[string]any)
+	if claims["snils"] != "12345678964" || claims["birthdate"] != "1985-03-14" || verification["time"] == nil {
+		t.Fatalf("verified claims: %v", vc)
 	}
 }

@@ -283,7 +283,7 @@ func (s *Service) consentPage(w http.ResponseWriter, r *http.Request) {
 
 func knownScope(s string) bool {
 	switch s {
-	case "openid", "profile", "email", "phone", "offline_access":
+	case "openid", "profile", "email", "phone", "offline_access", "verified_claims":
 		return true
 	}
 	return false

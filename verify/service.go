@@ -356,3 +356,41 @@ func (s *Service) accept(ctx context.Context, r *Record, d *Data) error {
 func (s *Service) AccountBySNILS(ctx context.Context, snils string) (string, error) {
 	return s.o.Store.FindBySNILSIndex(ctx, s.o.Cipher.BlindIndex(pii.KindSNILS, snils))
 }
+
+// ScopeVerifiedClaims is the scope that releases verified personal data.
+const ScopeVerifiedClaims = "verified_claims"
+
+// VerifiedClaims returns the citizen's verified personal data in the shape
+// of OpenID Connect for Identity Assurance (verified_claims: how it was
+// verified, and the claims). Only values the registries confirmed are
+// returned; data entered but not (yet) verified never is. nil when nothing
+// is verified.
+func (s *Service) VerifiedClaims(ctx context.Context, accountID string) (map[string]any, error) {
+	p, _, err := s.Get(ctx, accountID)
+	if err != nil || p.Verified == nil {
+		return nil, err
+	}
+	d := p.Verified
+	claims := map[string]any{
+		"family_name": d.FamilyName, "given_name": d.GivenName, "birthdate": d.BirthDate, "snils": d.SNILS,
+		"document": map[string]any{"type": "ru_passport", "number": d.Passport.Series + d.Passport.Number,
+			"date_of_issuance": d.Passport.IssueDate, "issuer": map[string]any{"name": d.Passport.IssuedBy,
+				"code": d.Passport.DeptCode}},
+	}
+	if d.MiddleName != "" {
+		claims["middle_name"] = d.MiddleName
+	}
+	if d.INN != "" {
+		claims["inn"] = d.INN
+	}
+	evidence := []map[string]any{{"type": "electronic_record", "record": map[string]any{"type": "ru_passport", "source": map[string]any{"name": "MVD"}}},
+		{"type": "electronic_record", "record": map[string]any{"type": "ru_snils", "source": map[string]any{"name": "SFR"}}}}
+	if d.INN != "" {
+		evidence = append(evidence, map[string]any{"type": "electronic_record", "record": map[string]any{"type": "ru_inn", "source": map[string]any{"name": "FNS"}}})
+	}
+	return map[string]any{
+		"verification": map[string]any{"trust_framework": "ru_gosid", "time": p.VerifiedAt.UTC().Format(time.RFC3339),
+			"evidence": evidence},
+		"claims": claims,
+	}, nil
+}
