@@ -303,3 +303,52 @@ func TestVerifiedClaims(t *testing.T) {
 		t.Fatalf("verified claims: %v", vc)
 	}
 }
+
+// TestDeleteAccount: deleting is confirmed with a code; afterwards the
+// session and the service's refresh token are dead, the personal data is
+// gone (its documents can back another account), and the login is free.
+func TestDeleteAccount(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, backend apptest.Backend) {
+		env := apptest.Start(t, apptest.NewConfig(t, backend))
+		a := &api{t: t, env: env}
+		env.CreateAccount(t, testPhone, testPassword)
+		_, v := a.password(testPhone, testPassword)
+		a.call(http.MethodPut, "/api/v1/session/profile", v.SessionToken, ivanov(), nil)
+		if p := a.waitProfile(v.SessionToken); p.Status != "verified" {
+			t.Fatalf("%+v", p)
+		}
+		c := webClient()
+		c.FirstParty = true
+		r := newRP(t, env, c.ID, env.CreateClient(t, c))
+		tok, _ := r.login(t, env.NewBrowser(t))
+
+		f := &mfaView{}
+		if status := a.call(http.MethodPost, "/api/v1/session/deletion", v.SessionToken, nil, f); status != http.StatusCreated {
+			t.Fatalf("start: %d %+v", status, f)
+		}
+		code := env.LatestCode(t, testPhone)
+		if status, r := a.flow("delete", f, map[string]any{"code": wrongCode(code)}); status != http.StatusUnprocessableEntity || r.errCode("code") != "code.invalid" {
+			t.Fatalf("wrong code: %d %+v", status, r)
+		}
+		if status, r := a.flow("delete", f, map[string]any{"code": code}); status != http.StatusOK || r.State != "done" {
+			t.Fatalf("confirm: %d %+v", status, r)
+		}
+		if status := a.call(http.MethodGet, "/api/v1/session", v.SessionToken, nil, nil); status != http.StatusUnauthorized {
+			t.Fatalf("session after deletion: %d", status)
+		}
+		if _, err := r.oauth.TokenSource(r.ctx, &oauth2.Token{RefreshToken: tok.RefreshToken}).Token(); err == nil {
+			t.Fatal("a refresh token survived the deletion")
+		}
+		if status, lv := a.password(testPhone, testPassword); lv.SessionToken != "" || status == http.StatusOK && lv.State == "done" {
+			t.Fatalf("the deleted account still signs in: %d %+v", status, lv)
+		}
+		testenv.AssertNotStored(t, env.Stores.DB, "12345678964")
+		// The phone and the documents are free for a new account.
+		env.CreateAccount(t, testPhone, testPassword)
+		_, nv := a.password(testPhone, testPassword)
+		a.call(http.MethodPut, "/api/v1/session/profile", nv.SessionToken, ivanov(), nil)
+		if p := a.waitProfile(nv.SessionToken); p.Status != "verified" {
+			t.Fatalf("documents of a deleted account: %+v", p)
+		}
+	})
+}

@@ -22,8 +22,8 @@ import (
 func (s *Service) registerAPI(r *mux.Router) {
 	api := r.PathPrefix(PathAPI).Subrouter()
 	api.HandleFunc("/flows/{kind:registration|recovery|login}", s.apiStart).Methods(http.MethodPost)
-	api.HandleFunc("/flows/{kind:registration|recovery|login|contact|mfa|enroll}/{id}", s.apiGet).Methods(http.MethodGet)
-	api.HandleFunc("/flows/{kind:registration|recovery|login|contact|mfa|enroll}/{id}", s.apiSubmit).Methods(http.MethodPost)
+	api.HandleFunc("/flows/{kind:registration|recovery|login|contact|mfa|enroll|delete}/{id}", s.apiGet).Methods(http.MethodGet)
+	api.HandleFunc("/flows/{kind:registration|recovery|login|contact|mfa|enroll|delete}/{id}", s.apiSubmit).Methods(http.MethodPost)
 	api.HandleFunc("/session", s.apiWhoami).Methods(http.MethodGet)
 	api.HandleFunc("/session", s.apiLogout).Methods(http.MethodDelete)
 	api.HandleFunc("/session/password", s.apiPassword).Methods(http.MethodPost)
@@ -32,6 +32,7 @@ func (s *Service) registerAPI(r *mux.Router) {
 	if s.o.Verify != nil {
 		s.registerProfile(r, api)
 	}
+	s.registerDelete(r, api)
 }
 
 // apiError is the RFC 6749-style error body of the API.
@@ -181,6 +182,8 @@ func (s *Service) apiSubmit(w http.ResponseWriter, r *http.Request) {
 		v, err = s.SubmitContact(ctx, f, action, in, m)
 	case KindEnroll:
 		v, err = s.SubmitEnroll(ctx, f, action, in, m)
+	case KindDelete:
+		v, err = s.ConfirmDeletion(ctx, f, in, m)
 	case KindMFA:
 		v, err = s.SubmitSecondFactor(ctx, f, action, in, m)
 	default:

@@ -101,6 +101,8 @@ type Store interface {
 	// FindBySNILSIndex returns the account whose verified SNILS has the
 	// index (storage.ErrNotFound otherwise).
 	FindBySNILSIndex(ctx context.Context, index string) (string, error)
+	// DeleteProfile removes the profile (no error when there is none).
+	DeleteProfile(ctx context.Context, accountID string) error
 }
 
 // LevelCause names what changed an account's level, for the audit trail.

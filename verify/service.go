@@ -394,3 +394,14 @@ func (s *Service) VerifiedClaims(ctx context.Context, accountID string) (map[str
 		"claims": claims,
 	}, nil
 }
+
+// Delete removes the citizen's personal data and documents (the account is
+// being deleted); their blind indexes go with them, so the documents can
+// back another account afterwards.
+func (s *Service) Delete(ctx context.Context, accountID string) error {
+	if err := s.o.Store.DeleteProfile(ctx, accountID); err != nil {
+		return err
+	}
+	s.record(ctx, accountID, "profile.deleted", nil)
+	return nil
+}

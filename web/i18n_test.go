@@ -130,7 +130,8 @@ func TestTranslationsComplete(t *testing.T) {
 var requiredKeys = []string{
 	"mfa.title", "mfa.none", "err.mfa.method", "err.mfa.invalid", "err.mfa.replayed", "err.mfa.locked", "err.mfa.send_first",
 	"err.mfa.recovery_invalid", "err.mfa.webauthn_failed", "err.mfa.exists", "err.mfa.no_contact", "msg.mfa.enabled",
-	"msg.mfa.disabled", "msg.settings.saved",
+	"msg.mfa.disabled", "msg.settings.saved", "msg.account.deleted", "msg.profile.submitted", "err.profile.busy",
+	"err.field.invalid",
 	"login.error.invalid", "login.error.locked", "login.error.rate", "login.error.required",
 	"flow.error.title", "flow.error.expired", "csrf.error", "error.title", "error.generic", "error.not_found",
 	"error.bad_request", "oauth.error", "oauth.error.message", "link.error.title", "link.error.expired",

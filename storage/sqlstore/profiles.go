@@ -74,4 +74,10 @@ func (s *Store) FindBySNILSIndex(ctx context.Context, index string) (string, err
 	return id, s.wrap("find by snils", err)
 }
 
+// DeleteProfile implements verify.Store.
+func (s *Store) DeleteProfile(ctx context.Context, accountID string) error {
+	_, err := s.db.exec(ctx, `DELETE FROM profiles WHERE account_id=$1`, accountID)
+	return s.wrap("delete profile", err)
+}
+
 var _ verify.Store = (*Store)(nil)

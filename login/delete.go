@@ -1,0 +1,222 @@
+package login
+
+import (
+	"context"
+	"errors"
+	"net/http"
+
+	"github.com/gorilla/mux"
+
+	"github.com/gosid/gosid/account"
+	"github.com/gosid/gosid/mfa"
+	"github.com/gosid/gosid/web"
+)
+
+// Deleting an account: confirmed with a code to a confirmed contact; every
+// grant revoked, every session ended, personal data, documents, factors and
+// consents removed, the account row anonymised (status "deleted", no
+// contacts, names or password). The audit trail keeps its events (the
+// operator must be able to answer for past sign-ins and data releases);
+// they hold no documents, only the account id, IPs and devices.
+
+// KindDelete is an account deletion in progress.
+const KindDelete = "delete"
+
+// PathDelete is the page that deletes the account.
+const PathDelete = "/settings/delete"
+
+// DeletePage is the data of the deletion page.
+type DeletePage struct {
+	web.Page
+	View *View
+}
+
+func (s *Service) registerDelete(r *mux.Router, api *mux.Router) {
+	r.HandleFunc(PathDelete, s.deletePage).Methods(http.MethodGet, http.MethodHead)
+	r.HandleFunc(PathDelete, s.deleteSubmit).Methods(http.MethodPost)
+	api.HandleFunc("/session/deletion", s.apiDeleteStart).Methods(http.MethodPost)
+}
+
+// StartDeletion sends a code to the account's confirmed phone (else
+// e-mail) and returns the flow awaiting it.
+func (s *Service) StartDeletion(ctx context.Context, api bool, accountID string, m Meta) (*View, error) {
+	a, err := s.o.Accounts.GetAccount(ctx, accountID)
+	if err != nil {
+		return nil, err
+	}
+	method := mfa.KindSMS
+	if !(a.PhoneVerified && a.Phone != "") {
+		method = mfa.KindEmail
+	}
+	f := &SelfFlow{Kind: KindDelete, State: StateConfirm, API: api, Rec: &recState{AccountID: accountID, Channel: method}}
+	v, err := s.start(ctx, f, m)
+	if err != nil {
+		return nil, err
+	}
+	v.Contact = contactView(a, method)
+	if err := s.sendSecondFactorCode(ctx, a, method, "delete", m); err != nil {
+		key := codeErrorKey(err)
+		if key == "" {
+			return nil, err
+		}
+		s.addErr(v, m, "", key)
+	}
+	return v, nil
+}
+
+// ConfirmDeletion checks the code and deletes the account.
+func (s *Service) ConfirmDeletion(ctx context.Context, f *SelfFlow, in Input, m Meta) (*View, error) {
+	v := s.view(f, m)
+	if rv := s.rejectInput(f, in, m); rv != nil {
+		return rv, nil
+	}
+	a, err := s.o.Accounts.GetAccount(ctx, f.Rec.AccountID)
+	if err != nil {
+		return nil, err
+	}
+	v.Contact = contactView(a, f.Rec.Channel)
+	contact := a.Phone
+	if f.Rec.Channel == mfa.KindEmail {
+		contact = a.Email
+	}
+	if ok, err := s.verifyCode(ctx, v, m, "mfa_delete", contact, in.Get("code")); !ok {
+		return v, err
+	}
+	if err := s.DeleteAccount(ctx, a, m); err != nil {
+		return nil, err
+	}
+	_ = s.self.delete(ctx, f.ID)
+	f.State = StateDone
+	v = s.view(f, m)
+	s.addMsg(v, m, "account.deleted")
+	return v, nil
+}
+
+// DeleteAccount revokes, ends, removes and anonymises (see above).
+func (s *Service) DeleteAccount(ctx context.Context, a *account.Account, m Meta) error {
+	if s.o.Provider != nil {
+		if err := s.o.Provider.RevokeSubject(ctx, a.ID, ""); err != nil {
+			return err
+		}
+	}
+	if _, err := s.sessions.endAll(ctx, a.ID); err != nil {
+		return err
+	}
+	grants, err := s.o.Consents.ListConsents(ctx, a.ID)
+	if err != nil {
+		return err
+	}
+	for _, g := range grants {
+		if err := s.o.Consents.DeleteConsent(ctx, a.ID, g.ClientID); err != nil {
+			return err
+		}
+	}
+	if s.o.Factors != nil {
+		if err := s.o.Factors.DeleteFactors(ctx, a.ID); err != nil {
+			return err
+		}
+	}
+	if s.o.Verify != nil {
+		if err := s.o.Verify.Delete(ctx, a.ID); err != nil {
+			return err
+		}
+	}
+	a.Phone, a.PhoneVerified, a.Email, a.EmailVerified = "", false, "", false
+	a.FamilyName, a.GivenName, a.MiddleName, a.PasswordHash = "", "", "", ""
+	a.Status, a.Level, a.LoginNotice, a.UpdatedAt = account.StatusDeleted, account.LevelSimplified, "", s.o.Now().UTC()
+	if err := s.o.Accounts.UpdateAccount(ctx, a); err != nil {
+		return err
+	}
+	s.recordMeta(ctx, m, a.ID, "account.deleted", "", nil)
+	return nil
+}
+
+func (s *Service) deleteFlow(r *http.Request, sess *Session, id string) (*SelfFlow, error) {
+	f, err := s.self.load(r.Context(), id, KindDelete, false, s.cookie(r, flowCookie(KindDelete)))
+	if err != nil {
+		return nil, err
+	}
+	if f.Rec == nil || f.Rec.AccountID != sess.AccountID {
+		return nil, ErrFlowExpired
+	}
+	return f, nil
+}
+
+func (s *Service) deletePage(w http.ResponseWriter, r *http.Request) {
+	sess, ok := s.signedIn(w, r, PathLogin)
+	if !ok {
+		return
+	}
+	v := &View{Type: KindDelete, State: StateForm}
+	if f, err := s.deleteFlow(r, sess, r.URL.Query().Get("flow")); err == nil {
+		v = s.view(f, s.meta(r))
+	}
+	s.o.Web.Render(w, r, http.StatusOK, "delete", &DeletePage{Page: s.page(w, r), View: v})
+}
+
+func (s *Service) deleteSubmit(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	if err := r.ParseForm(); err != nil {
+		s.o.Web.Error(w, r, http.StatusBadRequest, "error.title", "error.bad_request", "")
+		return
+	}
+	sess, ok := s.signedIn(w, r, PathLogin)
+	if !ok {
+		return
+	}
+	if !s.o.Web.CheckCSRF(r) {
+		s.o.Web.Error(w, r, http.StatusForbidden, "error.title", "csrf.error", PathDelete)
+		return
+	}
+	m := s.meta(r)
+	if r.PostForm.Get("action") == "start" {
+		v, err := s.StartDeletion(ctx, false, sess.AccountID, m)
+		if err != nil {
+			s.serverError(w, r, err)
+			return
+		}
+		s.o.Web.SetCookie(w, s.o.Web.CookieName(flowCookie(KindDelete)), v.FlowToken, s.o.FlowTTL)
+		v.FlowToken = ""
+		s.o.Web.Render(w, r, http.StatusOK, "delete", &DeletePage{Page: s.page(w, r), View: v})
+		return
+	}
+	f, err := s.deleteFlow(r, sess, r.PostForm.Get("flow"))
+	if errors.Is(err, ErrFlowExpired) || errors.Is(err, ErrFlowToken) {
+		s.o.Web.Error(w, r, http.StatusGone, "flow.error.title", "flow.error.expired", PathDelete)
+		return
+	} else if err != nil {
+		s.serverError(w, r, err)
+		return
+	}
+	v, err := s.ConfirmDeletion(ctx, f, formInput(r.PostForm), m)
+	if err != nil {
+		s.serverError(w, r, err)
+		return
+	}
+	status := http.StatusOK
+	if len(v.Errors) > 0 {
+		status = http.StatusUnprocessableEntity
+	} else {
+		s.o.Web.ClearCookie(w, s.sessions.cookie)
+	}
+	s.o.Web.Render(w, r, status, "delete", &DeletePage{Page: s.page(w, r), View: v})
+}
+
+// apiDeleteStart begins deleting the account; finish at
+// /flows/delete/{id} with {"code": ...}.
+func (s *Service) apiDeleteStart(w http.ResponseWriter, r *http.Request) {
+	sess, ok := s.apiSession(w, r)
+	if !ok {
+		return
+	}
+	v, err := s.StartDeletion(r.Context(), true, sess.AccountID, s.meta(r))
+	if err != nil {
+		s.apiServerError(w, r, err)
+		return
+	}
+	status := http.StatusCreated
+	if len(v.Errors) > 0 {
+		status = http.StatusTooManyRequests
+	}
+	writeJSON(w, status, v)
+}
