@@ -352,3 +352,57 @@ func TestDeleteAccount(t *testing.T) {
 		}
 	})
 }
+
+// TestChangeVerifiedData: changing a verified document or name needs a
+// code; the level drops back until the new data is verified, and the old
+// verified values stay the ones in force.
+func TestChangeVerifiedData(t *testing.T) {
+	env := apptest.Start(t, apptest.NewConfig(t, apptest.SQLite))
+	a := &api{t: t, env: env}
+	env.CreateAccount(t, testPhone, testPassword)
+	_, v := a.password(testPhone, testPassword)
+	a.call(http.MethodPut, "/api/v1/session/profile", v.SessionToken, ivanov(), nil)
+	if p := a.waitProfile(v.SessionToken); p.Level != "standard" {
+		t.Fatalf("%+v", p)
+	}
+	changed := ivanov()
+	changed["family_name"] = "Петров"
+	var p struct {
+		profileView
+		CodeRequired bool `json:"code_required"`
+	}
+	if status := a.call(http.MethodPut, "/api/v1/session/profile", v.SessionToken, changed, &p); status != http.StatusOK || !p.CodeRequired || p.Status != "verified" {
+		t.Fatalf("change without a code: %d %+v", status, p)
+	}
+	code := env.LatestCode(t, testPhone)
+	changed["code"] = wrongCode(code)
+	if status := a.call(http.MethodPut, "/api/v1/session/profile", v.SessionToken, changed, &p); status != http.StatusUnprocessableEntity {
+		t.Fatalf("wrong code: %d %+v", status, p)
+	}
+	changed["code"] = code
+	if status := a.call(http.MethodPut, "/api/v1/session/profile", v.SessionToken, changed, nil); status != http.StatusAccepted {
+		t.Fatalf("change with the code: %d", status)
+	}
+	after := a.waitProfile(v.SessionToken)
+	// The registry does not know "Петров": rejected; the level stays down,
+	// the verified values are still Иванов's.
+	if after.Status != "rejected" || after.Level != "simplified" || after.Verified == nil || after.Verified.SNILS != "12345678964" {
+		t.Fatalf("after the change: %+v", after)
+	}
+	var events []string
+	var page struct {
+		Entries []struct {
+			Type string            `json:"type"`
+			Data map[string]string `json:"data"`
+		} `json:"entries"`
+	}
+	a.call(http.MethodGet, "/api/v1/session/activity?limit=100", v.SessionToken, nil, &page)
+	for _, e := range page.Entries {
+		if e.Type == "level.changed" {
+			events = append(events, e.Data["to"]+"/"+e.Data["cause"])
+		}
+	}
+	if !slices.Equal(events, []string{"simplified/data_changed", "standard/registry"}) {
+		t.Fatalf("level changes with their causes, newest first: %v", events)
+	}
+}

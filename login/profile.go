@@ -12,6 +12,7 @@ import (
 
 	"github.com/gosid/gosid/account"
 	"github.com/gosid/gosid/audit"
+	"github.com/gosid/gosid/mfa"
 	"github.com/gosid/gosid/verify"
 	"github.com/gosid/gosid/web"
 )
@@ -41,8 +42,12 @@ type ProfileView struct {
 	Verified   *verify.Data      `json:"verified,omitempty"`
 	VerifiedAt *time.Time        `json:"verified_at,omitempty"`
 	Values     map[string]string `json:"-"`
-	Errors     []Message         `json:"errors,omitempty"`
-	Messages   []Message         `json:"messages,omitempty"`
+	// CodeSent asks for the code confirming a change of verified data;
+	// Contact is where it went.
+	CodeSent bool      `json:"code_required,omitempty"`
+	Contact  string    `json:"contact,omitempty"`
+	Errors   []Message `json:"errors,omitempty"`
+	Messages []Message `json:"messages,omitempty"`
 }
 
 // Err returns the error text for a field, for templates.
@@ -167,6 +172,14 @@ func (s *Service) SubmitProfile(ctx context.Context, accountID string, in Input,
 	if len(v.Errors) > 0 {
 		return v, nil
 	}
+	// A change of verified data is confirmed with a code to a confirmed
+	// contact (the submitted form comes back with a code field).
+	if v.Verified != nil && verify.ChangesVerified(v.Verified, d) {
+		ok, err := s.confirmChange(ctx, v, accountID, in.Get("code"), m)
+		if err != nil || !ok {
+			return v, err
+		}
+	}
 	switch err := s.o.Verify.Submit(ctx, accountID, d, "citizen"); {
 	case errors.Is(err, verify.ErrBusy):
 		s.addProfileErr(v, m, "", "profile.busy")
@@ -181,6 +194,38 @@ func (s *Service) SubmitProfile(ctx context.Context, accountID string, in Input,
 	}
 	nv.Messages = append(nv.Messages, Message{Code: "profile.submitted", Text: s.o.Web.T(m.Lang, "msg.profile.submitted")})
 	return nv, nil
+}
+
+// confirmChange sends a code (none typed yet) or checks it.
+func (s *Service) confirmChange(ctx context.Context, v *ProfileView, accountID, code string, m Meta) (bool, error) {
+	a, err := s.o.Accounts.GetAccount(ctx, accountID)
+	if err != nil {
+		return false, err
+	}
+	method := mfa.KindSMS
+	contact := a.Phone
+	if !(a.PhoneVerified && a.Phone != "") {
+		method, contact = mfa.KindEmail, a.Email
+	}
+	v.CodeSent, v.Contact = true, contactView(a, method)
+	if code == "" {
+		if err := s.sendSecondFactorCode(ctx, a, method, "profile", m); err != nil {
+			key := codeErrorKey(err)
+			if key == "" {
+				return false, err
+			}
+			s.addProfileErr(v, m, "", key)
+			return false, nil
+		}
+		v.Messages = append(v.Messages, Message{Code: "profile.code_sent", Text: s.o.Web.T(m.Lang, "msg.profile.code_sent", v.Contact)})
+		return false, nil
+	}
+	tmp := &View{}
+	ok, err := s.verifyCode(ctx, tmp, m, "mfa_profile", contact, code)
+	for _, e := range tmp.Errors {
+		v.Errors = append(v.Errors, e)
+	}
+	return ok, err
 }
 
 func (s *Service) addProfileErr(v *ProfileView, m Meta, field, code string) {
@@ -259,6 +304,9 @@ func (s *Service) apiProfileSubmit(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	switch {
+	case v.CodeSent && len(v.Errors) == 0:
+		// A code went to the citizen: send the same data again with it.
+		writeJSON(w, http.StatusOK, v)
 	case len(v.Errors) == 1 && v.Errors[0].Code == "profile.busy":
 		writeJSON(w, http.StatusConflict, v)
 	case len(v.Errors) > 0:

@@ -183,7 +183,7 @@ func (s *Service) Submit(ctx context.Context, accountID string, d *Data, by stri
 	if !ok {
 		return ErrBusy
 	}
-	if p.Verified != nil && changesVerified(p.Verified, d) {
+	if p.Verified != nil && ChangesVerified(p.Verified, d) {
 		if err := s.setLevel(ctx, accountID, account.LevelSimplified, "data_changed", by); err != nil {
 			return err
 		}
@@ -192,9 +192,9 @@ func (s *Service) Submit(ctx context.Context, accountID string, d *Data, by stri
 	return s.o.Enqueue(ctx, accountID, r.Submission)
 }
 
-// changesVerified reports whether d changes a name or document that was
+// ChangesVerified reports whether d changes a name or document that was
 // verified.
-func changesVerified(v, d *Data) bool {
+func ChangesVerified(v, d *Data) bool {
 	return v.FamilyName != d.FamilyName || v.GivenName != d.GivenName || v.MiddleName != d.MiddleName ||
 		v.BirthDate != d.BirthDate || v.Passport != d.Passport || v.SNILS != d.SNILS || v.INN != d.INN
 }
