@@ -10,12 +10,14 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/go-webauthn/webauthn/webauthn"
 	"github.com/gorilla/mux"
 	"github.com/ory/fosite"
 
+	"github.com/gosid/gosid/audit"
 	"github.com/gosid/gosid/codes"
 	"github.com/gosid/gosid/geoip"
 	"github.com/gosid/gosid/internal/httpx"
@@ -104,6 +106,13 @@ func NewServer(ctx context.Context, s *Stores) (*Server, error) {
 			Timeout: cfg.FetchTimeout, MaxBytes: cfg.FetchMaxBytes, AllowPrivate: cfg.FetchAllowPrivate,
 		},
 		OnTokenIssued: srv.Metrics.TokenIssued, Dev: cfg.Dev, Logger: s.Log,
+		OnCitizenTokens: func(ctx context.Context, subject, clientID string, scopes []string, r *http.Request) {
+			err := s.DB.AppendEvent(ctx, &audit.Event{AccountID: subject, Type: "token.issued", ClientID: clientID,
+				Data: map[string]string{"scope": strings.Join(scopes, " ")}, At: time.Now().UTC()})
+			if err != nil {
+				s.Log.Error("audit: token issued", "err", err)
+			}
+		},
 	})
 	if err != nil {
 		return nil, err

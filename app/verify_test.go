@@ -237,7 +237,24 @@ func TestActivityAndExport(t *testing.T) {
 		}
 		before = p.NextBefore
 	}
-	for _, want := range []string{"login.failure", "login.success", "verification.submitted", "verification.verified", "level.changed"} {
+	// A service signed in: tokens issued to it appear too.
+	c := webClient()
+	c.FirstParty = true
+	r := newRP(t, env, c.ID, env.CreateClient(t, c))
+	r.login(t, env.NewBrowser(t))
+	all = nil
+	a.call(http.MethodGet, "/api/v1/session/activity?limit=200", v.SessionToken, nil, &page)
+	service := ""
+	for _, e := range page.Entries {
+		all = append(all, e.Type)
+		if e.Type == "token.issued" {
+			service = e.Text
+		}
+	}
+	if service == "" {
+		t.Fatalf("no token.issued entry: %v", all)
+	}
+	for _, want := range []string{"login.failure", "login.success", "verification.submitted", "verification.verified", "level.changed", "token.issued"} {
 		if !slices.Contains(all, want) {
 			t.Errorf("activity lacks %s: %v", want, all)
 		}

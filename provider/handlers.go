@@ -226,6 +226,9 @@ func (p *Provider) handleToken(w http.ResponseWriter, r *http.Request) {
 	if p.o.OnTokenIssued != nil {
 		p.o.OnTokenIssued(ar.GetGrantTypes()[0])
 	}
+	if p.o.OnCitizenTokens != nil && ar.GetGrantTypes().ExactOne("authorization_code") {
+		p.o.OnCitizenTokens(ctx, ar.GetSession().GetSubject(), ar.GetClient().GetID(), ar.GetGrantedScopes(), r)
+	}
 }
 
 // prepareClientCredentials makes the client the token's subject (RFC 9068

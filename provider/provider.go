@@ -91,8 +91,11 @@ type Options struct {
 	Fetch           FetchOptions
 	// OnTokenIssued is called once per successful token response.
 	OnTokenIssued func(grantType string)
-	Dev           bool
-	Logger        *slog.Logger
+	// OnCitizenTokens is called when an authorization code is exchanged:
+	// tokens for a citizen went to a service (the activity log).
+	OnCitizenTokens func(ctx context.Context, subject, clientID string, scopes []string, r *http.Request)
+	Dev             bool
+	Logger          *slog.Logger
 }
 
 // Provider serves the OAuth 2.0 and OpenID Connect endpoints.
