@@ -118,6 +118,9 @@ type Account struct {
 	// MFADeclinedAt is when the citizen last declined the offer to turn on
 	// a second factor; the offer is not repeated for a while.
 	MFADeclinedAt time.Time
+	// NotifyPrefs routes notifications per event and channel (stored form
+	// of NotifyPrefs; empty for the default: everything everywhere).
+	NotifyPrefs string
 }
 
 // Store is the persistence port for accounts. Lookups return

@@ -3,6 +3,7 @@ package app_test
 import (
 	"encoding/json"
 	"net/http"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -421,5 +422,62 @@ func TestChangeVerifiedData(t *testing.T) {
 	}
 	if !slices.Equal(events, []string{"simplified/data_changed", "standard/registry"}) {
 		t.Fatalf("level changes with their causes, newest first: %v", events)
+	}
+}
+
+// TestNotificationPreferences: the citizen routes each kind of
+// notification per channel; messages routed to the account appear there in
+// the citizen's language; security messages always reach the account.
+func TestNotificationPreferences(t *testing.T) {
+	env := apptest.Start(t, apptest.NewConfig(t, apptest.SQLite))
+	a := &api{t: t, env: env}
+	env.CreateAccount(t, testPhone, testPassword)
+	_, v := a.password(testPhone, testPassword)
+	if status := a.call(http.MethodPut, "/api/v1/session/notifications", v.SessionToken, map[string]any{"preferences": map[string]any{"weather": []string{"sms"}}}, nil); status != http.StatusBadRequest {
+		t.Fatalf("unknown event: %d", status)
+	}
+	var got struct {
+		Preferences map[string][]string `json:"preferences"`
+		Messages    []struct {
+			Subject string `json:"subject"`
+		} `json:"messages"`
+	}
+	body := map[string]any{"preferences": map[string]any{"verification": []string{"inbox"}, "security": []string{}}}
+	if status := a.call(http.MethodPut, "/api/v1/session/notifications", v.SessionToken, body, &got); status != http.StatusOK {
+		t.Fatalf("set: %d", status)
+	}
+	if !slices.Equal(got.Preferences["verification"], []string{"inbox"}) || !slices.Equal(got.Preferences["security"], []string{"inbox"}) ||
+		len(got.Preferences["login"]) != 3 {
+		t.Fatalf("preferences: %+v", got.Preferences)
+	}
+	// A verification result goes to the account only, not by SMS.
+	a.call(http.MethodPut, "/api/v1/session/profile", v.SessionToken, ivanov(), nil)
+	a.waitProfile(v.SessionToken)
+	// A sign-in from a new device is still sent by SMS: once it arrives, a
+	// verification SMS would have too.
+	b := env.NewBrowser(t)
+	b.Get(env.URL + "/login")
+	b.Submit("/login", url.Values{"login": {testPhone}, "password": {testPassword}})
+	env.WaitTemplate(t, testPhone, "login_new_device")
+	for _, m := range env.Server.Outbox.List() {
+		if m.Message.Template == "verification_done" {
+			t.Fatal("the verification result was sent by SMS against the preference")
+		}
+	}
+	req, _ := http.NewRequest(http.MethodGet, env.URL+"/api/v1/session/notifications", nil)
+	req.Header.Set("Authorization", "Bearer "+v.SessionToken)
+	req.Header.Set("Accept-Language", "en")
+	resp, err := env.Client().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = json.NewDecoder(resp.Body).Decode(&got)
+	resp.Body.Close()
+	found := false
+	for _, m := range got.Messages {
+		found = found || m.Subject == "Your data is verified"
+	}
+	if !found {
+		t.Fatalf("inbox: %+v", got.Messages)
 	}
 }

@@ -33,6 +33,7 @@ func (s *Service) registerAPI(r *mux.Router) {
 		s.registerProfile(r, api)
 	}
 	s.registerDelete(r, api)
+	s.registerNotifications(r, api)
 }
 
 // apiError is the RFC 6749-style error body of the API.
@@ -95,6 +96,13 @@ func readInput(r *http.Request) (Input, string, error) {
 	action := in["action"]
 	delete(in, "action")
 	return in, action, nil
+}
+
+// jsonDecoder decodes a JSON body strictly.
+func jsonDecoder(r *http.Request) *json.Decoder {
+	dec := json.NewDecoder(r.Body)
+	dec.DisallowUnknownFields()
+	return dec
 }
 
 func jsonProblem(err error) string {

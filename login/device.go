@@ -39,8 +39,8 @@ func (s *Service) noticeNewDevice(w http.ResponseWriter, r *http.Request, a *acc
 	}
 	m := Meta{IP: httpx.ClientIP(r), UserAgent: r.UserAgent(), Lang: s.o.Web.Lang(r)}
 	s.recordMeta(ctx, m, a.ID, "login.new_device", "", nil)
-	// Where the notice goes is the citizen's choice (security settings).
-	s.notifyVia(ctx, a, a.LoginNotice, "login_new_device", m, map[string]string{
+	// Where the notice goes is the citizen's choice (notification settings).
+	s.notifyAccount(ctx, a, "login_new_device", m, map[string]string{
 		"device": truncate(r.UserAgent(), deviceUAMaxSize), "ip": m.IP,
 		"time": s.o.Now().UTC().Format("02.01.2006 15:04 UTC"),
 	})

@@ -562,10 +562,19 @@ func (s *Service) reauthenticate(w http.ResponseWriter, r *http.Request, sess *S
 
 var errBadSetting = errors.New("login: unknown setting value")
 
-// setLoginNotice sets where sign-in notices go.
+// setLoginNotice sets where sign-in notices go (the "login" event of the
+// notification settings).
 func (s *Service) setLoginNotice(ctx context.Context, accountID, value string) error {
+	var channels []string
 	switch value {
-	case "all", "phone", "email", "none":
+	case "all":
+		channels = account.NotifyChannels
+	case "phone":
+		channels = []string{account.ChannelSMS}
+	case "email":
+		channels = []string{account.ChannelEmail}
+	case "none":
+		channels = []string{}
 	default:
 		return errBadSetting
 	}
@@ -573,7 +582,9 @@ func (s *Service) setLoginNotice(ctx context.Context, accountID, value string) e
 	if err != nil {
 		return err
 	}
-	acct.LoginNotice, acct.UpdatedAt = value, s.o.Now().UTC()
+	prefs := account.ParseNotifyPrefs(acct.NotifyPrefs)
+	prefs.Set(account.EventLogin, channels)
+	acct.LoginNotice, acct.NotifyPrefs, acct.UpdatedAt = value, prefs.String(), s.o.Now().UTC()
 	return s.o.Accounts.UpdateAccount(ctx, acct)
 }
 

@@ -2,6 +2,7 @@ package login
 
 import (
 	"context"
+	"slices"
 
 	"github.com/gosid/gosid/account"
 	"github.com/gosid/gosid/notify"
@@ -185,22 +186,19 @@ func (s *Service) setPassword(ctx context.Context, a *account.Account, pw string
 // notifyAccount sends a notice to the account's confirmed contacts (phone
 // first); a failure to enqueue is logged, not fatal to the citizen's action.
 func (s *Service) notifyAccount(ctx context.Context, a *account.Account, template string, m Meta, data map[string]string) {
-	s.notifyVia(ctx, a, "all", template, m, data)
-}
-
-// notifyVia sends a message to the account's confirmed contacts that the
-// channel setting allows: "all" (or ""), "phone", "email" or "none".
-func (s *Service) notifyVia(ctx context.Context, a *account.Account, channels, template string, m Meta, data map[string]string) {
 	lang := a.Locale
 	if lang == "" {
 		lang = m.Lang
 	}
+	channels := account.NotifyChannels
+	if event := eventOf(template); event != "" {
+		channels = account.ParseNotifyPrefs(a.NotifyPrefs).Channels(event)
+	}
 	var msgs []notify.Message
-	all := channels == "" || channels == "all"
-	if a.PhoneVerified && a.Phone != "" && (all || channels == "phone") {
+	if a.PhoneVerified && a.Phone != "" && slices.Contains(channels, account.ChannelSMS) {
 		msgs = append(msgs, notify.Message{Channel: "sms", To: a.Phone, Template: template, Lang: lang, Data: data})
 	}
-	if a.EmailVerified && a.Email != "" && (all || channels == "email") {
+	if a.EmailVerified && a.Email != "" && slices.Contains(channels, account.ChannelEmail) {
 		msgs = append(msgs, notify.Message{Channel: "email", To: a.Email, Template: template, Lang: lang, Data: data})
 	}
 	for _, msg := range msgs {
@@ -208,6 +206,27 @@ func (s *Service) notifyVia(ctx context.Context, a *account.Account, channels, t
 			s.log.Error("login: enqueue notification", "template", template, "err", err)
 		}
 	}
+	if s.o.Inbox != nil && slices.Contains(channels, account.ChannelInbox) {
+		err := s.o.Inbox.AddInboxMessage(ctx, &account.InboxMessage{ID: randomToken(12), AccountID: a.ID,
+			Template: template, Data: data, CreatedAt: s.o.Now().UTC()})
+		if err != nil {
+			s.log.Error("login: inbox message", "template", template, "err", err)
+		}
+	}
+}
+
+// eventOf is the notification event a message template belongs to, or ""
+// for messages that are not routable (one-time codes go where asked).
+func eventOf(template string) string {
+	switch template {
+	case "login_new_device":
+		return account.EventLogin
+	case "login_locked", "password_changed", "security_changed":
+		return account.EventSecurity
+	case "verification_done", "verification_failed":
+		return account.EventVerification
+	}
+	return ""
 }
 
 // ChangePassword changes the password of a signed-in citizen who proved the

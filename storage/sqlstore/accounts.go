@@ -7,12 +7,12 @@ import (
 )
 
 const accountCols = `id, phone, phone_verified, email, email_verified, family_name, given_name, middle_name,
-	password_hash, password_changed_at, level, status, locale, created_at, updated_at, login_notice, mfa_declined_at`
+	password_hash, password_changed_at, level, status, locale, created_at, updated_at, login_notice, mfa_declined_at, notify_prefs`
 
 func accountArgs(a *account.Account) []any {
 	return []any{a.ID, a.Phone, a.PhoneVerified, a.Email, a.EmailVerified, a.FamilyName, a.GivenName, a.MiddleName,
 		a.PasswordHash, tArg(a.PasswordChangedAt), string(a.Level), a.Status, a.Locale, a.CreatedAt.UTC(), a.UpdatedAt.UTC(),
-		a.LoginNotice, tArg(a.MFADeclinedAt)}
+		a.LoginNotice, tArg(a.MFADeclinedAt), a.NotifyPrefs}
 }
 
 func scanAccount(r row) (*account.Account, error) {
@@ -20,7 +20,7 @@ func scanAccount(r row) (*account.Account, error) {
 	var level string
 	err := r.Scan(&a.ID, &a.Phone, &a.PhoneVerified, &a.Email, &a.EmailVerified, &a.FamilyName, &a.GivenName,
 		&a.MiddleName, &a.PasswordHash, nullTime{&a.PasswordChangedAt}, &level, &a.Status, &a.Locale,
-		nullTime{&a.CreatedAt}, nullTime{&a.UpdatedAt}, &a.LoginNotice, nullTime{&a.MFADeclinedAt})
+		nullTime{&a.CreatedAt}, nullTime{&a.UpdatedAt}, &a.LoginNotice, nullTime{&a.MFADeclinedAt}, &a.NotifyPrefs)
 	a.Level = account.Level(level)
 	return a, err
 }
@@ -28,7 +28,7 @@ func scanAccount(r row) (*account.Account, error) {
 // CreateAccount implements account.Store.
 func (s *Store) CreateAccount(ctx context.Context, a *account.Account) error {
 	_, err := s.db.exec(ctx, `INSERT INTO accounts (`+accountCols+`) VALUES
-		($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)`, accountArgs(a)...)
+		($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)`, accountArgs(a)...)
 	return s.wrap("create account", err)
 }
 
@@ -66,7 +66,7 @@ func (s *Store) UpdateAccount(ctx context.Context, a *account.Account) error {
 	n, err := s.db.exec(ctx, `UPDATE accounts SET phone=$2, phone_verified=$3, email=$4, email_verified=$5,
 		family_name=$6, given_name=$7, middle_name=$8, password_hash=$9, password_changed_at=$10, level=$11,
 		status=$12, locale=$13, created_at=$14, updated_at=$15,
-		login_notice=$16, mfa_declined_at=$17 WHERE id=$1`, accountArgs(a)...)
+		login_notice=$16, mfa_declined_at=$17, notify_prefs=$18 WHERE id=$1`, accountArgs(a)...)
 	if err != nil {
 		return s.wrap("update account", err)
 	}

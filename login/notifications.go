@@ -1,0 +1,195 @@
+package login
+
+import (
+	"context"
+	"net/http"
+	"time"
+
+	"github.com/gorilla/mux"
+
+	"github.com/gosid/gosid/account"
+	"github.com/gosid/gosid/notify"
+	"github.com/gosid/gosid/web"
+)
+
+// Notification settings (per event and channel) and in-account messages.
+
+// PathNotifications is the notification settings and messages page.
+const PathNotifications = "/settings/notifications"
+
+// NotificationsPage is the data of that page.
+type NotificationsPage struct {
+	web.Page
+	Events   []string
+	Channels []string
+	// On[event][channel] tells whether the event goes to the channel.
+	On       map[string]map[string]bool
+	Messages []InboxView
+	Saved    bool
+}
+
+// InboxView is an in-account message as shown: its subject and text in
+// the citizen's language.
+type InboxView struct {
+	ID      string    `json:"id"`
+	Subject string    `json:"subject"`
+	Text    string    `json:"text"`
+	At      time.Time `json:"at"`
+	Read    bool      `json:"read"`
+}
+
+func (s *Service) registerNotifications(r *mux.Router, api *mux.Router) {
+	r.HandleFunc(PathNotifications, s.notificationsPage).Methods(http.MethodGet, http.MethodHead)
+	r.HandleFunc(PathNotifications, s.notificationsSubmit).Methods(http.MethodPost)
+	api.HandleFunc("/session/notifications", s.apiNotifications).Methods(http.MethodGet)
+	api.HandleFunc("/session/notifications", s.apiNotificationsPut).Methods(http.MethodPut)
+}
+
+// inboxLimit is how many messages the page and the API show.
+const inboxLimit = 50
+
+// InboxMessages renders the account's newest messages in lang.
+func (s *Service) InboxMessages(ctx context.Context, accountID, lang string) ([]InboxView, error) {
+	if s.o.Inbox == nil {
+		return nil, nil
+	}
+	list, err := s.o.Inbox.ListInbox(ctx, accountID, inboxLimit)
+	if err != nil {
+		return nil, err
+	}
+	out := make([]InboxView, 0, len(list))
+	for _, m := range list {
+		r, err := notify.Render(notify.Message{Channel: notify.Channel("email"), To: "inbox", Template: m.Template, Lang: lang, Data: m.Data})
+		if err != nil {
+			continue
+		}
+		out = append(out, InboxView{ID: m.ID, Subject: r.Subject, Text: r.Text, At: m.CreatedAt, Read: !m.ReadAt.IsZero()})
+	}
+	return out, nil
+}
+
+func prefsTable(a *account.Account) map[string]map[string]bool {
+	prefs := account.ParseNotifyPrefs(a.NotifyPrefs)
+	on := map[string]map[string]bool{}
+	for _, e := range account.NotifyEvents {
+		on[e] = map[string]bool{}
+		for _, c := range prefs.Channels(e) {
+			on[e][c] = true
+		}
+	}
+	return on
+}
+
+// SetNotifyPrefs replaces the routing of the given events.
+func (s *Service) SetNotifyPrefs(ctx context.Context, accountID string, set map[string][]string) (bool, error) {
+	a, err := s.o.Accounts.GetAccount(ctx, accountID)
+	if err != nil {
+		return false, err
+	}
+	prefs := account.ParseNotifyPrefs(a.NotifyPrefs)
+	for event, channels := range set {
+		if !prefs.Set(event, channels) {
+			return false, nil
+		}
+	}
+	a.NotifyPrefs, a.UpdatedAt = prefs.String(), s.o.Now().UTC()
+	return true, s.o.Accounts.UpdateAccount(ctx, a)
+}
+
+func (s *Service) renderNotifications(w http.ResponseWriter, r *http.Request, sess *Session, saved bool) {
+	ctx := r.Context()
+	a, err := s.o.Accounts.GetAccount(ctx, sess.AccountID)
+	if err != nil {
+		s.serverError(w, r, err)
+		return
+	}
+	msgs, err := s.InboxMessages(ctx, a.ID, s.o.Web.Lang(r))
+	if err != nil {
+		s.serverError(w, r, err)
+		return
+	}
+	if s.o.Inbox != nil {
+		_ = s.o.Inbox.MarkInboxRead(ctx, a.ID, s.o.Now())
+	}
+	s.o.Web.Render(w, r, http.StatusOK, "notifications", &NotificationsPage{Page: s.page(w, r),
+		Events: account.NotifyEvents, Channels: account.NotifyChannels, On: prefsTable(a), Messages: msgs, Saved: saved})
+}
+
+func (s *Service) notificationsPage(w http.ResponseWriter, r *http.Request) {
+	sess, ok := s.signedIn(w, r, PathLogin)
+	if !ok {
+		return
+	}
+	s.renderNotifications(w, r, sess, false)
+}
+
+func (s *Service) notificationsSubmit(w http.ResponseWriter, r *http.Request) {
+	if err := r.ParseForm(); err != nil {
+		s.o.Web.Error(w, r, http.StatusBadRequest, "error.title", "error.bad_request", "")
+		return
+	}
+	sess, ok := s.signedIn(w, r, PathLogin)
+	if !ok {
+		return
+	}
+	if !s.o.Web.CheckCSRF(r) {
+		s.o.Web.Error(w, r, http.StatusForbidden, "error.title", "csrf.error", PathNotifications)
+		return
+	}
+	set := map[string][]string{}
+	for _, e := range account.NotifyEvents {
+		set[e] = r.PostForm[e]
+	}
+	if _, err := s.SetNotifyPrefs(r.Context(), sess.AccountID, set); err != nil {
+		s.serverError(w, r, err)
+		return
+	}
+	s.renderNotifications(w, r, sess, true)
+}
+
+func (s *Service) apiNotifications(w http.ResponseWriter, r *http.Request) {
+	sess, ok := s.apiSession(w, r)
+	if !ok {
+		return
+	}
+	a, err := s.o.Accounts.GetAccount(r.Context(), sess.AccountID)
+	if err != nil {
+		s.apiServerError(w, r, err)
+		return
+	}
+	msgs, err := s.InboxMessages(r.Context(), a.ID, s.meta(r).Lang)
+	if err != nil {
+		s.apiServerError(w, r, err)
+		return
+	}
+	prefs := map[string][]string{}
+	p := account.ParseNotifyPrefs(a.NotifyPrefs)
+	for _, e := range account.NotifyEvents {
+		prefs[e] = p.Channels(e)
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"preferences": prefs, "messages": msgs})
+}
+
+func (s *Service) apiNotificationsPut(w http.ResponseWriter, r *http.Request) {
+	sess, ok := s.apiSession(w, r)
+	if !ok {
+		return
+	}
+	var body struct {
+		Preferences map[string][]string `json:"preferences"`
+	}
+	dec := jsonDecoder(r)
+	if err := dec.Decode(&body); err != nil || len(body.Preferences) == 0 {
+		apiFail(w, http.StatusBadRequest, "invalid_request", `The body must be {"preferences": {"<event>": ["sms","email","inbox"]}}; events: login, security, verification.`)
+		return
+	}
+	ok, err := s.SetNotifyPrefs(r.Context(), sess.AccountID, body.Preferences)
+	switch {
+	case err != nil:
+		s.apiServerError(w, r, err)
+	case !ok:
+		apiFail(w, http.StatusBadRequest, "invalid_request", "Unknown event; events: login, security, verification.")
+	default:
+		s.apiNotifications(w, r)
+	}
+}
