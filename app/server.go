@@ -17,6 +17,7 @@ import (
 	"github.com/gorilla/mux"
 	"github.com/ory/fosite"
 
+	"github.com/gosid/gosid/account"
 	"github.com/gosid/gosid/audit"
 	"github.com/gosid/gosid/codes"
 	"github.com/gosid/gosid/geoip"
@@ -89,7 +90,7 @@ func NewServer(ctx context.Context, s *Stores) (*Server, error) {
 	}
 	srv.Login = login.New(login.Options{
 		Factors: s.DB, Sessions: s.DB, Sealer: s.Sealer, TOTP: mfa.NewVerifier(s.Ephemeral), TOTPIssuer: "gosid",
-		WebAuthn: wa, RecoveryKey: s.Sealer.DeriveKey("mfa-recovery"), RequireMFA: cfg.RequireMFA, Locate: locate, Verify: srv.Verify, Inbox: s.DB,
+		WebAuthn: wa, RecoveryKey: s.Sealer.DeriveKey("mfa-recovery"), RequireMFA: cfg.RequireMFA, Locate: locate, Verify: srv.Verify, Inbox: s.DB, Scans: s.DB,
 		Accounts: s.DB, Clients: s.Clients, Consents: s.DB, Audit: s.DB, Ephemeral: s.Ephemeral,
 		Passwords: s.Passwords, Web: srv.Web, SessionTTL: cfg.SessionTTL, FlowTTL: cfg.FlowTTL,
 		Dev: cfg.Dev, LoginRatePerIP: cfg.LoginRatePerIP,
@@ -187,7 +188,13 @@ func (srv *Server) routes() (http.Handler, error) {
 		return nil, fmt.Errorf("trusted_proxies: %w", err)
 	}
 	var h http.Handler = r
-	h = httpx.LimitBody(srv.Config.MaxBodyBytes)(h)
+	h = httpx.LimitBodyFor(srv.Config.MaxBodyBytes, func(r *http.Request) int64 {
+		// Scans of documents: up to 5 MB of file plus the form around it.
+		if r.Method == http.MethodPost && (r.URL.Path == login.PathScans || r.URL.Path == login.PathAPI+"/session/scans") {
+			return account.MaxScanSize + 64<<10
+		}
+		return 0
+	})(h)
 	h = httpx.AccessLog(srv.Log)(h)
 	h = realIP(h)
 	h = httpx.Recover(srv.Log)(h)

@@ -1,7 +1,10 @@
 package app_test
 
 import (
+	"bytes"
 	"encoding/json"
+	"fmt"
+	"io"
 	"net/http"
 	"net/url"
 	"slices"
@@ -480,4 +483,103 @@ func TestNotificationPreferences(t *testing.T) {
 	if !found {
 		t.Fatalf("inbox: %+v", got.Messages)
 	}
+}
+
+// pdfWith is a small well-formed PDF carrying text.
+func pdfWith(text string) []byte {
+	var b bytes.Buffer
+	b.WriteString("%PDF-1.4\n")
+	objs := []string{"<< /Type /Catalog /Pages 2 0 R >>", "<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+		"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] >> % " + text}
+	var offs []int
+	for i, o := range objs {
+		offs = append(offs, b.Len())
+		fmt.Fprintf(&b, "%d 0 obj\n%s\nendobj\n", i+1, o)
+	}
+	xref := b.Len()
+	fmt.Fprintf(&b, "xref\n0 %d\n0000000000 65535 f \n", len(objs)+1)
+	for _, o := range offs {
+		fmt.Fprintf(&b, "%010d 00000 n \n", o)
+	}
+	fmt.Fprintf(&b, "trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n", len(objs)+1, xref)
+	return b.Bytes()
+}
+
+// TestScans: scans are checked by content (not by name or header), limited
+// to 5 MB, stored encrypted and served back only to their owner.
+func TestScans(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, backend apptest.Backend) {
+		env := apptest.Start(t, apptest.NewConfig(t, backend))
+		a := &api{t: t, env: env}
+		env.CreateAccount(t, testPhone, testPassword)
+		_, v := a.password(testPhone, testPassword)
+		upload := func(token, kind, contentType string, data []byte) (int, map[string]any) {
+			req, _ := http.NewRequest(http.MethodPost, env.URL+"/api/v1/session/scans?kind="+kind, bytes.NewReader(data))
+			req.Header.Set("Authorization", "Bearer "+token)
+			req.Header.Set("Content-Type", contentType)
+			resp, err := env.Client().Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer resp.Body.Close()
+			out := map[string]any{}
+			_ = json.NewDecoder(resp.Body).Decode(&out)
+			return resp.StatusCode, out
+		}
+		const marker = "GOSID-SCAN-MARKER-4505123456"
+		doc := pdfWith(marker)
+		status, sc := upload(v.SessionToken, "passport", "application/pdf", doc)
+		if status != http.StatusCreated || sc["content_type"] != "application/pdf" {
+			t.Fatalf("upload: %d %v", status, sc)
+		}
+		// A text file claiming to be a JPEG, a cut PDF, a wrong kind, and 6 MB.
+		for name, tc := range map[string]struct {
+			kind, ct string
+			data     []byte
+			status   int
+			code     string
+		}{
+			"renamed text": {"passport", "image/jpeg", []byte("just some text, not an image at all"), 422, "scan.type"},
+			"truncated":    {"passport", "application/pdf", doc[:len(doc)-40], 422, "scan.corrupt"},
+			"unknown kind": {"selfie", "application/pdf", doc, 422, "scan.kind"},
+			"too large":    {"passport", "application/pdf", bytes.Repeat([]byte("x"), 6<<20), 413, ""},
+		} {
+			status, out := upload(v.SessionToken, tc.kind, tc.ct, tc.data)
+			if status != tc.status || (tc.code != "" && out["error"] != tc.code) {
+				t.Errorf("%s: %d %v", name, status, out)
+			}
+		}
+		var list struct {
+			Scans []map[string]any `json:"scans"`
+		}
+		if a.call(http.MethodGet, "/api/v1/session/scans", v.SessionToken, nil, &list); len(list.Scans) != 1 {
+			t.Fatalf("list: %+v", list)
+		}
+		id := sc["id"].(string)
+		req, _ := http.NewRequest(http.MethodGet, env.URL+"/api/v1/session/scans/"+id, nil)
+		req.Header.Set("Authorization", "Bearer "+v.SessionToken)
+		resp, err := env.Client().Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if !bytes.Equal(got, doc) || resp.Header.Get("X-Content-Type-Options") != "nosniff" ||
+			!strings.HasPrefix(resp.Header.Get("Content-Disposition"), "attachment") {
+			t.Fatalf("download: %d bytes, headers %v", len(got), resp.Header)
+		}
+		// Another citizen cannot read it.
+		env.CreateAccount(t, "+79160000077", testPassword)
+		_, other := a.password("+79160000077", testPassword)
+		if status := a.call(http.MethodGet, "/api/v1/session/scans/"+id, other.SessionToken, nil, nil); status != http.StatusNotFound {
+			t.Fatalf("another account's scan: %d", status)
+		}
+		testenv.AssertNotStored(t, env.Stores.DB, marker)
+		if backend == apptest.SQLite {
+			testenv.AssertNotInFiles(t, env.Config.DataDir, marker)
+		}
+		if status := a.call(http.MethodDelete, "/api/v1/session/scans/"+id, v.SessionToken, nil, nil); status != http.StatusNoContent {
+			t.Fatalf("delete: %d", status)
+		}
+	})
 }

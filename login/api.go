@@ -31,6 +31,9 @@ func (s *Service) registerAPI(r *mux.Router) {
 	s.registerMFAAPI(api)
 	if s.o.Verify != nil {
 		s.registerProfile(r, api)
+		if s.o.Scans != nil {
+			s.registerScans(r, api)
+		}
 	}
 	s.registerDelete(r, api)
 	s.registerNotifications(r, api)

@@ -121,6 +121,11 @@ func (s *Service) DeleteAccount(ctx context.Context, a *account.Account, m Meta)
 			return err
 		}
 	}
+	if s.o.Scans != nil {
+		if err := s.o.Scans.DeleteScans(ctx, a.ID); err != nil {
+			return err
+		}
+	}
 	a.Phone, a.PhoneVerified, a.Email, a.EmailVerified = "", false, "", false
 	a.FamilyName, a.GivenName, a.MiddleName, a.PasswordHash = "", "", "", ""
 	a.Status, a.Level, a.LoginNotice, a.UpdatedAt = account.StatusDeleted, account.LevelSimplified, "", s.o.Now().UTC()

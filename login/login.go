@@ -75,6 +75,8 @@ type Options struct {
 	WebAuthn *webauthn.WebAuthn
 	// RecoveryKey keys the HMAC of stored recovery codes.
 	RecoveryKey []byte
+	// Scans keeps the (encrypted) scans of documents.
+	Scans verify.ScanStore
 	// Inbox keeps messages shown in the personal account.
 	Inbox account.Inbox
 	// Verify keeps personal data and checks it against the registries.

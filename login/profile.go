@@ -44,10 +44,12 @@ type ProfileView struct {
 	Values     map[string]string `json:"-"`
 	// CodeSent asks for the code confirming a change of verified data;
 	// Contact is where it went.
-	CodeSent bool      `json:"code_required,omitempty"`
-	Contact  string    `json:"contact,omitempty"`
-	Errors   []Message `json:"errors,omitempty"`
-	Messages []Message `json:"messages,omitempty"`
+	CodeSent bool `json:"code_required,omitempty"`
+	// Scans are the uploaded scans of documents.
+	Scans    []*verify.Scan `json:"scans,omitempty"`
+	Contact  string         `json:"contact,omitempty"`
+	Errors   []Message      `json:"errors,omitempty"`
+	Messages []Message      `json:"messages,omitempty"`
 }
 
 // Err returns the error text for a field, for templates.
@@ -242,6 +244,9 @@ func (s *Service) profilePage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	v, err := s.profileView(r.Context(), sess.AccountID)
+	if err == nil {
+		err = s.fillScans(r.Context(), v, sess.AccountID)
+	}
 	if err != nil {
 		s.serverError(w, r, err)
 		return
@@ -429,6 +434,9 @@ func (s *Service) ExportData(ctx context.Context, sess *Session, lang string) (*
 		"middle_name": a.MiddleName, "level": a.Level, "status": a.Status, "created_at": a.CreatedAt,
 		"password_changed_at": a.PasswordChangedAt}
 	if x.Profile, err = s.profileView(ctx, a.ID); err != nil {
+		return nil, err
+	}
+	if err := s.fillScans(ctx, x.Profile, a.ID); err != nil {
 		return nil, err
 	}
 	if x.Factors, _, err = s.Factors(ctx, a.ID); err != nil {

@@ -80,8 +80,20 @@ func RealIP(trusted []string) (func(http.Handler) http.Handler, error) {
 
 // LimitBody caps every request body at max bytes.
 func LimitBody(max int64) func(http.Handler) http.Handler {
+	return LimitBodyFor(max, nil)
+}
+
+// LimitBodyFor caps request bodies at max bytes, or at what larger returns
+// (when positive) for the few requests that carry files.
+func LimitBodyFor(def int64, larger func(*http.Request) int64) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			max := def
+			if larger != nil {
+				if n := larger(r); n > 0 {
+					max = n
+				}
+			}
 			if r.ContentLength > max {
 				w.Header().Set("Content-Type", "application/json")
 				w.WriteHeader(http.StatusRequestEntityTooLarge)

@@ -1,0 +1,215 @@
+package login
+
+import (
+	"context"
+	"errors"
+	"io"
+	"net/http"
+
+	"github.com/gorilla/mux"
+
+	"github.com/gosid/gosid/account"
+	"github.com/gosid/gosid/storage"
+	"github.com/gosid/gosid/verify"
+)
+
+// Scans of documents: uploaded from the profile page or the API, checked
+// by content (JPG, PNG or PDF, at most 5 MB), stored encrypted, served back
+// only to their owner, as attachments.
+
+// PathScans takes uploads from the profile page; /profile/scans/{id}
+// downloads one.
+const PathScans = "/profile/scans"
+
+func (s *Service) registerScans(r *mux.Router, api *mux.Router) {
+	r.HandleFunc(PathScans, s.scanUploadPage).Methods(http.MethodPost)
+	r.HandleFunc(PathScans+"/{id}", s.scanDownloadPage).Methods(http.MethodGet)
+	api.HandleFunc("/session/scans", s.apiScans).Methods(http.MethodGet)
+	api.HandleFunc("/session/scans", s.apiScanUpload).Methods(http.MethodPost)
+	api.HandleFunc("/session/scans/{id}", s.apiScanDownload).Methods(http.MethodGet)
+	api.HandleFunc("/session/scans/{id}", s.apiScanDelete).Methods(http.MethodDelete)
+}
+
+// readScan reads the uploaded file: a multipart form field "file", or the
+// raw body (API).
+func readScan(r *http.Request) ([]byte, string, error) {
+	kind := r.URL.Query().Get("kind")
+	if ct := r.Header.Get("Content-Type"); len(ct) >= 19 && ct[:19] == "multipart/form-data" {
+		if err := r.ParseMultipartForm(1 << 20); err != nil {
+			return nil, "", err
+		}
+		if k := r.FormValue("kind"); k != "" {
+			kind = k
+		}
+		f, _, err := r.FormFile("file")
+		if err != nil {
+			return nil, kind, err
+		}
+		defer f.Close()
+		data, err := io.ReadAll(io.LimitReader(f, account.MaxScanSize+1))
+		return data, kind, err
+	}
+	data, err := io.ReadAll(io.LimitReader(r.Body, account.MaxScanSize+1))
+	return data, kind, err
+}
+
+// uploadScan stores an upload; the error is a code for the citizen when
+// the file or its kind is refused.
+func (s *Service) uploadScan(ctx context.Context, accountID string, r *http.Request, m Meta) (*verify.Scan, string, error) {
+	data, kind, err := readScan(r)
+	var mbe *http.MaxBytesError
+	switch {
+	case errors.As(err, &mbe):
+		return nil, "scan.too_large", nil
+	case err != nil:
+		return nil, "scan.empty", nil
+	}
+	sc, err := s.o.Verify.AddScan(ctx, s.o.Scans, accountID, kind, data)
+	var fe *account.FieldError
+	switch {
+	case errors.As(err, &fe):
+		return nil, fe.Code, nil
+	case errors.Is(err, verify.ErrScanKind):
+		return nil, "scan.kind", nil
+	case errors.Is(err, verify.ErrTooManyScan):
+		return nil, "scan.too_many", nil
+	case err != nil:
+		return nil, "", err
+	}
+	s.recordMeta(ctx, m, accountID, "scan.uploaded", "", map[string]string{"kind": kind})
+	return sc, "", nil
+}
+
+func (s *Service) scanUploadPage(w http.ResponseWriter, r *http.Request) {
+	sess, ok := s.signedIn(w, r, PathLogin)
+	if !ok {
+		return
+	}
+	m := s.meta(r)
+	// The CSRF token travels in the multipart form.
+	if err := r.ParseMultipartForm(1 << 20); err != nil || !s.o.Web.CheckCSRF(r) {
+		s.o.Web.Error(w, r, http.StatusForbidden, "error.title", "csrf.error", PathProfile)
+		return
+	}
+	_, code, err := s.uploadScan(r.Context(), sess.AccountID, r, m)
+	if err != nil {
+		s.serverError(w, r, err)
+		return
+	}
+	v, err := s.profileView(r.Context(), sess.AccountID)
+	if err != nil {
+		s.serverError(w, r, err)
+		return
+	}
+	status := http.StatusOK
+	if code != "" {
+		s.addProfileErr(v, m, "scan", code)
+		status = http.StatusUnprocessableEntity
+	} else {
+		v.Messages = append(v.Messages, Message{Code: "scan.uploaded", Text: s.o.Web.T(m.Lang, "msg.scan.uploaded")})
+	}
+	if err := s.fillScans(r.Context(), v, sess.AccountID); err != nil {
+		s.serverError(w, r, err)
+		return
+	}
+	s.o.Web.Render(w, r, status, "profile", &ProfilePage{Page: s.page(w, r), View: v})
+}
+
+// fillScans lists the account's scans on the profile view.
+func (s *Service) fillScans(ctx context.Context, v *ProfileView, accountID string) error {
+	if s.o.Scans == nil {
+		return nil
+	}
+	list, err := s.o.Scans.ListScans(ctx, accountID)
+	v.Scans = list
+	return err
+}
+
+func (s *Service) writeScan(w http.ResponseWriter, r *http.Request, accountID, id string, api bool) {
+	sc, err := s.o.Verify.OpenScan(r.Context(), s.o.Scans, accountID, id)
+	if errors.Is(err, storage.ErrNotFound) {
+		if api {
+			apiFail(w, http.StatusNotFound, "not_found", "No such scan.")
+		} else {
+			s.o.Web.Error(w, r, http.StatusNotFound, "error.title", "error.not_found", PathProfile)
+		}
+		return
+	} else if err != nil {
+		s.serverError(w, r, err)
+		return
+	}
+	ext := map[string]string{account.ScanJPEG: ".jpg", account.ScanPNG: ".png", account.ScanPDF: ".pdf"}[sc.ContentType]
+	w.Header().Set("Content-Type", sc.ContentType)
+	w.Header().Set("Content-Disposition", `attachment; filename="`+sc.Kind+ext+`"`)
+	w.Header().Set("X-Content-Type-Options", "nosniff")
+	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("Content-Security-Policy", "default-src 'none'; sandbox")
+	_, _ = w.Write(sc.Data)
+}
+
+func (s *Service) scanDownloadPage(w http.ResponseWriter, r *http.Request) {
+	sess, ok := s.signedIn(w, r, PathLogin)
+	if !ok {
+		return
+	}
+	s.writeScan(w, r, sess.AccountID, mux.Vars(r)["id"], false)
+}
+
+func (s *Service) apiScans(w http.ResponseWriter, r *http.Request) {
+	sess, ok := s.apiSession(w, r)
+	if !ok {
+		return
+	}
+	list, err := s.o.Scans.ListScans(r.Context(), sess.AccountID)
+	if err != nil {
+		s.apiServerError(w, r, err)
+		return
+	}
+	if list == nil {
+		list = []*verify.Scan{}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"scans": list})
+}
+
+func (s *Service) apiScanUpload(w http.ResponseWriter, r *http.Request) {
+	sess, ok := s.apiSession(w, r)
+	if !ok {
+		return
+	}
+	m := s.meta(r)
+	sc, code, err := s.uploadScan(r.Context(), sess.AccountID, r, m)
+	switch {
+	case err != nil:
+		s.apiServerError(w, r, err)
+	case code == "scan.too_large":
+		writeJSON(w, http.StatusRequestEntityTooLarge, apiError{Error: code, Description: s.o.Web.T(m.Lang, "err."+code)})
+	case code != "":
+		writeJSON(w, http.StatusUnprocessableEntity, apiError{Error: code, Description: s.o.Web.T(m.Lang, "err."+code)})
+	default:
+		writeJSON(w, http.StatusCreated, sc)
+	}
+}
+
+func (s *Service) apiScanDownload(w http.ResponseWriter, r *http.Request) {
+	sess, ok := s.apiSession(w, r)
+	if !ok {
+		return
+	}
+	s.writeScan(w, r, sess.AccountID, mux.Vars(r)["id"], true)
+}
+
+func (s *Service) apiScanDelete(w http.ResponseWriter, r *http.Request) {
+	sess, ok := s.apiSession(w, r)
+	if !ok {
+		return
+	}
+	err := s.o.Scans.DeleteScan(r.Context(), sess.AccountID, mux.Vars(r)["id"])
+	switch {
+	case errors.Is(err, storage.ErrNotFound):
+		apiFail(w, http.StatusNotFound, "not_found", "No such scan.")
+	case err != nil:
+		s.apiServerError(w, r, err)
+	default:
+		w.WriteHeader(http.StatusNoContent)
+	}
+}
