@@ -42,6 +42,9 @@ func ivanov() map[string]any {
 		"passport_series": "45 05", "passport_number": "123456", "passport_issue_date": "01.04.2005",
 		"passport_issued_by": "ОВД Тверского района г. Москвы", "passport_dept_code": "772-001",
 		"snils": "123-456-789 64", "inn": "770112345695",
+		"registration_postal_index": "125009", "registration_region": "г. Москва", "registration_city": "Москва",
+		"registration_street": "ул. Тверская", "registration_house": "1", "registration_flat": "10",
+		"licence_number": "77 АВ 123456", "licence_issue_date": "10.06.2020", "licence_expiry_date": "10.06.2030",
 	}
 }
 
@@ -98,6 +101,7 @@ func TestIdentityVerification(t *testing.T) {
 		first := login("+79160000001")
 		bad := ivanov()
 		bad["snils"], bad["inn"], bad["passport_dept_code"], bad["birth_date"] = "123-456-789 65", "770112345694", "77-001", "31.02.1985"
+		bad["registration_postal_index"] = "1250"
 		v := &profileView{}
 		if status := a.call(http.MethodPut, "/api/v1/session/profile", first, bad, v); status != http.StatusUnprocessableEntity {
 			t.Fatalf("bad data: %d %+v", status, v)
@@ -109,7 +113,8 @@ func TestIdentityVerification(t *testing.T) {
 				t.Errorf("untranslated %+v", e)
 			}
 		}
-		for f, code := range map[string]string{"snils": "snils.checksum", "inn": "inn.checksum", "passport_dept_code": "dept_code.format", "birth_date": "date.format"} {
+		for f, code := range map[string]string{"snils": "snils.checksum", "inn": "inn.checksum", "passport_dept_code": "dept_code.format",
+			"birth_date": "date.format", "registration_postal_index": "postal_index.format"} {
 			if fields[f] != code {
 				t.Errorf("%s: %q, want %q (%v)", f, fields[f], code, fields)
 			}
@@ -269,7 +274,8 @@ func TestActivityAndExport(t *testing.T) {
 		t.Fatalf("export: %d", status)
 	}
 	raw, _ := json.Marshal(x)
-	for _, want := range []string{"12345678964", "770112345695", `"activity"`, `"sessions"`, `"second_factors"`} {
+	for _, want := range []string{"12345678964", "770112345695", `"activity"`, `"sessions"`, `"second_factors"`,
+		"ул. Тверская", "77АВ123456", `"registration_address"`} {
 		if !strings.Contains(string(raw), want) {
 			t.Errorf("export lacks %s", want)
 		}

@@ -29,7 +29,11 @@ const (
 
 // profileFields are the form fields of the profile, in order.
 var profileFields = []string{"family_name", "given_name", "middle_name", "birth_date", "sex", "birthplace", "citizenship",
-	"passport_series", "passport_number", "passport_issue_date", "passport_issued_by", "passport_dept_code", "snils", "inn"}
+	"passport_series", "passport_number", "passport_issue_date", "passport_issued_by", "passport_dept_code", "snils", "inn",
+	"licence_number", "licence_issue_date", "licence_expiry_date",
+	"foreign_passport_number", "foreign_passport_issue_date", "foreign_passport_expiry_date",
+	"registration_postal_index", "registration_region", "registration_city", "registration_street", "registration_house", "registration_flat",
+	"residence_postal_index", "residence_region", "residence_city", "residence_street", "residence_house", "residence_flat"}
 
 // ProfileView is the profile as both faces show it.
 type ProfileView struct {
@@ -134,13 +138,30 @@ func valuesOf(d *verify.Data) map[string]string {
 		}
 		return t.Format("02.01.2006")
 	}
-	return map[string]string{
+	out := map[string]string{}
+	if l := d.DriverLicence; l != nil {
+		out["licence_number"], out["licence_issue_date"], out["licence_expiry_date"] = account.FormatDriverLicence(l.Number), ru(l.IssueDate), ru(l.ExpiryDate)
+	}
+	if f := d.ForeignPassport; f != nil {
+		out["foreign_passport_number"], out["foreign_passport_issue_date"], out["foreign_passport_expiry_date"] = account.FormatForeignPassport(f.Number), ru(f.IssueDate), ru(f.ExpiryDate)
+	}
+	for prefix, a := range map[string]*verify.Address{"registration": d.Registration, "residence": d.Residence} {
+		if a == nil {
+			continue
+		}
+		out[prefix+"_postal_index"], out[prefix+"_region"], out[prefix+"_city"] = a.PostalIndex, a.Region, a.City
+		out[prefix+"_street"], out[prefix+"_house"], out[prefix+"_flat"] = a.Street, a.House, a.Flat
+	}
+	for k, v := range map[string]string{
 		"family_name": d.FamilyName, "given_name": d.GivenName, "middle_name": d.MiddleName,
 		"birth_date": ru(d.BirthDate), "sex": d.Sex, "birthplace": d.Birthplace, "citizenship": d.Citizenship,
 		"passport_series": d.Passport.Series, "passport_number": d.Passport.Number,
 		"passport_issue_date": ru(d.Passport.IssueDate), "passport_issued_by": d.Passport.IssuedBy,
 		"passport_dept_code": d.Passport.DeptCode, "snils": account.FormatSNILS(d.SNILS), "inn": d.INN,
+	} {
+		out[k] = v
 	}
+	return out
 }
 
 // maxProfileField bounds every profile field (bytes).

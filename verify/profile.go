@@ -41,6 +41,29 @@ type Data struct {
 	Passport    Passport `json:"passport"`
 	SNILS       string   `json:"snils"`         // 11 digits
 	INN         string   `json:"inn,omitempty"` // 12 digits
+	// Optional documents and addresses: stored (encrypted) and exported,
+	// not checked against a registry.
+	DriverLicence   *Document `json:"driver_licence,omitempty"`
+	ForeignPassport *Document `json:"foreign_passport,omitempty"`
+	Registration    *Address  `json:"registration_address,omitempty"`
+	Residence       *Address  `json:"residence_address,omitempty"`
+}
+
+// Document is an optional identity document.
+type Document struct {
+	Number     string `json:"number"`
+	IssueDate  string `json:"issue_date"`  // YYYY-MM-DD
+	ExpiryDate string `json:"expiry_date"` // YYYY-MM-DD
+}
+
+// Address is a postal address.
+type Address struct {
+	PostalIndex string `json:"postal_index"`
+	Region      string `json:"region"`
+	City        string `json:"city"`
+	Street      string `json:"street,omitempty"`
+	House       string `json:"house"`
+	Flat        string `json:"flat,omitempty"`
 }
 
 // Passport is an RF passport.

@@ -149,6 +149,39 @@ func Validate(in map[string]string, now time.Time) (*Data, []*account.FieldError
 	if in["inn"] != "" {
 		d.INN = keep(account.NormalizeINN("inn", in["inn"]))
 	}
+	if in["licence_number"] != "" || in["licence_issue_date"] != "" || in["licence_expiry_date"] != "" {
+		l, lerrs := account.CheckDriverLicence(account.DriverLicenceInput{Number: in["licence_number"],
+			IssueDate: in["licence_issue_date"], ExpiryDate: in["licence_expiry_date"]}, birth, now)
+		errs = append(errs, lerrs...)
+		if len(lerrs) == 0 {
+			d.DriverLicence = &Document{Number: l.Number, IssueDate: l.IssueDate.Format(time.DateOnly), ExpiryDate: l.ExpiryDate.Format(time.DateOnly)}
+		}
+	}
+	if in["foreign_passport_number"] != "" || in["foreign_passport_issue_date"] != "" || in["foreign_passport_expiry_date"] != "" {
+		f, ferrs := account.CheckForeignPassport(account.ForeignPassportInput{Number: in["foreign_passport_number"],
+			IssueDate: in["foreign_passport_issue_date"], ExpiryDate: in["foreign_passport_expiry_date"]}, birth, now)
+		errs = append(errs, ferrs...)
+		if len(ferrs) == 0 {
+			d.ForeignPassport = &Document{Number: f.Number, IssueDate: f.IssueDate.Format(time.DateOnly), ExpiryDate: f.ExpiryDate.Format(time.DateOnly)}
+		}
+	}
+	for _, prefix := range []string{"registration", "residence"} {
+		raw := account.Address{PostalIndex: in[prefix+"_postal_index"], Region: in[prefix+"_region"], City: in[prefix+"_city"],
+			Street: in[prefix+"_street"], House: in[prefix+"_house"], Flat: in[prefix+"_flat"]}
+		if raw == (account.Address{}) {
+			continue
+		}
+		a, aerrs := account.NormalizeAddress(prefix, raw)
+		errs = append(errs, aerrs...)
+		if len(aerrs) == 0 {
+			addr := &Address{PostalIndex: a.PostalIndex, Region: a.Region, City: a.City, Street: a.Street, House: a.House, Flat: a.Flat}
+			if prefix == "registration" {
+				d.Registration = addr
+			} else {
+				d.Residence = addr
+			}
+		}
+	}
 	return d, errs
 }
 
