@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/riverqueue/river"
+	"github.com/riverqueue/river/rivertype"
 
 	"github.com/gosid/gosid/notify"
 	"github.com/gosid/gosid/verify"
@@ -42,7 +43,8 @@ func newQueue(s *Stores, outbox *notify.Outbox, register func(*river.Workers) er
 	}
 	opts := notify.QueueOptions{Router: router, Sealer: s.Sealer, Logger: s.Log, PollInterval: 200 * time.Millisecond,
 		Register: register, Queues: map[string]int{verify.QueueName: 2},
-		RescueAfter: s.Config.JobRescueAfter, JobTimeout: s.Config.RegistryTimeout * 4}
+		RescueAfter: s.Config.JobRescueAfter, JobTimeout: s.Config.RegistryTimeout * 4,
+		RetryPolicy: backoff{base: s.Config.JobRetryBase}}
 	if pool := s.DB.PgxPool(); pool != nil {
 		return notify.NewPostgresQueue(pool, opts)
 	}
@@ -56,4 +58,17 @@ func migrateQueue(ctx context.Context, s *Stores) error {
 		return err
 	}
 	return s.DB.Serialize(ctx, q.Migrate)
+}
+
+// backoff retries a failed job after attempt⁴ × base (river's curve, with
+// a configurable unit), at most a day later.
+type backoff struct{ base time.Duration }
+
+func (b backoff) NextRetry(job *rivertype.JobRow) time.Time {
+	base := b.base
+	if base <= 0 {
+		base = time.Second
+	}
+	n := time.Duration(max(job.Attempt, 1))
+	return time.Now().Add(min(n*n*n*n*base, 24*time.Hour))
 }

@@ -589,3 +589,50 @@ func TestScans(t *testing.T) {
 		}
 	})
 }
+
+// TestVerificationOutcomes: every answer of the reference registry leads
+// to the right state: a suspended SNILS and an unknown passport are
+// rejected naming the registry; a registry failing twice (503) is retried
+// until it answers.
+func TestVerificationOutcomes(t *testing.T) {
+	env := apptest.Start(t, apptest.NewConfig(t, apptest.SQLite))
+	person := func(family, given, middle, birth, series, number, issued, snils string) map[string]any {
+		return map[string]any{"family_name": family, "given_name": given, "middle_name": middle, "birth_date": birth,
+			"passport_series": series, "passport_number": number, "passport_issue_date": issued,
+			"passport_issued_by": "Отделом УФМС России", "passport_dept_code": "500-001", "snils": snils}
+	}
+	for i, tc := range []struct {
+		name     string
+		data     map[string]any
+		status   string
+		registry string
+		outcome  string
+	}{
+		{"suspended SNILS", person("Смирнова", "Ольга", "Викторовна", "30.05.1968", "4613", "567890", "11.06.2013", "15624789395"), "rejected", "sfr", "suspended"},
+		{"unknown passport", person("Иванов", "Иван", "Иванович", "14.03.1985", "9999", "999999", "01.04.2005", "12345678964"), "rejected", "mvd", "not_found"},
+		{"503 twice, then match", person("Морозова", "Екатерина", "Андреевна", "18.04.1995", "4515", "901234", "01.05.2015", "21436587968"), "verified", "", ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			a := &api{t: t, env: env}
+			phone := fmt.Sprintf("+7916000010%d", i)
+			env.CreateAccount(t, phone, testPassword)
+			_, v := a.password(phone, testPassword)
+			if status := a.call(http.MethodPut, "/api/v1/session/profile", v.SessionToken, tc.data, nil); status != http.StatusAccepted {
+				t.Fatalf("submit: %d", status)
+			}
+			p := a.waitProfile(v.SessionToken)
+			if p.Status != tc.status {
+				t.Fatalf("status %q, want %q: %+v", p.Status, tc.status, p)
+			}
+			if tc.registry != "" {
+				found := false
+				for _, r := range p.Rejections {
+					found = found || (strings.EqualFold(r.Registry, tc.registry) && r.Outcome == tc.outcome)
+				}
+				if !found {
+					t.Fatalf("rejections %+v, want %s %s", p.Rejections, tc.registry, tc.outcome)
+				}
+			}
+		})
+	}
+}

@@ -87,6 +87,10 @@ type Config struct {
 	RegistryKey     string        `yaml:"registry_key" env:"GOSID_REGISTRY_KEY"`
 	RegistryCA      string        `yaml:"registry_ca" env:"GOSID_REGISTRY_CA"`
 	RegistryTimeout time.Duration `yaml:"registry_timeout" env:"GOSID_REGISTRY_TIMEOUT"`
+	// JobRetryBase scales the backoff between retries of background jobs
+	// (delivery, identity checks): attempt⁴ × base, at most a day; 1s gives
+	// 1 s, 16 s, 81 s, 4 min, ...
+	JobRetryBase time.Duration `yaml:"job_retry_base" env:"GOSID_JOB_RETRY_BASE"`
 	// JobRescueAfter is when a background job whose node died mid-run is
 	// run again by another node.
 	JobRescueAfter time.Duration `yaml:"job_rescue_after" env:"GOSID_JOB_RESCUE_AFTER"`
@@ -134,6 +138,7 @@ func Default() Config {
 		LoginRatePerIP:  30,
 		RegistryTimeout: 20 * time.Second,
 		JobRescueAfter:  10 * time.Minute,
+		JobRetryBase:    time.Second,
 		SMTPPort:        587,
 		SMTPFrom:        "gosid <no-reply@localhost>",
 		SMTPTLS:         "starttls",

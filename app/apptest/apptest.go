@@ -65,6 +65,8 @@ func NewConfig(t testing.TB, backend Backend) config.Config {
 	cfg.MasterKey = base64.StdEncoding.EncodeToString(key)
 	cfg.RefreshGrace = 0
 	cfg.LoginRatePerIP = 1000
+	// Retries of background jobs in milliseconds, not minutes.
+	cfg.JobRetryBase = 5 * time.Millisecond
 	if backend == PostgresRedis {
 		cfg.DatabaseURL = testenv.PostgresURL(t)
 		var prefix string
