@@ -85,7 +85,16 @@ func Open(ctx context.Context, cfg config.Config, log *slog.Logger, migrate bool
 	s.Clients = clients.NewCache(s.DB, 5*time.Second)
 	s.Secrets = clients.NewHasher(s.Sealer.DeriveKey("client-secret"))
 	s.Passwords = account.NewPasswordHasher(account.DefaultArgon2Params, cfg.PasswordHashConcurrency)
-	if s.PII, err = pii.New(s.DB, pii.Options{MasterKey: master, Logger: log}); err != nil {
+	var previous [][]byte
+	for _, k := range cfg.PreviousMasterKeys {
+		old, err := keys.ParseMasterKey(k)
+		if err != nil {
+			s.Close()
+			return nil, fmt.Errorf("GOSID_PREVIOUS_MASTER_KEYS: %w", err)
+		}
+		previous = append(previous, old)
+	}
+	if s.PII, err = pii.New(s.DB, pii.Options{MasterKey: master, PreviousMasterKeys: previous, Logger: log}); err != nil {
 		s.Close()
 		return nil, err
 	}

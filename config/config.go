@@ -87,6 +87,10 @@ type Config struct {
 	RegistryKey     string        `yaml:"registry_key" env:"GOSID_REGISTRY_KEY"`
 	RegistryCA      string        `yaml:"registry_ca" env:"GOSID_REGISTRY_CA"`
 	RegistryTimeout time.Duration `yaml:"registry_timeout" env:"GOSID_REGISTRY_TIMEOUT"`
+	// PreviousMasterKeys are master keys being rotated out: personal-data
+	// keys wrapped under them still open until `gosid pii rewrap` re-wraps
+	// them under MasterKey.
+	PreviousMasterKeys []string `yaml:"previous_master_keys" env:"GOSID_PREVIOUS_MASTER_KEYS"`
 	// JobRetryBase scales the backoff between retries of background jobs
 	// (delivery, identity checks): attempt⁴ × base, at most a day; 1s gives
 	// 1 s, 16 s, 81 s, 4 min, ...

@@ -32,6 +32,7 @@ Usage:
   gosid keys list|rotate [--alg ES256|RS256]   manage signing keys
   gosid clients create|list|get|delete|rotate-secret ...
   gosid accounts create --phone P --password PW ...
+  gosid pii rotate|rewrap                      new data key; re-wrap data keys after a master-key change
   gosid registry-sim [--addr A] [--seed FILE]  run the reference state registry (development)
 
 Settings come from the YAML file (--config or GOSID_CONFIG) and GOSID_*
@@ -65,6 +66,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return cmdClients(ctx, rest, stdout, stderr)
 	case "accounts":
 		return cmdAccounts(ctx, rest, stdout, stderr)
+	case "pii":
+		return cmdPII(ctx, rest, stdout, stderr)
 	case "registry-sim":
 		return runRegistrySim(rest)
 	case "help", "-h", "--help":
