@@ -636,3 +636,38 @@ func TestVerificationOutcomes(t *testing.T) {
 		})
 	}
 }
+
+// TestAccountPagesRender: every page of the personal account renders for a
+// signed-in citizen in both languages, with the citizen's data escaped.
+func TestAccountPagesRender(t *testing.T) {
+	env := apptest.Start(t, apptest.NewConfig(t, apptest.SQLite))
+	a := &api{t: t, env: env}
+	env.CreateAccount(t, testPhone, testPassword)
+	_, v := a.password(testPhone, testPassword)
+	a.call(http.MethodPut, "/api/v1/session/profile", v.SessionToken, ivanov(), nil)
+	a.waitProfile(v.SessionToken)
+	a.call(http.MethodPut, "/api/v1/session/notifications", v.SessionToken, map[string]any{"preferences": map[string]any{"verification": []string{"inbox"}}}, nil)
+	b := env.NewBrowser(t)
+	b.Get(env.URL + "/login")
+	b.Submit("/login", url.Values{"login": {testPhone}, "password": {testPassword}})
+	for _, lang := range []string{"ru", "en"} {
+		for path, want := range map[string]string{
+			"/account": map[string]string{"ru": "Личные данные и документы", "en": "Personal data and documents"}[lang],
+			"/profile": map[string]string{"ru": "Регистрация завершена", "en": "Registration complete"}[lang],
+			"/settings/activity":      map[string]string{"ru": "Журнал действий", "en": "Activity log"}[lang],
+			"/settings/notifications": map[string]string{"ru": "Куда присылать уведомления", "en": "Where to send notifications"}[lang],
+			"/settings/delete":        map[string]string{"ru": "Удаление учётной записи", "en": "Delete account"}[lang],
+			"/settings/security":      map[string]string{"ru": "Безопасность входа", "en": "Sign-in security"}[lang],
+			"/settings/sessions":      map[string]string{"ru": "Сеансы и устройства", "en": "Sessions and devices"}[lang],
+			"/settings/services":      map[string]string{"ru": "Подключённые сервисы", "en": "Connected services"}[lang],
+		} {
+			p := b.Get(env.URL + path + "?lang=" + lang)
+			if p.Status != http.StatusOK || !strings.Contains(p.Body, want) {
+				t.Errorf("%s (%s): %d, want %q in the page", path, lang, p.Status, want)
+			}
+			if strings.Contains(p.Body, "err.") || strings.Contains(p.Body, "activity.") && path != "/settings/activity" {
+				t.Errorf("%s (%s): an untranslated key on the page", path, lang)
+			}
+		}
+	}
+}
