@@ -42,8 +42,9 @@ func BenchmarkVerificationLatency(b *testing.B) {
 	}
 }
 
-// BenchmarkActivityPage is the activity log page of an account with 100
-// entries (one page of 50 rendered), through the whole HTTP stack.
+// BenchmarkActivityPage is the activity log page (one page of 50 of the
+// account's 100 entries) and the profile page (decrypting the personal
+// data) of an account with 100 log entries, through the whole HTTP stack.
 func BenchmarkActivityPage(b *testing.B) {
 	env := apptest.Start(b, apptest.NewConfig(b, apptest.SQLite))
 	acct := env.CreateAccount(b, testPhone, testPassword)
@@ -51,13 +52,27 @@ func BenchmarkActivityPage(b *testing.B) {
 		_ = env.Stores.DB.AppendEvent(b.Context(), &audit.Event{AccountID: acct.ID, Type: "login.success",
 			IP: "192.0.2.1", UserAgent: "Mozilla/5.0 (X11; Linux x86_64) Chrome/130.0", At: time.Now().Add(time.Duration(i) * time.Second)})
 	}
+	token := benchLogin(b, env, testPhone)
+	benchJSON(b, env.Client(), http.MethodPut, env.URL+"/api/v1/session/profile", token, ivanov(), nil)
+	for {
+		var v profileView
+		benchJSON(b, env.Client(), http.MethodGet, env.URL+"/api/v1/session/profile", token, nil, &v)
+		if v.Status == "verified" {
+			break
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
 	br := env.NewBrowser(b)
 	br.Get(env.URL + "/login")
 	br.Submit("/login", map[string][]string{"login": {testPhone}, "password": {testPassword}})
-	for b.Loop() {
-		if p := br.Get(env.URL + "/settings/activity"); p.Status != http.StatusOK {
-			b.Fatalf("activity page: %d", p.Status)
-		}
+	for _, path := range []string{"/settings/activity", "/profile"} {
+		b.Run(path, func(b *testing.B) {
+			for b.Loop() {
+				if p := br.Get(env.URL + path); p.Status != http.StatusOK {
+					b.Fatalf("%s: %d", path, p.Status)
+				}
+			}
+		})
 	}
 }
 
