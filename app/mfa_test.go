@@ -207,6 +207,11 @@ func TestAPISecondFactorTOTP(t *testing.T) {
 		}
 		env.WaitTemplate(t, testPhone, "security_changed")
 
+		// Adding another factor needs a fresh second factor too: the first,
+		// password-only session (from before the app was on) cannot.
+		if status := a.call(http.MethodPost, "/api/v1/session/factors", session, map[string]any{"method": "sms"}, nil); status != http.StatusForbidden {
+			t.Fatalf("a password-only session added a factor: %d", status)
+		}
 		// Turning the factor off needs a fresh second factor: the first,
 		// password-only session is refused; the recovery-code one may.
 		id := factors.Factors[0].ID
@@ -300,10 +305,9 @@ func TestAPISecondFactorSMS(t *testing.T) {
 		if status, r := a.flow("enroll", f, map[string]any{"code": env.LatestCode(t, testPhone)}); status != http.StatusOK || len(r.RecoveryCodes) != 10 {
 			t.Fatalf("confirm SMS: %d %+v", status, r)
 		}
-		// E-mail cannot be turned on without a confirmed address.
-		e := &mfaView{}
-		if status := a.call(http.MethodPost, "/api/v1/session/factors", v.SessionToken, map[string]any{"method": "email"}, e); status != http.StatusUnprocessableEntity || e.errCode("") != "mfa.no_contact" {
-			t.Fatalf("e-mail factor without an address: %d %+v", status, e)
+		// Another factor, from the password-only session: a step-up first.
+		if status := a.call(http.MethodPost, "/api/v1/session/factors", v.SessionToken, map[string]any{"method": "email"}, nil); status != http.StatusForbidden {
+			t.Fatalf("second factor from a password-only session: %d", status)
 		}
 
 		_, v = a.password(testPhone, testPassword)
@@ -322,6 +326,11 @@ func TestAPISecondFactorSMS(t *testing.T) {
 		}
 		if got := a.amr(r.SessionToken); !slices.Equal(got, []string{"pwd", "sms", "mfa"}) {
 			t.Fatalf("amr %v", got)
+		}
+		// E-mail cannot be turned on without a confirmed address.
+		e := &mfaView{}
+		if status := a.call(http.MethodPost, "/api/v1/session/factors", r.SessionToken, map[string]any{"method": "email"}, e); status != http.StatusUnprocessableEntity || e.errCode("") != "mfa.no_contact" {
+			t.Fatalf("e-mail factor without an address: %d %+v", status, e)
 		}
 		// Another code within 60 s is refused (the resend pause).
 		_, v = a.password(testPhone, testPassword)

@@ -557,8 +557,12 @@ func (s *Service) finishWebAuthnLogin(ctx context.Context, v *View, m Meta, a *a
 	return nil, false, nil
 }
 
-// StartEnroll begins turning a factor on for the account.
-func (s *Service) StartEnroll(ctx context.Context, api bool, accountID, kind string, m Meta) (*View, error) {
+// StartEnroll begins turning a factor on for the session's account. With
+// a factor already on, adding another needs a fresh second factor
+// (errStepUp), so a password-only session that predates the first factor
+// cannot add one of its own.
+func (s *Service) StartEnroll(ctx context.Context, api bool, sess *Session, kind string, m Meta) (*View, error) {
+	accountID := sess.AccountID
 	a, err := s.o.Accounts.GetAccount(ctx, accountID)
 	if err != nil {
 		return nil, err
@@ -566,6 +570,9 @@ func (s *Service) StartEnroll(ctx context.Context, api bool, accountID, kind str
 	fs, err := s.accountFactors(ctx, accountID)
 	if err != nil {
 		return nil, err
+	}
+	if len(fs) > 0 && !s.freshMFA(sess) {
+		return nil, errStepUp
 	}
 	f := &SelfFlow{Kind: KindEnroll, State: StateConfirm, API: api, Enroll: &enrollState{AccountID: accountID, Kind: kind}}
 	v := &View{Type: KindEnroll, State: StateForm}

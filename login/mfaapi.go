@@ -73,8 +73,11 @@ func (s *Service) apiEnrollStart(w http.ResponseWriter, r *http.Request) {
 		apiFail(w, http.StatusBadRequest, "invalid_request", "field "+fe.Field+": "+fe.Code)
 		return
 	}
-	v, err := s.StartEnroll(r.Context(), true, sess.AccountID, in.Get("method"), s.meta(r))
-	if err != nil {
+	v, err := s.StartEnroll(r.Context(), true, sess, in.Get("method"), s.meta(r))
+	if errors.Is(err, errStepUp) {
+		stepUpRequired(w)
+		return
+	} else if err != nil {
 		s.apiServerError(w, r, err)
 		return
 	}

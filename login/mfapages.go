@@ -490,8 +490,11 @@ func (s *Service) securitySubmit(w http.ResponseWriter, r *http.Request) {
 	var err error
 	switch {
 	case strings.HasPrefix(action, "enroll_"):
-		ev, err := s.StartEnroll(ctx, false, sess.AccountID, strings.TrimPrefix(action, "enroll_"), m)
-		if err != nil {
+		ev, err := s.StartEnroll(ctx, false, sess, strings.TrimPrefix(action, "enroll_"), m)
+		if errors.Is(err, errStepUp) {
+			s.reauthenticate(w, r, sess)
+			return
+		} else if err != nil {
 			s.serverError(w, r, err)
 			return
 		}
@@ -655,8 +658,11 @@ func (s *Service) enrollSubmit(w http.ResponseWriter, r *http.Request) {
 			s.o.Web.Error(w, r, http.StatusForbidden, "error.title", "csrf.error", "")
 			return
 		}
-		v, err := s.StartEnroll(ctx, false, sess.AccountID, mfa.KindWebAuthn, m)
-		if err != nil {
+		v, err := s.StartEnroll(ctx, false, sess, mfa.KindWebAuthn, m)
+		if errors.Is(err, errStepUp) {
+			s.reauthenticate(w, r, sess)
+			return
+		} else if err != nil {
 			s.serverError(w, r, err)
 			return
 		}
