@@ -26,9 +26,6 @@ import (
 // database rescues the job and finishes the check. Nothing is lost and
 // nothing is decided by the crash.
 func TestCheckSurvivesKilledProcess(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds and runs the gosid binary")
-	}
 	bin := filepath.Join(t.TempDir(), "gosid")
 	if out, err := exec.Command("go", "build", "-o", bin, "../cmd/gosid").CombinedOutput(); err != nil {
 		t.Fatalf("build: %v\n%s", err, out)

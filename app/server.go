@@ -130,7 +130,7 @@ func NewServer(ctx context.Context, s *Stores) (*Server, error) {
 func (srv *Server) claims(base provider.ClaimsFunc) provider.ClaimsFunc {
 	return func(ctx context.Context, subject string, scopes []string) (map[string]any, error) {
 		out, err := base(ctx, subject, scopes)
-		if err != nil || !slices.Contains(scopes, verify.ScopeVerifiedClaims) || srv.Verify == nil {
+		if err != nil || !slices.Contains(scopes, verify.ScopeVerifiedClaims) {
 			return out, err
 		}
 		vc, err := srv.Verify.VerifiedClaims(ctx, subject)

@@ -368,6 +368,19 @@ func (s *Service) apiContactStart(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusCreated, v)
 }
 
+// apiNoContent answers a change that returns nothing: 204 when err is nil,
+// 404 with missing when it is storage.ErrNotFound, 500 otherwise.
+func (s *Service) apiNoContent(w http.ResponseWriter, r *http.Request, err error, missing string) {
+	switch {
+	case errors.Is(err, storage.ErrNotFound):
+		apiFail(w, http.StatusNotFound, "not_found", missing)
+	case err != nil:
+		s.apiServerError(w, r, err)
+	default:
+		w.WriteHeader(http.StatusNoContent)
+	}
+}
+
 func (s *Service) apiServerError(w http.ResponseWriter, r *http.Request, err error) {
 	s.log.Error("login api: internal error", "path", r.URL.Path, "err", err)
 	apiFail(w, http.StatusInternalServerError, "server_error", "An internal error occurred; try again later.")

@@ -161,16 +161,8 @@ func (s *Service) deletePage(w http.ResponseWriter, r *http.Request) {
 
 func (s *Service) deleteSubmit(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
-	if err := r.ParseForm(); err != nil {
-		s.o.Web.Error(w, r, http.StatusBadRequest, "error.title", "error.bad_request", "")
-		return
-	}
-	sess, ok := s.signedIn(w, r, PathLogin)
+	sess, ok := s.signedInForm(w, r, PathDelete)
 	if !ok {
-		return
-	}
-	if !s.o.Web.CheckCSRF(r) {
-		s.o.Web.Error(w, r, http.StatusForbidden, "error.title", "csrf.error", PathDelete)
 		return
 	}
 	m := s.meta(r)

@@ -94,16 +94,11 @@ func (s *Service) apiFactorDelete(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	err := s.RemoveFactor(r.Context(), sess, mux.Vars(r)["id"], s.meta(r))
-	switch {
-	case errors.Is(err, errStepUp):
+	if errors.Is(err, errStepUp) {
 		stepUpRequired(w)
-	case errors.Is(err, storage.ErrNotFound):
-		apiFail(w, http.StatusNotFound, "not_found", "The account has no such factor.")
-	case err != nil:
-		s.apiServerError(w, r, err)
-	default:
-		w.WriteHeader(http.StatusNoContent)
+		return
 	}
+	s.apiNoContent(w, r, err, "The account has no such factor.")
 }
 
 func (s *Service) apiRecoveryCodes(w http.ResponseWriter, r *http.Request) {
@@ -181,14 +176,7 @@ func (s *Service) apiEndSession(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	_, err := s.EndSessions(r.Context(), sess, "end", mux.Vars(r)["id"], s.meta(r))
-	switch {
-	case errors.Is(err, storage.ErrNotFound):
-		apiFail(w, http.StatusNotFound, "not_found", "The account has no such session.")
-	case err != nil:
-		s.apiServerError(w, r, err)
-	default:
-		w.WriteHeader(http.StatusNoContent)
-	}
+	s.apiNoContent(w, r, err, "The account has no such session.")
 }
 
 func (s *Service) apiServices(w http.ResponseWriter, r *http.Request) {
@@ -210,14 +198,7 @@ func (s *Service) apiRevokeService(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	err := s.RevokeService(r.Context(), sess.AccountID, mux.Vars(r)["client_id"], s.meta(r))
-	switch {
-	case errors.Is(err, storage.ErrNotFound):
-		apiFail(w, http.StatusNotFound, "not_found", "No consent is given to that service.")
-	case err != nil:
-		s.apiServerError(w, r, err)
-	default:
-		w.WriteHeader(http.StatusNoContent)
-	}
+	s.apiNoContent(w, r, err, "No consent is given to that service.")
 }
 
 func (s *Service) apiSettings(w http.ResponseWriter, r *http.Request) {

@@ -371,16 +371,8 @@ func (s *Service) offerPage(w http.ResponseWriter, r *http.Request) {
 // remembers the refusal for a while, "continue" just goes on.
 func (s *Service) offerSubmit(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
-	if err := r.ParseForm(); err != nil {
-		s.o.Web.Error(w, r, http.StatusBadRequest, "error.title", "error.bad_request", "")
-		return
-	}
-	sess, ok := s.signedIn(w, r, PathLogin)
+	sess, ok := s.signedInForm(w, r, "")
 	if !ok {
-		return
-	}
-	if !s.o.Web.CheckCSRF(r) {
-		s.o.Web.Error(w, r, http.StatusForbidden, "error.title", "csrf.error", "")
 		return
 	}
 	id := r.PostForm.Get("flow")
@@ -738,16 +730,8 @@ func (s *Service) renderSessions(w http.ResponseWriter, r *http.Request, sess *S
 
 func (s *Service) sessionsSubmit(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
-	if err := r.ParseForm(); err != nil {
-		s.o.Web.Error(w, r, http.StatusBadRequest, "error.title", "error.bad_request", "")
-		return
-	}
-	sess, ok := s.signedIn(w, r, PathLogin)
+	sess, ok := s.signedInForm(w, r, PathSessions)
 	if !ok {
-		return
-	}
-	if !s.o.Web.CheckCSRF(r) {
-		s.o.Web.Error(w, r, http.StatusForbidden, "error.title", "csrf.error", PathSessions)
 		return
 	}
 	n, err := s.EndSessions(ctx, sess, r.PostForm.Get("action"), r.PostForm.Get("session"), s.meta(r))
@@ -856,16 +840,8 @@ func (s *Service) renderServices(w http.ResponseWriter, r *http.Request, sess *S
 
 func (s *Service) servicesSubmit(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
-	if err := r.ParseForm(); err != nil {
-		s.o.Web.Error(w, r, http.StatusBadRequest, "error.title", "error.bad_request", "")
-		return
-	}
-	sess, ok := s.signedIn(w, r, PathLogin)
+	sess, ok := s.signedInForm(w, r, PathServices)
 	if !ok {
-		return
-	}
-	if !s.o.Web.CheckCSRF(r) {
-		s.o.Web.Error(w, r, http.StatusForbidden, "error.title", "csrf.error", PathServices)
 		return
 	}
 	clientID := r.PostForm.Get("client_id")

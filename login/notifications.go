@@ -124,16 +124,8 @@ func (s *Service) notificationsPage(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Service) notificationsSubmit(w http.ResponseWriter, r *http.Request) {
-	if err := r.ParseForm(); err != nil {
-		s.o.Web.Error(w, r, http.StatusBadRequest, "error.title", "error.bad_request", "")
-		return
-	}
-	sess, ok := s.signedIn(w, r, PathLogin)
+	sess, ok := s.signedInForm(w, r, PathNotifications)
 	if !ok {
-		return
-	}
-	if !s.o.Web.CheckCSRF(r) {
-		s.o.Web.Error(w, r, http.StatusForbidden, "error.title", "csrf.error", PathNotifications)
 		return
 	}
 	set := map[string][]string{}

@@ -276,19 +276,11 @@ func (s *Service) profilePage(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Service) profileSubmit(w http.ResponseWriter, r *http.Request) {
-	if err := r.ParseForm(); err != nil {
-		s.o.Web.Error(w, r, http.StatusBadRequest, "error.title", "error.bad_request", "")
-		return
-	}
-	sess, ok := s.signedIn(w, r, PathLogin)
+	sess, ok := s.signedInForm(w, r, PathProfile)
 	if !ok {
 		return
 	}
 	m := s.meta(r)
-	if !s.o.Web.CheckCSRF(r) {
-		s.o.Web.Error(w, r, http.StatusForbidden, "error.title", "csrf.error", PathProfile)
-		return
-	}
 	v, err := s.SubmitProfile(r.Context(), sess.AccountID, formInput(r.PostForm), m)
 	if err != nil {
 		s.serverError(w, r, err)

@@ -204,12 +204,5 @@ func (s *Service) apiScanDelete(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	err := s.o.Scans.DeleteScan(r.Context(), sess.AccountID, mux.Vars(r)["id"])
-	switch {
-	case errors.Is(err, storage.ErrNotFound):
-		apiFail(w, http.StatusNotFound, "not_found", "No such scan.")
-	case err != nil:
-		s.apiServerError(w, r, err)
-	default:
-		w.WriteHeader(http.StatusNoContent)
-	}
+	s.apiNoContent(w, r, err, "No such scan.")
 }

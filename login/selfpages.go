@@ -386,6 +386,25 @@ func (s *Service) contactsSubmit(w http.ResponseWriter, r *http.Request) {
 	s.o.Web.Render(w, r, status, "contact", &SelfPage{Page: s.page(w, r), View: v, LoginURL: PathAccount})
 }
 
+// signedInForm parses the form a signed-in citizen posted and checks its
+// CSRF token. On failure it answers (bad request, the sign-in page, or
+// forbidden with retry as the way back) and returns ok=false.
+func (s *Service) signedInForm(w http.ResponseWriter, r *http.Request, retry string) (*Session, bool) {
+	if err := r.ParseForm(); err != nil {
+		s.o.Web.Error(w, r, http.StatusBadRequest, "error.title", "error.bad_request", "")
+		return nil, false
+	}
+	sess, ok := s.signedIn(w, r, PathLogin)
+	if !ok {
+		return nil, false
+	}
+	if !s.o.Web.CheckCSRF(r) {
+		s.o.Web.Error(w, r, http.StatusForbidden, "error.title", "csrf.error", retry)
+		return nil, false
+	}
+	return sess, true
+}
+
 // signedIn returns the request's session; without one it redirects to
 // elsewhere (or answers an internal error) and returns ok=false.
 func (s *Service) signedIn(w http.ResponseWriter, r *http.Request, elsewhere string) (*Session, bool) {
