@@ -1,6 +1,7 @@
 package login
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -212,25 +213,10 @@ func (s *Service) apiSubmit(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if v.accountID != "" && (f.Kind == KindRegistration || f.Kind == KindLogin || f.Kind == KindMFA) {
-		amr := v.amr
-		if amr == nil {
-			amr = []string{"pwd"}
-		}
-		if f.MFA != nil && f.MFA.Purpose == purposeStepUp {
-			// The step-up replaces the session it upgraded.
-			if err := s.sessions.endByID(ctx, v.accountID, f.MFA.SessionID); err != nil && !errors.Is(err, storage.ErrNotFound) {
-				s.apiServerError(w, r, err)
-				return
-			}
-		}
-		if f.MFA != nil && f.MFA.Purpose == purposeLogin {
-			s.record(ctx, r, v.accountID, "login.success", "", map[string]string{"via": "api", "amr": strings.Join(amr, " ")})
-		}
-		if v.SessionToken, err = s.newSessionAMR(ctx, r, v.accountID, amr); err != nil {
+		if err := s.apiStartSession(ctx, f, v, in, m); err != nil {
 			s.apiServerError(w, r, err)
 			return
 		}
-		_ = s.self.delete(ctx, f.ID)
 	}
 	status := http.StatusOK
 	if len(v.Errors) > 0 {
@@ -239,53 +225,67 @@ func (s *Service) apiSubmit(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, status, v)
 }
 
-// apiLogin checks a password for an API login flow, with the same rate
-// limit, lockout and answers as the sign-in page.
+// apiStartSession starts the session a finished API flow earned and puts
+// its token (and the device token) on the view.
+func (s *Service) apiStartSession(ctx context.Context, f *SelfFlow, v *View, in Input, m Meta) error {
+	acct, err := s.o.Accounts.GetAccount(ctx, v.accountID)
+	if err != nil {
+		return fmt.Errorf("start session: load account: %w", err)
+	}
+	st := sessionStart{Account: acct, AMR: v.amr, Reason: reasonSignIn, Device: in.Get("device_token")}
+	if st.AMR == nil {
+		st.AMR = []string{"pwd"}
+	}
+	switch {
+	case f.Kind == KindRegistration:
+		st.Reason = reasonRegistration
+	case f.MFA != nil && f.MFA.Purpose == purposeStepUp:
+		// The step-up replaces the session it upgraded.
+		st.Reason, st.ReplaceID = reasonUpgrade, f.MFA.SessionID
+	}
+	started, err := s.startSession(ctx, st, m)
+	if err != nil {
+		return err
+	}
+	v.SessionToken = started.Secret
+	if st.Reason != reasonUpgrade {
+		v.DeviceToken = started.Device
+	}
+	if err := s.self.delete(ctx, f.ID); err != nil {
+		return fmt.Errorf("start session: end the flow: %w", err)
+	}
+	return nil
+}
+
+// apiLogin checks a password for an API login flow: the same password
+// step as the sign-in page.
 func (s *Service) apiLogin(w http.ResponseWriter, r *http.Request, f *SelfFlow, in Input, m Meta) (*View, error) {
-	v := s.view(f, m)
-	if fe := checkInput(in); fe != nil {
-		s.addErr(v, m, fe.Field, fe.Code)
-		return v, nil
-	}
-	login, password := in.Get("login"), in["password"]
-	if login == "" || password == "" {
-		s.addErr(v, m, "", "login.required")
-		return v, nil
-	}
-	acct, outcome, err := s.checkPassword(r.Context(), r, login, password)
-	s.o.OnLogin(outcome)
+	ctx := r.Context()
+	res, err := s.passwordStep(ctx, in, false, m)
 	if err != nil {
 		return nil, err
 	}
-	switch outcome {
-	case "rate_limited":
+	v := s.view(f, m)
+	switch {
+	case res.Code == "login.rate":
 		w.Header().Set("Retry-After", "60")
 		apiFail(w, http.StatusTooManyRequests, "rate_limited", s.o.Web.T(m.Lang, "login.error.rate"))
 		return nil, nil
-	case "locked":
-		s.addErr(v, m, "", "login.locked")
+	case res.Account == nil:
+		s.addErr(v, m, res.Field, res.Code)
 		return v, nil
-	case "invalid":
-		s.addErr(v, m, "", "login.invalid")
-		return v, nil
-	}
-	need, err := s.needSecondFactor(r.Context(), acct, false)
-	if err != nil {
-		return nil, err
-	}
-	if need {
+	case res.NeedMFA:
 		f.State = StateChallenge
-		f.MFA = &mfaState{AccountID: acct.ID, AMR: []string{"pwd"}, Purpose: purposeLogin}
-		if err := s.self.save(r.Context(), f); err != nil {
+		f.MFA = &mfaState{AccountID: res.Account.ID, AMR: []string{"pwd"}, Purpose: purposeLogin}
+		if err := s.self.save(ctx, f); err != nil {
 			return nil, err
 		}
 		v = s.view(f, m)
-		return v, s.fillChallenge(r.Context(), v, f)
+		return v, s.fillChallenge(ctx, v, f)
 	}
-	s.record(r.Context(), r, acct.ID, "login.success", "", map[string]string{"via": "api"})
 	f.State = StateDone
 	v = s.view(f, m)
-	v.accountID = acct.ID
+	v.accountID = res.Account.ID
 	return v, nil
 }
 
@@ -346,10 +346,12 @@ func (s *Service) apiPassword(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	// Every session ended, this one too; the app gets a fresh token.
-	if v.SessionToken, err = s.newSession(ctx, r, sess.AccountID); err != nil {
+	st, err := s.passwordChangedSession(ctx, sess, bearer(r), s.meta(r))
+	if err != nil {
 		s.apiServerError(w, r, err)
 		return
 	}
+	v.SessionToken = st.Secret
 	writeJSON(w, http.StatusOK, v)
 }
 

@@ -1,14 +1,13 @@
 package login
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"net/http"
 	"strings"
 	"time"
 
 	"github.com/gosid/gosid/account"
-	"github.com/gosid/gosid/internal/httpx"
 )
 
 const (
@@ -18,32 +17,31 @@ const (
 	deviceUAMaxSize = 120
 )
 
-// noticeNewDevice tells the owner about a sign-in from a browser that has
-// not signed in to this account before. A browser is recognised by a
-// long-lived random cookie; the store keeps only its hash per account.
-func (s *Service) noticeNewDevice(w http.ResponseWriter, r *http.Request, a *account.Account) {
-	ctx := r.Context()
-	id := s.cookie(r, deviceCookie)
+// rememberDevice keeps the device the citizen signed in from and, when
+// notice is set and the account has never been used from it, tells the
+// owner. A device is recognised by a long-lived random id (a cookie in a
+// browser, device_token for an app); the store keeps only its hash per
+// account. It returns the device id to hand back.
+func (s *Service) rememberDevice(ctx context.Context, a *account.Account, id string, notice bool, m Meta) string {
 	if len(id) != 43 {
 		id = randomToken(32)
 	}
-	s.o.Web.SetCookie(w, s.o.Web.CookieName(deviceCookie), id, deviceRemember)
 	sum := sha256.Sum256([]byte(id))
 	fresh, err := s.o.Ephemeral.PutNX(ctx, kvKnownDevice+a.ID+":"+hex.EncodeToString(sum[:]), []byte{1}, deviceRemember)
 	if err != nil {
 		s.log.Error("login: remember device", "err", err)
-		return
+		return id
 	}
-	if !fresh {
-		return
+	if !fresh || !notice {
+		return id
 	}
-	m := Meta{IP: httpx.ClientIP(r), UserAgent: r.UserAgent(), Lang: s.o.Web.Lang(r)}
 	s.recordMeta(ctx, m, a.ID, "login.new_device", "", nil)
 	// Where the notice goes is the citizen's choice (notification settings).
 	s.notifyAccount(ctx, a, "login_new_device", m, map[string]string{
-		"device": truncate(r.UserAgent(), deviceUAMaxSize), "ip": m.IP,
+		"device": truncate(m.UserAgent, deviceUAMaxSize), "ip": m.IP,
 		"time": s.o.Now().UTC().Format("02.01.2006 15:04 UTC"),
 	})
+	return id
 }
 
 // deviceName turns a User-Agent into "Browser, OS" for the sessions list;

@@ -108,22 +108,10 @@ func (s *Service) registerMFAPages(r *mux.Router) {
 
 // afterPassword decides what follows a right password on the sign-in
 // page: a second factor, the offer to turn one on, or the service.
-func (s *Service) afterPassword(w http.ResponseWriter, r *http.Request, flow *Flow, acct *account.Account) {
+func (s *Service) afterPassword(w http.ResponseWriter, r *http.Request, flow *Flow, res *passwordResult) {
 	ctx := r.Context()
-	clientWants := false
-	if flow.ID != "" {
-		if c, err := s.o.Clients.GetClient(ctx, flow.ClientID); err == nil {
-			ac := &provider.AuthorizeContext{Client: c, Form: flow.Form}
-			_, clientWants = s.requirements(ac)
-		}
-	}
-	need, err := s.needSecondFactor(ctx, acct, clientWants)
-	if err != nil {
-		s.serverError(w, r, err)
-		return
-	}
-	if need {
-		v, err := s.StartSecondFactor(ctx, false, acct, []string{"pwd"}, purposeLogin, "", flow.ID, "", s.meta(r))
+	if res.NeedMFA {
+		v, err := s.StartSecondFactor(ctx, false, res.Account, []string{"pwd"}, purposeLogin, "", flow.ID, "", s.meta(r))
 		if err != nil {
 			s.serverError(w, r, err)
 			return
@@ -137,38 +125,34 @@ func (s *Service) afterPassword(w http.ResponseWriter, r *http.Request, flow *Fl
 		http.Redirect(w, r, PathSecondFactor+"?flow="+url.QueryEscape(v.ID), http.StatusSeeOther)
 		return
 	}
-	s.signIn(w, r, flow, acct, []string{"pwd"})
+	s.signIn(w, r, flow.ID, res.Account, []string{"pwd"})
 }
 
 // signIn starts the session after a complete authentication and goes on:
 // the offer of a second factor, the relying service or the account page.
-func (s *Service) signIn(w http.ResponseWriter, r *http.Request, flow *Flow, acct *account.Account, amr []string) {
-	ctx := r.Context()
-	// A new session on every sign-in: an old cookie (fixation) is never reused.
-	_ = s.sessions.end(r)
-	secret, err := s.newSessionAMR(ctx, r, acct.ID, amr)
+func (s *Service) signIn(w http.ResponseWriter, r *http.Request, authorizeFlow string, acct *account.Account, amr []string) {
+	st, err := s.startSession(r.Context(), sessionStart{Account: acct, AMR: amr, Reason: reasonSignIn,
+		ReplaceToken: s.sessionSecret(r), AuthorizeFlow: authorizeFlow, Device: s.cookie(r, deviceCookie)}, s.meta(r))
 	if err != nil {
 		s.serverError(w, r, err)
 		return
 	}
-	s.o.Web.SetCookie(w, s.sessions.cookie, secret, s.o.SessionTTL)
-	s.record(ctx, r, acct.ID, "login.success", flow.ClientID, map[string]string{"amr": strings.Join(amr, " ")})
-	s.noticeNewDevice(w, r, acct)
-	if flow.ID != "" {
-		flow.AccountID, flow.LoginAt = acct.ID, s.o.Now().UTC()
-		if err := s.flows.save(ctx, flow); err != nil {
-			s.serverError(w, r, err)
-			return
-		}
-	}
-	// A sign-in to gosid itself is followed by the offer to turn a second
-	// factor on; a sign-in for a service is not interrupted (the account
-	// page carries the same offer).
-	if flow.ID == "" && s.offerMFA(ctx, acct, amr) {
+	s.continueSession(w, r, st, PathAccount)
+}
+
+// continueSession hands a started session to the browser and goes on to
+// the offer of a second factor, the authorization being signed in for, or
+// elsewhere.
+func (s *Service) continueSession(w http.ResponseWriter, r *http.Request, st *startedSession, elsewhere string) {
+	s.setSessionCookie(w, st)
+	switch {
+	case st.Offer:
 		http.Redirect(w, r, PathOffer, http.StatusSeeOther)
-		return
+	case st.Flow != nil:
+		s.o.Provider.Resume(w, replaceCookie(r, s.sessions.cookie, st.Secret), st.Flow.ID, st.Flow.Form)
+	default:
+		http.Redirect(w, r, elsewhere, http.StatusSeeOther)
 	}
-	s.continueTo(w, replaceCookie(r, s.sessions.cookie, secret), flow.ID, PathAccount)
 }
 
 // offerMFA reports whether to offer a second factor: none was used, none
@@ -273,37 +257,30 @@ func (s *Service) challengeSubmit(w http.ResponseWriter, r *http.Request) {
 		s.serverError(w, r, err)
 		return
 	}
-	if st.Purpose == purposeStepUp {
-		sess, err := s.sessions.current(r)
-		if err != nil {
-			s.serverError(w, r, err)
-			return
-		}
-		if sess == nil || sess.ID != st.SessionID {
-			s.expired(w, r)
-			return
-		}
-		_ = s.sessions.end(r)
-		secret, err := s.newSessionAMR(ctx, r, acct.ID, v.amr)
-		if err != nil {
-			s.serverError(w, r, err)
-			return
-		}
-		s.o.Web.SetCookie(w, s.sessions.cookie, secret, s.o.SessionTTL)
-		next := st.Next
-		if next == "" {
-			next = PathAccount
-		}
-		s.continueTo(w, replaceCookie(r, s.sessions.cookie, secret), f.ReturnTo, next)
+	if st.Purpose != purposeStepUp {
+		s.signIn(w, r, f.ReturnTo, acct, v.amr)
 		return
 	}
-	flow := &Flow{Kind: FlowAuthorize}
-	if f.ReturnTo != "" {
-		if af, err := s.flows.load(ctx, f.ReturnTo, FlowAuthorize); err == nil {
-			flow = af
-		}
+	sess, err := s.sessions.current(r)
+	if err != nil {
+		s.serverError(w, r, err)
+		return
 	}
-	s.signIn(w, r, flow, acct, v.amr)
+	if sess == nil || sess.ID != st.SessionID {
+		s.expired(w, r)
+		return
+	}
+	next := st.Next
+	if next == "" {
+		next = PathAccount
+	}
+	started, err := s.startSession(ctx, sessionStart{Account: acct, AMR: v.amr, Reason: reasonUpgrade,
+		ReplaceToken: s.sessionSecret(r), AuthorizeFlow: f.ReturnTo}, m)
+	if err != nil {
+		s.serverError(w, r, err)
+		return
+	}
+	s.continueSession(w, r, started, next)
 }
 
 // levelPage explains which trust level a service needs and how to reach
@@ -686,13 +663,18 @@ func (s *Service) enrollSubmit(w http.ResponseWriter, r *http.Request) {
 	}
 	if v.accountID != "" && !hasMFA(sess.AMR) {
 		// Proving the new factor makes this session a two-factor one.
-		_ = s.sessions.end(r)
-		secret, err := s.newSessionAMR(ctx, r, sess.AccountID, withMFA(sess.AMR, v.amr[0]))
+		acct, err := s.o.Accounts.GetAccount(ctx, sess.AccountID)
 		if err != nil {
 			s.serverError(w, r, err)
 			return
 		}
-		s.o.Web.SetCookie(w, s.sessions.cookie, secret, s.o.SessionTTL)
+		st, err := s.startSession(ctx, sessionStart{Account: acct, AMR: withMFA(sess.AMR, v.amr[0]),
+			Reason: reasonUpgrade, ReplaceToken: s.sessionSecret(r)}, m)
+		if err != nil {
+			s.serverError(w, r, err)
+			return
+		}
+		s.setSessionCookie(w, st)
 	}
 	s.renderEnroll(w, r, status, v, returnTo)
 }

@@ -12,6 +12,8 @@ import (
 	"github.com/gorilla/mux"
 	"github.com/ory/fosite"
 
+	"net/url"
+
 	"github.com/gosid/gosid/account"
 	"github.com/gosid/gosid/audit"
 	"github.com/gosid/gosid/consent"
@@ -19,7 +21,6 @@ import (
 	"github.com/gosid/gosid/provider"
 	"github.com/gosid/gosid/storage"
 	"github.com/gosid/gosid/web"
-	"net/url"
 )
 
 // Register mounts the hosted pages on r.
@@ -96,9 +97,6 @@ func (s *Service) renderLogin(w http.ResponseWriter, r *http.Request, status int
 	})
 }
 
-// maxLoginLen bounds the login field; the password is bounded by the hasher.
-const maxLoginLen = 254
-
 func (s *Service) loginSubmit(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	if err := r.ParseForm(); err != nil {
@@ -117,84 +115,102 @@ func (s *Service) loginSubmit(w http.ResponseWriter, r *http.Request) {
 		s.renderLogin(w, r, http.StatusForbidden, flow, "", "csrf.error")
 		return
 	}
-	login := strings.TrimSpace(r.PostForm.Get("login"))
-	password := r.PostForm.Get("password")
-	if login == "" || password == "" {
-		s.renderLogin(w, r, http.StatusBadRequest, flow, login, "login.error.required")
-		return
-	}
-	if len(login) > maxLoginLen || !utf8.ValidString(login) || !utf8.ValidString(password) || utf8.RuneCountInString(password) > 128 {
-		s.renderLogin(w, r, http.StatusBadRequest, flow, "", "login.error.invalid")
-		return
-	}
-	acct, outcome, err := s.checkPassword(ctx, r, login, password)
-	s.o.OnLogin(outcome)
+	in := Input{"login": r.PostForm.Get("login"), "password": r.PostForm.Get("password")}
+	res, err := s.passwordStep(ctx, in, s.clientWantsMFA(ctx, flow), s.meta(r))
 	if err != nil {
 		s.serverError(w, r, err)
 		return
 	}
-	switch outcome {
-	case "rate_limited":
-		s.renderLogin(w, r, http.StatusTooManyRequests, flow, login, "login.error.rate")
-		return
-	case "locked":
-		s.renderLogin(w, r, http.StatusForbidden, flow, login, "login.error.locked")
-		return
-	case "invalid":
-		s.renderLogin(w, r, http.StatusUnauthorized, flow, login, "login.error.invalid")
+	if res.Account == nil {
+		status, key := loginPageError(res.Code)
+		login := in.Get("login")
+		if res.Field != "" {
+			login = "" // never echo a field that failed its checks
+		}
+		s.renderLogin(w, r, status, flow, login, key)
 		return
 	}
-	s.afterPassword(w, r, flow, acct)
+	s.afterPassword(w, r, flow, res)
+}
+
+// loginPageError turns a password-step failure into the sign-in page's
+// status and message.
+func loginPageError(code string) (int, string) {
+	switch code {
+	case "login.required":
+		return http.StatusBadRequest, "login.error.required"
+	case "login.rate":
+		return http.StatusTooManyRequests, "login.error.rate"
+	case "login.locked":
+		return http.StatusForbidden, "login.error.locked"
+	case "login.invalid":
+		return http.StatusUnauthorized, "login.error.invalid"
+	}
+	return http.StatusBadRequest, "login.error.invalid"
+}
+
+// clientWantsMFA reports whether the service behind an authorization flow
+// demands a second factor (its policy, the global setting, acr_values).
+func (s *Service) clientWantsMFA(ctx context.Context, flow *Flow) bool {
+	if flow == nil || flow.ID == "" {
+		return false
+	}
+	c, err := s.o.Clients.GetClient(ctx, flow.ClientID)
+	if err != nil {
+		return false
+	}
+	_, want := s.requirements(&provider.AuthorizeContext{Client: c, Form: flow.Form})
+	return want
 }
 
 // checkPassword applies the per-IP rate limit and the per-account lockout,
 // then verifies the password. An unknown login costs the same hashing time
 // as a known one and yields the same outcome as a wrong password.
-func (s *Service) checkPassword(ctx context.Context, r *http.Request, login, password string) (*account.Account, string, error) {
-	n, err := s.o.Ephemeral.Incr(ctx, "login:rate:ip:"+httpx.ClientIP(r), time.Minute)
+func (s *Service) checkPassword(ctx context.Context, m Meta, login, password string) (*account.Account, string, error) {
+	n, err := s.o.Ephemeral.Incr(ctx, "login:rate:ip:"+m.IP, time.Minute)
 	if err != nil {
-		return nil, "", err
+		return nil, "", fmt.Errorf("rate limit: %w", err)
 	}
 	if s.o.LoginRatePerIP > 0 && n > int64(s.o.LoginRatePerIP) {
-		return nil, "rate_limited", nil
+		return nil, outcomeRateLimited, nil
 	}
 	acct, err := s.findAccount(ctx, login)
 	if err != nil {
-		return nil, "", err
+		return nil, "", fmt.Errorf("find account: %w", err)
 	}
 	if acct == nil || acct.Status != account.StatusActive {
 		_ = s.o.Passwords.DummyVerify(ctx, password)
-		return nil, "invalid", nil
+		return nil, outcomeInvalid, nil
 	}
 	// The counter is taken before the password is checked, so parallel
 	// attempts cannot check more than maxPasswordFailures passwords.
 	key := "login:fail:" + acct.ID
 	fails, err := s.o.Ephemeral.Incr(ctx, key, passwordLockout)
 	if err != nil {
-		return nil, "", err
+		return nil, "", fmt.Errorf("failure counter: %w", err)
 	}
 	if fails > maxPasswordFailures {
-		s.record(ctx, r, acct.ID, "login.blocked_attempt", "", nil)
-		return nil, "locked", nil
+		s.recordMeta(ctx, m, acct.ID, "login.blocked_attempt", "", nil)
+		return nil, outcomeLocked, nil
 	}
 	ok, _, err := s.o.Passwords.Verify(ctx, acct.PasswordHash, password)
 	if err != nil {
-		return nil, "", err
+		return nil, "", fmt.Errorf("verify password: %w", err)
 	}
 	if !ok {
-		s.record(ctx, r, acct.ID, "login.failure", "", map[string]string{"failures": fmt.Sprint(fails)})
+		s.recordMeta(ctx, m, acct.ID, "login.failure", "", map[string]string{"failures": fmt.Sprint(fails)})
 		if fails == maxPasswordFailures {
-			s.record(ctx, r, acct.ID, "login.locked", "", map[string]string{"minutes": "15"})
-			s.notifyAccount(ctx, acct, "login_locked", s.meta(r), map[string]string{"minutes": "15",
+			s.recordMeta(ctx, m, acct.ID, "login.locked", "", map[string]string{"minutes": "15"})
+			s.notifyAccount(ctx, acct, "login_locked", m, map[string]string{"minutes": "15",
 				"recover_url": s.o.Issuer + PathRecovery})
-			return nil, "locked", nil
+			return nil, outcomeLocked, nil
 		}
-		return nil, "invalid", nil
+		return nil, outcomeInvalid, nil
 	}
 	if err := s.o.Ephemeral.Delete(ctx, key); err != nil {
-		return nil, "", err
+		return nil, "", fmt.Errorf("reset failure counter: %w", err)
 	}
-	return acct, "success", nil
+	return acct, outcomeSuccess, nil
 }
 
 // findAccount resolves a login (phone or e-mail) to an account, or nil.

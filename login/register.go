@@ -26,6 +26,8 @@ type Meta struct {
 	IP        string
 	UserAgent string
 	Lang      string
+	// API marks a request through the JSON API (for the audit trail).
+	API bool
 }
 
 // StartRegistration begins a registration; for API flows it returns the

@@ -1,11 +1,12 @@
 package login
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/url"
+	"strings"
 
 	"github.com/gorilla/mux"
 
@@ -48,7 +49,8 @@ const PathLogout = "/logout"
 const PathContacts = "/settings/contacts"
 
 func (s *Service) meta(r *http.Request) Meta {
-	return Meta{IP: httpx.ClientIP(r), UserAgent: r.UserAgent(), Lang: s.o.Web.Lang(r)}
+	return Meta{IP: httpx.ClientIP(r), UserAgent: r.UserAgent(), Lang: s.o.Web.Lang(r),
+		API: strings.HasPrefix(r.URL.Path, PathAPI+"/")}
 }
 
 func flowCookie(kind string) string { return "gosid_" + kind }
@@ -192,44 +194,33 @@ func (s *Service) restartFlow(w http.ResponseWriter, r *http.Request, kind strin
 // authorization resumes and the response is written (it returns false).
 func (s *Service) startBrowserSession(w http.ResponseWriter, r *http.Request, accountID, returnTo string) bool {
 	ctx := r.Context()
-	secret, err := s.newSession(ctx, r, accountID)
+	acct, err := s.o.Accounts.GetAccount(ctx, accountID)
+	if err != nil {
+		s.serverError(w, r, fmt.Errorf("registration: load account: %w", err))
+		return false
+	}
+	st, err := s.startSession(ctx, sessionStart{Account: acct, AMR: []string{"pwd"}, Reason: reasonRegistration,
+		ReplaceToken: s.sessionSecret(r), AuthorizeFlow: returnTo, Device: s.cookie(r, deviceCookie)}, s.meta(r))
 	if err != nil {
 		s.serverError(w, r, err)
 		return false
 	}
-	s.o.Web.SetCookie(w, s.sessions.cookie, secret, s.o.SessionTTL)
-	if returnTo == "" {
+	if st.Flow == nil {
+		s.setSessionCookie(w, st)
 		return true
 	}
-	flow, err := s.flows.load(ctx, returnTo, FlowAuthorize)
-	if err != nil {
-		return true
-	}
-	flow.AccountID, flow.LoginAt = accountID, s.o.Now().UTC()
-	if err := s.flows.save(ctx, flow); err != nil {
-		s.serverError(w, r, err)
-		return false
-	}
-	s.o.Provider.Resume(w, replaceCookie(r, s.sessions.cookie, secret), flow.ID, flow.Form)
+	s.continueSession(w, r, st, PathAccount)
 	return false
 }
 
-// newSession creates a password session for the account.
-func (s *Service) newSession(ctx context.Context, r *http.Request, accountID string) (string, error) {
-	return s.newSessionAMR(ctx, r, accountID, []string{"pwd"})
-}
-
-// newSessionAMR creates a session that authenticated with amr.
-func (s *Service) newSessionAMR(ctx context.Context, r *http.Request, accountID string, amr []string) (string, error) {
-	now := s.o.Now().UTC()
-	sess := &Session{
-		AccountID: accountID, AuthTime: now, AMR: amr, CreatedAt: now,
-		UserAgent: truncate(r.UserAgent(), 200), IP: httpx.ClientIP(r),
+// sessionSecret is the secret of the browser's session cookie ("" without
+// one).
+func (s *Service) sessionSecret(r *http.Request) string {
+	c, err := r.Cookie(s.sessions.cookie)
+	if err != nil {
+		return ""
 	}
-	if hasMFA(amr) {
-		sess.MFAAt = now
-	}
-	return s.sessions.create(ctx, sess)
+	return c.Value
 }
 
 func formInput(form url.Values) Input {
@@ -315,13 +306,12 @@ func (s *Service) passwordSubmit(w http.ResponseWriter, r *http.Request) {
 		status = http.StatusUnprocessableEntity
 	} else {
 		// Every other session ended; this browser gets a fresh one.
-		secret, err := s.newSession(ctx, r, sess.AccountID)
+		st, err := s.passwordChangedSession(ctx, sess, s.sessionSecret(r), m)
 		if err != nil {
 			s.serverError(w, r, err)
 			return
 		}
-		_ = s.sessions.end(r)
-		s.o.Web.SetCookie(w, s.sessions.cookie, secret, s.o.SessionTTL)
+		s.setSessionCookie(w, st)
 	}
 	s.o.Web.Render(w, r, status, "password", &SelfPage{Page: s.page(w, r), View: v})
 }

@@ -30,6 +30,10 @@ type View struct {
 	Channel      string `json:"channel,omitempty"`
 	FlowToken    string `json:"flow_token,omitempty"`
 	SessionToken string `json:"session_token,omitempty"`
+	// DeviceToken identifies the app's device to gosid: an app keeps it and
+	// sends it as device_token when it signs in again, so that the owner
+	// is not told of a new device each time.
+	DeviceToken string `json:"device_token,omitempty"`
 	// ReturnTo is set on a finished browser flow that continues elsewhere.
 	ReturnTo string `json:"-"`
 	// Methods are the second factors usable now (a challenge); Method is
@@ -95,7 +99,7 @@ func (in Input) Get(k string) string { return strings.TrimSpace(in[k]) }
 var fieldLimits = map[string]int{
 	"family_name": 400, "given_name": 400, "middle_name": 400, "contact": 254, "login": 254,
 	"password": 512, "password_confirm": 512, "current_password": 512, "code": 16, "consent": 8,
-	"action": 32, "method": 16, "name": 64, "credential": maxCredentialJSON,
+	"action": 32, "method": 16, "device_token": 64, "name": 64, "credential": maxCredentialJSON,
 }
 
 // checkInput refuses invalid UTF-8, control characters and oversize fields.
