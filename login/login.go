@@ -96,13 +96,12 @@ type Service struct {
 	sessions *sessionStore
 	flows    *flowStore
 	self     *selfFlowStore
+	notices  *notify.Notifier
 	log      *slog.Logger
 }
 
 // Notifier delivers messages to citizens.
-type Notifier interface {
-	Enqueue(ctx context.Context, m notify.Message) error
-}
+type Notifier = notify.Enqueuer
 
 // Paths of the hosted pages.
 const (
@@ -146,9 +145,10 @@ func New(o Options) *Service {
 		o: o,
 		sessions: &sessionStore{eph: o.Ephemeral, index: o.Sessions, ttl: o.SessionTTL,
 			cookie: o.Web.CookieName("gosid_session"), locate: o.Locate, log: o.Logger},
-		flows: &flowStore{eph: o.Ephemeral, ttl: o.FlowTTL},
-		self:  &selfFlowStore{eph: o.Ephemeral, ttl: o.FlowTTL, key: o.FlowKey},
-		log:   o.Logger,
+		flows:   &flowStore{eph: o.Ephemeral, ttl: o.FlowTTL},
+		self:    &selfFlowStore{eph: o.Ephemeral, ttl: o.FlowTTL, key: o.FlowKey},
+		notices: &notify.Notifier{Queue: o.Notifier, Inbox: o.Inbox, Log: o.Logger, Now: o.Now},
+		log:     o.Logger,
 	}
 }
 
