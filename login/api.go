@@ -13,6 +13,7 @@ import (
 	"github.com/gorilla/mux"
 
 	"github.com/gosid/gosid/internal/httpx"
+	"github.com/gosid/gosid/session"
 	"github.com/gosid/gosid/storage"
 )
 
@@ -290,8 +291,8 @@ func (s *Service) apiLogin(w http.ResponseWriter, r *http.Request, f *SelfFlow, 
 }
 
 // apiSession resolves the bearer session token.
-func (s *Service) apiSession(w http.ResponseWriter, r *http.Request) (*Session, bool) {
-	sess, err := s.sessions.byToken(r.Context(), bearer(r))
+func (s *Service) apiSession(w http.ResponseWriter, r *http.Request) (*session.Session, bool) {
+	sess, err := s.sessions.ByToken(r.Context(), bearer(r))
 	if err != nil {
 		s.apiServerError(w, r, err)
 		return nil, false
@@ -300,7 +301,7 @@ func (s *Service) apiSession(w http.ResponseWriter, r *http.Request) (*Session, 
 		apiFail(w, http.StatusUnauthorized, "invalid_token", "The session token is missing, expired or revoked.")
 		return nil, false
 	}
-	s.sessions.touch(r.Context(), sess, bearer(r), httpx.ClientIP(r))
+	s.sessions.Touch(r.Context(), sess, bearer(r), httpx.ClientIP(r))
 	return sess, true
 }
 
@@ -318,7 +319,7 @@ func (s *Service) apiLogout(w http.ResponseWriter, r *http.Request) {
 	if _, ok := s.apiSession(w, r); !ok {
 		return
 	}
-	if err := s.sessions.endToken(r.Context(), bearer(r)); err != nil {
+	if err := s.sessions.EndToken(r.Context(), bearer(r)); err != nil {
 		s.apiServerError(w, r, err)
 		return
 	}

@@ -9,6 +9,7 @@ import (
 
 	"github.com/gosid/gosid/account"
 	"github.com/gosid/gosid/mfa"
+	"github.com/gosid/gosid/session"
 	"github.com/gosid/gosid/web"
 )
 
@@ -99,7 +100,7 @@ func (s *Service) DeleteAccount(ctx context.Context, a *account.Account, m Meta)
 			return err
 		}
 	}
-	if _, err := s.sessions.endAll(ctx, a.ID); err != nil {
+	if _, err := s.sessions.EndAll(ctx, a.ID); err != nil {
 		return err
 	}
 	grants, err := s.o.Consents.ListConsents(ctx, a.ID)
@@ -136,7 +137,7 @@ func (s *Service) DeleteAccount(ctx context.Context, a *account.Account, m Meta)
 	return nil
 }
 
-func (s *Service) deleteFlow(r *http.Request, sess *Session, id string) (*SelfFlow, error) {
+func (s *Service) deleteFlow(r *http.Request, sess *session.Session, id string) (*SelfFlow, error) {
 	f, err := s.self.load(r.Context(), id, KindDelete, false, s.cookie(r, flowCookie(KindDelete)))
 	if err != nil {
 		return nil, err
@@ -194,7 +195,7 @@ func (s *Service) deleteSubmit(w http.ResponseWriter, r *http.Request) {
 	if len(v.Errors) > 0 {
 		status = http.StatusUnprocessableEntity
 	} else {
-		s.o.Web.ClearCookie(w, s.sessions.cookie)
+		s.o.Web.ClearCookie(w, s.sessions.Cookie())
 	}
 	s.o.Web.Render(w, r, status, "delete", &DeletePage{Page: s.page(w, r), View: v})
 }

@@ -2,6 +2,8 @@ package login
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/base64"
 
 	"github.com/gosid/gosid/audit"
 )
@@ -111,4 +113,12 @@ func (s *Service) verifyCode(ctx context.Context, v *View, m Meta, purpose, cont
 		return false, nil
 	}
 	return true, nil
+}
+
+// randomToken returns n random bytes, base64url-encoded: flow ids, flow
+// tokens and record ids.
+func randomToken(n int) string {
+	b := make([]byte, n)
+	_, _ = rand.Read(b) // crypto/rand.Read never fails (Go 1.24+)
+	return base64.RawURLEncoding.EncodeToString(b)
 }

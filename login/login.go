@@ -27,6 +27,7 @@ import (
 	"github.com/gosid/gosid/mfa"
 	"github.com/gosid/gosid/notify"
 	"github.com/gosid/gosid/provider"
+	"github.com/gosid/gosid/session"
 	"github.com/gosid/gosid/storage"
 	"github.com/gosid/gosid/verify"
 	"github.com/gosid/gosid/web"
@@ -93,7 +94,7 @@ type Options struct {
 // Service is the hosted sign-in UI.
 type Service struct {
 	o        Options
-	sessions *sessionStore
+	sessions *session.Store
 	flows    *flowStore
 	self     *selfFlowStore
 	notices  *notify.Notifier
@@ -143,8 +144,8 @@ func New(o Options) *Service {
 	}
 	return &Service{
 		o: o,
-		sessions: &sessionStore{eph: o.Ephemeral, index: o.Sessions, ttl: o.SessionTTL,
-			cookie: o.Web.CookieName("gosid_session"), locate: o.Locate, log: o.Logger},
+		sessions: session.NewStore(session.Options{Ephemeral: o.Ephemeral, Index: o.Sessions, TTL: o.SessionTTL,
+			Cookie: o.Web.CookieName("gosid_session"), Locate: o.Locate, Logger: o.Logger}),
 		flows:   &flowStore{eph: o.Ephemeral, ttl: o.FlowTTL},
 		self:    &selfFlowStore{eph: o.Ephemeral, ttl: o.FlowTTL, key: o.FlowKey},
 		notices: &notify.Notifier{Queue: o.Notifier, Inbox: o.Inbox, Log: o.Logger, Now: o.Now},
@@ -166,7 +167,7 @@ func (s *Service) Authorize(w http.ResponseWriter, r *http.Request, ac *provider
 		}
 		flow = f
 	}
-	sess, err := s.sessions.current(r)
+	sess, err := s.sessions.Current(r)
 	if err != nil {
 		return nil, fosite.ErrServerError.WithWrap(err)
 	}
@@ -281,7 +282,7 @@ func (s *Service) requirements(ac *provider.AuthorizeContext) (account.Level, bo
 
 // stepUp sends a signed-in citizen to the second-factor page; the
 // authorization resumes when it is done.
-func (s *Service) stepUp(w http.ResponseWriter, r *http.Request, acct *account.Account, sess *Session, flow *Flow, ac *provider.AuthorizeContext, requestedAt time.Time) error {
+func (s *Service) stepUp(w http.ResponseWriter, r *http.Request, acct *account.Account, sess *session.Session, flow *Flow, ac *provider.AuthorizeContext, requestedAt time.Time) error {
 	ctx := r.Context()
 	if flow == nil {
 		flow = &Flow{Kind: FlowAuthorize, ClientID: ac.Client.ID, Form: ac.Form, RequestedAt: requestedAt}
@@ -302,7 +303,7 @@ func (s *Service) stepUp(w http.ResponseWriter, r *http.Request, acct *account.A
 // needsLogin decides whether the citizen must (re-)authenticate: no
 // session, prompt=login not yet satisfied within this flow, max_age
 // exceeded, or an id_token_hint naming someone else.
-func (s *Service) needsLogin(sess *Session, flow *Flow, ac *provider.AuthorizeContext, prompts fosite.Arguments, now time.Time) bool {
+func (s *Service) needsLogin(sess *session.Session, flow *Flow, ac *provider.AuthorizeContext, prompts fosite.Arguments, now time.Time) bool {
 	if sess == nil {
 		return true
 	}

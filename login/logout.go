@@ -58,7 +58,7 @@ func (s *Service) endSession(w http.ResponseWriter, r *http.Request) {
 			form.Set("state", st)
 		}
 	}
-	sess, err := s.sessions.current(r)
+	sess, err := s.sessions.Current(r)
 	if err != nil {
 		s.serverError(w, r, err)
 		return
@@ -113,14 +113,14 @@ func (s *Service) logoutConfirm(w http.ResponseWriter, r *http.Request) {
 // finishLogout ends the session and sends the citizen back to the client or
 // to the signed-out page.
 func (s *Service) finishLogout(w http.ResponseWriter, r *http.Request, form url.Values) {
-	if sess, err := s.sessions.current(r); err == nil && sess != nil {
+	if sess, err := s.sessions.Current(r); err == nil && sess != nil {
 		s.record(r.Context(), r, sess.AccountID, "logout", "", nil)
 	}
-	if err := s.sessions.end(r); err != nil {
+	if err := s.sessions.End(r); err != nil {
 		s.serverError(w, r, err)
 		return
 	}
-	s.o.Web.ClearCookie(w, s.sessions.cookie)
+	s.o.Web.ClearCookie(w, s.sessions.Cookie())
 	if target := form.Get("post_logout_redirect_uri"); target != "" {
 		u, err := url.Parse(target)
 		if err == nil {

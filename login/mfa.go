@@ -17,6 +17,7 @@ import (
 	"github.com/gosid/gosid/account"
 	"github.com/gosid/gosid/mfa"
 	"github.com/gosid/gosid/notify"
+	"github.com/gosid/gosid/session"
 	"github.com/gosid/gosid/storage"
 )
 
@@ -561,7 +562,7 @@ func (s *Service) finishWebAuthnLogin(ctx context.Context, v *View, m Meta, a *a
 // a factor already on, adding another needs a fresh second factor
 // (errStepUp), so a password-only session that predates the first factor
 // cannot add one of its own.
-func (s *Service) StartEnroll(ctx context.Context, api bool, sess *Session, kind string, m Meta) (*View, error) {
+func (s *Service) StartEnroll(ctx context.Context, api bool, sess *session.Session, kind string, m Meta) (*View, error) {
 	accountID := sess.AccountID
 	a, err := s.o.Accounts.GetAccount(ctx, accountID)
 	if err != nil {
@@ -790,13 +791,13 @@ func (s *Service) SubmitEnroll(ctx context.Context, f *SelfFlow, action string, 
 
 // freshMFA reports whether the session used a second factor recently
 // enough for a sensitive change.
-func (s *Service) freshMFA(sess *Session) bool {
+func (s *Service) freshMFA(sess *session.Session) bool {
 	return hasMFA(sess.AMR) && s.o.Now().Sub(sess.MFAAt) <= mfaFresh
 }
 
 // RemoveFactor turns a factor off. It needs a fresh second factor
 // (errStepUp otherwise); the last factor takes the recovery codes with it.
-func (s *Service) RemoveFactor(ctx context.Context, sess *Session, id string, m Meta) error {
+func (s *Service) RemoveFactor(ctx context.Context, sess *session.Session, id string, m Meta) error {
 	if !s.freshMFA(sess) {
 		return errStepUp
 	}
@@ -833,7 +834,7 @@ func (s *Service) RemoveFactor(ctx context.Context, sess *Session, id string, m 
 
 // RegenerateRecoveryCodes replaces the recovery codes; it needs a fresh
 // second factor and at least one factor turned on.
-func (s *Service) RegenerateRecoveryCodes(ctx context.Context, sess *Session, m Meta) ([]string, error) {
+func (s *Service) RegenerateRecoveryCodes(ctx context.Context, sess *session.Session, m Meta) ([]string, error) {
 	if !s.freshMFA(sess) {
 		return nil, errStepUp
 	}

@@ -15,6 +15,7 @@ import (
 	"github.com/gosid/gosid/account"
 	"github.com/gosid/gosid/mfa"
 	"github.com/gosid/gosid/provider"
+	"github.com/gosid/gosid/session"
 	"github.com/gosid/gosid/storage"
 	"github.com/gosid/gosid/web"
 )
@@ -132,7 +133,7 @@ func (s *Service) afterPassword(w http.ResponseWriter, r *http.Request, flow *Fl
 // the offer of a second factor, the relying service or the account page.
 func (s *Service) signIn(w http.ResponseWriter, r *http.Request, authorizeFlow string, acct *account.Account, amr []string) {
 	st, err := s.startSession(r.Context(), sessionStart{Account: acct, AMR: amr, Reason: reasonSignIn,
-		ReplaceToken: s.sessionSecret(r), AuthorizeFlow: authorizeFlow, Device: s.cookie(r, deviceCookie)}, s.meta(r))
+		ReplaceToken: s.sessions.Secret(r), AuthorizeFlow: authorizeFlow, Device: s.cookie(r, session.DeviceCookie)}, s.meta(r))
 	if err != nil {
 		s.serverError(w, r, err)
 		return
@@ -149,7 +150,7 @@ func (s *Service) continueSession(w http.ResponseWriter, r *http.Request, st *st
 	case st.Offer:
 		http.Redirect(w, r, PathOffer, http.StatusSeeOther)
 	case st.Flow != nil:
-		s.o.Provider.Resume(w, replaceCookie(r, s.sessions.cookie, st.Secret), st.Flow.ID, st.Flow.Form)
+		s.o.Provider.Resume(w, replaceCookie(r, s.sessions.Cookie(), st.Secret), st.Flow.ID, st.Flow.Form)
 	default:
 		http.Redirect(w, r, elsewhere, http.StatusSeeOther)
 	}
@@ -261,7 +262,7 @@ func (s *Service) challengeSubmit(w http.ResponseWriter, r *http.Request) {
 		s.signIn(w, r, f.ReturnTo, acct, v.amr)
 		return
 	}
-	sess, err := s.sessions.current(r)
+	sess, err := s.sessions.Current(r)
 	if err != nil {
 		s.serverError(w, r, err)
 		return
@@ -275,7 +276,7 @@ func (s *Service) challengeSubmit(w http.ResponseWriter, r *http.Request) {
 		next = PathAccount
 	}
 	started, err := s.startSession(ctx, sessionStart{Account: acct, AMR: v.amr, Reason: reasonUpgrade,
-		ReplaceToken: s.sessionSecret(r), AuthorizeFlow: f.ReturnTo}, m)
+		ReplaceToken: s.sessions.Secret(r), AuthorizeFlow: f.ReturnTo}, m)
 	if err != nil {
 		s.serverError(w, r, err)
 		return
@@ -382,7 +383,7 @@ func (s *Service) offerSubmit(w http.ResponseWriter, r *http.Request) {
 	s.continueTo(w, r, id, PathAccount)
 }
 
-func (s *Service) renderSecurity(w http.ResponseWriter, r *http.Request, status int, sess *Session, v *View, returnTo string) {
+func (s *Service) renderSecurity(w http.ResponseWriter, r *http.Request, status int, sess *session.Session, v *View, returnTo string) {
 	ctx := r.Context()
 	acct, err := s.o.Accounts.GetAccount(ctx, sess.AccountID)
 	if err != nil {
@@ -415,7 +416,7 @@ func (s *Service) renderSecurity(w http.ResponseWriter, r *http.Request, status 
 
 // validReturn keeps an authorization flow id only if it belongs to the
 // session's account.
-func (s *Service) validReturn(ctx context.Context, sess *Session, id string) string {
+func (s *Service) validReturn(ctx context.Context, sess *session.Session, id string) string {
 	if id == "" {
 		return ""
 	}
@@ -516,7 +517,7 @@ func (s *Service) securitySubmit(w http.ResponseWriter, r *http.Request) {
 
 // reauthenticate sends the citizen through a second factor and back to the
 // security settings.
-func (s *Service) reauthenticate(w http.ResponseWriter, r *http.Request, sess *Session) {
+func (s *Service) reauthenticate(w http.ResponseWriter, r *http.Request, sess *session.Session) {
 	ctx := r.Context()
 	acct, err := s.o.Accounts.GetAccount(ctx, sess.AccountID)
 	if err != nil {
@@ -560,7 +561,7 @@ func (s *Service) setLoginNotice(ctx context.Context, accountID, value string) e
 	return s.o.Accounts.UpdateAccount(ctx, acct)
 }
 
-func (s *Service) enrollFlow(r *http.Request, sess *Session, id string) (*SelfFlow, error) {
+func (s *Service) enrollFlow(r *http.Request, sess *session.Session, id string) (*SelfFlow, error) {
 	f, err := s.self.load(r.Context(), id, KindEnroll, false, s.cookie(r, flowCookie(KindEnroll)))
 	if err != nil {
 		return nil, err
@@ -669,7 +670,7 @@ func (s *Service) enrollSubmit(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		st, err := s.startSession(ctx, sessionStart{Account: acct, AMR: withMFA(sess.AMR, v.amr[0]),
-			Reason: reasonUpgrade, ReplaceToken: s.sessionSecret(r)}, m)
+			Reason: reasonUpgrade, ReplaceToken: s.sessions.Secret(r)}, m)
 		if err != nil {
 			s.serverError(w, r, err)
 			return
@@ -681,7 +682,7 @@ func (s *Service) enrollSubmit(w http.ResponseWriter, r *http.Request) {
 
 // SessionViews lists the account's sessions, marking current.
 func (s *Service) SessionViews(ctx context.Context, accountID, current string) ([]SessionView, error) {
-	recs, err := s.sessions.list(ctx, accountID)
+	recs, err := s.sessions.List(ctx, accountID)
 	if err != nil {
 		return nil, err
 	}
@@ -701,7 +702,7 @@ func (s *Service) sessionsPage(w http.ResponseWriter, r *http.Request) {
 	s.renderSessions(w, r, sess, -1)
 }
 
-func (s *Service) renderSessions(w http.ResponseWriter, r *http.Request, sess *Session, ended int) {
+func (s *Service) renderSessions(w http.ResponseWriter, r *http.Request, sess *session.Session, ended int) {
 	list, err := s.SessionViews(r.Context(), sess.AccountID, sess.ID)
 	if err != nil {
 		s.serverError(w, r, err)
@@ -722,7 +723,7 @@ func (s *Service) sessionsSubmit(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if r.PostForm.Get("session") == sess.ID {
-		s.o.Web.ClearCookie(w, s.sessions.cookie)
+		s.o.Web.ClearCookie(w, s.sessions.Cookie())
 		http.Redirect(w, r, PathLogin, http.StatusSeeOther)
 		return
 	}
@@ -731,16 +732,16 @@ func (s *Service) sessionsSubmit(w http.ResponseWriter, r *http.Request) {
 
 // EndSessions ends one session ("end", by id) or every other one
 // ("end_others") of the signed-in citizen and returns how many.
-func (s *Service) EndSessions(ctx context.Context, sess *Session, action, id string, m Meta) (int, error) {
+func (s *Service) EndSessions(ctx context.Context, sess *session.Session, action, id string, m Meta) (int, error) {
 	switch action {
 	case "end":
-		if err := s.sessions.endByID(ctx, sess.AccountID, id); err != nil {
+		if err := s.sessions.EndByID(ctx, sess.AccountID, id); err != nil {
 			return 0, err
 		}
 		s.recordMeta(ctx, m, sess.AccountID, "session.ended", "", map[string]string{"session": id})
 		return 1, nil
 	case "end_others":
-		n, err := s.sessions.endOthers(ctx, sess.AccountID, sess.ID)
+		n, err := s.sessions.EndOthers(ctx, sess.AccountID, sess.ID)
 		if err == nil {
 			s.recordMeta(ctx, m, sess.AccountID, "session.ended_others", "", map[string]string{"count": strconv.Itoa(n)})
 		}
@@ -811,7 +812,7 @@ func (s *Service) servicesPage(w http.ResponseWriter, r *http.Request) {
 	s.renderServices(w, r, sess, "")
 }
 
-func (s *Service) renderServices(w http.ResponseWriter, r *http.Request, sess *Session, revoked string) {
+func (s *Service) renderServices(w http.ResponseWriter, r *http.Request, sess *session.Session, revoked string) {
 	list, err := s.Services(r.Context(), sess.AccountID)
 	if err != nil {
 		s.serverError(w, r, err)

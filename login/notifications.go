@@ -9,6 +9,7 @@ import (
 
 	"github.com/gosid/gosid/account"
 	"github.com/gosid/gosid/notify"
+	"github.com/gosid/gosid/session"
 	"github.com/gosid/gosid/web"
 )
 
@@ -96,7 +97,7 @@ func (s *Service) SetNotifyPrefs(ctx context.Context, accountID string, set map[
 	return true, s.o.Accounts.UpdateAccount(ctx, a)
 }
 
-func (s *Service) renderNotifications(w http.ResponseWriter, r *http.Request, sess *Session, saved bool) {
+func (s *Service) renderNotifications(w http.ResponseWriter, r *http.Request, sess *session.Session, saved bool) {
 	ctx := r.Context()
 	a, err := s.o.Accounts.GetAccount(ctx, sess.AccountID)
 	if err != nil {

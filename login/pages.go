@@ -19,6 +19,7 @@ import (
 	"github.com/gosid/gosid/consent"
 	"github.com/gosid/gosid/internal/httpx"
 	"github.com/gosid/gosid/provider"
+	"github.com/gosid/gosid/session"
 	"github.com/gosid/gosid/storage"
 	"github.com/gosid/gosid/web"
 )
@@ -259,7 +260,7 @@ func (s *Service) record(ctx context.Context, r *http.Request, accountID, typ, c
 // consentFlow loads the authorization flow a consent page belongs to and
 // the session of the citizen who signed in for it; on any mismatch it
 // answers with the expired-flow page and returns ok=false.
-func (s *Service) consentFlow(w http.ResponseWriter, r *http.Request, id string) (*Flow, *Session, bool) {
+func (s *Service) consentFlow(w http.ResponseWriter, r *http.Request, id string) (*Flow, *session.Session, bool) {
 	flow, err := s.flows.load(r.Context(), id, FlowAuthorize)
 	if errors.Is(err, ErrFlowExpired) {
 		s.expired(w, r)
@@ -268,7 +269,7 @@ func (s *Service) consentFlow(w http.ResponseWriter, r *http.Request, id string)
 		s.serverError(w, r, err)
 		return nil, nil, false
 	}
-	sess, err := s.sessions.current(r)
+	sess, err := s.sessions.Current(r)
 	if err != nil {
 		s.serverError(w, r, err)
 		return nil, nil, false

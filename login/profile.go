@@ -13,6 +13,7 @@ import (
 	"github.com/gosid/gosid/account"
 	"github.com/gosid/gosid/audit"
 	"github.com/gosid/gosid/mfa"
+	"github.com/gosid/gosid/session"
 	"github.com/gosid/gosid/verify"
 	"github.com/gosid/gosid/web"
 )
@@ -436,7 +437,7 @@ type Export struct {
 const maxExportActivity = 5000
 
 // ExportData gathers the citizen's data.
-func (s *Service) ExportData(ctx context.Context, sess *Session, lang string) (*Export, error) {
+func (s *Service) ExportData(ctx context.Context, sess *session.Session, lang string) (*Export, error) {
 	a, err := s.o.Accounts.GetAccount(ctx, sess.AccountID)
 	if err != nil {
 		return nil, err
@@ -467,7 +468,7 @@ func (s *Service) ExportData(ctx context.Context, sess *Session, lang string) (*
 	return x, nil
 }
 
-func (s *Service) writeExport(w http.ResponseWriter, r *http.Request, sess *Session, lang string) {
+func (s *Service) writeExport(w http.ResponseWriter, r *http.Request, sess *session.Session, lang string) {
 	x, err := s.ExportData(r.Context(), sess, lang)
 	if err != nil {
 		s.apiServerError(w, r, err)

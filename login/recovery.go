@@ -169,7 +169,7 @@ func (s *Service) setPassword(ctx context.Context, a *account.Account, pw string
 	if err := s.o.Accounts.UpdateAccount(ctx, a); err != nil {
 		return err
 	}
-	if _, err := s.sessions.endAll(ctx, a.ID); err != nil {
+	if _, err := s.sessions.EndAll(ctx, a.ID); err != nil {
 		return err
 	}
 	if s.o.Provider != nil {

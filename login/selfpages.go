@@ -11,6 +11,7 @@ import (
 	"github.com/gorilla/mux"
 
 	"github.com/gosid/gosid/internal/httpx"
+	"github.com/gosid/gosid/session"
 	"github.com/gosid/gosid/web"
 )
 
@@ -200,7 +201,7 @@ func (s *Service) startBrowserSession(w http.ResponseWriter, r *http.Request, ac
 		return false
 	}
 	st, err := s.startSession(ctx, sessionStart{Account: acct, AMR: []string{"pwd"}, Reason: reasonRegistration,
-		ReplaceToken: s.sessionSecret(r), AuthorizeFlow: returnTo, Device: s.cookie(r, deviceCookie)}, s.meta(r))
+		ReplaceToken: s.sessions.Secret(r), AuthorizeFlow: returnTo, Device: s.cookie(r, session.DeviceCookie)}, s.meta(r))
 	if err != nil {
 		s.serverError(w, r, err)
 		return false
@@ -211,16 +212,6 @@ func (s *Service) startBrowserSession(w http.ResponseWriter, r *http.Request, ac
 	}
 	s.continueSession(w, r, st, PathAccount)
 	return false
-}
-
-// sessionSecret is the secret of the browser's session cookie ("" without
-// one).
-func (s *Service) sessionSecret(r *http.Request) string {
-	c, err := r.Cookie(s.sessions.cookie)
-	if err != nil {
-		return ""
-	}
-	return c.Value
 }
 
 func formInput(form url.Values) Input {
@@ -306,7 +297,7 @@ func (s *Service) passwordSubmit(w http.ResponseWriter, r *http.Request) {
 		status = http.StatusUnprocessableEntity
 	} else {
 		// Every other session ended; this browser gets a fresh one.
-		st, err := s.passwordChangedSession(ctx, sess, s.sessionSecret(r), m)
+		st, err := s.passwordChangedSession(ctx, sess, s.sessions.Secret(r), m)
 		if err != nil {
 			s.serverError(w, r, err)
 			return
@@ -347,7 +338,7 @@ func (s *Service) contactsSubmit(w http.ResponseWriter, r *http.Request) {
 		s.o.Web.Error(w, r, http.StatusBadRequest, "error.title", "error.bad_request", "")
 		return
 	}
-	sess, err := s.sessions.current(r)
+	sess, err := s.sessions.Current(r)
 	if err != nil {
 		s.serverError(w, r, err)
 		return
@@ -379,7 +370,7 @@ func (s *Service) contactsSubmit(w http.ResponseWriter, r *http.Request) {
 // signedInForm parses the form a signed-in citizen posted and checks its
 // CSRF token. On failure it answers (bad request, the sign-in page, or
 // forbidden with retry as the way back) and returns ok=false.
-func (s *Service) signedInForm(w http.ResponseWriter, r *http.Request, retry string) (*Session, bool) {
+func (s *Service) signedInForm(w http.ResponseWriter, r *http.Request, retry string) (*session.Session, bool) {
 	if err := r.ParseForm(); err != nil {
 		s.o.Web.Error(w, r, http.StatusBadRequest, "error.title", "error.bad_request", "")
 		return nil, false
@@ -397,8 +388,8 @@ func (s *Service) signedInForm(w http.ResponseWriter, r *http.Request, retry str
 
 // signedIn returns the request's session; without one it redirects to
 // elsewhere (or answers an internal error) and returns ok=false.
-func (s *Service) signedIn(w http.ResponseWriter, r *http.Request, elsewhere string) (*Session, bool) {
-	sess, err := s.sessions.current(r)
+func (s *Service) signedIn(w http.ResponseWriter, r *http.Request, elsewhere string) (*session.Session, bool) {
+	sess, err := s.sessions.Current(r)
 	if err != nil {
 		s.serverError(w, r, err)
 		return nil, false

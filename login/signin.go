@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/gosid/gosid/account"
+	"github.com/gosid/gosid/session"
 	"github.com/gosid/gosid/storage"
 )
 
@@ -103,7 +104,7 @@ type sessionStart struct {
 // startedSession is what a face needs to hand the session over.
 type startedSession struct {
 	Secret  string
-	Session *Session
+	Session *session.Session
 	// Device is the device id to keep (cookie or device_token).
 	Device string
 	// Offer is set when the citizen should be offered a second factor.
@@ -119,22 +120,22 @@ type startedSession struct {
 func (s *Service) startSession(ctx context.Context, st sessionStart, m Meta) (*startedSession, error) {
 	acct := st.Account
 	if st.ReplaceToken != "" {
-		if err := s.sessions.endToken(ctx, st.ReplaceToken); err != nil {
+		if err := s.sessions.EndToken(ctx, st.ReplaceToken); err != nil {
 			return nil, fmt.Errorf("start session: end the replaced session: %w", err)
 		}
 	}
 	if st.ReplaceID != "" {
-		if err := s.sessions.endByID(ctx, acct.ID, st.ReplaceID); err != nil && !isNotFound(err) {
+		if err := s.sessions.EndByID(ctx, acct.ID, st.ReplaceID); err != nil && !isNotFound(err) {
 			return nil, fmt.Errorf("start session: end the replaced session: %w", err)
 		}
 	}
 	now := s.o.Now().UTC()
-	sess := &Session{AccountID: acct.ID, AuthTime: now, AMR: st.AMR, CreatedAt: now,
+	sess := &session.Session{AccountID: acct.ID, AuthTime: now, AMR: st.AMR, CreatedAt: now,
 		UserAgent: truncate(m.UserAgent, 200), IP: m.IP}
 	if hasMFA(st.AMR) {
 		sess.MFAAt = now
 	}
-	secret, err := s.sessions.create(ctx, sess)
+	secret, err := s.sessions.Create(ctx, sess)
 	if err != nil {
 		return nil, fmt.Errorf("start session: %w", err)
 	}
@@ -177,16 +178,16 @@ func (s *Service) startSession(ctx context.Context, st sessionStart, m Meta) (*s
 // setSessionCookie hands a started session to a browser: the session and
 // device cookies.
 func (s *Service) setSessionCookie(w http.ResponseWriter, st *startedSession) {
-	s.o.Web.SetCookie(w, s.sessions.cookie, st.Secret, s.o.SessionTTL)
+	s.o.Web.SetCookie(w, s.sessions.Cookie(), st.Secret, s.o.SessionTTL)
 	if st.Device != "" {
-		s.o.Web.SetCookie(w, s.o.Web.CookieName(deviceCookie), st.Device, deviceRemember)
+		s.o.Web.SetCookie(w, s.o.Web.CookieName(session.DeviceCookie), st.Device, session.DeviceRemember)
 	}
 }
 
 // passwordChangedSession replaces the session that changed the password
 // (every session of the account ended with the change) with a fresh one
 // that keeps what the old one had proved.
-func (s *Service) passwordChangedSession(ctx context.Context, old *Session, secret string, m Meta) (*startedSession, error) {
+func (s *Service) passwordChangedSession(ctx context.Context, old *session.Session, secret string, m Meta) (*startedSession, error) {
 	acct, err := s.o.Accounts.GetAccount(ctx, old.AccountID)
 	if err != nil {
 		return nil, fmt.Errorf("password changed: load account: %w", err)

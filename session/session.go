@@ -1,4 +1,12 @@
-package login
+// Package session keeps citizens' sign-in (SSO) sessions: the secret a
+// browser holds in a cookie or an app as a bearer token, the account's
+// session epoch that ends every session at once, the durable index behind
+// the sessions-and-devices list, and the devices an account was used from.
+//
+// Sessions live in the short-lived store (Redis, or the embedded database);
+// the store keys a session by the SHA-256 of its secret, so a copy of the
+// store does not let anyone impersonate a citizen.
+package session
 
 import (
 	"context"
@@ -41,9 +49,24 @@ type Session struct {
 	Epoch int64 `json:"epoch"`
 }
 
-// sessionStore keeps sessions in the short-lived store, and an index of
-// them (for the sessions-and-devices list) in the durable store.
-type sessionStore struct {
+// Options configure a Store.
+type Options struct {
+	Ephemeral storage.Ephemeral
+	// Index lists sessions durably for the sessions-and-devices page; nil
+	// leaves the list empty.
+	Index account.SessionIndex
+	TTL   time.Duration
+	// Cookie is the name of the session cookie.
+	Cookie string
+	// Locate turns an IP address into an approximate place for the list;
+	// nil leaves it empty.
+	Locate func(ip string) string
+	Logger *slog.Logger
+}
+
+// Store keeps sessions in the short-lived store, and an index of them (for
+// the sessions-and-devices list) in the durable store.
+type Store struct {
 	eph    storage.Ephemeral
 	index  account.SessionIndex
 	ttl    time.Duration
@@ -52,12 +75,26 @@ type sessionStore struct {
 	log    *slog.Logger
 }
 
+// NewStore returns a session store.
+func NewStore(o Options) *Store {
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	return &Store{eph: o.Ephemeral, index: o.Index, ttl: o.TTL, cookie: o.Cookie, locate: o.Locate, log: o.Logger}
+}
+
+// Cookie is the name of the session cookie.
+func (s *Store) Cookie() string { return s.cookie }
+
+// TTL is how long a session lives.
+func (s *Store) TTL() time.Duration { return s.ttl }
+
 // touchEvery bounds how often a session's last-seen time is written.
 const touchEvery = 5 * time.Minute
 
 const kvSession = "login:session:"
 
-func randomToken(n int) string {
+func random(n int) string {
 	b := make([]byte, n)
 	if _, err := rand.Read(b); err != nil {
 		panic(fmt.Sprintf("crypto/rand: %v", err))
@@ -77,8 +114,8 @@ const kvEpoch = "login:epoch:"
 // epochTTL keeps an account's epoch far longer than any session.
 const epochTTL = 10 * 365 * 24 * time.Hour
 
-// epoch returns the account's current session epoch (0 if never bumped).
-func (s *sessionStore) epoch(ctx context.Context, accountID string) (int64, error) {
+// Epoch returns the account's current session epoch (0 if never bumped).
+func (s *Store) Epoch(ctx context.Context, accountID string) (int64, error) {
 	raw, err := s.eph.Get(ctx, kvEpoch+accountID)
 	if errors.Is(err, storage.ErrNotFound) {
 		return 0, nil
@@ -88,36 +125,36 @@ func (s *sessionStore) epoch(ctx context.Context, accountID string) (int64, erro
 	return strconv.ParseInt(string(raw), 10, 64)
 }
 
-// endAll ends every session of the account and returns the new epoch, which
+// EndAll ends every session of the account and returns the new epoch, which
 // a session created afterwards (e.g. the one that changed the password)
 // carries.
-func (s *sessionStore) endAll(ctx context.Context, accountID string) (int64, error) {
+func (s *Store) EndAll(ctx context.Context, accountID string) (int64, error) {
 	n, err := s.eph.Incr(ctx, kvEpoch+accountID, epochTTL)
 	if err != nil {
 		return 0, err
 	}
 	// The epoch already ended them; this keeps the list of sessions true.
-	if _, err := s.endOthers(ctx, accountID, ""); err != nil {
-		s.log.Warn("login: clear session index", "err", err)
+	if _, err := s.EndOthers(ctx, accountID, ""); err != nil {
+		s.log.Warn("session: clear session index", "err", err)
 	}
 	return n, nil
 }
 
-// create stores a new session and returns the cookie secret.
-func (s *sessionStore) create(ctx context.Context, sess *Session) (string, error) {
-	epoch, err := s.epoch(ctx, sess.AccountID)
+// Create stores a new session and returns the cookie secret.
+func (s *Store) Create(ctx context.Context, sess *Session) (string, error) {
+	epoch, err := s.Epoch(ctx, sess.AccountID)
 	if err != nil {
-		return "", fmt.Errorf("login: session epoch: %w", err)
+		return "", fmt.Errorf("session: session epoch: %w", err)
 	}
 	sess.Epoch = epoch
-	secret := randomToken(32)
-	sess.ID = randomToken(16)
+	secret := random(32)
+	sess.ID = random(16)
 	raw, err := json.Marshal(sess)
 	if err != nil {
 		return "", err
 	}
 	if err := s.eph.Put(ctx, sessionKey(secret), raw, s.ttl); err != nil {
-		return "", fmt.Errorf("login: store session: %w", err)
+		return "", fmt.Errorf("session: store session: %w", err)
 	}
 	if s.index != nil {
 		loc := ""
@@ -128,14 +165,14 @@ func (s *sessionStore) create(ctx context.Context, sess *Session) (string, error
 			KeyHash: secretHash(secret), AMR: sess.AMR, IP: sess.IP, UserAgent: sess.UserAgent, Location: loc,
 			CreatedAt: sess.CreatedAt, LastSeenAt: sess.CreatedAt, ExpiresAt: sess.CreatedAt.Add(s.ttl)})
 		if err != nil {
-			return "", fmt.Errorf("login: index session: %w", err)
+			return "", fmt.Errorf("session: index session: %w", err)
 		}
 	}
 	return secret, nil
 }
 
-// touch records that the session was used, at most every touchEvery.
-func (s *sessionStore) touch(ctx context.Context, sess *Session, token, ip string) {
+// Touch records that the session was used, at most every touchEvery.
+func (s *Store) Touch(ctx context.Context, sess *Session, token, ip string) {
 	now := time.Now().UTC()
 	if now.Sub(sess.LastSeen) < touchEvery || now.Sub(sess.CreatedAt) < touchEvery {
 		return
@@ -144,27 +181,27 @@ func (s *sessionStore) touch(ctx context.Context, sess *Session, token, ip strin
 	if raw, err := json.Marshal(sess); err == nil {
 		if ttl := time.Until(sess.CreatedAt.Add(s.ttl)); ttl > 0 {
 			if err := s.eph.Put(ctx, sessionKey(token), raw, ttl); err != nil {
-				s.log.Warn("login: touch session", "err", err)
+				s.log.Warn("session: touch session", "err", err)
 			}
 		}
 	}
 	if s.index != nil {
 		if err := s.index.TouchSession(ctx, sess.ID, now, ip); err != nil {
-			s.log.Warn("login: touch session index", "err", err)
+			s.log.Warn("session: touch session index", "err", err)
 		}
 	}
 }
 
-// list returns the account's live sessions, most recent first.
-func (s *sessionStore) list(ctx context.Context, accountID string) ([]*account.SessionRecord, error) {
+// List returns the account's live sessions, most recent first.
+func (s *Store) List(ctx context.Context, accountID string) ([]*account.SessionRecord, error) {
 	if s.index == nil {
 		return nil, nil
 	}
 	return s.index.ListSessions(ctx, accountID, time.Now())
 }
 
-// endByID ends one session of the account, by its public id.
-func (s *sessionStore) endByID(ctx context.Context, accountID, id string) error {
+// EndByID ends one session of the account, by its public id.
+func (s *Store) EndByID(ctx context.Context, accountID, id string) error {
 	if s.index == nil {
 		return storage.ErrNotFound
 	}
@@ -175,10 +212,10 @@ func (s *sessionStore) endByID(ctx context.Context, accountID, id string) error 
 	return s.eph.Delete(ctx, kvSession+rec.KeyHash)
 }
 
-// endOthers ends every session of the account but keep (by id) and
+// EndOthers ends every session of the account but keep (by id) and
 // returns how many it ended.
-func (s *sessionStore) endOthers(ctx context.Context, accountID, keep string) (int, error) {
-	recs, err := s.list(ctx, accountID)
+func (s *Store) EndOthers(ctx context.Context, accountID, keep string) (int, error) {
+	recs, err := s.List(ctx, accountID)
 	if err != nil {
 		return 0, err
 	}
@@ -187,7 +224,7 @@ func (s *sessionStore) endOthers(ctx context.Context, accountID, keep string) (i
 		if r.ID == keep {
 			continue
 		}
-		if err := s.endByID(ctx, accountID, r.ID); err != nil && !errors.Is(err, storage.ErrNotFound) {
+		if err := s.EndByID(ctx, accountID, r.ID); err != nil && !errors.Is(err, storage.ErrNotFound) {
 			return n, err
 		}
 		n++
@@ -195,22 +232,22 @@ func (s *sessionStore) endOthers(ctx context.Context, accountID, keep string) (i
 	return n, nil
 }
 
-// current returns the session of the request's cookie, or nil.
-func (s *sessionStore) current(r *http.Request) (*Session, error) {
+// Current returns the session of the request's cookie, or nil.
+func (s *Store) Current(r *http.Request) (*Session, error) {
 	c, err := r.Cookie(s.cookie)
 	if err != nil {
 		return nil, nil
 	}
-	sess, err := s.byToken(r.Context(), c.Value)
+	sess, err := s.ByToken(r.Context(), c.Value)
 	if sess != nil {
-		s.touch(r.Context(), sess, c.Value, httpx.ClientIP(r))
+		s.Touch(r.Context(), sess, c.Value, httpx.ClientIP(r))
 	}
 	return sess, err
 }
 
-// byToken returns the session whose secret is token (a cookie value or an
+// ByToken returns the session whose secret is token (a cookie value or an
 // API session token), or nil when there is none or it was ended.
-func (s *sessionStore) byToken(ctx context.Context, token string) (*Session, error) {
+func (s *Store) ByToken(ctx context.Context, token string) (*Session, error) {
 	if token == "" || len(token) > 100 {
 		return nil, nil
 	}
@@ -218,15 +255,15 @@ func (s *sessionStore) byToken(ctx context.Context, token string) (*Session, err
 	if errors.Is(err, storage.ErrNotFound) {
 		return nil, nil
 	} else if err != nil {
-		return nil, fmt.Errorf("login: load session: %w", err)
+		return nil, fmt.Errorf("session: load session: %w", err)
 	}
 	var sess Session
 	if err := json.Unmarshal(raw, &sess); err != nil {
-		return nil, fmt.Errorf("login: decode session: %w", err)
+		return nil, fmt.Errorf("session: decode session: %w", err)
 	}
-	epoch, err := s.epoch(ctx, sess.AccountID)
+	epoch, err := s.Epoch(ctx, sess.AccountID)
 	if err != nil {
-		return nil, fmt.Errorf("login: session epoch: %w", err)
+		return nil, fmt.Errorf("session: session epoch: %w", err)
 	}
 	if sess.Epoch != epoch {
 		return nil, nil
@@ -234,26 +271,35 @@ func (s *sessionStore) byToken(ctx context.Context, token string) (*Session, err
 	return &sess, nil
 }
 
-// endToken deletes the session whose secret is token.
-func (s *sessionStore) endToken(ctx context.Context, token string) error {
+// EndToken deletes the session whose secret is token.
+func (s *Store) EndToken(ctx context.Context, token string) error {
 	if token == "" || len(token) > 100 {
 		return nil
 	}
 	if s.index != nil {
-		if sess, err := s.byToken(ctx, token); err == nil && sess != nil {
+		if sess, err := s.ByToken(ctx, token); err == nil && sess != nil {
 			if _, err := s.index.DeleteSession(ctx, sess.AccountID, sess.ID); err != nil && !errors.Is(err, storage.ErrNotFound) {
-				s.log.Warn("login: unindex session", "err", err)
+				s.log.Warn("session: unindex session", "err", err)
 			}
 		}
 	}
 	return s.eph.Delete(ctx, sessionKey(token))
 }
 
-// end deletes the request's session.
-func (s *sessionStore) end(r *http.Request) error {
+// Secret is the secret of the request's session cookie ("" without one).
+func (s *Store) Secret(r *http.Request) string {
+	c, err := r.Cookie(s.cookie)
+	if err != nil {
+		return ""
+	}
+	return c.Value
+}
+
+// End deletes the request's session.
+func (s *Store) End(r *http.Request) error {
 	c, err := r.Cookie(s.cookie)
 	if err != nil {
 		return nil
 	}
-	return s.endToken(r.Context(), c.Value)
+	return s.EndToken(r.Context(), c.Value)
 }
