@@ -19,6 +19,7 @@ import (
 	"github.com/ory/fosite/token/jwt"
 
 	"github.com/gosid/gosid/clients"
+	"github.com/gosid/gosid/grants"
 	"github.com/gosid/gosid/storage"
 )
 
@@ -75,7 +76,7 @@ type Options struct {
 	Issuer       string
 	Clients      clients.Store
 	Ephemeral    storage.Ephemeral
-	Grants       GrantStore
+	Grants       grants.Store
 	Keys         KeySet
 	SecretHasher fosite.Hasher
 	// GlobalSecret (32 bytes) keys the HMAC of authorization codes and refresh tokens.
