@@ -9,8 +9,6 @@ import (
 	"net"
 	"net/http"
 	"net/url"
-	"slices"
-	"strings"
 	"time"
 
 	"github.com/go-webauthn/webauthn/webauthn"
@@ -18,7 +16,6 @@ import (
 	"github.com/ory/fosite"
 
 	"github.com/gosid/gosid/account"
-	"github.com/gosid/gosid/audit"
 	"github.com/gosid/gosid/codes"
 	"github.com/gosid/gosid/geoip"
 	"github.com/gosid/gosid/internal/httpx"
@@ -100,20 +97,13 @@ func NewServer(ctx context.Context, s *Stores) (*Server, error) {
 	srv.Provider, err = provider.New(provider.Options{
 		Issuer: cfg.Issuer, Clients: s.Clients, Ephemeral: s.Ephemeral, Grants: s.DB, Keys: s.Keys,
 		SecretHasher: s.Secrets, GlobalSecret: s.Sealer.DeriveKey("oauth-hmac"),
-		Interaction: srv.Login, Claims: srv.claims(provider.AccountClaims(s.DB)), ErrorPage: srv.oauthErrorPage,
+		Interaction: srv.Login, Claims: provider.Claims(provider.AccountClaims(s.DB), srv.Verify.Claims), ErrorPage: srv.oauthErrorPage,
 		AccessTokenTTL: cfg.AccessTokenTTL, RefreshTokenTTL: cfg.RefreshTokenTTL, IDTokenTTL: cfg.IDTokenTTL,
 		AuthCodeTTL: cfg.AuthCodeTTL, RefreshGrace: cfg.RefreshGrace,
 		Fetch: provider.FetchOptions{
 			Timeout: cfg.FetchTimeout, MaxBytes: cfg.FetchMaxBytes, AllowPrivate: cfg.FetchAllowPrivate,
 		},
-		OnTokenIssued: srv.Metrics.TokenIssued, Dev: cfg.Dev, Logger: s.Log,
-		OnCitizenTokens: func(ctx context.Context, subject, clientID string, scopes []string, r *http.Request) {
-			err := s.DB.AppendEvent(ctx, &audit.Event{AccountID: subject, Type: "token.issued", ClientID: clientID,
-				Data: map[string]string{"scope": strings.Join(scopes, " ")}, At: time.Now().UTC()})
-			if err != nil {
-				s.Log.Error("audit: token issued", "err", err)
-			}
-		},
+		OnTokenIssued: srv.Metrics.TokenIssued, Audit: s.DB, Dev: cfg.Dev, Logger: s.Log,
 	})
 	if err != nil {
 		return nil, err
@@ -123,25 +113,6 @@ func NewServer(ctx context.Context, s *Stores) (*Server, error) {
 		return nil, err
 	}
 	return srv, nil
-}
-
-// claims adds the verified personal data (scope verified_claims) to the
-// account's claims: only registry-verified values, never pending ones.
-func (srv *Server) claims(base provider.ClaimsFunc) provider.ClaimsFunc {
-	return func(ctx context.Context, subject string, scopes []string) (map[string]any, error) {
-		out, err := base(ctx, subject, scopes)
-		if err != nil || !slices.Contains(scopes, verify.ScopeVerifiedClaims) {
-			return out, err
-		}
-		vc, err := srv.Verify.VerifiedClaims(ctx, subject)
-		if err != nil {
-			return nil, err
-		}
-		if vc != nil {
-			out["verified_claims"] = vc
-		}
-		return out, nil
-	}
 }
 
 // newWebAuthn configures security keys for the issuer's origin: the

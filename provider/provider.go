@@ -18,6 +18,7 @@ import (
 	"github.com/ory/fosite/handler/openid"
 	"github.com/ory/fosite/token/jwt"
 
+	"github.com/gosid/gosid/audit"
 	"github.com/gosid/gosid/clients"
 	"github.com/gosid/gosid/grants"
 	"github.com/gosid/gosid/storage"
@@ -92,11 +93,11 @@ type Options struct {
 	Fetch           FetchOptions
 	// OnTokenIssued is called once per successful token response.
 	OnTokenIssued func(grantType string)
-	// OnCitizenTokens is called when an authorization code is exchanged:
-	// tokens for a citizen went to a service (the activity log).
-	OnCitizenTokens func(ctx context.Context, subject, clientID string, scopes []string, r *http.Request)
-	Dev             bool
-	Logger          *slog.Logger
+	// Audit records, in the citizen's activity log, each exchange of an
+	// authorization code: tokens for a citizen went to a service.
+	Audit  audit.Store
+	Dev    bool
+	Logger *slog.Logger
 }
 
 // Provider serves the OAuth 2.0 and OpenID Connect endpoints.

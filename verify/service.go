@@ -8,6 +8,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"time"
 
 	"github.com/gosid/gosid/account"
@@ -392,6 +393,20 @@ func (s *Service) AccountBySNILS(ctx context.Context, snils string) (string, err
 
 // ScopeVerifiedClaims is the scope that releases verified personal data.
 const ScopeVerifiedClaims = "verified_claims"
+
+// Claims is the claim source of the verified_claims scope: the verified
+// personal data (VerifiedClaims) when the scope was granted and something
+// is verified, no claims otherwise.
+func (s *Service) Claims(ctx context.Context, subject string, scopes []string) (map[string]any, error) {
+	if !slices.Contains(scopes, ScopeVerifiedClaims) {
+		return nil, nil
+	}
+	vc, err := s.VerifiedClaims(ctx, subject)
+	if err != nil || vc == nil {
+		return nil, err
+	}
+	return map[string]any{"verified_claims": vc}, nil
+}
 
 // VerifiedClaims returns the citizen's verified personal data in the shape
 // of OpenID Connect for Identity Assurance (verified_claims: how it was
