@@ -15,7 +15,6 @@ import (
 	"github.com/gorilla/mux"
 	"github.com/ory/fosite"
 
-	"github.com/gosid/gosid/account"
 	"github.com/gosid/gosid/codes"
 	"github.com/gosid/gosid/geoip"
 	"github.com/gosid/gosid/internal/httpx"
@@ -133,7 +132,7 @@ func newWebAuthn(issuer string, log *slog.Logger) (*webauthn.WebAuthn, error) {
 
 func (srv *Server) routes() (http.Handler, error) {
 	r := mux.NewRouter()
-	r.Use(srv.Metrics.Middleware)
+	r.Use(srv.Metrics.Middleware, httpx.LimitBody(srv.Config.MaxBodyBytes))
 	srv.Provider.Register(r)
 	srv.Login.Register(r)
 	r.PathPrefix("/static/").Handler(http.StripPrefix("/static/", srv.Web.Static()))
@@ -159,13 +158,6 @@ func (srv *Server) routes() (http.Handler, error) {
 		return nil, fmt.Errorf("trusted_proxies: %w", err)
 	}
 	var h http.Handler = r
-	h = httpx.LimitBodyFor(srv.Config.MaxBodyBytes, func(r *http.Request) int64 {
-		// Scans of documents: up to 5 MB of file plus the form around it.
-		if r.Method == http.MethodPost && (r.URL.Path == login.PathScans || r.URL.Path == login.PathAPI+"/session/scans") {
-			return account.MaxScanSize + 64<<10
-		}
-		return 0
-	})(h)
 	h = httpx.AccessLog(srv.Log)(h)
 	h = realIP(h)
 	h = httpx.Recover(srv.Log)(h)
