@@ -41,7 +41,9 @@ type Server struct {
 	// gateway, the outbox in development mode) and runs identity checks.
 	Queue *notify.Queue
 	// Verify keeps personal data and checks it against the registries.
-	Verify       *verify.Service
+	Verify *verify.Service
+	// checks runs the identity-check jobs; it joins the queue at Start.
+	checks       *verify.Worker
 	stopRegistry func()
 }
 
@@ -57,15 +59,15 @@ func NewServer(ctx context.Context, s *Stores) (*Server, error) {
 		return nil, err
 	}
 	srv.stopRegistry = stopRegistry
-	worker := &verify.Worker{}
-	if srv.Queue, err = newQueue(s, srv.Outbox, worker.Register); err != nil {
+	if srv.Queue, err = newQueue(s, srv.Outbox); err != nil {
 		stopRegistry()
 		return nil, err
 	}
 	if reg == nil {
 		reg = unavailable{}
 	}
-	srv.Verify = srv.newVerifier(reg, worker)
+	notices := &notify.Notices{Queue: srv.Queue, Inbox: s.DB, Log: s.Log}
+	srv.Verify, srv.checks = srv.newVerifier(reg, notices)
 	srv.Web, err = web.New(web.Options{
 		Dev: cfg.Dev, Secure: cfg.Secure(), CSRFKey: s.Sealer.DeriveKey("csrf"), Logger: s.Log,
 	})
@@ -84,19 +86,10 @@ func NewServer(ctx context.Context, s *Stores) (*Server, error) {
 		}
 		locate = loc.Locate
 	}
-	srv.Login = login.New(login.Options{
-		Factors: s.DB, Sessions: s.DB, Sealer: s.Sealer, TOTP: mfa.NewVerifier(s.Ephemeral), TOTPIssuer: "gosid",
-		WebAuthn: wa, RecoveryKey: s.Sealer.DeriveKey("mfa-recovery"), RequireMFA: cfg.RequireMFA, Locate: locate, Verify: srv.Verify, Inbox: s.DB, Scans: s.DB,
-		Accounts: s.DB, Clients: s.Clients, Consents: s.DB, Audit: s.DB, Ephemeral: s.Ephemeral,
-		Passwords: s.Passwords, Web: srv.Web, SessionTTL: cfg.SessionTTL, FlowTTL: cfg.FlowTTL,
-		Dev: cfg.Dev, LoginRatePerIP: cfg.LoginRatePerIP,
-		OnLogin: srv.Metrics.Login, Logger: s.Log, Notifier: srv.Queue, Outbox: srv.Outbox, Issuer: cfg.Issuer,
-		FlowKey: s.Sealer.DeriveKey("flow"), Codes: codes.New(s.Ephemeral, s.Sealer.DeriveKey("codes"), codes.DefaultPolicy),
-	})
 	srv.Provider, err = provider.New(provider.Options{
 		Issuer: cfg.Issuer, Clients: s.Clients, Ephemeral: s.Ephemeral, Grants: s.DB, Keys: s.Keys,
 		SecretHasher: s.Secrets, GlobalSecret: s.Sealer.DeriveKey("oauth-hmac"),
-		Interaction: srv.Login, Claims: provider.Claims(provider.AccountClaims(s.DB), srv.Verify.Claims), ErrorPage: srv.oauthErrorPage,
+		Claims: provider.Claims(provider.AccountClaims(s.DB), srv.Verify.Claims), ErrorPage: srv.oauthErrorPage,
 		AccessTokenTTL: cfg.AccessTokenTTL, RefreshTokenTTL: cfg.RefreshTokenTTL, IDTokenTTL: cfg.IDTokenTTL,
 		AuthCodeTTL: cfg.AuthCodeTTL, RefreshGrace: cfg.RefreshGrace,
 		Fetch: provider.FetchOptions{
@@ -107,7 +100,15 @@ func NewServer(ctx context.Context, s *Stores) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	srv.Login.SetProvider(srv.Provider)
+	srv.Login = login.New(login.Options{
+		Factors: s.DB, Sessions: s.DB, Sealer: s.Sealer, TOTP: mfa.NewVerifier(s.Ephemeral), TOTPIssuer: "gosid",
+		WebAuthn: wa, RecoveryKey: s.Sealer.DeriveKey("mfa-recovery"), RequireMFA: cfg.RequireMFA, Locate: locate, Verify: srv.Verify, Inbox: s.DB, Scans: s.DB,
+		Accounts: s.DB, Clients: s.Clients, Consents: s.DB, Audit: s.DB, Ephemeral: s.Ephemeral,
+		Passwords: s.Passwords, Web: srv.Web, SessionTTL: cfg.SessionTTL, FlowTTL: cfg.FlowTTL,
+		Dev: cfg.Dev, LoginRatePerIP: cfg.LoginRatePerIP,
+		OnLogin: srv.Metrics.Login, Logger: s.Log, Notifier: srv.Queue, Notices: notices, Provider: srv.Provider, Outbox: srv.Outbox, Issuer: cfg.Issuer,
+		FlowKey: s.Sealer.DeriveKey("flow"), Codes: codes.New(s.Ephemeral, s.Sealer.DeriveKey("codes"), codes.DefaultPolicy),
+	})
 	if srv.Handler, err = srv.routes(); err != nil {
 		return nil, err
 	}
@@ -133,7 +134,7 @@ func newWebAuthn(issuer string, log *slog.Logger) (*webauthn.WebAuthn, error) {
 func (srv *Server) routes() (http.Handler, error) {
 	r := mux.NewRouter()
 	r.Use(srv.Metrics.Middleware, httpx.LimitBody(srv.Config.MaxBodyBytes))
-	srv.Provider.Register(r)
+	srv.Provider.Register(r, srv.Login)
 	srv.Login.Register(r)
 	r.PathPrefix("/static/").Handler(http.StripPrefix("/static/", srv.Web.Static()))
 	r.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) {
@@ -200,7 +201,7 @@ func (srv *Server) Start(ctx context.Context) (stop func(), err error) {
 	srv.Keys.Start(ctx)
 	go srv.PII.Start(ctx)
 	go srv.DB.RunJanitor(ctx, time.Minute)
-	if err := srv.Queue.Start(ctx); err != nil {
+	if err := srv.Queue.Start(ctx, srv.checks.Register); err != nil {
 		return nil, fmt.Errorf("start delivery queue: %w", err)
 	}
 	return func() {

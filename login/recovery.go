@@ -2,7 +2,6 @@ package login
 
 import (
 	"context"
-	"slices"
 
 	"github.com/gosid/gosid/account"
 	"github.com/gosid/gosid/notify"
@@ -186,47 +185,7 @@ func (s *Service) setPassword(ctx context.Context, a *account.Account, pw string
 // notifyAccount sends a notice to the account's confirmed contacts (phone
 // first); a failure to enqueue is logged, not fatal to the citizen's action.
 func (s *Service) notifyAccount(ctx context.Context, a *account.Account, template string, m Meta, data map[string]string) {
-	lang := a.Locale
-	if lang == "" {
-		lang = m.Lang
-	}
-	channels := account.NotifyChannels
-	if event := eventOf(template); event != "" {
-		channels = account.ParseNotifyPrefs(a.NotifyPrefs).Channels(event)
-	}
-	var msgs []notify.Message
-	if a.PhoneVerified && a.Phone != "" && slices.Contains(channels, account.ChannelSMS) {
-		msgs = append(msgs, notify.Message{Channel: "sms", To: a.Phone, Template: template, Lang: lang, Data: data})
-	}
-	if a.EmailVerified && a.Email != "" && slices.Contains(channels, account.ChannelEmail) {
-		msgs = append(msgs, notify.Message{Channel: "email", To: a.Email, Template: template, Lang: lang, Data: data})
-	}
-	for _, msg := range msgs {
-		if err := s.o.Notifier.Enqueue(ctx, msg); err != nil {
-			s.log.Error("login: enqueue notification", "template", template, "err", err)
-		}
-	}
-	if s.o.Inbox != nil && slices.Contains(channels, account.ChannelInbox) {
-		err := s.o.Inbox.AddInboxMessage(ctx, &account.InboxMessage{ID: randomToken(12), AccountID: a.ID,
-			Template: template, Data: data, CreatedAt: s.o.Now().UTC()})
-		if err != nil {
-			s.log.Error("login: inbox message", "template", template, "err", err)
-		}
-	}
-}
-
-// eventOf is the notification event a message template belongs to, or ""
-// for messages that are not routable (one-time codes go where asked).
-func eventOf(template string) string {
-	switch template {
-	case "login_new_device":
-		return account.EventLogin
-	case "login_locked", "password_changed", "security_changed":
-		return account.EventSecurity
-	case "verification_done", "verification_failed":
-		return account.EventVerification
-	}
-	return ""
+	s.o.Notices.Send(ctx, a, template, m.Lang, data)
 }
 
 // ChangePassword changes the password of a signed-in citizen who proved the
@@ -265,10 +224,4 @@ func (s *Service) ChangePassword(ctx context.Context, accountID string, in Input
 	v.accountID = a.ID
 	s.addMsg(v, m, "password.changed")
 	return v, nil
-}
-
-// Notify sends a message to the account's confirmed contacts in its
-// language (for other packages: identity checks).
-func (s *Service) Notify(ctx context.Context, a *account.Account, template string, data map[string]string) {
-	s.notifyAccount(ctx, a, template, Meta{Lang: a.Locale}, data)
 }

@@ -17,8 +17,10 @@ import (
 	"github.com/gosid/gosid/audit"
 )
 
-// Register mounts the endpoints on r.
-func (p *Provider) Register(r *mux.Router) {
+// Register mounts the endpoints on r; ia decides each authorization
+// request (sign-in and consent).
+func (p *Provider) Register(r *mux.Router, ia Interaction) {
+	p.interaction = ia
 	r.HandleFunc(PathDiscovery, p.handleDiscovery).Methods(http.MethodGet, http.MethodHead)
 	r.HandleFunc(PathJWKS, p.handleJWKS).Methods(http.MethodGet, http.MethodHead)
 	r.HandleFunc(PathAuthorize, p.handleAuthorize).Methods(http.MethodGet, http.MethodPost)
@@ -52,7 +54,7 @@ func (p *Provider) handleAuthorize(w http.ResponseWriter, r *http.Request) {
 		p.writeAuthorizeError(w, r, ar, fosite.ErrServerError.WithDebug("unexpected client type"))
 		return
 	}
-	dec, err := p.o.Interaction.Authorize(w, r, &AuthorizeContext{Request: ar, Client: fc.c, Form: resumableForm(ar)})
+	dec, err := p.interaction.Authorize(w, r, &AuthorizeContext{Request: ar, Client: fc.c, Form: resumableForm(ar)})
 	if err != nil {
 		p.writeAuthorizeError(w, r, ar, err)
 		return

@@ -1,8 +1,8 @@
 // Package provider is gosid's OAuth 2.0 / OpenID Connect core on ory/fosite:
 // authorize, token, userinfo, introspection, revocation, PAR, discovery and
 // JWKS. It decides nothing about how a citizen signs in or consents: the
-// Interaction (package login) does, and the provider resumes the
-// authorization once it has.
+// Interaction (package login), given when the endpoints are mounted, does,
+// and the provider resumes the authorization once it has.
 package provider
 
 import (
@@ -82,7 +82,6 @@ type Options struct {
 	SecretHasher fosite.Hasher
 	// GlobalSecret (32 bytes) keys the HMAC of authorization codes and refresh tokens.
 	GlobalSecret    []byte
-	Interaction     Interaction
 	Claims          ClaimsFunc
 	ErrorPage       ErrorPageFunc
 	AccessTokenTTL  time.Duration
@@ -110,6 +109,9 @@ type Provider struct {
 	idSigner  jwt.Signer
 	discovery []byte
 	log       *slog.Logger
+	// interaction is the sign-in UI, given when the endpoints are mounted:
+	// it uses the provider to resume requests, so it is built after it.
+	interaction Interaction
 }
 
 // Endpoint paths.
