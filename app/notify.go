@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/riverqueue/river"
 	"github.com/riverqueue/river/rivertype"
 
 	"github.com/gosid/gosid/notify"
@@ -15,7 +14,7 @@ import (
 // newQueue builds the delivery queue on the database: SMTP and the SMS
 // gateway when configured, and in development mode the outbox, which also
 // stands in for any channel without a sender.
-func newQueue(s *Stores, outbox *notify.Outbox, register func(*river.Workers) error) (*notify.Queue, error) {
+func newQueue(s *Stores, outbox *notify.Outbox) (*notify.Queue, error) {
 	cfg := s.Config
 	router := &notify.Router{}
 	if cfg.Dev {
@@ -42,7 +41,7 @@ func newQueue(s *Stores, outbox *notify.Outbox, register func(*river.Workers) er
 		s.Log.Warn("no SMTP server and no SMS gateway configured: codes cannot be delivered; set GOSID_SMTP_HOST / GOSID_SMS_URL")
 	}
 	opts := notify.QueueOptions{Router: router, Sealer: s.Sealer, Logger: s.Log, PollInterval: 200 * time.Millisecond,
-		Register: register, Queues: map[string]int{verify.QueueName: 2},
+		Queues:      map[string]int{verify.QueueName: 2},
 		RescueAfter: s.Config.JobRescueAfter, JobTimeout: s.Config.RegistryTimeout * 4,
 		RetryPolicy: backoff{base: s.Config.JobRetryBase}}
 	if pool := s.DB.PgxPool(); pool != nil {
@@ -53,7 +52,7 @@ func newQueue(s *Stores, outbox *notify.Outbox, register func(*river.Workers) er
 
 // migrateQueue applies the job queue's own migrations, one node at a time.
 func migrateQueue(ctx context.Context, s *Stores) error {
-	q, err := newQueue(s, nil, nil)
+	q, err := newQueue(s, nil)
 	if err != nil {
 		return err
 	}

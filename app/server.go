@@ -9,16 +9,12 @@ import (
 	"net"
 	"net/http"
 	"net/url"
-	"slices"
-	"strings"
 	"time"
 
 	"github.com/go-webauthn/webauthn/webauthn"
 	"github.com/gorilla/mux"
 	"github.com/ory/fosite"
 
-	"github.com/gosid/gosid/account"
-	"github.com/gosid/gosid/audit"
 	"github.com/gosid/gosid/codes"
 	"github.com/gosid/gosid/geoip"
 	"github.com/gosid/gosid/internal/httpx"
@@ -45,7 +41,9 @@ type Server struct {
 	// gateway, the outbox in development mode) and runs identity checks.
 	Queue *notify.Queue
 	// Verify keeps personal data and checks it against the registries.
-	Verify       *verify.Service
+	Verify *verify.Service
+	// checks runs the identity-check jobs; it joins the queue at Start.
+	checks       *verify.Worker
 	stopRegistry func()
 }
 
@@ -61,15 +59,15 @@ func NewServer(ctx context.Context, s *Stores) (*Server, error) {
 		return nil, err
 	}
 	srv.stopRegistry = stopRegistry
-	worker := &verify.Worker{}
-	if srv.Queue, err = newQueue(s, srv.Outbox, worker.Register); err != nil {
+	if srv.Queue, err = newQueue(s, srv.Outbox); err != nil {
 		stopRegistry()
 		return nil, err
 	}
 	if reg == nil {
 		reg = unavailable{}
 	}
-	srv.Verify = srv.newVerifier(reg, worker)
+	notices := &notify.Notices{Queue: srv.Queue, Inbox: s.DB, Log: s.Log}
+	srv.Verify, srv.checks = srv.newVerifier(reg, notices)
 	srv.Web, err = web.New(web.Options{
 		Dev: cfg.Dev, Secure: cfg.Secure(), CSRFKey: s.Sealer.DeriveKey("csrf"), Logger: s.Log,
 	})
@@ -88,60 +86,33 @@ func NewServer(ctx context.Context, s *Stores) (*Server, error) {
 		}
 		locate = loc.Locate
 	}
+	srv.Provider, err = provider.New(provider.Options{
+		Issuer: cfg.Issuer, Clients: s.Clients, Ephemeral: s.Ephemeral, Grants: s.DB, Keys: s.Keys,
+		SecretHasher: s.Secrets, GlobalSecret: s.Sealer.DeriveKey("oauth-hmac"),
+		Claims: provider.Claims(provider.AccountClaims(s.DB), srv.Verify.Claims), ErrorPage: srv.oauthErrorPage,
+		AccessTokenTTL: cfg.AccessTokenTTL, RefreshTokenTTL: cfg.RefreshTokenTTL, IDTokenTTL: cfg.IDTokenTTL,
+		AuthCodeTTL: cfg.AuthCodeTTL, RefreshGrace: cfg.RefreshGrace,
+		Fetch: provider.FetchOptions{
+			Timeout: cfg.FetchTimeout, MaxBytes: cfg.FetchMaxBytes, AllowPrivate: cfg.FetchAllowPrivate,
+		},
+		OnTokenIssued: srv.Metrics.TokenIssued, Audit: s.DB, Dev: cfg.Dev, Logger: s.Log,
+	})
+	if err != nil {
+		return nil, err
+	}
 	srv.Login = login.New(login.Options{
 		Factors: s.DB, Sessions: s.DB, Sealer: s.Sealer, TOTP: mfa.NewVerifier(s.Ephemeral), TOTPIssuer: "gosid",
 		WebAuthn: wa, RecoveryKey: s.Sealer.DeriveKey("mfa-recovery"), RequireMFA: cfg.RequireMFA, Locate: locate, Verify: srv.Verify, Inbox: s.DB, Scans: s.DB,
 		Accounts: s.DB, Clients: s.Clients, Consents: s.DB, Audit: s.DB, Ephemeral: s.Ephemeral,
 		Passwords: s.Passwords, Web: srv.Web, SessionTTL: cfg.SessionTTL, FlowTTL: cfg.FlowTTL,
 		Dev: cfg.Dev, LoginRatePerIP: cfg.LoginRatePerIP,
-		OnLogin: srv.Metrics.Login, Logger: s.Log, Notifier: srv.Queue, Outbox: srv.Outbox, Issuer: cfg.Issuer,
+		OnLogin: srv.Metrics.Login, Logger: s.Log, Notifier: srv.Queue, Notices: notices, Provider: srv.Provider, Outbox: srv.Outbox, Issuer: cfg.Issuer,
 		FlowKey: s.Sealer.DeriveKey("flow"), Codes: codes.New(s.Ephemeral, s.Sealer.DeriveKey("codes"), codes.DefaultPolicy),
 	})
-	srv.Provider, err = provider.New(provider.Options{
-		Issuer: cfg.Issuer, Clients: s.Clients, Ephemeral: s.Ephemeral, Grants: s.DB, Keys: s.Keys,
-		SecretHasher: s.Secrets, GlobalSecret: s.Sealer.DeriveKey("oauth-hmac"),
-		Interaction: srv.Login, Claims: srv.claims(provider.AccountClaims(s.DB)), ErrorPage: srv.oauthErrorPage,
-		AccessTokenTTL: cfg.AccessTokenTTL, RefreshTokenTTL: cfg.RefreshTokenTTL, IDTokenTTL: cfg.IDTokenTTL,
-		AuthCodeTTL: cfg.AuthCodeTTL, RefreshGrace: cfg.RefreshGrace,
-		Fetch: provider.FetchOptions{
-			Timeout: cfg.FetchTimeout, MaxBytes: cfg.FetchMaxBytes, AllowPrivate: cfg.FetchAllowPrivate,
-		},
-		OnTokenIssued: srv.Metrics.TokenIssued, Dev: cfg.Dev, Logger: s.Log,
-		OnCitizenTokens: func(ctx context.Context, subject, clientID string, scopes []string, r *http.Request) {
-			err := s.DB.AppendEvent(ctx, &audit.Event{AccountID: subject, Type: "token.issued", ClientID: clientID,
-				Data: map[string]string{"scope": strings.Join(scopes, " ")}, At: time.Now().UTC()})
-			if err != nil {
-				s.Log.Error("audit: token issued", "err", err)
-			}
-		},
-	})
-	if err != nil {
-		return nil, err
-	}
-	srv.Login.SetProvider(srv.Provider)
 	if srv.Handler, err = srv.routes(); err != nil {
 		return nil, err
 	}
 	return srv, nil
-}
-
-// claims adds the verified personal data (scope verified_claims) to the
-// account's claims: only registry-verified values, never pending ones.
-func (srv *Server) claims(base provider.ClaimsFunc) provider.ClaimsFunc {
-	return func(ctx context.Context, subject string, scopes []string) (map[string]any, error) {
-		out, err := base(ctx, subject, scopes)
-		if err != nil || !slices.Contains(scopes, verify.ScopeVerifiedClaims) {
-			return out, err
-		}
-		vc, err := srv.Verify.VerifiedClaims(ctx, subject)
-		if err != nil {
-			return nil, err
-		}
-		if vc != nil {
-			out["verified_claims"] = vc
-		}
-		return out, nil
-	}
 }
 
 // newWebAuthn configures security keys for the issuer's origin: the
@@ -162,8 +133,8 @@ func newWebAuthn(issuer string, log *slog.Logger) (*webauthn.WebAuthn, error) {
 
 func (srv *Server) routes() (http.Handler, error) {
 	r := mux.NewRouter()
-	r.Use(srv.Metrics.Middleware)
-	srv.Provider.Register(r)
+	r.Use(srv.Metrics.Middleware, httpx.LimitBody(srv.Config.MaxBodyBytes))
+	srv.Provider.Register(r, srv.Login)
 	srv.Login.Register(r)
 	r.PathPrefix("/static/").Handler(http.StripPrefix("/static/", srv.Web.Static()))
 	r.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) {
@@ -188,13 +159,6 @@ func (srv *Server) routes() (http.Handler, error) {
 		return nil, fmt.Errorf("trusted_proxies: %w", err)
 	}
 	var h http.Handler = r
-	h = httpx.LimitBodyFor(srv.Config.MaxBodyBytes, func(r *http.Request) int64 {
-		// Scans of documents: up to 5 MB of file plus the form around it.
-		if r.Method == http.MethodPost && (r.URL.Path == login.PathScans || r.URL.Path == login.PathAPI+"/session/scans") {
-			return account.MaxScanSize + 64<<10
-		}
-		return 0
-	})(h)
 	h = httpx.AccessLog(srv.Log)(h)
 	h = realIP(h)
 	h = httpx.Recover(srv.Log)(h)
@@ -237,7 +201,7 @@ func (srv *Server) Start(ctx context.Context) (stop func(), err error) {
 	srv.Keys.Start(ctx)
 	go srv.PII.Start(ctx)
 	go srv.DB.RunJanitor(ctx, time.Minute)
-	if err := srv.Queue.Start(ctx); err != nil {
+	if err := srv.Queue.Start(ctx, srv.checks.Register); err != nil {
 		return nil, fmt.Errorf("start delivery queue: %w", err)
 	}
 	return func() {

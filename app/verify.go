@@ -10,7 +10,7 @@ import (
 
 	"github.com/riverqueue/river"
 
-	"github.com/gosid/gosid/account"
+	"github.com/gosid/gosid/notify"
 	"github.com/gosid/gosid/registry"
 	"github.com/gosid/gosid/registry/sim"
 	"github.com/gosid/gosid/verify"
@@ -62,20 +62,15 @@ func newRegistry(s *Stores) (registry.Registry, func(), error) {
 	return r, stop, nil
 }
 
-// newVerifier builds the identity-check service; its jobs go through the
-// durable queue, whose worker set the returned worker joins.
-func (srv *Server) newVerifier(reg registry.Registry, worker *verify.Worker) *verify.Service {
-	svc := verify.New(verify.Options{
+// newVerifier builds the identity-check service, which commits its jobs to
+// the durable queue, and the worker that runs them once the queue starts;
+// notices tell the citizen the outcome.
+func (srv *Server) newVerifier(reg registry.Registry, notices *notify.Notices) (*verify.Service, *verify.Worker) {
+	o := verify.Options{
 		Store: srv.DB, Accounts: srv.DB, Cipher: srv.PII, Registry: reg, Audit: srv.DB, Logger: srv.Log,
-		Enqueue: func(ctx context.Context, accountID, submission string) error {
-			return srv.Queue.Insert(ctx, verify.CheckArgs{AccountID: accountID, Submission: submission}, nil)
-		},
-		Notify: func(ctx context.Context, a *account.Account, template string, data map[string]string) {
-			srv.Login.Notify(ctx, a, template, data)
-		},
-	})
-	worker.Service = svc
-	return svc
+		Notify: notices.Notify,
+	}
+	return verify.New(o, srv.Queue), verify.NewWorker(o)
 }
 
 var _ river.Worker[verify.CheckArgs] = (*verify.Worker)(nil)

@@ -11,6 +11,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -42,8 +43,8 @@ type Options struct {
 	Ephemeral storage.Ephemeral
 	Passwords *account.PasswordHasher
 	Web       *web.Renderer
-	// Provider is set after construction (the two reference each other).
-	Provider   *provider.Provider
+	// Provider is the OAuth side of the flows.
+	Provider   OAuth
 	SessionTTL time.Duration
 	FlowTTL    time.Duration
 	Dev        bool
@@ -53,6 +54,8 @@ type Options struct {
 	Codes *codes.Service
 	// Notifier delivers messages (the durable queue of package notify).
 	Notifier Notifier
+	// Notices routes notices about an account by the citizen's preferences.
+	Notices Notices
 	// Outbox is the development outbox, shown at /dev/outbox in dev mode.
 	Outbox *notify.Outbox
 	// Issuer is the public base URL, for links in messages.
@@ -97,12 +100,30 @@ type Service struct {
 	sessions *session.Store
 	flows    *flowStore
 	self     *selfFlowStore
-	notices  *notify.Notifier
 	log      *slog.Logger
 }
 
 // Notifier delivers messages to citizens.
-type Notifier = notify.Enqueuer
+type Notifier interface {
+	Enqueue(ctx context.Context, m notify.Message) error
+}
+
+// Notices sends a notice about an account to the channels its owner chose
+// (notify.Notices); lang applies when the account has no language set.
+type Notices interface {
+	Send(ctx context.Context, a *account.Account, template, lang string, data map[string]string)
+}
+
+// OAuth is what the flows need of the OAuth provider: resuming or failing
+// an authorization request, checking an id_token_hint, and the grants a
+// citizen gave.
+type OAuth interface {
+	Resume(w http.ResponseWriter, r *http.Request, flowID string, form url.Values)
+	WriteAuthorizeError(w http.ResponseWriter, r *http.Request, form url.Values, err error)
+	VerifyIDTokenHint(ctx context.Context, token string) (*provider.IDTokenHint, error)
+	ClientsWithGrants(ctx context.Context, subject string) ([]string, error)
+	RevokeSubject(ctx context.Context, subject, clientID string) error
+}
 
 // Paths of the hosted pages.
 const (
@@ -146,15 +167,11 @@ func New(o Options) *Service {
 		o: o,
 		sessions: session.NewStore(session.Options{Ephemeral: o.Ephemeral, Index: o.Sessions, TTL: o.SessionTTL,
 			Cookie: o.Web.CookieName("gosid_session"), Locate: o.Locate, Logger: o.Logger}),
-		flows:   &flowStore{eph: o.Ephemeral, ttl: o.FlowTTL},
-		self:    &selfFlowStore{eph: o.Ephemeral, ttl: o.FlowTTL, key: o.FlowKey},
-		notices: &notify.Notifier{Queue: o.Notifier, Inbox: o.Inbox, Log: o.Logger, Now: o.Now},
-		log:     o.Logger,
+		flows: &flowStore{eph: o.Ephemeral, ttl: o.FlowTTL},
+		self:  &selfFlowStore{eph: o.Ephemeral, ttl: o.FlowTTL, key: o.FlowKey},
+		log:   o.Logger,
 	}
 }
-
-// SetProvider completes the wiring.
-func (s *Service) SetProvider(p *provider.Provider) { s.o.Provider = p }
 
 // Authorize implements provider.Interaction.
 func (s *Service) Authorize(w http.ResponseWriter, r *http.Request, ac *provider.AuthorizeContext) (*provider.Decision, error) {

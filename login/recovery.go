@@ -185,7 +185,7 @@ func (s *Service) setPassword(ctx context.Context, a *account.Account, pw string
 // notifyAccount sends a notice about the account where its owner wants it
 // (package notify routes by the citizen's settings).
 func (s *Service) notifyAccount(ctx context.Context, a *account.Account, template string, m Meta, data map[string]string) {
-	s.notices.ToAccount(ctx, a, template, m.Lang, data)
+	s.o.Notices.Send(ctx, a, template, m.Lang, data)
 }
 
 // ChangePassword changes the password of a signed-in citizen who proved the
@@ -224,10 +224,4 @@ func (s *Service) ChangePassword(ctx context.Context, accountID string, in Input
 	v.accountID = a.ID
 	s.addMsg(v, m, "password.changed")
 	return v, nil
-}
-
-// Notify sends a message to the account's confirmed contacts in its
-// language (for other packages: identity checks).
-func (s *Service) Notify(ctx context.Context, a *account.Account, template string, data map[string]string) {
-	s.notifyAccount(ctx, a, template, Meta{Lang: a.Locale}, data)
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/gorilla/mux"
 
 	"github.com/gosid/gosid/account"
+	"github.com/gosid/gosid/internal/httpx"
 	"github.com/gosid/gosid/storage"
 	"github.com/gosid/gosid/verify"
 )
@@ -21,11 +22,14 @@ import (
 // downloads one.
 const PathScans = "/profile/scans"
 
+// scanBodyMax is the body limit of an upload: the file and the form around it.
+const scanBodyMax = account.MaxScanSize + 64<<10
+
 func (s *Service) registerScans(r *mux.Router, api *mux.Router) {
-	r.HandleFunc(PathScans, s.scanUploadPage).Methods(http.MethodPost)
+	r.Handle(PathScans, httpx.MaxBody(scanBodyMax, http.HandlerFunc(s.scanUploadPage))).Methods(http.MethodPost)
 	r.HandleFunc(PathScans+"/{id}", s.scanDownloadPage).Methods(http.MethodGet)
 	api.HandleFunc("/session/scans", s.apiScans).Methods(http.MethodGet)
-	api.HandleFunc("/session/scans", s.apiScanUpload).Methods(http.MethodPost)
+	api.Handle("/session/scans", httpx.MaxBody(scanBodyMax, http.HandlerFunc(s.apiScanUpload))).Methods(http.MethodPost)
 	api.HandleFunc("/session/scans/{id}", s.apiScanDownload).Methods(http.MethodGet)
 	api.HandleFunc("/session/scans/{id}", s.apiScanDelete).Methods(http.MethodDelete)
 }

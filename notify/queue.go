@@ -45,10 +45,9 @@ type QueueOptions struct {
 	// database cannot announce them (SQLite, and retries): river's 1 s when
 	// zero.
 	PollInterval time.Duration
-	// Register adds other durable jobs (identity checks) to the same
-	// queue machinery: their workers and their queues (name → workers).
-	Register func(w *river.Workers) error
-	Queues   map[string]int
+	// Queues are the queues of other durable jobs (identity checks), name →
+	// workers; their workers join at Start.
+	Queues map[string]int
 	// RescueAfter is when a job still running (its node died mid-job) is
 	// run again; river's hour when zero. JobTimeout bounds one run.
 	RescueAfter time.Duration
@@ -64,8 +63,13 @@ type Queue struct {
 	sealer      Sealer
 	log         *slog.Logger
 	maxAttempts int
-	client      riverClient
-	migrate     func(ctx context.Context) error
+	// inserter commits jobs; it exists from construction, so that the
+	// services that enqueue can be built before the workers that run their
+	// jobs. worker runs the jobs once Start has been given every worker.
+	inserter riverClient
+	worker   riverClient
+	work     func(register []func(*river.Workers) error) (riverClient, error)
+	migrate  func(ctx context.Context) error
 }
 
 // riverClient is what Queue uses of a river.Client, whatever its driver.
@@ -138,15 +142,6 @@ func newQueue[TTx any](driver riverdriver.Driver[TTx], opts QueueOptions) (*Queu
 		opts.MaxAttempts = 8
 	}
 	q := &Queue{router: opts.Router, sealer: opts.Sealer, log: opts.Logger, maxAttempts: opts.MaxAttempts}
-	workers := river.NewWorkers()
-	if err := river.AddWorkerSafely(workers, &deliverWorker{q: q}); err != nil {
-		return nil, fmt.Errorf("notify: queue: %w", err)
-	}
-	if opts.Register != nil {
-		if err := opts.Register(workers); err != nil {
-			return nil, fmt.Errorf("notify: queue: %w", err)
-		}
-	}
 	queueOf := func(n int) river.QueueConfig {
 		queue := river.QueueConfig{MaxWorkers: n}
 		if opts.PollInterval > 0 {
@@ -159,19 +154,32 @@ func newQueue[TTx any](driver riverdriver.Driver[TTx], opts QueueOptions) (*Queu
 	for name, n := range opts.Queues {
 		queues[name] = queueOf(max(n, 1))
 	}
-	client, err := river.NewClient(driver, &river.Config{
-		Logger:               opts.Logger.With("component", "river"),
-		MaxAttempts:          opts.MaxAttempts,
-		Queues:               queues,
-		RetryPolicy:          opts.RetryPolicy,
-		Workers:              workers,
-		RescueStuckJobsAfter: opts.RescueAfter,
-		JobTimeout:           opts.JobTimeout,
-	})
+	logger := opts.Logger.With("component", "river")
+	inserter, err := river.NewClient(driver, &river.Config{Logger: logger, MaxAttempts: opts.MaxAttempts})
 	if err != nil {
 		return nil, fmt.Errorf("notify: queue: %w", err)
 	}
-	q.client = client
+	q.inserter = inserter
+	q.work = func(register []func(*river.Workers) error) (riverClient, error) {
+		workers := river.NewWorkers()
+		if err := river.AddWorkerSafely(workers, &deliverWorker{q: q}); err != nil {
+			return nil, err
+		}
+		for _, add := range register {
+			if err := add(workers); err != nil {
+				return nil, err
+			}
+		}
+		return river.NewClient(driver, &river.Config{
+			Logger:               logger,
+			MaxAttempts:          opts.MaxAttempts,
+			Queues:               queues,
+			RetryPolicy:          opts.RetryPolicy,
+			Workers:              workers,
+			RescueStuckJobsAfter: opts.RescueAfter,
+			JobTimeout:           opts.JobTimeout,
+		})
+	}
 	q.migrate = func(ctx context.Context) error {
 		m, err := rivermigrate.New(driver, &rivermigrate.Config{Logger: opts.Logger})
 		if err != nil {
@@ -192,10 +200,16 @@ func (q *Queue) Migrate(ctx context.Context) error {
 	return nil
 }
 
-// Start runs the workers until Stop. Cancelling ctx stops them abruptly,
-// interrupting deliveries in flight (they are retried later).
-func (q *Queue) Start(ctx context.Context) error {
-	if err := q.client.Start(ctx); err != nil {
+// Start runs the delivery workers, and the workers of other durable jobs
+// that register adds (identity checks), until Stop. Cancelling ctx stops
+// them abruptly, interrupting deliveries in flight (they are retried later).
+func (q *Queue) Start(ctx context.Context, register ...func(*river.Workers) error) error {
+	worker, err := q.work(register)
+	if err != nil {
+		return fmt.Errorf("notify: start job queue: %w", err)
+	}
+	q.worker = worker
+	if err := q.worker.Start(ctx); err != nil {
 		return fmt.Errorf("notify: start job queue: %w", err)
 	}
 	return nil
@@ -204,7 +218,10 @@ func (q *Queue) Start(ctx context.Context) error {
 // Stop stops fetching messages and waits, until ctx ends, for the
 // deliveries in flight.
 func (q *Queue) Stop(ctx context.Context) error {
-	if err := q.client.Stop(ctx); err != nil {
+	if q.worker == nil {
+		return nil
+	}
+	if err := q.worker.Stop(ctx); err != nil {
 		return fmt.Errorf("notify: stop job queue: %w", err)
 	}
 	return nil
@@ -225,7 +242,7 @@ func (q *Queue) Enqueue(ctx context.Context, m Message) error {
 	if err != nil {
 		return fmt.Errorf("notify: enqueue: seal: %w", err)
 	}
-	if _, err := q.client.Insert(ctx, deliverArgs{Sealed: sealed}, &river.InsertOpts{
+	if _, err := q.inserter.Insert(ctx, deliverArgs{Sealed: sealed}, &river.InsertOpts{
 		Priority: priority(m), MaxAttempts: q.maxAttempts,
 	}); err != nil {
 		return fmt.Errorf("notify: enqueue %s: %w", m, err)
@@ -233,10 +250,10 @@ func (q *Queue) Enqueue(ctx context.Context, m Message) error {
 	return nil
 }
 
-// Insert stores another durable job (one registered through
-// QueueOptions.Register); it is committed when Insert returns nil.
+// Insert stores another durable job (one whose worker joins at Start); it
+// is committed when Insert returns nil.
 func (q *Queue) Insert(ctx context.Context, args river.JobArgs, opts *river.InsertOpts) error {
-	if _, err := q.client.Insert(ctx, args, opts); err != nil {
+	if _, err := q.inserter.Insert(ctx, args, opts); err != nil {
 		return fmt.Errorf("notify: insert %s job: %w", args.Kind(), err)
 	}
 	return nil

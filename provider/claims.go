@@ -3,6 +3,7 @@ package provider
 import (
 	"context"
 	"errors"
+	"maps"
 	"strings"
 
 	"github.com/gosid/gosid/account"
@@ -41,6 +42,23 @@ func AccountClaims(store account.Store) ClaimsFunc {
 					out["phone_number_verified"] = a.PhoneVerified
 				}
 			}
+		}
+		return out, nil
+	}
+}
+
+// Claims composes claim sources, each releasing what the scopes allow of
+// the data it owns (the account's contacts, the verified personal data):
+// their claims are merged in order.
+func Claims(sources ...ClaimsFunc) ClaimsFunc {
+	return func(ctx context.Context, subject string, scopes []string) (map[string]any, error) {
+		out := map[string]any{}
+		for _, src := range sources {
+			claims, err := src(ctx, subject, scopes)
+			if err != nil {
+				return nil, err
+			}
+			maps.Copy(out, claims)
 		}
 		return out, nil
 	}

@@ -11,6 +11,7 @@ import (
 	"github.com/ory/fosite"
 
 	"github.com/gosid/gosid/clients"
+	"github.com/gosid/gosid/grants"
 	"github.com/gosid/gosid/storage"
 )
 
@@ -32,7 +33,7 @@ const (
 type fositeStore struct {
 	clients clients.Store
 	eph     storage.Ephemeral
-	grants  GrantStore
+	grants  grants.Store
 	deny    *DenyList
 	issuer  string
 	codeTTL time.Duration
@@ -254,7 +255,7 @@ func (s *fositeStore) CreateRefreshTokenSession(ctx context.Context, sig, _ stri
 	if exp.IsZero() {
 		exp = now.Add(s.rtTTL)
 	}
-	return s.grants.CreateRefreshToken(ctx, &RefreshToken{
+	return s.grants.CreateRefreshToken(ctx, &grants.RefreshToken{
 		Signature: sig,
 		RequestID: r.GetID(),
 		ClientID:  r.GetClient().GetID(),
@@ -294,7 +295,7 @@ func (s *fositeStore) DeleteRefreshTokenSession(context.Context, string) error {
 func (s *fositeStore) RotateRefreshToken(ctx context.Context, _ string, sig string) error {
 	now := s.now().UTC()
 	err := s.grants.UseRefreshToken(ctx, sig, now, now.Add(-s.grace))
-	if errors.Is(err, ErrTokenInactive) {
+	if errors.Is(err, grants.ErrTokenInactive) {
 		return fosite.ErrInactiveToken
 	} else if errors.Is(err, storage.ErrNotFound) {
 		return fosite.ErrNotFound

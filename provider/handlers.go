@@ -8,14 +8,19 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"time"
 
 	"github.com/gorilla/mux"
 	"github.com/ory/fosite"
 	"github.com/ory/fosite/token/jwt"
+
+	"github.com/gosid/gosid/audit"
 )
 
-// Register mounts the endpoints on r.
-func (p *Provider) Register(r *mux.Router) {
+// Register mounts the endpoints on r; ia decides each authorization
+// request (sign-in and consent).
+func (p *Provider) Register(r *mux.Router, ia Interaction) {
+	p.interaction = ia
 	r.HandleFunc(PathDiscovery, p.handleDiscovery).Methods(http.MethodGet, http.MethodHead)
 	r.HandleFunc(PathJWKS, p.handleJWKS).Methods(http.MethodGet, http.MethodHead)
 	r.HandleFunc(PathAuthorize, p.handleAuthorize).Methods(http.MethodGet, http.MethodPost)
@@ -49,7 +54,7 @@ func (p *Provider) handleAuthorize(w http.ResponseWriter, r *http.Request) {
 		p.writeAuthorizeError(w, r, ar, fosite.ErrServerError.WithDebug("unexpected client type"))
 		return
 	}
-	dec, err := p.o.Interaction.Authorize(w, r, &AuthorizeContext{Request: ar, Client: fc.c, Form: resumableForm(ar)})
+	dec, err := p.interaction.Authorize(w, r, &AuthorizeContext{Request: ar, Client: fc.c, Form: resumableForm(ar)})
 	if err != nil {
 		p.writeAuthorizeError(w, r, ar, err)
 		return
@@ -226,8 +231,23 @@ func (p *Provider) handleToken(w http.ResponseWriter, r *http.Request) {
 	if p.o.OnTokenIssued != nil {
 		p.o.OnTokenIssued(ar.GetGrantTypes()[0])
 	}
-	if p.o.OnCitizenTokens != nil && ar.GetGrantTypes().ExactOne("authorization_code") {
-		p.o.OnCitizenTokens(ctx, ar.GetSession().GetSubject(), ar.GetClient().GetID(), ar.GetGrantedScopes(), r)
+	if ar.GetGrantTypes().ExactOne("authorization_code") {
+		p.recordTokensIssued(ctx, ar)
+	}
+}
+
+// recordTokensIssued notes in the citizen's activity log that a service
+// received tokens on their behalf. The tokens are already sent: a failure
+// is logged, not answered.
+func (p *Provider) recordTokensIssued(ctx context.Context, ar fosite.AccessRequester) {
+	if p.o.Audit == nil {
+		return
+	}
+	err := p.o.Audit.AppendEvent(ctx, &audit.Event{AccountID: ar.GetSession().GetSubject(), Type: "token.issued",
+		ClientID: ar.GetClient().GetID(), Data: map[string]string{"scope": strings.Join(ar.GetGrantedScopes(), " ")},
+		At: time.Now().UTC()})
+	if err != nil {
+		p.log.Error("audit: token issued", "err", err)
 	}
 }
 

@@ -1,8 +1,8 @@
 // Package provider is gosid's OAuth 2.0 / OpenID Connect core on ory/fosite:
 // authorize, token, userinfo, introspection, revocation, PAR, discovery and
 // JWKS. It decides nothing about how a citizen signs in or consents: the
-// Interaction (package login) does, and the provider resumes the
-// authorization once it has.
+// Interaction (package login), given when the endpoints are mounted, does,
+// and the provider resumes the authorization once it has.
 package provider
 
 import (
@@ -18,7 +18,9 @@ import (
 	"github.com/ory/fosite/handler/openid"
 	"github.com/ory/fosite/token/jwt"
 
+	"github.com/gosid/gosid/audit"
 	"github.com/gosid/gosid/clients"
+	"github.com/gosid/gosid/grants"
 	"github.com/gosid/gosid/storage"
 )
 
@@ -75,12 +77,11 @@ type Options struct {
 	Issuer       string
 	Clients      clients.Store
 	Ephemeral    storage.Ephemeral
-	Grants       GrantStore
+	Grants       grants.Store
 	Keys         KeySet
 	SecretHasher fosite.Hasher
 	// GlobalSecret (32 bytes) keys the HMAC of authorization codes and refresh tokens.
 	GlobalSecret    []byte
-	Interaction     Interaction
 	Claims          ClaimsFunc
 	ErrorPage       ErrorPageFunc
 	AccessTokenTTL  time.Duration
@@ -91,11 +92,11 @@ type Options struct {
 	Fetch           FetchOptions
 	// OnTokenIssued is called once per successful token response.
 	OnTokenIssued func(grantType string)
-	// OnCitizenTokens is called when an authorization code is exchanged:
-	// tokens for a citizen went to a service (the activity log).
-	OnCitizenTokens func(ctx context.Context, subject, clientID string, scopes []string, r *http.Request)
-	Dev             bool
-	Logger          *slog.Logger
+	// Audit records, in the citizen's activity log, each exchange of an
+	// authorization code: tokens for a citizen went to a service.
+	Audit  audit.Store
+	Dev    bool
+	Logger *slog.Logger
 }
 
 // Provider serves the OAuth 2.0 and OpenID Connect endpoints.
@@ -108,6 +109,9 @@ type Provider struct {
 	idSigner  jwt.Signer
 	discovery []byte
 	log       *slog.Logger
+	// interaction is the sign-in UI, given when the endpoints are mounted:
+	// it uses the provider to resume requests, so it is built after it.
+	interaction Interaction
 }
 
 // Endpoint paths.

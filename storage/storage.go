@@ -4,7 +4,8 @@
 // conformance suite every adapter must pass.
 //
 // Business rules never live here: a domain package (account, clients, keys,
-// provider, consent) defines the port it consumes, and an adapter implements it.
+// grants, consent) defines the port it consumes, and an adapter implements it;
+// adapters never import the HTTP layer (deps_test.go enforces it).
 package storage
 
 import (

@@ -25,15 +25,19 @@ func (CheckArgs) InsertOpts() river.InsertOpts {
 	return river.InsertOpts{Queue: QueueName, MaxAttempts: 20}
 }
 
-// Worker runs checks.
+// Worker runs checks. It is built from the same options as the Service
+// but needs no queue, so the queue can be given it when it starts.
 type Worker struct {
 	river.WorkerDefaults[CheckArgs]
-	Service *Service
+	checks checker
 }
+
+// NewWorker returns the worker of check jobs.
+func NewWorker(o Options) *Worker { return &Worker{checks: newChecker(o)} }
 
 // Work implements river.Worker.
 func (w *Worker) Work(ctx context.Context, job *river.Job[CheckArgs]) error {
-	return w.Service.Check(ctx, job.Args.AccountID, job.Args.Submission)
+	return w.checks.Check(ctx, job.Args.AccountID, job.Args.Submission)
 }
 
 // Register adds the worker to a river worker set.

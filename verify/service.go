@@ -8,7 +8,10 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"time"
+
+	"github.com/riverqueue/river"
 
 	"github.com/gosid/gosid/account"
 	"github.com/gosid/gosid/audit"
@@ -31,8 +34,6 @@ type Options struct {
 	Cipher   Cipher
 	Registry registry.Registry
 	Audit    audit.Store
-	// Enqueue commits a check job (the durable queue).
-	Enqueue func(ctx context.Context, accountID, submission string) error
 	// Notify tells the citizen the outcome ("verification_done" or
 	// "verification_failed").
 	Notify func(ctx context.Context, a *account.Account, template string, data map[string]string)
@@ -40,11 +41,28 @@ type Options struct {
 	Now    func() time.Time
 }
 
-// Service keeps profiles and runs their checks.
-type Service struct{ o Options }
+// Jobs is what the service needs of the durable queue: committing a job.
+// The queue's side is Worker, which needs nothing of the service's queue.
+type Jobs interface {
+	Insert(ctx context.Context, args river.JobArgs, opts *river.InsertOpts) error
+}
 
-// New returns the service.
-func New(o Options) *Service {
+// Service keeps profiles and starts their checks.
+type Service struct {
+	checker
+	jobs Jobs
+}
+
+// checker reads and decides profiles: everything a check job needs,
+// without the queue it came from.
+type checker struct{ o Options }
+
+// New returns the service; its checks are committed to jobs.
+func New(o Options, jobs Jobs) *Service {
+	return &Service{checker: newChecker(o), jobs: jobs}
+}
+
+func newChecker(o Options) checker {
 	if o.Logger == nil {
 		o.Logger = slog.Default()
 	}
@@ -54,7 +72,7 @@ func New(o Options) *Service {
 	if o.Notify == nil {
 		o.Notify = func(context.Context, *account.Account, string, map[string]string) {}
 	}
-	return &Service{o: o}
+	return checker{o: o}
 }
 
 // ErrBusy means a check is already running for the profile.
@@ -62,7 +80,7 @@ var ErrBusy = errors.New("verify: a check is in progress")
 
 func aad(accountID, part string) []byte { return pii.AAD("profile", accountID, part) }
 
-func (s *Service) seal(accountID, part string, d *Data) ([]byte, error) {
+func (s *checker) seal(accountID, part string, d *Data) ([]byte, error) {
 	if d == nil {
 		return nil, nil
 	}
@@ -73,7 +91,7 @@ func (s *Service) seal(accountID, part string, d *Data) ([]byte, error) {
 	return s.o.Cipher.Encrypt(raw, aad(accountID, part))
 }
 
-func (s *Service) open(ctx context.Context, accountID, part string, ct []byte) (*Data, error) {
+func (s *checker) open(ctx context.Context, accountID, part string, ct []byte) (*Data, error) {
 	if len(ct) == 0 {
 		return nil, nil
 	}
@@ -89,7 +107,7 @@ func (s *Service) open(ctx context.Context, accountID, part string, ct []byte) (
 }
 
 // Get returns the account's profile (an empty one when there is none).
-func (s *Service) Get(ctx context.Context, accountID string) (*Profile, *Record, error) {
+func (s *checker) Get(ctx context.Context, accountID string) (*Profile, *Record, error) {
 	r, err := s.o.Store.GetProfile(ctx, accountID)
 	if errors.Is(err, storage.ErrNotFound) {
 		return &Profile{AccountID: accountID, Status: StatusNone}, &Record{AccountID: accountID, Status: StatusNone}, nil
@@ -222,7 +240,7 @@ func (s *Service) Submit(ctx context.Context, accountID string, d *Data, by stri
 		}
 	}
 	s.record(ctx, accountID, "verification.submitted", map[string]string{"by": by})
-	return s.o.Enqueue(ctx, accountID, r.Submission)
+	return s.jobs.Insert(ctx, CheckArgs{AccountID: accountID, Submission: r.Submission}, nil)
 }
 
 // ChangesVerified reports whether d changes a name or document that was
@@ -235,7 +253,7 @@ func ChangesVerified(v, d *Data) bool {
 // setLevel changes the account's level (only within simplified/standard:
 // confirmed is granted elsewhere and is never taken here unless the data
 // changed) and records who or what caused it.
-func (s *Service) setLevel(ctx context.Context, accountID string, to account.Level, cause, by string) error {
+func (s *checker) setLevel(ctx context.Context, accountID string, to account.Level, cause, by string) error {
 	a, err := s.o.Accounts.GetAccount(ctx, accountID)
 	if err != nil {
 		return err
@@ -252,7 +270,7 @@ func (s *Service) setLevel(ctx context.Context, accountID string, to account.Lev
 	return nil
 }
 
-func (s *Service) record(ctx context.Context, accountID, typ string, data map[string]string) {
+func (s *checker) record(ctx context.Context, accountID, typ string, data map[string]string) {
 	if s.o.Audit == nil {
 		return
 	}
@@ -265,7 +283,7 @@ func (s *Service) record(ctx context.Context, accountID, typ string, data map[st
 // temporary registry failure returns an error (the job is retried with
 // backoff; nothing is decided); every other answer decides. A job for a
 // superseded submission does nothing.
-func (s *Service) Check(ctx context.Context, accountID, submission string) error {
+func (s *checker) Check(ctx context.Context, accountID, submission string) error {
 	p, r, err := s.Get(ctx, accountID)
 	if err != nil {
 		return err
@@ -313,7 +331,7 @@ func (s *Service) Check(ctx context.Context, accountID, submission string) error
 // outcome turns a registry error into the job's result: temporary errors
 // retry the job (done, err); a permanent one rejects the submission (our
 // request was refused: the data cannot be checked as entered).
-func (s *Service) outcome(ctx context.Context, r *Record, err error) (bool, error) {
+func (s *checker) outcome(ctx context.Context, r *Record, err error) (bool, error) {
 	switch {
 	case err == nil:
 		return false, nil
@@ -330,7 +348,7 @@ func (s *Service) outcome(ctx context.Context, r *Record, err error) (bool, erro
 	return true, s.reject(ctx, r, []Rejection{{Registry: reg, Outcome: "refused"}})
 }
 
-func (s *Service) reject(ctx context.Context, r *Record, rejections []Rejection) error {
+func (s *checker) reject(ctx context.Context, r *Record, rejections []Rejection) error {
 	expect := r.Submission
 	r.Status, r.Rejections, r.UpdatedAt = StatusRejected, rejections, s.o.Now().UTC()
 	ok, err := s.o.Store.PutProfile(ctx, r, &expect)
@@ -345,7 +363,7 @@ func (s *Service) reject(ctx context.Context, r *Record, rejections []Rejection)
 	return nil
 }
 
-func (s *Service) accept(ctx context.Context, r *Record, d *Data) error {
+func (s *checker) accept(ctx context.Context, r *Record, d *Data) error {
 	expect := r.Submission
 	orig := *r
 	var err error
@@ -392,6 +410,20 @@ func (s *Service) AccountBySNILS(ctx context.Context, snils string) (string, err
 
 // ScopeVerifiedClaims is the scope that releases verified personal data.
 const ScopeVerifiedClaims = "verified_claims"
+
+// Claims is the claim source of the verified_claims scope: the verified
+// personal data (VerifiedClaims) when the scope was granted and something
+// is verified, no claims otherwise.
+func (s *Service) Claims(ctx context.Context, subject string, scopes []string) (map[string]any, error) {
+	if !slices.Contains(scopes, ScopeVerifiedClaims) {
+		return nil, nil
+	}
+	vc, err := s.VerifiedClaims(ctx, subject)
+	if err != nil || vc == nil {
+		return nil, err
+	}
+	return map[string]any{"verified_claims": vc}, nil
+}
 
 // VerifiedClaims returns the citizen's verified personal data in the shape
 // of OpenID Connect for Identity Assurance (verified_claims: how it was

@@ -9,6 +9,8 @@ import (
 	"net/http"
 	"strings"
 	"time"
+
+	"github.com/gorilla/mux"
 )
 
 type ipKey struct{}
@@ -78,20 +80,25 @@ func RealIP(trusted []string) (func(http.Handler) http.Handler, error) {
 	}, nil
 }
 
-// LimitBody caps every request body at max bytes.
-func LimitBody(max int64) func(http.Handler) http.Handler {
-	return LimitBodyFor(max, nil)
+// MaxBody declares that the route h accepts bodies of up to max bytes
+// (uploads of files) instead of LimitBody's default.
+func MaxBody(max int64, h http.Handler) http.Handler { return &maxBody{Handler: h, max: max} }
+
+type maxBody struct {
+	http.Handler
+	max int64
 }
 
-// LimitBodyFor caps request bodies at max bytes, or at what larger returns
-// (when positive) for the few requests that carry files.
-func LimitBodyFor(def int64, larger func(*http.Request) int64) func(http.Handler) http.Handler {
+// LimitBody caps request bodies at def bytes, or at what the matched route
+// declared with MaxBody. It is a router middleware (mux.Router.Use): it
+// runs once the route is known; requests that match no route read no body.
+func LimitBody(def int64) func(http.Handler) http.Handler {
 	return func(next http.Handler) http.Handler {
 		return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 			max := def
-			if larger != nil {
-				if n := larger(r); n > 0 {
-					max = n
+			if route := mux.CurrentRoute(r); route != nil {
+				if mb, ok := route.GetHandler().(*maxBody); ok {
+					max = mb.max
 				}
 			}
 			if r.ContentLength > max {

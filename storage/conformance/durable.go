@@ -11,9 +11,9 @@ import (
 	"github.com/gosid/gosid/audit"
 	"github.com/gosid/gosid/clients"
 	"github.com/gosid/gosid/consent"
+	"github.com/gosid/gosid/grants"
 	"github.com/gosid/gosid/keys"
 	"github.com/gosid/gosid/mfa"
-	"github.com/gosid/gosid/provider"
 )
 
 // Durable is every durable port; one adapter implements them all.
@@ -23,7 +23,7 @@ type Durable interface {
 	keys.Store
 	consent.Store
 	audit.Store
-	provider.GrantStore
+	grants.Store
 	mfa.Store
 	account.SessionIndex
 }

@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gosid/gosid/provider"
+	"github.com/gosid/gosid/grants"
 	"github.com/gosid/gosid/storage"
 )
 
@@ -21,12 +21,12 @@ var durRefreshCases = []durCase{
 	{"DeleteExpired", durRefreshDeleteExpired},
 }
 
-func durToken(sig, req, client, subject string) *provider.RefreshToken {
-	return &provider.RefreshToken{Signature: sig, RequestID: req, ClientID: client, Subject: subject,
+func durToken(sig, req, client, subject string) *grants.RefreshToken {
+	return &grants.RefreshToken{Signature: sig, RequestID: req, ClientID: client, Subject: subject,
 		Request: []byte(`{"id":"` + req + `","scopes":["openid"]}`), CreatedAt: durNow, ExpiresAt: durNow.Add(720 * time.Hour)}
 }
 
-func durCreateTokens(t *testing.T, s Durable, toks ...*provider.RefreshToken) {
+func durCreateTokens(t *testing.T, s Durable, toks ...*grants.RefreshToken) {
 	t.Helper()
 	for _, tok := range toks {
 		if err := s.CreateRefreshToken(t.Context(), tok); err != nil {
@@ -35,7 +35,7 @@ func durCreateTokens(t *testing.T, s Durable, toks ...*provider.RefreshToken) {
 	}
 }
 
-func durGetToken(t *testing.T, s Durable, sig string) *provider.RefreshToken {
+func durGetToken(t *testing.T, s Durable, sig string) *grants.RefreshToken {
 	t.Helper()
 	tok, err := s.GetRefreshToken(t.Context(), sig)
 	if err != nil {
@@ -73,7 +73,7 @@ func durRefreshUseOutsideGrace(t *testing.T, s Durable) {
 	// The second use comes after the window closed: the first use is older
 	// than the cutoff.
 	later := now.Add(time.Minute)
-	durWant(t, "UseRefreshToken outside the grace window", s.UseRefreshToken(ctx, "s1", later, later.Add(-10*time.Second)), provider.ErrTokenInactive)
+	durWant(t, "UseRefreshToken outside the grace window", s.UseRefreshToken(ctx, "s1", later, later.Add(-10*time.Second)), grants.ErrTokenInactive)
 	if got := durGetToken(t, s, "s1"); !durSameTime(got.UsedAt, now) {
 		t.Fatalf("a refused use moved UsedAt to %v; want %v", got.UsedAt, now)
 	}
@@ -97,14 +97,14 @@ func durRefreshUseInsideGrace(t *testing.T, s Durable) {
 	}
 	// The window is measured from the first use, to the millisecond.
 	edge := now.Add(10*time.Second + 5*time.Millisecond)
-	durWant(t, "UseRefreshToken just after the window", s.UseRefreshToken(ctx, "s1", edge, edge.Add(-10*time.Second)), provider.ErrTokenInactive)
+	durWant(t, "UseRefreshToken just after the window", s.UseRefreshToken(ctx, "s1", edge, edge.Add(-10*time.Second)), grants.ErrTokenInactive)
 }
 
 func durRefreshUseConcurrent(t *testing.T, s Durable) {
 	ctx := t.Context()
 	durCreateTokens(t, s, durToken("s1", "r1", "c1", "a1"))
 	now := durNow.Add(time.Hour)
-	wins := durRace(t, durContenders, provider.ErrTokenInactive, func(int) error {
+	wins := durRace(t, durContenders, grants.ErrTokenInactive, func(int) error {
 		return s.UseRefreshToken(ctx, "s1", now, now) // no grace at all
 	})
 	if wins != 1 {
@@ -139,7 +139,7 @@ func durRefreshRevokeGrant(t *testing.T, s Durable) {
 			t.Fatalf("token %s: RevokedAt = %v, want %v", sig, got.RevokedAt, revokedAt)
 		}
 		// Revoked means inactive, even inside a grace window.
-		durWant(t, "UseRefreshToken of a revoked token", s.UseRefreshToken(ctx, sig, durNow, durNow.Add(-time.Hour)), provider.ErrTokenInactive)
+		durWant(t, "UseRefreshToken of a revoked token", s.UseRefreshToken(ctx, sig, durNow, durNow.Add(-time.Hour)), grants.ErrTokenInactive)
 	}
 	if got := durGetToken(t, s, "s3"); !got.RevokedAt.IsZero() {
 		t.Fatal("RevokeGrant revoked a token of another grant")

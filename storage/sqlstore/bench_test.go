@@ -13,7 +13,7 @@ import (
 
 	"github.com/gosid/gosid/audit"
 	"github.com/gosid/gosid/clients"
-	"github.com/gosid/gosid/provider"
+	"github.com/gosid/gosid/grants"
 )
 
 func forEachDialectB(b *testing.B, fn func(b *testing.B, s *Store)) {
@@ -104,7 +104,7 @@ func BenchmarkRefreshRotation(b *testing.B) {
 			for pb.Next() {
 				now := time.Now()
 				sig := fmt.Sprint("sig-", n.Add(1))
-				t := &provider.RefreshToken{Signature: sig, RequestID: sig, ClientID: "c", Subject: "a", Request: req,
+				t := &grants.RefreshToken{Signature: sig, RequestID: sig, ClientID: "c", Subject: "a", Request: req,
 					CreatedAt: now, ExpiresAt: now.Add(time.Hour)}
 				if err := s.CreateRefreshToken(b.Context(), t); err != nil {
 					b.Error(err)

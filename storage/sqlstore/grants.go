@@ -4,11 +4,11 @@ import (
 	"context"
 	"time"
 
-	"github.com/gosid/gosid/provider"
+	"github.com/gosid/gosid/grants"
 )
 
-// CreateRefreshToken implements provider.GrantStore.
-func (s *Store) CreateRefreshToken(ctx context.Context, t *provider.RefreshToken) error {
+// CreateRefreshToken implements grants.Store.
+func (s *Store) CreateRefreshToken(ctx context.Context, t *grants.RefreshToken) error {
 	_, err := s.db.exec(ctx, `INSERT INTO refresh_tokens (signature, request_id, client_id, subject, request,
 		created_at, expires_at, used_at, revoked_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
 		t.Signature, t.RequestID, t.ClientID, t.Subject, t.Request, t.CreatedAt.UTC(), t.ExpiresAt.UTC(),
@@ -16,9 +16,9 @@ func (s *Store) CreateRefreshToken(ctx context.Context, t *provider.RefreshToken
 	return s.wrap("create refresh token", err)
 }
 
-// GetRefreshToken implements provider.GrantStore.
-func (s *Store) GetRefreshToken(ctx context.Context, sig string) (*provider.RefreshToken, error) {
-	t := &provider.RefreshToken{}
+// GetRefreshToken implements grants.Store.
+func (s *Store) GetRefreshToken(ctx context.Context, sig string) (*grants.RefreshToken, error) {
+	t := &grants.RefreshToken{}
 	err := s.db.queryRow(ctx, `SELECT signature, request_id, client_id, subject, request, created_at, expires_at,
 		used_at, revoked_at FROM refresh_tokens WHERE signature=$1`, sig).
 		Scan(&t.Signature, &t.RequestID, &t.ClientID, &t.Subject, &t.Request, nullTime{&t.CreatedAt},
@@ -29,7 +29,7 @@ func (s *Store) GetRefreshToken(ctx context.Context, sig string) (*provider.Refr
 	return t, nil
 }
 
-// UseRefreshToken implements provider.GrantStore with one conditional
+// UseRefreshToken implements grants.Store with one conditional
 // UPDATE, so that of concurrent rotations outside the grace window exactly
 // one succeeds.
 func (s *Store) UseRefreshToken(ctx context.Context, sig string, now, graceCutoff time.Time) error {
@@ -45,17 +45,17 @@ func (s *Store) UseRefreshToken(ctx context.Context, sig string, now, graceCutof
 	if _, err := s.GetRefreshToken(ctx, sig); err != nil {
 		return err
 	}
-	return provider.ErrTokenInactive
+	return grants.ErrTokenInactive
 }
 
-// RevokeGrant implements provider.GrantStore.
+// RevokeGrant implements grants.Store.
 func (s *Store) RevokeGrant(ctx context.Context, requestID string, now time.Time) error {
 	_, err := s.db.exec(ctx, `UPDATE refresh_tokens SET revoked_at=$2 WHERE request_id=$1 AND revoked_at IS NULL`,
 		requestID, now.UTC())
 	return s.wrap("revoke grant", err)
 }
 
-// SubjectClients implements provider.GrantStore.
+// SubjectClients implements grants.Store.
 func (s *Store) SubjectClients(ctx context.Context, subject string, now time.Time) ([]string, error) {
 	rs, err := s.db.query(ctx, `SELECT DISTINCT client_id FROM refresh_tokens
 		WHERE subject=$1 AND revoked_at IS NULL AND expires_at > $2 ORDER BY client_id`, subject, now.UTC())
@@ -74,7 +74,7 @@ func (s *Store) SubjectClients(ctx context.Context, subject string, now time.Tim
 	return out, s.wrap("subject clients", rs.Err())
 }
 
-// RevokeSubjectGrants implements provider.GrantStore.
+// RevokeSubjectGrants implements grants.Store.
 func (s *Store) RevokeSubjectGrants(ctx context.Context, subject, clientID string, now time.Time) ([]string, error) {
 	q := `UPDATE refresh_tokens SET revoked_at=$2 WHERE subject=$1 AND revoked_at IS NULL RETURNING request_id`
 	args := []any{subject, now.UTC()}
@@ -102,10 +102,10 @@ func (s *Store) RevokeSubjectGrants(ctx context.Context, subject, clientID strin
 	return ids, s.wrap("revoke subject grants", rs.Err())
 }
 
-// DeleteExpiredRefreshTokens implements provider.GrantStore, in batches.
+// DeleteExpiredRefreshTokens implements grants.Store, in batches.
 func (s *Store) DeleteExpiredRefreshTokens(ctx context.Context, now time.Time) (int64, error) {
 	n, err := s.sweep(ctx, "refresh_tokens", "signature", "expires_at < $1", now.UTC())
 	return n, s.wrap("delete expired refresh tokens", err)
 }
 
-var _ provider.GrantStore = (*Store)(nil)
+var _ grants.Store = (*Store)(nil)

@@ -6,8 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gosid/gosid/grants"
 	"github.com/gosid/gosid/keys"
-	"github.com/gosid/gosid/provider"
 )
 
 func countRows(t *testing.T, s *Store, table string) int {
@@ -34,7 +34,7 @@ func seedExpiring(t *testing.T, s *Store) {
 	must(s.Put(ctx, "gone", []byte("v"), time.Millisecond))
 	must(s.Put(ctx, "kept", []byte("v"), time.Hour))
 	for sig, exp := range map[string]time.Time{"gone": now.Add(-time.Second), "kept": now.Add(time.Hour)} {
-		must(s.CreateRefreshToken(ctx, &provider.RefreshToken{Signature: sig, RequestID: sig, ClientID: "c",
+		must(s.CreateRefreshToken(ctx, &grants.RefreshToken{Signature: sig, RequestID: sig, ClientID: "c",
 			Subject: "a", Request: []byte("{}"), CreatedAt: now, ExpiresAt: exp}))
 	}
 	for gen, exp := range map[int64]time.Time{1: now.Add(-time.Second), 2: now.Add(time.Hour)} {

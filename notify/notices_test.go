@@ -37,7 +37,7 @@ func (b *recordingInbox) ListInbox(context.Context, string, int) ([]*account.Inb
 
 func (b *recordingInbox) MarkInboxRead(context.Context, string, time.Time) error { return nil }
 
-func TestNotifierRoutesByPreference(t *testing.T) {
+func TestNoticesRouteByPreference(t *testing.T) {
 	prefs := func(event string, ch ...string) string {
 		p := account.NotifyPrefs{}
 		p.Set(event, ch)
@@ -80,10 +80,10 @@ func TestNotifierRoutesByPreference(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			q, box := &recordingQueue{fail: tt.queueDown}, &recordingInbox{}
-			n := &notify.Notifier{Queue: q, Inbox: box}
+			n := &notify.Notices{Queue: q, Inbox: box}
 			a := tt.acct
 			a.ID = "acct-1"
-			n.ToAccount(context.Background(), &a, tt.template, "ru", map[string]string{"k": "v"})
+			n.Send(context.Background(), &a, tt.template, "ru", map[string]string{"k": "v"})
 			var got []string
 			for _, m := range q.got {
 				got = append(got, string(m.Channel))

@@ -1,9 +1,19 @@
-package provider
+// Package grants is the domain of OAuth grants as gosid keeps them: the
+// refresh tokens of each authorization, their rotation and revocation. It
+// holds the record, the persistence port and its errors; package provider
+// adapts them to fosite, and the storage adapters implement the port
+// without depending on the OAuth layer.
+package grants
 
 import (
 	"context"
+	"errors"
 	"time"
 )
+
+// ErrTokenInactive is returned by Store.UseRefreshToken for a token that
+// was already used outside the grace window or whose grant was revoked.
+var ErrTokenInactive = errors.New("grants: token inactive")
 
 // RefreshToken is a stored refresh token. Tokens of one grant (one
 // authorization) share a RequestID; rotation creates a new token in the same
@@ -15,7 +25,8 @@ type RefreshToken struct {
 	RequestID string
 	ClientID  string
 	Subject   string
-	// Request is the serialized fosite request (scopes, session claims...).
+	// Request is the serialized OAuth request (scopes, session claims...),
+	// opaque to storage.
 	Request   []byte
 	CreatedAt time.Time
 	ExpiresAt time.Time
@@ -25,9 +36,9 @@ type RefreshToken struct {
 	RevokedAt time.Time
 }
 
-// GrantStore is the persistence port for refresh tokens and the grants they
+// Store is the persistence port for refresh tokens and the grants they
 // belong to. Get returns storage.ErrNotFound for unknown signatures.
-type GrantStore interface {
+type Store interface {
 	CreateRefreshToken(ctx context.Context, t *RefreshToken) error
 	GetRefreshToken(ctx context.Context, signature string) (*RefreshToken, error)
 	// UseRefreshToken atomically marks the token used at now. It succeeds

@@ -1,0 +1,39 @@
+package httpx
+
+import (
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/gorilla/mux"
+)
+
+func TestLimitBodyHonoursTheRoute(t *testing.T) {
+	read := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if _, err := io.ReadAll(r.Body); err != nil {
+			w.WriteHeader(http.StatusBadRequest)
+		}
+	})
+	r := mux.NewRouter()
+	r.Use(LimitBody(10))
+	r.Handle("/small", read).Methods(http.MethodPost)
+	r.Handle("/upload", MaxBody(100, read)).Methods(http.MethodPost)
+	for _, tc := range []struct {
+		path string
+		size int
+		want int
+	}{
+		{"/small", 10, http.StatusOK},
+		{"/small", 11, http.StatusRequestEntityTooLarge},
+		{"/upload", 100, http.StatusOK},
+		{"/upload", 101, http.StatusRequestEntityTooLarge},
+	} {
+		w := httptest.NewRecorder()
+		r.ServeHTTP(w, httptest.NewRequest(http.MethodPost, tc.path, strings.NewReader(strings.Repeat("x", tc.size))))
+		if w.Code != tc.want {
+			t.Errorf("%s, %d bytes: %d, want %d", tc.path, tc.size, w.Code, tc.want)
+		}
+	}
+}
