@@ -32,6 +32,7 @@ type flowView struct {
 	Channel      string            `json:"channel"`
 	FlowToken    string            `json:"flow_token"`
 	SessionToken string            `json:"session_token"`
+	DeviceToken  string            `json:"device_token"`
 	Error        string            `json:"error"`
 }
 

@@ -98,6 +98,7 @@ type Options struct {
 type Service struct {
 	o        Options
 	sessions *session.Store
+	consent  *consent.Service
 	flows    *flowStore
 	self     *selfFlowStore
 	log      *slog.Logger
@@ -348,17 +349,9 @@ func (s *Service) consented(ctx context.Context, subject string, ac *provider.Au
 			return nil, false, nil
 		}
 	}
-	g, err := s.o.Consents.GetConsent(ctx, subject, ac.Client.ID)
-	if errors.Is(err, storage.ErrNotFound) {
-		return nil, false, nil
-	} else if err != nil {
+	ok, err := s.consent.Covers(ctx, subject, ac.Client.ID, requested)
+	if err != nil || !ok {
 		return nil, false, err
-	}
-	have := fosite.Arguments(g.Scopes)
-	for _, sc := range requested {
-		if !have.Has(sc) {
-			return nil, false, nil
-		}
 	}
 	return requested, true, nil
 }

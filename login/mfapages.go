@@ -5,7 +5,6 @@ import (
 	"errors"
 	"net/http"
 	"net/url"
-	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -750,54 +749,28 @@ func (s *Service) EndSessions(ctx context.Context, sess *session.Session, action
 	return 0, storage.ErrNotFound
 }
 
-// Services lists the connected services: those holding the citizen's
-// consent and those holding a live refresh token (a first-party service
-// needs no consent but still holds a grant).
+// Services lists the connected services with their names.
 func (s *Service) Services(ctx context.Context, accountID string) ([]ServiceView, error) {
-	grants, err := s.o.Consents.ListConsents(ctx, accountID)
+	list, err := s.consent.Connected(ctx, accountID)
 	if err != nil {
 		return nil, err
 	}
-	holding, err := s.o.Provider.ClientsWithGrants(ctx, accountID)
-	if err != nil {
-		return nil, err
-	}
-	out := make([]ServiceView, 0, len(grants)+len(holding))
-	seen := map[string]bool{}
-	add := func(v ServiceView) {
-		if seen[v.ClientID] {
-			return
-		}
-		seen[v.ClientID] = true
-		if v.Name = s.clientName(ctx, v.ClientID); v.Name == "" {
-			v.Name = v.ClientID
+	out := make([]ServiceView, 0, len(list))
+	for _, c := range list {
+		v := ServiceView{ClientID: c.ClientID, Scopes: c.Scopes, GrantedAt: c.GrantedAt, Name: s.clientName(ctx, c.ClientID)}
+		if v.Name == "" {
+			v.Name = c.ClientID
 		}
 		out = append(out, v)
-	}
-	for _, g := range grants {
-		add(ServiceView{ClientID: g.ClientID, Scopes: g.Scopes, GrantedAt: g.GrantedAt})
-	}
-	for _, id := range holding {
-		add(ServiceView{ClientID: id})
 	}
 	return out, nil
 }
 
 // RevokeService withdraws the consent given to a service and revokes every
-// token it holds for the citizen (refresh tokens at once, access tokens
-// through the deny-list). storage.ErrNotFound means it held neither.
+// token it holds for the citizen. storage.ErrNotFound means it held
+// neither.
 func (s *Service) RevokeService(ctx context.Context, accountID, clientID string, m Meta) error {
-	list, err := s.Services(ctx, accountID)
-	if err != nil {
-		return err
-	}
-	if !slices.ContainsFunc(list, func(v ServiceView) bool { return v.ClientID == clientID }) {
-		return storage.ErrNotFound
-	}
-	if err := s.o.Provider.RevokeSubject(ctx, accountID, clientID); err != nil {
-		return err
-	}
-	if err := s.o.Consents.DeleteConsent(ctx, accountID, clientID); err != nil {
+	if err := s.consent.Revoke(ctx, accountID, clientID); err != nil {
 		return err
 	}
 	s.recordMeta(ctx, m, accountID, "consent.revoked", clientID, nil)

@@ -16,7 +16,6 @@ import (
 
 	"github.com/gosid/gosid/account"
 	"github.com/gosid/gosid/audit"
-	"github.com/gosid/gosid/consent"
 	"github.com/gosid/gosid/internal/httpx"
 	"github.com/gosid/gosid/provider"
 	"github.com/gosid/gosid/session"
@@ -335,23 +334,9 @@ func (s *Service) consentSubmit(w http.ResponseWriter, r *http.Request) {
 }
 
 // saveConsent remembers the requested scopes together with any granted
-// before, so that a later request for the same or fewer scopes goes through.
+// before.
 func (s *Service) saveConsent(ctx context.Context, subject string, flow *Flow) error {
-	now := s.o.Now().UTC()
-	g, err := s.o.Consents.GetConsent(ctx, subject, flow.ClientID)
-	if errors.Is(err, storage.ErrNotFound) {
-		g = &consent.Grant{Subject: subject, ClientID: flow.ClientID, GrantedAt: now}
-	} else if err != nil {
-		return err
-	}
-	have := fosite.Arguments(g.Scopes)
-	for _, sc := range strings.Fields(flow.Form.Get("scope")) {
-		if !have.Has(sc) {
-			have = append(have, sc)
-		}
-	}
-	g.Scopes, g.UpdatedAt = have, now
-	return s.o.Consents.SaveConsent(ctx, g)
+	return s.consent.Remember(ctx, subject, flow.ClientID, strings.Fields(flow.Form.Get("scope")))
 }
 
 func truncate(s string, n int) string {

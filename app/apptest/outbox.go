@@ -70,6 +70,30 @@ func (e *Env) WaitTemplate(t testing.TB, contact, template string) {
 	}
 }
 
+// WaitCount waits until at least n messages of template reached contact
+// and returns how many did.
+func (e *Env) WaitCount(t testing.TB, contact, template string, n int) int {
+	t.Helper()
+	to := normContact(t, contact)
+	count := func() int {
+		c := 0
+		for _, m := range e.Server.Outbox.List() {
+			if m.Message.To == to && m.Message.Template == template {
+				c++
+			}
+		}
+		return c
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for c := count(); c < n; c = count() {
+		if time.Now().After(deadline) {
+			t.Fatalf("%d %s messages reached %s, want at least %d", c, template, to, n)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	return count()
+}
+
 // Sent returns how many messages reached contact so far.
 func (e *Env) Sent(t testing.TB, contact string) int {
 	t.Helper()
