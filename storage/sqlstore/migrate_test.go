@@ -88,7 +88,7 @@ func TestMigrate(t *testing.T) {
 			}
 			for _, table := range tables {
 				var n int
-				if err := s.db.queryRow(ctx, s.tableExistsSQL(), table).Scan(&n); err != nil || n != 1 {
+				if err := s.q(ctx).queryRow(ctx, s.tableExistsSQL(), table).Scan(&n); err != nil || n != 1 {
 					t.Fatalf("table %s: exists %d, %v", table, n, err)
 				}
 			}
