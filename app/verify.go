@@ -66,7 +66,7 @@ func newRegistry(s *Stores) (registry.Registry, func(), error) {
 // durable queue, whose worker set the returned worker joins.
 func (srv *Server) newVerifier(reg registry.Registry, worker *verify.Worker) *verify.Service {
 	svc := verify.New(verify.Options{
-		Store: srv.DB, Accounts: srv.DB, Cipher: srv.PII, Registry: reg, Audit: srv.DB, Logger: srv.Log,
+		Store: srv.DB, Accounts: srv.DB, Tx: srv.DB, Cipher: srv.PII, Registry: reg, Audit: srv.DB, Logger: srv.Log,
 		Enqueue: func(ctx context.Context, accountID, submission string) error {
 			return srv.Queue.Insert(ctx, verify.CheckArgs{AccountID: accountID, Submission: submission}, nil)
 		},

@@ -12,6 +12,8 @@ import (
 	"github.com/gorilla/mux"
 	"github.com/ory/fosite"
 
+	"net/url"
+
 	"github.com/gosid/gosid/account"
 	"github.com/gosid/gosid/audit"
 	"github.com/gosid/gosid/consent"
@@ -19,7 +21,6 @@ import (
 	"github.com/gosid/gosid/provider"
 	"github.com/gosid/gosid/storage"
 	"github.com/gosid/gosid/web"
-	"net/url"
 )
 
 // Register mounts the hosted pages on r.

@@ -88,17 +88,38 @@ func (s *sessionStore) epoch(ctx context.Context, accountID string) (int64, erro
 	return strconv.ParseInt(string(raw), 10, 64)
 }
 
-// endAll ends every session of the account and returns the new epoch, which
-// a session created afterwards (e.g. the one that changed the password)
-// carries.
-func (s *sessionStore) endAll(ctx context.Context, accountID string) (int64, error) {
+// Ending every session of an account has a durable part and a short-lived
+// one: unindex, inside the transaction of the change that ends them (a
+// password change, a deletion), and endUnindexed after it commits.
+
+// unindex removes every session of the account from the durable index and
+// returns the entries removed.
+func (s *sessionStore) unindex(ctx context.Context, accountID string) ([]*account.SessionRecord, error) {
+	recs, err := s.list(ctx, accountID)
+	if err != nil {
+		return nil, fmt.Errorf("list sessions: %w", err)
+	}
+	for _, r := range recs {
+		if _, err := s.index.DeleteSession(ctx, accountID, r.ID); err != nil && !errors.Is(err, storage.ErrNotFound) {
+			return nil, fmt.Errorf("unindex session: %w", err)
+		}
+	}
+	return recs, nil
+}
+
+// endUnindexed ends every session of the account by bumping its epoch,
+// removes the sessions of recs from the short-lived store, and returns the
+// new epoch, which a session created afterwards (e.g. the one that changed
+// the password) carries.
+func (s *sessionStore) endUnindexed(ctx context.Context, accountID string, recs []*account.SessionRecord) (int64, error) {
 	n, err := s.eph.Incr(ctx, kvEpoch+accountID, epochTTL)
 	if err != nil {
-		return 0, err
+		return 0, fmt.Errorf("bump session epoch: %w", err)
 	}
-	// The epoch already ended them; this keeps the list of sessions true.
-	if _, err := s.endOthers(ctx, accountID, ""); err != nil {
-		s.log.Warn("login: clear session index", "err", err)
+	for _, r := range recs {
+		if err := s.eph.Delete(ctx, kvSession+r.KeyHash); err != nil && !errors.Is(err, storage.ErrNotFound) {
+			return 0, fmt.Errorf("end session: %w", err)
+		}
 	}
 	return n, nil
 }
