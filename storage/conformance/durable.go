@@ -63,6 +63,7 @@ func RunDurable(t *testing.T, open func(t *testing.T) Durable) {
 		{"Sessions", durSessionCases},
 		{"Transactions", durTxCases},
 		{"Profiles", durProfileCases},
+		{"VerificationJob", durVerifyJobCases},
 		{"Scans", durScanCases},
 		{"Inbox", durInboxCases},
 	}
