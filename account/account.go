@@ -112,15 +112,15 @@ type Account struct {
 	Locale            string
 	CreatedAt         time.Time
 	UpdatedAt         time.Time
-	// LoginNotice is where sign-in notices (new device, lockout) go:
-	// "" or "all" for every confirmed contact, "phone", "email" or "none".
-	LoginNotice string
 	// MFADeclinedAt is when the citizen last declined the offer to turn on
 	// a second factor; the offer is not repeated for a while.
 	MFADeclinedAt time.Time
 	// NotifyPrefs routes notifications per event and channel (stored form
 	// of NotifyPrefs; empty for the default: everything everywhere).
 	NotifyPrefs string
+	// Version counts the writes of the account; every UpdateAccount raises
+	// it.
+	Version int64
 }
 
 // Store is the persistence port for accounts. Lookups return
@@ -131,5 +131,17 @@ type Store interface {
 	GetAccount(ctx context.Context, id string) (*Account, error)
 	FindAccountByPhone(ctx context.Context, phone string) (*Account, error)
 	FindAccountByEmail(ctx context.Context, email string) (*Account, error)
-	UpdateAccount(ctx context.Context, a *Account) error
+	Updater
+}
+
+// Updater changes an account as a read-modify-write that cannot lose a
+// concurrent change.
+type Updater interface {
+	// UpdateAccount reads the account, applies fn and writes the result in
+	// one transaction that holds the row, so that concurrent updates of one
+	// account run one after the other; the write raises Version. When fn
+	// returns an error nothing is written and the error is returned as is.
+	// fn only changes the account it is given: it must not use the store.
+	// It returns the account as written.
+	UpdateAccount(ctx context.Context, id string, fn func(a *Account) error) (*Account, error)
 }

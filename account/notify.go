@@ -76,6 +76,44 @@ func (p NotifyPrefs) Set(event string, channels []string) bool {
 	return true
 }
 
+// Sign-in notice settings: the choices the security page and the API offer
+// for the EventLogin channels.
+const (
+	LoginNoticeAll   = "all"
+	LoginNoticePhone = "phone"
+	LoginNoticeEmail = "email"
+	LoginNoticeNone  = "none"
+)
+
+// loginNoticeChannels maps each sign-in notice setting to its channels.
+var loginNoticeChannels = map[string][]string{
+	LoginNoticeAll:   NotifyChannels,
+	LoginNoticePhone: {ChannelSMS},
+	LoginNoticeEmail: {ChannelEmail},
+	LoginNoticeNone:  {},
+}
+
+// SetLoginNotice routes sign-in notices by one of the LoginNotice settings;
+// false for an unknown one.
+func (p NotifyPrefs) SetLoginNotice(setting string) bool {
+	ch, ok := loginNoticeChannels[setting]
+	return ok && p.Set(EventLogin, ch)
+}
+
+// LoginNotice names the routing of sign-in notices as one of the
+// LoginNotice settings, or "custom" when the channels chosen on the
+// notifications page match none of them. The preferences are the one
+// record of the setting.
+func (p NotifyPrefs) LoginNotice() string {
+	ch := p.Channels(EventLogin)
+	for _, setting := range []string{LoginNoticeAll, LoginNoticePhone, LoginNoticeEmail, LoginNoticeNone} {
+		if slices.Equal(ch, loginNoticeChannels[setting]) {
+			return setting
+		}
+	}
+	return "custom"
+}
+
 // InboxMessage is a message in the personal account.
 type InboxMessage struct {
 	ID        string

@@ -573,6 +573,60 @@ func TestLoginNoticeChannel(t *testing.T) {
 	}
 }
 
+// TestLoginNoticeOneRecord: the sign-in notice setting has one record, the
+// notification preferences: a change on the notifications page shows on
+// the security page and in the export, and a change on the security page
+// shows in the preferences.
+func TestLoginNoticeOneRecord(t *testing.T) {
+	env := apptest.Start(t, apptest.NewConfig(t, apptest.SQLite))
+	a := &api{t: t, env: env}
+	env.CreateAccount(t, testPhone, testPassword)
+	_, v := a.password(testPhone, testPassword)
+	b := env.NewBrowser(t)
+	b.Get(env.URL + "/login")
+	b.Submit("/login", url.Values{"login": {testPhone}, "password": {testPassword}})
+	b.Get(env.URL + "/settings/notifications")
+	all := []string{"sms", "email", "inbox"}
+	if p := b.Submit("/settings/notifications", url.Values{"login": {"email"}, "security": all, "verification": all}); p.Status != http.StatusOK {
+		t.Fatalf("notifications page: %d", p.Status)
+	}
+	selected := func(want string) {
+		t.Helper()
+		p := b.Get(env.URL + "/settings/security")
+		if !strings.Contains(p.Body, `<option value="`+want+`" selected>`) {
+			t.Fatalf("security page does not show sign-in notices %q:\n%s", want, p.Body)
+		}
+	}
+	exported := func(want string) {
+		t.Helper()
+		var x struct {
+			Settings map[string]string `json:"settings"`
+		}
+		if status := a.call(http.MethodGet, "/api/v1/session/export", v.SessionToken, nil, &x); status != http.StatusOK {
+			t.Fatalf("export: %d", status)
+		}
+		if x.Settings["login_notice"] != want {
+			t.Fatalf("export: login_notice %q, want %q", x.Settings["login_notice"], want)
+		}
+	}
+	selected("email")
+	exported("email")
+	if p := b.Submit("/settings/security", url.Values{"action": {"login_notice"}, "login_notice": {"none"}}); p.Status != http.StatusOK {
+		t.Fatalf("security page: %d", p.Status)
+	}
+	var got struct {
+		Preferences map[string][]string `json:"preferences"`
+	}
+	if status := a.call(http.MethodGet, "/api/v1/session/notifications", v.SessionToken, nil, &got); status != http.StatusOK {
+		t.Fatalf("notifications: %d", status)
+	}
+	if login, ok := got.Preferences["login"]; !ok || len(login) != 0 {
+		t.Fatalf("preferences after notices off on the security page: %+v", got.Preferences)
+	}
+	selected("none")
+	exported("none")
+}
+
 // TestAPISecurityKey: a security key registered and used over the JSON API
 // (a software authenticator signs for real); a forged assertion is refused.
 func TestAPISecurityKey(t *testing.T) {

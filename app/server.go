@@ -103,7 +103,7 @@ func NewServer(ctx context.Context, s *Stores) (*Server, error) {
 	srv.Login = login.New(login.Options{
 		Factors: s.DB, Sessions: s.DB, Sealer: s.Sealer, TOTP: mfa.NewVerifier(s.Ephemeral), TOTPIssuer: "gosid",
 		WebAuthn: wa, RecoveryKey: s.Sealer.DeriveKey("mfa-recovery"), RequireMFA: cfg.RequireMFA, Locate: locate, Verify: srv.Verify, Inbox: s.DB, Scans: s.DB,
-		Accounts: s.DB, Clients: s.Clients, Consents: s.DB, Audit: s.DB, Ephemeral: s.Ephemeral,
+		Accounts: s.DB, Tx: s.DB, Clients: s.Clients, Consents: s.DB, Audit: s.DB, Ephemeral: s.Ephemeral,
 		Passwords: s.Passwords, Web: srv.Web, SessionTTL: cfg.SessionTTL, FlowTTL: cfg.FlowTTL,
 		Dev: cfg.Dev, LoginRatePerIP: cfg.LoginRatePerIP,
 		OnLogin: srv.Metrics.Login, Logger: s.Log, Notifier: srv.Queue, Notices: notices, Provider: srv.Provider, Outbox: srv.Outbox, Issuer: cfg.Issuer,

@@ -67,7 +67,7 @@ func newRegistry(s *Stores) (registry.Registry, func(), error) {
 // notices tell the citizen the outcome.
 func (srv *Server) newVerifier(reg registry.Registry, notices *notify.Notices) (*verify.Service, *verify.Worker) {
 	o := verify.Options{
-		Store: srv.DB, Accounts: srv.DB, Cipher: srv.PII, Registry: reg, Audit: srv.DB, Logger: srv.Log,
+		Store: srv.DB, Accounts: srv.DB, Tx: srv.DB, Cipher: srv.PII, Registry: reg, Audit: srv.DB, Logger: srv.Log,
 		Notify: notices.Notify,
 	}
 	return verify.New(o, srv.Queue), verify.NewWorker(o)

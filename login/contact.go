@@ -3,6 +3,7 @@ package login
 import (
 	"context"
 	"errors"
+	"fmt"
 
 	"github.com/gosid/gosid/account"
 	"github.com/gosid/gosid/notify"
@@ -99,21 +100,20 @@ func (s *Service) contactConfirm(ctx context.Context, f *SelfFlow, code string, 
 		s.addErr(v, m, "code", "code.invalid")
 		return v, nil
 	}
-	a, err := s.o.Accounts.GetAccount(ctx, f.Rec.AccountID)
-	if err != nil {
-		return nil, err
-	}
-	if f.Rec.Channel == "phone" {
-		a.Phone, a.PhoneVerified = f.Rec.Contact, true
-	} else {
-		a.Email, a.EmailVerified = f.Rec.Contact, true
-	}
-	a.UpdatedAt = s.o.Now().UTC()
-	if err := s.o.Accounts.UpdateAccount(ctx, a); errors.Is(err, storage.ErrConflict) {
+	a, err := s.o.Accounts.UpdateAccount(ctx, f.Rec.AccountID, func(a *account.Account) error {
+		if f.Rec.Channel == "phone" {
+			a.Phone, a.PhoneVerified = f.Rec.Contact, true
+		} else {
+			a.Email, a.EmailVerified = f.Rec.Contact, true
+		}
+		a.UpdatedAt = s.o.Now().UTC()
+		return nil
+	})
+	if errors.Is(err, storage.ErrConflict) {
 		s.addErr(v, m, "", "registration.conflict")
 		return v, nil
 	} else if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("confirm contact: %w", err)
 	}
 	s.recordMeta(ctx, m, a.ID, "contact.confirmed", "", map[string]string{"channel": f.Rec.Channel})
 	f.State = StateDone

@@ -3,6 +3,7 @@ package login
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 
 	"github.com/gorilla/mux"
@@ -93,47 +94,80 @@ func (s *Service) ConfirmDeletion(ctx context.Context, f *SelfFlow, in Input, m 
 	return v, nil
 }
 
-// DeleteAccount revokes, ends, removes and anonymises (see above).
+// DeleteAccount revokes, ends, removes and anonymises (see above). The
+// durable changes are one transaction, the account row first (the lock
+// order of every change spanning tables, so that concurrent ones wait
+// rather than deadlock); the sessions' epoch and entries in the short-lived
+// store follow its commit. The deny-list entries of the revoked grants are
+// written by the provider as it revokes them, before the commit: should the
+// commit fail, tokens were only refused early. a becomes the account as
+// written.
 func (s *Service) DeleteAccount(ctx context.Context, a *account.Account, m Meta) error {
-	if s.o.Provider != nil {
-		if err := s.o.Provider.RevokeSubject(ctx, a.ID, ""); err != nil {
+	var (
+		updated *account.Account
+		ended   []*account.SessionRecord
+	)
+	err := s.o.Tx.InTx(ctx, func(ctx context.Context) error {
+		var err error
+		updated, err = s.o.Accounts.UpdateAccount(ctx, a.ID, func(a *account.Account) error {
+			a.Phone, a.PhoneVerified, a.Email, a.EmailVerified = "", false, "", false
+			a.FamilyName, a.GivenName, a.MiddleName, a.PasswordHash = "", "", "", ""
+			a.Status, a.Level, a.NotifyPrefs, a.UpdatedAt = account.StatusDeleted, account.LevelSimplified, "", s.o.Now().UTC()
+			return nil
+		})
+		if err != nil {
+			return fmt.Errorf("anonymise: %w", err)
+		}
+		if s.o.Provider != nil {
+			if err := s.o.Provider.RevokeSubject(ctx, a.ID, ""); err != nil {
+				return fmt.Errorf("revoke grants: %w", err)
+			}
+		}
+		if ended, err = s.sessions.Unindex(ctx, a.ID); err != nil {
 			return err
 		}
-	}
-	if _, err := s.sessions.EndAll(ctx, a.ID); err != nil {
-		return err
-	}
-	grants, err := s.o.Consents.ListConsents(ctx, a.ID)
+		if err := s.deleteData(ctx, a.ID); err != nil {
+			return err
+		}
+		s.recordMeta(ctx, m, a.ID, "account.deleted", "", nil)
+		return nil
+	})
 	if err != nil {
-		return err
+		return fmt.Errorf("delete account: %w", err)
+	}
+	*a = *updated
+	if _, err := s.sessions.EndUnindexed(ctx, a.ID, ended); err != nil {
+		return fmt.Errorf("delete account: %w", err)
+	}
+	return nil
+}
+
+// deleteData removes the account's consents, factors, profile and scans.
+func (s *Service) deleteData(ctx context.Context, accountID string) error {
+	grants, err := s.o.Consents.ListConsents(ctx, accountID)
+	if err != nil {
+		return fmt.Errorf("list consents: %w", err)
 	}
 	for _, g := range grants {
-		if err := s.o.Consents.DeleteConsent(ctx, a.ID, g.ClientID); err != nil {
-			return err
+		if err := s.o.Consents.DeleteConsent(ctx, accountID, g.ClientID); err != nil {
+			return fmt.Errorf("remove consent: %w", err)
 		}
 	}
 	if s.o.Factors != nil {
-		if err := s.o.Factors.DeleteFactors(ctx, a.ID); err != nil {
-			return err
+		if err := s.o.Factors.DeleteFactors(ctx, accountID); err != nil {
+			return fmt.Errorf("remove factors: %w", err)
 		}
 	}
 	if s.o.Verify != nil {
-		if err := s.o.Verify.Delete(ctx, a.ID); err != nil {
-			return err
+		if err := s.o.Verify.Delete(ctx, accountID); err != nil {
+			return fmt.Errorf("remove profile: %w", err)
 		}
 	}
 	if s.o.Scans != nil {
-		if err := s.o.Scans.DeleteScans(ctx, a.ID); err != nil {
-			return err
+		if err := s.o.Scans.DeleteScans(ctx, accountID); err != nil {
+			return fmt.Errorf("remove scans: %w", err)
 		}
 	}
-	a.Phone, a.PhoneVerified, a.Email, a.EmailVerified = "", false, "", false
-	a.FamilyName, a.GivenName, a.MiddleName, a.PasswordHash = "", "", "", ""
-	a.Status, a.Level, a.LoginNotice, a.UpdatedAt = account.StatusDeleted, account.LevelSimplified, "", s.o.Now().UTC()
-	if err := s.o.Accounts.UpdateAccount(ctx, a); err != nil {
-		return err
-	}
-	s.recordMeta(ctx, m, a.ID, "account.deleted", "", nil)
 	return nil
 }
 

@@ -34,9 +34,24 @@ import (
 	"github.com/gosid/gosid/web"
 )
 
+// Transactor runs fn in one transaction of the durable stores: every store
+// method called with fn's context is part of it, and fn's writes are
+// committed together or not at all.
+type Transactor interface {
+	InTx(ctx context.Context, fn func(ctx context.Context) error) error
+}
+
+// noTx runs fn as it is, for stores without transactions.
+type noTx struct{}
+
+func (noTx) InTx(ctx context.Context, fn func(ctx context.Context) error) error { return fn(ctx) }
+
 // Options configure the service.
 type Options struct {
-	Accounts  account.Store
+	Accounts account.Store
+	// Tx makes changes that span stores (a password change, a deletion)
+	// one transaction; nil runs their steps one by one.
+	Tx        Transactor
 	Clients   clients.Store
 	Consents  consent.Store
 	Audit     audit.Store
@@ -157,6 +172,9 @@ const (
 func New(o Options) *Service {
 	if o.Logger == nil {
 		o.Logger = slog.Default()
+	}
+	if o.Tx == nil {
+		o.Tx = noTx{}
 	}
 	if o.Now == nil {
 		o.Now = time.Now

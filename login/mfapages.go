@@ -3,6 +3,7 @@ package login
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -367,14 +368,12 @@ func (s *Service) offerSubmit(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, target, http.StatusSeeOther)
 		return
 	case "later":
-		acct, err := s.o.Accounts.GetAccount(ctx, sess.AccountID)
+		acct, err := s.o.Accounts.UpdateAccount(ctx, sess.AccountID, func(a *account.Account) error {
+			a.MFADeclinedAt, a.UpdatedAt = s.o.Now().UTC(), s.o.Now().UTC()
+			return nil
+		})
 		if err != nil {
-			s.serverError(w, r, err)
-			return
-		}
-		acct.MFADeclinedAt, acct.UpdatedAt = s.o.Now().UTC(), s.o.Now().UTC()
-		if err := s.o.Accounts.UpdateAccount(ctx, acct); err != nil {
-			s.serverError(w, r, err)
+			s.serverError(w, r, fmt.Errorf("decline second factor offer: %w", err))
 			return
 		}
 		s.record(ctx, r, acct.ID, "mfa.offer_declined", "", nil)
@@ -396,10 +395,7 @@ func (s *Service) renderSecurity(w http.ResponseWriter, r *http.Request, status 
 	}
 	p := &SecurityPage{Page: s.page(w, r), View: v, Factors: factors, RecoveryLeft: left,
 		HasPhone: acct.PhoneVerified && acct.Phone != "", HasEmail: acct.EmailVerified && acct.Email != "",
-		LoginNotice: acct.LoginNotice, ReturnTo: returnTo, WebAuthn: s.o.WebAuthn != nil}
-	if p.LoginNotice == "" {
-		p.LoginNotice = "all"
-	}
+		LoginNotice: account.ParseNotifyPrefs(acct.NotifyPrefs).LoginNotice(), ReturnTo: returnTo, WebAuthn: s.o.WebAuthn != nil}
 	for _, f := range factors {
 		switch f.Kind {
 		case mfa.KindTOTP:
@@ -535,29 +531,21 @@ func (s *Service) reauthenticate(w http.ResponseWriter, r *http.Request, sess *s
 var errBadSetting = errors.New("login: unknown setting value")
 
 // setLoginNotice sets where sign-in notices go (the "login" event of the
-// notification settings).
+// notification settings, their one record).
 func (s *Service) setLoginNotice(ctx context.Context, accountID, value string) error {
-	var channels []string
-	switch value {
-	case "all":
-		channels = account.NotifyChannels
-	case "phone":
-		channels = []string{account.ChannelSMS}
-	case "email":
-		channels = []string{account.ChannelEmail}
-	case "none":
-		channels = []string{}
-	default:
+	if !account.ParseNotifyPrefs("").SetLoginNotice(value) {
 		return errBadSetting
 	}
-	acct, err := s.o.Accounts.GetAccount(ctx, accountID)
+	_, err := s.o.Accounts.UpdateAccount(ctx, accountID, func(a *account.Account) error {
+		prefs := account.ParseNotifyPrefs(a.NotifyPrefs)
+		prefs.SetLoginNotice(value)
+		a.NotifyPrefs, a.UpdatedAt = prefs.String(), s.o.Now().UTC()
+		return nil
+	})
 	if err != nil {
-		return err
+		return fmt.Errorf("set login notice: %w", err)
 	}
-	prefs := account.ParseNotifyPrefs(acct.NotifyPrefs)
-	prefs.Set(account.EventLogin, channels)
-	acct.LoginNotice, acct.NotifyPrefs, acct.UpdatedAt = value, prefs.String(), s.o.Now().UTC()
-	return s.o.Accounts.UpdateAccount(ctx, acct)
+	return nil
 }
 
 func (s *Service) enrollFlow(r *http.Request, sess *session.Session, id string) (*SelfFlow, error) {

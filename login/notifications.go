@@ -2,6 +2,8 @@ package login
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"net/http"
 	"time"
 
@@ -83,18 +85,22 @@ func prefsTable(a *account.Account) map[string]map[string]bool {
 
 // SetNotifyPrefs replaces the routing of the given events.
 func (s *Service) SetNotifyPrefs(ctx context.Context, accountID string, set map[string][]string) (bool, error) {
-	a, err := s.o.Accounts.GetAccount(ctx, accountID)
-	if err != nil {
-		return false, err
-	}
-	prefs := account.ParseNotifyPrefs(a.NotifyPrefs)
-	for event, channels := range set {
-		if !prefs.Set(event, channels) {
-			return false, nil
+	_, err := s.o.Accounts.UpdateAccount(ctx, accountID, func(a *account.Account) error {
+		prefs := account.ParseNotifyPrefs(a.NotifyPrefs)
+		for event, channels := range set {
+			if !prefs.Set(event, channels) {
+				return errBadSetting
+			}
 		}
+		a.NotifyPrefs, a.UpdatedAt = prefs.String(), s.o.Now().UTC()
+		return nil
+	})
+	if errors.Is(err, errBadSetting) {
+		return false, nil
+	} else if err != nil {
+		return false, fmt.Errorf("set notification preferences: %w", err)
 	}
-	a.NotifyPrefs, a.UpdatedAt = prefs.String(), s.o.Now().UTC()
-	return true, s.o.Accounts.UpdateAccount(ctx, a)
+	return true, nil
 }
 
 func (s *Service) renderNotifications(w http.ResponseWriter, r *http.Request, sess *session.Session, saved bool) {

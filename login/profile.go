@@ -442,7 +442,8 @@ func (s *Service) ExportData(ctx context.Context, sess *session.Session, lang st
 	if err != nil {
 		return nil, err
 	}
-	x := &Export{ExportedAt: s.o.Now().UTC(), Settings: map[string]string{"login_notice": a.LoginNotice, "locale": a.Locale}}
+	x := &Export{ExportedAt: s.o.Now().UTC(), Settings: map[string]string{
+		"login_notice": account.ParseNotifyPrefs(a.NotifyPrefs).LoginNotice(), "locale": a.Locale}}
 	x.Account = map[string]any{"id": a.ID, "phone": a.Phone, "phone_verified": a.PhoneVerified, "email": a.Email,
 		"email_verified": a.EmailVerified, "family_name": a.FamilyName, "given_name": a.GivenName,
 		"middle_name": a.MiddleName, "level": a.Level, "status": a.Status, "created_at": a.CreatedAt,

@@ -2,6 +2,7 @@ package login
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/gosid/gosid/account"
 	"github.com/gosid/gosid/notify"
@@ -158,26 +159,47 @@ func (s *Service) checkNewPassword(a *account.Account, in Input) *account.FieldE
 
 // setPassword stores a new password, ends every session of the account,
 // revokes every grant (refresh tokens stop at once, access tokens are
-// deny-listed), records and notifies.
+// deny-listed), records and notifies. The password, the session index, the
+// grants and the audit event change in one transaction; the session epoch
+// (short-lived) is bumped once it committed. a becomes the account as
+// written.
 func (s *Service) setPassword(ctx context.Context, a *account.Account, pw string, m Meta, event string) error {
 	hash, err := s.o.Passwords.Hash(ctx, pw)
 	if err != nil {
-		return err
+		return fmt.Errorf("set password: hash: %w", err)
 	}
 	now := s.o.Now().UTC()
-	a.PasswordHash, a.PasswordChangedAt, a.UpdatedAt = hash, now, now
-	if err := s.o.Accounts.UpdateAccount(ctx, a); err != nil {
-		return err
-	}
-	if _, err := s.sessions.EndAll(ctx, a.ID); err != nil {
-		return err
-	}
-	if s.o.Provider != nil {
-		if err := s.o.Provider.RevokeSubject(ctx, a.ID, ""); err != nil {
+	var (
+		updated *account.Account
+		ended   []*account.SessionRecord
+	)
+	err = s.o.Tx.InTx(ctx, func(ctx context.Context) error {
+		var err error
+		updated, err = s.o.Accounts.UpdateAccount(ctx, a.ID, func(a *account.Account) error {
+			a.PasswordHash, a.PasswordChangedAt, a.UpdatedAt = hash, now, now
+			return nil
+		})
+		if err != nil {
+			return fmt.Errorf("store: %w", err)
+		}
+		if ended, err = s.sessions.Unindex(ctx, a.ID); err != nil {
 			return err
 		}
+		if s.o.Provider != nil {
+			if err := s.o.Provider.RevokeSubject(ctx, a.ID, ""); err != nil {
+				return fmt.Errorf("revoke grants: %w", err)
+			}
+		}
+		s.recordMeta(ctx, m, a.ID, event, "", nil)
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("set password: %w", err)
 	}
-	s.recordMeta(ctx, m, a.ID, event, "", nil)
+	*a = *updated
+	if _, err := s.sessions.EndUnindexed(ctx, a.ID, ended); err != nil {
+		return fmt.Errorf("set password: %w", err)
+	}
 	s.notifyAccount(ctx, a, "password_changed", m, nil)
 	return nil
 }

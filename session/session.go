@@ -125,17 +125,49 @@ func (s *Store) Epoch(ctx context.Context, accountID string) (int64, error) {
 	return strconv.ParseInt(string(raw), 10, 64)
 }
 
+// Ending every session of an account has a durable part and a short-lived
+// one: Unindex, inside the transaction of the change that ends them (a
+// password change, a deletion), and EndUnindexed after it commits. EndAll
+// does both, for a change that has no transaction of its own.
+
 // EndAll ends every session of the account and returns the new epoch, which
-// a session created afterwards (e.g. the one that changed the password)
-// carries.
+// a session created afterwards carries.
 func (s *Store) EndAll(ctx context.Context, accountID string) (int64, error) {
-	n, err := s.eph.Incr(ctx, kvEpoch+accountID, epochTTL)
+	recs, err := s.Unindex(ctx, accountID)
 	if err != nil {
 		return 0, err
 	}
-	// The epoch already ended them; this keeps the list of sessions true.
-	if _, err := s.EndOthers(ctx, accountID, ""); err != nil {
-		s.log.Warn("session: clear session index", "err", err)
+	return s.EndUnindexed(ctx, accountID, recs)
+}
+
+// Unindex removes every session of the account from the durable index and
+// returns the entries removed.
+func (s *Store) Unindex(ctx context.Context, accountID string) ([]*account.SessionRecord, error) {
+	recs, err := s.List(ctx, accountID)
+	if err != nil {
+		return nil, fmt.Errorf("session: list sessions: %w", err)
+	}
+	for _, r := range recs {
+		if _, err := s.index.DeleteSession(ctx, accountID, r.ID); err != nil && !errors.Is(err, storage.ErrNotFound) {
+			return nil, fmt.Errorf("session: unindex session: %w", err)
+		}
+	}
+	return recs, nil
+}
+
+// EndUnindexed ends every session of the account by bumping its epoch,
+// removes the sessions of recs from the short-lived store, and returns the
+// new epoch, which a session created afterwards (e.g. the one that changed
+// the password) carries.
+func (s *Store) EndUnindexed(ctx context.Context, accountID string, recs []*account.SessionRecord) (int64, error) {
+	n, err := s.eph.Incr(ctx, kvEpoch+accountID, epochTTL)
+	if err != nil {
+		return 0, fmt.Errorf("session: bump session epoch: %w", err)
+	}
+	for _, r := range recs {
+		if err := s.eph.Delete(ctx, kvSession+r.KeyHash); err != nil && !errors.Is(err, storage.ErrNotFound) {
+			return 0, fmt.Errorf("session: end session: %w", err)
+		}
 	}
 	return n, nil
 }

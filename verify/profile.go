@@ -134,5 +134,12 @@ const CauseRegistry = "registry"
 // Accounts is what verification needs of the account store.
 type Accounts interface {
 	GetAccount(ctx context.Context, id string) (*account.Account, error)
-	UpdateAccount(ctx context.Context, a *account.Account) error
+	account.Updater
+}
+
+// Transactor runs fn in one transaction of the durable stores: every store
+// method called with fn's context is part of it, and fn's writes are
+// committed together or not at all.
+type Transactor interface {
+	InTx(ctx context.Context, fn func(ctx context.Context) error) error
 }

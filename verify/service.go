@@ -34,6 +34,10 @@ type Options struct {
 	Cipher   Cipher
 	Registry registry.Registry
 	Audit    audit.Store
+	// Tx makes a check's outcome (profile, account level, audit) one
+	// change; nil runs the steps one by one (for stores without
+	// transactions).
+	Tx Transactor
 	// Notify tells the citizen the outcome ("verification_done" or
 	// "verification_failed").
 	Notify func(ctx context.Context, a *account.Account, template string, data map[string]string)
@@ -72,8 +76,25 @@ func newChecker(o Options) checker {
 	if o.Notify == nil {
 		o.Notify = func(context.Context, *account.Account, string, map[string]string) {}
 	}
+	if o.Tx == nil {
+		o.Tx = noTx{}
+	}
 	return checker{o: o}
 }
+
+// noTx runs fn as it is.
+type noTx struct{}
+
+func (noTx) InTx(ctx context.Context, fn func(ctx context.Context) error) error { return fn(ctx) }
+
+// Reasons a check's outcome is not written; none of them is an error of the
+// job.
+var (
+	errSuperseded = errors.New("verify: the submission was superseded")
+	errInactive   = errors.New("verify: the account is no longer active")
+	errTaken      = errors.New("verify: the document backs another account")
+	errUnchanged  = errors.New("verify: nothing to change")
+)
 
 // ErrBusy means a check is already running for the profile.
 var ErrBusy = errors.New("verify: a check is in progress")
@@ -227,19 +248,29 @@ func (s *Service) Submit(ctx context.Context, accountID string, d *Data, by stri
 		return err
 	}
 	r.Status, r.Rejections, r.Submission, r.UpdatedAt = StatusVerifying, nil, newSubmission(), now
-	ok, err := s.o.Store.PutProfile(ctx, r, &prev)
-	if err != nil {
-		return err
-	}
-	if !ok {
-		return ErrBusy
-	}
-	if p.Verified != nil && ChangesVerified(p.Verified, d) {
-		if err := s.setLevel(ctx, accountID, account.LevelSimplified, "data_changed", by); err != nil {
+	// The new data and the level it leaves the account at are one change.
+	err = s.o.Tx.InTx(ctx, func(ctx context.Context) error {
+		// The account row first: the lock order of every change spanning
+		// tables.
+		if p.Verified != nil && ChangesVerified(p.Verified, d) {
+			if err := s.setLevel(ctx, accountID, account.LevelSimplified, "data_changed", by); err != nil {
+				return err
+			}
+		}
+		ok, err := s.o.Store.PutProfile(ctx, r, &prev)
+		if err != nil {
 			return err
 		}
+		if !ok {
+			return ErrBusy
+		}
+		return s.recordTx(ctx, accountID, "verification.submitted", map[string]string{"by": by})
+	})
+	if errors.Is(err, ErrBusy) {
+		return ErrBusy
+	} else if err != nil {
+		return fmt.Errorf("verify: submit: %w", err)
 	}
-	s.record(ctx, accountID, "verification.submitted", map[string]string{"by": by})
 	return s.jobs.Insert(ctx, CheckArgs{AccountID: accountID, Submission: r.Submission}, nil)
 }
 
@@ -254,29 +285,40 @@ func ChangesVerified(v, d *Data) bool {
 // confirmed is granted elsewhere and is never taken here unless the data
 // changed) and records who or what caused it.
 func (s *checker) setLevel(ctx context.Context, accountID string, to account.Level, cause, by string) error {
-	a, err := s.o.Accounts.GetAccount(ctx, accountID)
-	if err != nil {
-		return err
-	}
-	if a.Level == to {
+	var from account.Level
+	_, err := s.o.Accounts.UpdateAccount(ctx, accountID, func(a *account.Account) error {
+		if a.Level == to {
+			return errUnchanged
+		}
+		from, a.Level, a.UpdatedAt = a.Level, to, s.o.Now().UTC()
 		return nil
+	})
+	if errors.Is(err, errUnchanged) {
+		return nil
+	} else if err != nil {
+		return fmt.Errorf("verify: set level: %w", err)
 	}
-	from := a.Level
-	a.Level, a.UpdatedAt = to, s.o.Now().UTC()
-	if err := s.o.Accounts.UpdateAccount(ctx, a); err != nil {
-		return err
-	}
-	s.record(ctx, accountID, "level.changed", map[string]string{"from": string(from), "to": string(to), "cause": cause, "by": by})
-	return nil
+	return s.recordTx(ctx, accountID, "level.changed", map[string]string{"from": string(from), "to": string(to), "cause": cause, "by": by})
 }
 
+// record appends an audit event; a failure is logged, not returned.
 func (s *checker) record(ctx context.Context, accountID, typ string, data map[string]string) {
-	if s.o.Audit == nil {
-		return
-	}
-	if err := s.o.Audit.AppendEvent(ctx, &audit.Event{AccountID: accountID, Type: typ, Data: data, At: s.o.Now().UTC()}); err != nil {
+	if err := s.recordTx(ctx, accountID, typ, data); err != nil {
 		s.o.Logger.Error("verify: audit", "type", typ, "err", err)
 	}
+}
+
+// recordTx appends an audit event that is part of a change: its failure
+// fails the change.
+func (s *checker) recordTx(ctx context.Context, accountID, typ string, data map[string]string) error {
+	if s.o.Audit == nil {
+		return nil
+	}
+	err := s.o.Audit.AppendEvent(ctx, &audit.Event{AccountID: accountID, Type: typ, Data: data, At: s.o.Now().UTC()})
+	if err != nil {
+		return fmt.Errorf("verify: audit %s: %w", typ, err)
+	}
+	return nil
 }
 
 // Check runs the registry checks of a submission: the job's work. A
@@ -363,6 +405,12 @@ func (s *checker) reject(ctx context.Context, r *Record, rejections []Rejection)
 	return nil
 }
 
+// accept writes the verified data, the account's name and level and their
+// audit events as one change: a job stopped half-way leaves the check
+// undecided (and retried), never a verified profile on an unraised account.
+// An account deleted or blocked meanwhile is left alone. The account row is
+// locked first, as in every change spanning tables (see login's deletion),
+// so that a deletion racing the job waits rather than deadlocks.
 func (s *checker) accept(ctx context.Context, r *Record, d *Data) error {
 	expect := r.Submission
 	orig := *r
@@ -374,30 +422,54 @@ func (s *checker) accept(ctx context.Context, r *Record, d *Data) error {
 	r.Status, r.Rejections, r.UpdatedAt, r.VerifiedAt = StatusVerified, nil, now, now
 	r.SNILSIndex = s.o.Cipher.BlindIndex(pii.KindSNILS, d.SNILS)
 	r.PassportIndex = s.o.Cipher.BlindIndex(pii.KindPassport, d.Passport.Series+d.Passport.Number)
-	ok, err := s.o.Store.PutProfile(ctx, r, &expect)
-	if errors.Is(err, storage.ErrConflict) {
+	var a *account.Account
+	err = s.o.Tx.InTx(ctx, func(ctx context.Context) error {
+		raised := false
+		a, err = s.o.Accounts.UpdateAccount(ctx, r.AccountID, func(a *account.Account) error {
+			if a.Status != account.StatusActive {
+				return errInactive
+			}
+			// The verified name is the account's name.
+			a.FamilyName, a.GivenName, a.MiddleName = d.FamilyName, d.GivenName, d.MiddleName
+			if a.Level.Rank() < account.LevelStandard.Rank() {
+				a.Level, raised = account.LevelStandard, true
+			}
+			a.UpdatedAt = now
+			return nil
+		})
+		if err != nil {
+			return err
+		}
+		ok, err := s.o.Store.PutProfile(ctx, r, &expect)
+		if errors.Is(err, storage.ErrConflict) {
+			return errTaken
+		} else if err != nil {
+			return err
+		}
+		if !ok {
+			return errSuperseded
+		}
+		if raised {
+			err := s.recordTx(ctx, r.AccountID, "level.changed", map[string]string{"from": string(account.LevelSimplified),
+				"to": string(account.LevelStandard), "cause": CauseRegistry, "by": "mvd,sfr"})
+			if err != nil {
+				return err
+			}
+		}
+		return s.recordTx(ctx, r.AccountID, "verification.verified", nil)
+	})
+	switch {
+	case errors.Is(err, errTaken):
 		// The document backs another verified account: never two.
 		return s.reject(ctx, &orig, []Rejection{{Registry: "gosid", Outcome: "taken"}})
+	case errors.Is(err, errSuperseded):
+		return nil
+	case errors.Is(err, errInactive):
+		s.o.Logger.Info("verify: account no longer active; check dropped", "account", r.AccountID)
+		return nil
+	case err != nil:
+		return fmt.Errorf("verify: accept: %w", err)
 	}
-	if err != nil || !ok {
-		return err
-	}
-	a, err := s.o.Accounts.GetAccount(ctx, r.AccountID)
-	if err != nil {
-		return err
-	}
-	// The verified name is the account's name.
-	a.FamilyName, a.GivenName, a.MiddleName = d.FamilyName, d.GivenName, d.MiddleName
-	if a.Level.Rank() < account.LevelStandard.Rank() {
-		a.Level = account.LevelStandard
-		s.record(ctx, r.AccountID, "level.changed", map[string]string{"from": string(account.LevelSimplified),
-			"to": string(account.LevelStandard), "cause": CauseRegistry, "by": "mvd,sfr"})
-	}
-	a.UpdatedAt = now
-	if err := s.o.Accounts.UpdateAccount(ctx, a); err != nil {
-		return err
-	}
-	s.record(ctx, r.AccountID, "verification.verified", nil)
 	s.o.Notify(ctx, a, "verification_done", map[string]string{})
 	return nil
 }

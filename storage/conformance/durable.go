@@ -1,6 +1,7 @@
 package conformance
 
 import (
+	"context"
 	"errors"
 	"reflect"
 	"sync"
@@ -14,6 +15,7 @@ import (
 	"github.com/gosid/gosid/grants"
 	"github.com/gosid/gosid/keys"
 	"github.com/gosid/gosid/mfa"
+	"github.com/gosid/gosid/verify"
 )
 
 // Durable is every durable port; one adapter implements them all.
@@ -26,6 +28,12 @@ type Durable interface {
 	grants.Store
 	mfa.Store
 	account.SessionIndex
+	account.Inbox
+	verify.Store
+	verify.ScanStore
+	// InTx runs fn in one transaction that every method called with fn's
+	// context joins: all of fn's writes are committed, or none.
+	InTx(ctx context.Context, fn func(ctx context.Context) error) error
 }
 
 // durCase is one contract check; it gets a store of its own.
@@ -53,6 +61,11 @@ func RunDurable(t *testing.T, open func(t *testing.T) Durable) {
 		{"RefreshTokens", durRefreshCases},
 		{"Factors", durFactorCases},
 		{"Sessions", durSessionCases},
+		{"Transactions", durTxCases},
+		{"Profiles", durProfileCases},
+		{"VerificationJob", durVerifyJobCases},
+		{"Scans", durScanCases},
+		{"Inbox", durInboxCases},
 	}
 	for _, g := range groups {
 		t.Run(g.name, func(t *testing.T) {

@@ -1,6 +1,11 @@
 package conformance
 
 import (
+	"cmp"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"reflect"
 	"testing"
 	"time"
 
@@ -14,6 +19,8 @@ var durAccountCases = []durCase{
 	{"CreateConflicts", durAccountCreateConflicts},
 	{"UpdateConflicts", durAccountUpdateConflicts},
 	{"Update", durAccountUpdate},
+	{"ConcurrentUpdates", durAccountConcurrentUpdates},
+	{"UpdaterError", durAccountUpdaterError},
 }
 
 func durAccount(id, phone, email string) *account.Account {
@@ -21,7 +28,23 @@ func durAccount(id, phone, email string) *account.Account {
 		FamilyName: "Иванов", GivenName: "Иван", MiddleName: "Иванович", PasswordHash: "$argon2id$v=19$x",
 		PasswordChangedAt: durNow.Add(-time.Hour), Level: account.LevelSimplified, Status: account.StatusActive,
 		Locale: "ru", CreatedAt: durNow, UpdatedAt: durNow.Add(time.Second),
-		LoginNotice: "email", MFADeclinedAt: durNow.Add(-time.Minute)}
+		MFADeclinedAt: durNow.Add(-time.Minute), NotifyPrefs: `{"login":["email"]}`}
+}
+
+// durReplace overwrites every field of the stored account with want's
+// through the updater, and sets want.Version to what the write should give.
+func durReplace(t *testing.T, s Durable, want *account.Account) error {
+	t.Helper()
+	got, err := s.UpdateAccount(t.Context(), want.ID, func(a *account.Account) error {
+		v := a.Version
+		*a = *want
+		a.Version = v
+		return nil
+	})
+	if err == nil {
+		want.Version = got.Version
+	}
+	return err
 }
 
 func durCreateAccounts(t *testing.T, s Durable, accts ...*account.Account) {
@@ -110,15 +133,20 @@ func durAccountUpdateConflicts(t *testing.T, s Durable) {
 	ctx := t.Context()
 	durCreateAccounts(t, s, durAccount("a1", "+79000000001", "a@example.ru"), durAccount("a2", "+79000000002", "b@example.ru"))
 	b := durAccount("a2", "+79000000001", "b@example.ru")
-	durWant(t, "UpdateAccount to a taken phone", s.UpdateAccount(ctx, b), storage.ErrConflict)
+	durWant(t, "UpdateAccount to a taken phone", durReplace(t, s, b), storage.ErrConflict)
 	b = durAccount("a2", "+79000000002", "a@example.ru")
-	durWant(t, "UpdateAccount to a taken e-mail", s.UpdateAccount(ctx, b), storage.ErrConflict)
+	durWant(t, "UpdateAccount to a taken e-mail", durReplace(t, s, b), storage.ErrConflict)
 	got, err := s.GetAccount(ctx, "a2")
 	if err != nil {
 		t.Fatalf("GetAccount: %v", err)
 	}
 	durSame(t, "account after refused updates", got, durAccount("a2", "+79000000002", "b@example.ru"))
-	durWant(t, "UpdateAccount of an unknown id", s.UpdateAccount(ctx, durAccount("nope", "", "")), storage.ErrNotFound)
+	called := false
+	_, err = s.UpdateAccount(ctx, "nope", func(*account.Account) error { called = true; return nil })
+	durWant(t, "UpdateAccount of an unknown id", err, storage.ErrNotFound)
+	if called {
+		t.Fatal("UpdateAccount of an unknown id called the updater")
+	}
 }
 
 func durAccountUpdate(t *testing.T, s Durable) {
@@ -129,8 +157,11 @@ func durAccountUpdate(t *testing.T, s Durable) {
 		GivenName: "Пётр", PasswordHash: "$argon2id$v=19$y", PasswordChangedAt: durNow.Add(time.Minute),
 		Level: account.LevelConfirmed, Status: account.StatusBlocked, Locale: "en", CreatedAt: durNow,
 		UpdatedAt: durNow.Add(time.Hour)}
-	if err := s.UpdateAccount(ctx, a); err != nil {
+	if err := durReplace(t, s, a); err != nil {
 		t.Fatalf("UpdateAccount: %v", err)
+	}
+	if a.Version != 1 {
+		t.Fatalf("version after one update: %d, want 1", a.Version)
 	}
 	got, err := s.GetAccount(ctx, "a1")
 	if err != nil {
@@ -143,10 +174,91 @@ func durAccountUpdate(t *testing.T, s Durable) {
 	durWant(t, "FindAccountByPhone of a released phone", err, storage.ErrNotFound)
 	_, err = s.FindAccountByEmail(ctx, "a@example.ru")
 	durWant(t, "FindAccountByEmail of a released e-mail", err, storage.ErrNotFound)
-	if err := s.UpdateAccount(ctx, durAccount("a2", "+79000000001", "a@example.ru")); err != nil {
+	if err := durReplace(t, s, durAccount("a2", "+79000000001", "a@example.ru")); err != nil {
 		t.Fatalf("UpdateAccount to released contacts: %v", err)
 	}
 	if got, err := s.FindAccountByPhone(ctx, "+79000000001"); err != nil || got.ID != "a2" {
 		t.Fatalf("FindAccountByPhone after the move: %+v, %v", got, err)
 	}
+}
+
+// durAccountConcurrentUpdates: updaters of one account running together
+// each change something else; none may overwrite another's change with
+// what it read before.
+func durAccountConcurrentUpdates(t *testing.T, s Durable) {
+	ctx := t.Context()
+	orig := durAccount("a1", "+79000000001", "a@example.ru")
+	orig.NotifyPrefs = ""
+	durCreateAccounts(t, s, orig)
+	// The first few change a column each; every one adds its own entry to
+	// the stored preferences (an opaque string to the store), so that each
+	// of the 50 changes a different part of the row.
+	columns := []func(a *account.Account){
+		func(a *account.Account) { a.GivenName = "Пётр" },
+		func(a *account.Account) { a.FamilyName = "Петров" },
+		func(a *account.Account) { a.MiddleName = "Петрович" },
+		func(a *account.Account) { a.Locale = "en" },
+		func(a *account.Account) { a.Level = account.LevelStandard },
+		func(a *account.Account) { a.PasswordHash = "$argon2id$v=19$z" },
+		func(a *account.Account) { a.Phone = "+79000000009" },
+		func(a *account.Account) { a.Email = "z@example.ru" },
+		func(a *account.Account) { a.MFADeclinedAt = durNow.Add(time.Hour) },
+	}
+	wins := durRace(t, durContenders, nil, func(i int) error {
+		_, err := s.UpdateAccount(ctx, "a1", func(a *account.Account) error {
+			if i < len(columns) {
+				columns[i](a)
+			}
+			prefs := map[string]int{}
+			if err := json.Unmarshal([]byte(cmp.Or(a.NotifyPrefs, "{}")), &prefs); err != nil {
+				return err
+			}
+			prefs[fmt.Sprintf("e%02d", i)] = i
+			raw, err := json.Marshal(prefs)
+			a.NotifyPrefs = string(raw)
+			return err
+		})
+		return err
+	})
+	if wins != durContenders {
+		t.Fatalf("%d of %d updates succeeded", wins, durContenders)
+	}
+	got, err := s.GetAccount(ctx, "a1")
+	if err != nil {
+		t.Fatalf("GetAccount: %v", err)
+	}
+	want := durAccount("a1", "+79000000001", "a@example.ru")
+	for _, set := range columns {
+		set(want)
+	}
+	prefs := map[string]int{}
+	for i := range durContenders {
+		prefs[fmt.Sprintf("e%02d", i)] = i
+	}
+	var gotPrefs map[string]int
+	if err := json.Unmarshal([]byte(got.NotifyPrefs), &gotPrefs); err != nil || !reflect.DeepEqual(gotPrefs, prefs) {
+		t.Fatalf("preferences after %d updates: %s (%v); some were lost", durContenders, got.NotifyPrefs, err)
+	}
+	want.NotifyPrefs, want.Version = got.NotifyPrefs, durContenders
+	durSame(t, "account after concurrent updates", got, want)
+}
+
+// durAccountUpdaterError: an updater that fails after changing the account
+// leaves the stored one as it was, version included.
+func durAccountUpdaterError(t *testing.T, s Durable) {
+	ctx := t.Context()
+	durCreateAccounts(t, s, durAccount("a1", "+79000000001", "a@example.ru"))
+	boom := errors.New("updater refused")
+	got, err := s.UpdateAccount(ctx, "a1", func(a *account.Account) error {
+		a.GivenName, a.Level, a.Phone = "Пётр", account.LevelConfirmed, ""
+		return boom
+	})
+	if !errors.Is(err, boom) || got != nil {
+		t.Fatalf("UpdateAccount with a failing updater: %+v, %v; want nil, %v", got, err, boom)
+	}
+	after, err := s.GetAccount(ctx, "a1")
+	if err != nil {
+		t.Fatalf("GetAccount: %v", err)
+	}
+	durSame(t, "account after a failed updater", after, durAccount("a1", "+79000000001", "a@example.ru"))
 }

@@ -18,7 +18,7 @@ func (s *Store) AppendEvent(ctx context.Context, e *audit.Event) error {
 		}
 		data = string(raw)
 	}
-	err := s.db.queryRow(ctx, `INSERT INTO audit_events (account_id, type, client_id, ip, user_agent, data, at)
+	err := s.q(ctx).queryRow(ctx, `INSERT INTO audit_events (account_id, type, client_id, ip, user_agent, data, at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id`,
 		e.AccountID, e.Type, e.ClientID, e.IP, e.UserAgent, data, e.At.UTC()).Scan(&e.ID)
 	return s.wrap("append event", err)
@@ -36,7 +36,7 @@ func (s *Store) ListEvents(ctx context.Context, accountID string, beforeID int64
 	if limit <= 0 {
 		limit = defaultEventPage
 	}
-	rs, err := s.db.query(ctx, `SELECT id, account_id, type, client_id, ip, user_agent, data, at FROM audit_events
+	rs, err := s.q(ctx).query(ctx, `SELECT id, account_id, type, client_id, ip, user_agent, data, at FROM audit_events
 		WHERE account_id=$1 AND id < $2 ORDER BY id DESC LIMIT $3`, accountID, beforeID, limit)
 	if err != nil {
 		return nil, s.wrap("list events", err)

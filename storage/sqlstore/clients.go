@@ -28,14 +28,14 @@ func scanClient(r row) (*clients.Client, error) {
 
 // CreateClient implements clients.Store.
 func (s *Store) CreateClient(ctx context.Context, c *clients.Client) error {
-	_, err := s.db.exec(ctx, `INSERT INTO clients (`+clientCols+`) VALUES
+	_, err := s.q(ctx).exec(ctx, `INSERT INTO clients (`+clientCols+`) VALUES
 		($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)`, clientArgs(c)...)
 	return s.wrap("create client", err)
 }
 
 // GetClient implements clients.Store.
 func (s *Store) GetClient(ctx context.Context, id string) (*clients.Client, error) {
-	c, err := scanClient(s.db.queryRow(ctx, `SELECT `+clientCols+` FROM clients WHERE id = $1`, id))
+	c, err := scanClient(s.q(ctx).queryRow(ctx, `SELECT `+clientCols+` FROM clients WHERE id = $1`, id))
 	if err != nil {
 		return nil, s.wrap("get client", err)
 	}
@@ -44,7 +44,7 @@ func (s *Store) GetClient(ctx context.Context, id string) (*clients.Client, erro
 
 // ListClients implements clients.Store.
 func (s *Store) ListClients(ctx context.Context) ([]*clients.Client, error) {
-	rs, err := s.db.query(ctx, `SELECT `+clientCols+` FROM clients ORDER BY created_at, id`)
+	rs, err := s.q(ctx).query(ctx, `SELECT `+clientCols+` FROM clients ORDER BY created_at, id`)
 	if err != nil {
 		return nil, s.wrap("list clients", err)
 	}
@@ -62,7 +62,7 @@ func (s *Store) ListClients(ctx context.Context) ([]*clients.Client, error) {
 
 // UpdateClient implements clients.Store.
 func (s *Store) UpdateClient(ctx context.Context, c *clients.Client) error {
-	n, err := s.db.exec(ctx, `UPDATE clients SET name=$2, secret_hash=$3, redirect_uris=$4, post_logout_redirect_uris=$5,
+	n, err := s.q(ctx).exec(ctx, `UPDATE clients SET name=$2, secret_hash=$3, redirect_uris=$4, post_logout_redirect_uris=$5,
 		grant_types=$6, response_types=$7, scopes=$8, audience=$9, public=$10, token_endpoint_auth_method=$11, jwks=$12,
 		jwks_uri=$13, id_token_alg=$14, first_party=$15, min_level=$16, require_mfa=$17, created_at=$18, updated_at=$19
 		WHERE id=$1`, clientArgs(c)...)
@@ -77,7 +77,7 @@ func (s *Store) UpdateClient(ctx context.Context, c *clients.Client) error {
 
 // DeleteClient implements clients.Store.
 func (s *Store) DeleteClient(ctx context.Context, id string) error {
-	n, err := s.db.exec(ctx, `DELETE FROM clients WHERE id = $1`, id)
+	n, err := s.q(ctx).exec(ctx, `DELETE FROM clients WHERE id = $1`, id)
 	if err != nil {
 		return s.wrap("delete client", err)
 	}

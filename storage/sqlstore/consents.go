@@ -9,7 +9,7 @@ import (
 // GetConsent implements consent.Store.
 func (s *Store) GetConsent(ctx context.Context, subject, clientID string) (*consent.Grant, error) {
 	g := &consent.Grant{}
-	err := s.db.queryRow(ctx, `SELECT subject, client_id, scopes, granted_at, updated_at FROM consents
+	err := s.q(ctx).queryRow(ctx, `SELECT subject, client_id, scopes, granted_at, updated_at FROM consents
 		WHERE subject=$1 AND client_id=$2`, subject, clientID).
 		Scan(&g.Subject, &g.ClientID, listScan{&g.Scopes}, nullTime{&g.GrantedAt}, nullTime{&g.UpdatedAt})
 	if err != nil {
@@ -21,7 +21,7 @@ func (s *Store) GetConsent(ctx context.Context, subject, clientID string) (*cons
 // SaveConsent implements consent.Store: every field of g replaces the stored
 // grant.
 func (s *Store) SaveConsent(ctx context.Context, g *consent.Grant) error {
-	_, err := s.db.exec(ctx, `INSERT INTO consents (subject, client_id, scopes, granted_at, updated_at)
+	_, err := s.q(ctx).exec(ctx, `INSERT INTO consents (subject, client_id, scopes, granted_at, updated_at)
 		VALUES ($1, $2, $3, $4, $5) ON CONFLICT (subject, client_id)
 		DO UPDATE SET scopes=excluded.scopes, granted_at=excluded.granted_at, updated_at=excluded.updated_at`,
 		g.Subject, g.ClientID, jsonList(g.Scopes), g.GrantedAt.UTC(), g.UpdatedAt.UTC())
@@ -30,13 +30,13 @@ func (s *Store) SaveConsent(ctx context.Context, g *consent.Grant) error {
 
 // DeleteConsent implements consent.Store.
 func (s *Store) DeleteConsent(ctx context.Context, subject, clientID string) error {
-	_, err := s.db.exec(ctx, `DELETE FROM consents WHERE subject=$1 AND client_id=$2`, subject, clientID)
+	_, err := s.q(ctx).exec(ctx, `DELETE FROM consents WHERE subject=$1 AND client_id=$2`, subject, clientID)
 	return s.wrap("delete consent", err)
 }
 
 // ListConsents implements consent.Store.
 func (s *Store) ListConsents(ctx context.Context, subject string) ([]*consent.Grant, error) {
-	rs, err := s.db.query(ctx, `SELECT subject, client_id, scopes, granted_at, updated_at FROM consents
+	rs, err := s.q(ctx).query(ctx, `SELECT subject, client_id, scopes, granted_at, updated_at FROM consents
 		WHERE subject=$1 ORDER BY granted_at, client_id`, subject)
 	if err != nil {
 		return nil, s.wrap("list consents", err)

@@ -323,6 +323,58 @@ func (l *liteDB) isUnique(err error) bool {
 	return errors.As(err, &se) && (se.Code() == sqlite3.SQLITE_CONSTRAINT_UNIQUE || se.Code() == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY)
 }
 
+// txKey is the context key of the transaction InTx runs in.
+type txKey struct{}
+
+// txState is a transaction of one database, carried in a context.
+type txState struct {
+	owner db
+	q     querier
+}
+
+// inCtx returns the transaction of this store that ctx carries, or nil.
+func (s *Store) inCtx(ctx context.Context) *txState {
+	if t, ok := ctx.Value(txKey{}).(*txState); ok && t.owner == s.db {
+		return t
+	}
+	return nil
+}
+
+// q is where a method runs its SQL: the transaction ctx carries (see
+// InTx), else the pool. Every method takes its querier from here, so that
+// a method called inside InTx is part of the transaction; on SQLite it
+// would otherwise wait for the one writer connection the transaction holds.
+func (s *Store) q(ctx context.Context) querier {
+	if t := s.inCtx(ctx); t != nil {
+		return t.q
+	}
+	return s.db
+}
+
+// tx runs fn in the transaction ctx carries, or in a new one.
+func (s *Store) tx(ctx context.Context, fn func(q querier) error) error {
+	if t := s.inCtx(ctx); t != nil {
+		return fn(t.q)
+	}
+	return s.db.inTx(ctx, fn)
+}
+
+// InTx runs fn in one transaction: every method of the store called with
+// the context fn gets is part of it, and everything fn wrote is committed
+// together when fn returns nil, or nothing when it returns an error. An
+// InTx inside another joins the outer transaction (one commit, at the end
+// of the outer). fn must not start work that outlives it with its context,
+// and must not wait on other connections to the same database: on SQLite
+// the transaction holds the one writer.
+func (s *Store) InTx(ctx context.Context, fn func(ctx context.Context) error) error {
+	if s.inCtx(ctx) != nil {
+		return fn(ctx)
+	}
+	return s.db.inTx(ctx, func(q querier) error {
+		return fn(context.WithValue(ctx, txKey{}, &txState{owner: s.db, q: q}))
+	})
+}
+
 // wrap maps dialect errors to the storage sentinels.
 func (s *Store) wrap(op string, err error) error {
 	switch {

@@ -51,7 +51,7 @@ func TestSQLiteTimeFormat(t *testing.T) {
 		t.Fatal(err)
 	}
 	var text, viaSQLite string
-	err := s.db.queryRow(ctx, "SELECT CAST(created_at AS TEXT), datetime(created_at) FROM clients").Scan(&text, &viaSQLite)
+	err := s.q(ctx).queryRow(ctx, "SELECT CAST(created_at AS TEXT), datetime(created_at) FROM clients").Scan(&text, &viaSQLite)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,7 +9,7 @@ import (
 
 // CreateRefreshToken implements grants.Store.
 func (s *Store) CreateRefreshToken(ctx context.Context, t *grants.RefreshToken) error {
-	_, err := s.db.exec(ctx, `INSERT INTO refresh_tokens (signature, request_id, client_id, subject, request,
+	_, err := s.q(ctx).exec(ctx, `INSERT INTO refresh_tokens (signature, request_id, client_id, subject, request,
 		created_at, expires_at, used_at, revoked_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
 		t.Signature, t.RequestID, t.ClientID, t.Subject, t.Request, t.CreatedAt.UTC(), t.ExpiresAt.UTC(),
 		tArg(t.UsedAt), tArg(t.RevokedAt))
@@ -19,7 +19,7 @@ func (s *Store) CreateRefreshToken(ctx context.Context, t *grants.RefreshToken) 
 // GetRefreshToken implements grants.Store.
 func (s *Store) GetRefreshToken(ctx context.Context, sig string) (*grants.RefreshToken, error) {
 	t := &grants.RefreshToken{}
-	err := s.db.queryRow(ctx, `SELECT signature, request_id, client_id, subject, request, created_at, expires_at,
+	err := s.q(ctx).queryRow(ctx, `SELECT signature, request_id, client_id, subject, request, created_at, expires_at,
 		used_at, revoked_at FROM refresh_tokens WHERE signature=$1`, sig).
 		Scan(&t.Signature, &t.RequestID, &t.ClientID, &t.Subject, &t.Request, nullTime{&t.CreatedAt},
 			nullTime{&t.ExpiresAt}, nullTime{&t.UsedAt}, nullTime{&t.RevokedAt})
@@ -33,7 +33,7 @@ func (s *Store) GetRefreshToken(ctx context.Context, sig string) (*grants.Refres
 // UPDATE, so that of concurrent rotations outside the grace window exactly
 // one succeeds.
 func (s *Store) UseRefreshToken(ctx context.Context, sig string, now, graceCutoff time.Time) error {
-	n, err := s.db.exec(ctx, `UPDATE refresh_tokens SET used_at = COALESCE(used_at, $2)
+	n, err := s.q(ctx).exec(ctx, `UPDATE refresh_tokens SET used_at = COALESCE(used_at, $2)
 		WHERE signature=$1 AND revoked_at IS NULL AND (used_at IS NULL OR used_at > $3)`,
 		sig, now.UTC(), graceCutoff.UTC())
 	if err != nil {
@@ -50,14 +50,14 @@ func (s *Store) UseRefreshToken(ctx context.Context, sig string, now, graceCutof
 
 // RevokeGrant implements grants.Store.
 func (s *Store) RevokeGrant(ctx context.Context, requestID string, now time.Time) error {
-	_, err := s.db.exec(ctx, `UPDATE refresh_tokens SET revoked_at=$2 WHERE request_id=$1 AND revoked_at IS NULL`,
+	_, err := s.q(ctx).exec(ctx, `UPDATE refresh_tokens SET revoked_at=$2 WHERE request_id=$1 AND revoked_at IS NULL`,
 		requestID, now.UTC())
 	return s.wrap("revoke grant", err)
 }
 
 // SubjectClients implements grants.Store.
 func (s *Store) SubjectClients(ctx context.Context, subject string, now time.Time) ([]string, error) {
-	rs, err := s.db.query(ctx, `SELECT DISTINCT client_id FROM refresh_tokens
+	rs, err := s.q(ctx).query(ctx, `SELECT DISTINCT client_id FROM refresh_tokens
 		WHERE subject=$1 AND revoked_at IS NULL AND expires_at > $2 ORDER BY client_id`, subject, now.UTC())
 	if err != nil {
 		return nil, s.wrap("subject clients", err)
@@ -82,7 +82,7 @@ func (s *Store) RevokeSubjectGrants(ctx context.Context, subject, clientID strin
 		q = `UPDATE refresh_tokens SET revoked_at=$2 WHERE subject=$1 AND client_id=$3 AND revoked_at IS NULL RETURNING request_id`
 		args = append(args, clientID)
 	}
-	rs, err := s.db.query(ctx, q, args...)
+	rs, err := s.q(ctx).query(ctx, q, args...)
 	if err != nil {
 		return nil, s.wrap("revoke subject grants", err)
 	}

@@ -36,7 +36,7 @@ func (s *Store) sweep(ctx context.Context, table, key, cond string, arg any) (in
 		` LIMIT ` + strconv.Itoa(sweepBatch) + `)`
 	var total int64
 	for {
-		n, err := s.db.exec(ctx, q, arg)
+		n, err := s.q(ctx).exec(ctx, q, arg)
 		total += n
 		if err != nil || n < sweepBatch {
 			return total, err

@@ -12,7 +12,7 @@ const keyCols = `kid, alg, generation, state, public_jwk, sealed, created_at, ac
 
 // ListKeys implements keys.Store.
 func (s *Store) ListKeys(ctx context.Context) ([]keys.Record, error) {
-	rs, err := s.db.query(ctx, `SELECT `+keyCols+` FROM signing_keys ORDER BY alg, generation`)
+	rs, err := s.q(ctx).query(ctx, `SELECT `+keyCols+` FROM signing_keys ORDER BY alg, generation`)
 	if err != nil {
 		return nil, s.wrap("list keys", err)
 	}
@@ -40,7 +40,7 @@ func insertKey(ctx context.Context, q querier, r keys.Record) (int64, error) {
 // InsertKey implements keys.Store: of concurrent inserts of one (alg,
 // generation) exactly one wins.
 func (s *Store) InsertKey(ctx context.Context, r keys.Record) (bool, error) {
-	n, err := insertKey(ctx, s.db, r)
+	n, err := insertKey(ctx, s.q(ctx), r)
 	if err != nil {
 		return false, s.wrap("insert key", err)
 	}
@@ -51,7 +51,7 @@ func (s *Store) InsertKey(ctx context.Context, r keys.Record) (bool, error) {
 // expects; a step that matches no row means another node rotated first, and
 // returning the error rolls the whole transaction back.
 func (s *Store) RotateKeys(ctx context.Context, alg string, activeGen int64, next keys.Record, now, retiredUntil time.Time) error {
-	err := s.db.inTx(ctx, func(q querier) error {
+	err := s.tx(ctx, func(q querier) error {
 		n, err := q.exec(ctx, `UPDATE signing_keys SET state='retired', retired_at=$3, expires_at=$4
 			WHERE alg=$1 AND generation=$2 AND state='active'`, alg, activeGen, now.UTC(), retiredUntil.UTC())
 		if err != nil {
@@ -81,7 +81,7 @@ func (s *Store) RotateKeys(ctx context.Context, alg string, activeGen int64, nex
 
 // DeleteExpiredKeys implements keys.Store.
 func (s *Store) DeleteExpiredKeys(ctx context.Context, now time.Time) (int64, error) {
-	n, err := s.db.exec(ctx, `DELETE FROM signing_keys WHERE state='retired' AND expires_at < $1`, now.UTC())
+	n, err := s.q(ctx).exec(ctx, `DELETE FROM signing_keys WHERE state='retired' AND expires_at < $1`, now.UTC())
 	return n, s.wrap("delete expired keys", err)
 }
 

@@ -34,7 +34,7 @@ func (s *Store) Put(ctx context.Context, key string, val []byte, ttl time.Durati
 	if err != nil {
 		return err
 	}
-	_, err = s.db.exec(ctx, `INSERT INTO kv (key, value, expires_at) VALUES ($1, $2, $3)
+	_, err = s.q(ctx).exec(ctx, `INSERT INTO kv (key, value, expires_at) VALUES ($1, $2, $3)
 		ON CONFLICT (key) DO UPDATE SET value=excluded.value, expires_at=excluded.expires_at`, key, nonNil(val), exp)
 	return s.wrap("kv put", err)
 }
@@ -45,7 +45,7 @@ func (s *Store) PutNX(ctx context.Context, key string, val []byte, ttl time.Dura
 	if err != nil {
 		return false, err
 	}
-	n, err := s.db.exec(ctx, `INSERT INTO kv (key, value, expires_at) VALUES ($1, $2, $3)
+	n, err := s.q(ctx).exec(ctx, `INSERT INTO kv (key, value, expires_at) VALUES ($1, $2, $3)
 		ON CONFLICT (key) DO UPDATE SET value=excluded.value, expires_at=excluded.expires_at
 		WHERE kv.expires_at <= $4`, key, nonNil(val), exp, now)
 	if err != nil {
@@ -57,7 +57,7 @@ func (s *Store) PutNX(ctx context.Context, key string, val []byte, ttl time.Dura
 // Get implements storage.Ephemeral.
 func (s *Store) Get(ctx context.Context, key string) ([]byte, error) {
 	var v []byte
-	err := s.db.queryRow(ctx, `SELECT value FROM kv WHERE key=$1 AND expires_at > $2`, key, msAt(time.Now())).Scan(&v)
+	err := s.q(ctx).queryRow(ctx, `SELECT value FROM kv WHERE key=$1 AND expires_at > $2`, key, msAt(time.Now())).Scan(&v)
 	if err != nil {
 		return nil, s.wrap("kv get", err)
 	}
@@ -68,7 +68,7 @@ func (s *Store) Get(ctx context.Context, key string) ([]byte, error) {
 // exactly-once.
 func (s *Store) Take(ctx context.Context, key string) ([]byte, error) {
 	var v []byte
-	err := s.db.queryRow(ctx, `DELETE FROM kv WHERE key=$1 AND expires_at > $2 RETURNING value`, key, msAt(time.Now())).Scan(&v)
+	err := s.q(ctx).queryRow(ctx, `DELETE FROM kv WHERE key=$1 AND expires_at > $2 RETURNING value`, key, msAt(time.Now())).Scan(&v)
 	if err != nil {
 		return nil, s.wrap("kv take", err)
 	}
@@ -77,7 +77,7 @@ func (s *Store) Take(ctx context.Context, key string) ([]byte, error) {
 
 // Delete implements storage.Ephemeral.
 func (s *Store) Delete(ctx context.Context, key string) error {
-	_, err := s.db.exec(ctx, `DELETE FROM kv WHERE key=$1`, key)
+	_, err := s.q(ctx).exec(ctx, `DELETE FROM kv WHERE key=$1`, key)
 	return s.wrap("kv delete", err)
 }
 
@@ -94,7 +94,7 @@ func (s *Store) Incr(ctx context.Context, key string, ttl time.Duration) (int64,
 		next = `convert_to((convert_from(kv.value, 'UTF8')::bigint + 1)::text, 'UTF8')`
 	}
 	var raw []byte
-	err = s.db.queryRow(ctx, `INSERT INTO kv (key, value, expires_at) VALUES ($1, $2, $3)
+	err = s.q(ctx).queryRow(ctx, `INSERT INTO kv (key, value, expires_at) VALUES ($1, $2, $3)
 		ON CONFLICT (key) DO UPDATE SET
 			value = CASE WHEN kv.expires_at <= $4 THEN excluded.value ELSE `+next+` END,
 			expires_at = CASE WHEN kv.expires_at <= $4 THEN excluded.expires_at ELSE kv.expires_at END
@@ -113,7 +113,7 @@ func (s *Store) Incr(ctx context.Context, key string, ttl time.Duration) (int64,
 func (s *Store) TTL(ctx context.Context, key string) (time.Duration, error) {
 	var exp int64
 	now := msAt(time.Now())
-	err := s.db.queryRow(ctx, `SELECT expires_at FROM kv WHERE key=$1 AND expires_at > $2`, key, now).Scan(&exp)
+	err := s.q(ctx).queryRow(ctx, `SELECT expires_at FROM kv WHERE key=$1 AND expires_at > $2`, key, now).Scan(&exp)
 	if err != nil {
 		return 0, s.wrap("kv ttl", err)
 	}

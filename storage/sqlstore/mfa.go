@@ -12,14 +12,14 @@ const factorCols = `id, account_id, kind, name, secret, credential_id, created_a
 
 // AddFactor implements mfa.Store.
 func (s *Store) AddFactor(ctx context.Context, f *mfa.Factor) error {
-	_, err := s.db.exec(ctx, `INSERT INTO mfa_factors (`+factorCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+	_, err := s.q(ctx).exec(ctx, `INSERT INTO mfa_factors (`+factorCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
 		f.ID, f.AccountID, f.Kind, f.Name, nilIfEmpty(f.Secret), f.CredentialID, f.CreatedAt.UTC(), tArg(f.LastUsedAt))
 	return s.wrap("add factor", err)
 }
 
 // ListFactors implements mfa.Store.
 func (s *Store) ListFactors(ctx context.Context, accountID string) ([]*mfa.Factor, error) {
-	rs, err := s.db.query(ctx, `SELECT `+factorCols+` FROM mfa_factors WHERE account_id=$1 ORDER BY created_at, id`, accountID)
+	rs, err := s.q(ctx).query(ctx, `SELECT `+factorCols+` FROM mfa_factors WHERE account_id=$1 ORDER BY created_at, id`, accountID)
 	if err != nil {
 		return nil, s.wrap("list factors", err)
 	}
@@ -41,10 +41,10 @@ func (s *Store) UpdateFactorUse(ctx context.Context, accountID, id string, at ti
 	var n int64
 	var err error
 	if secret != nil {
-		n, err = s.db.exec(ctx, `UPDATE mfa_factors SET last_used_at=$3, secret=$4 WHERE account_id=$1 AND id=$2`,
+		n, err = s.q(ctx).exec(ctx, `UPDATE mfa_factors SET last_used_at=$3, secret=$4 WHERE account_id=$1 AND id=$2`,
 			accountID, id, at.UTC(), secret)
 	} else {
-		n, err = s.db.exec(ctx, `UPDATE mfa_factors SET last_used_at=$3 WHERE account_id=$1 AND id=$2`,
+		n, err = s.q(ctx).exec(ctx, `UPDATE mfa_factors SET last_used_at=$3 WHERE account_id=$1 AND id=$2`,
 			accountID, id, at.UTC())
 	}
 	if err == nil && n == 0 {
@@ -55,7 +55,7 @@ func (s *Store) UpdateFactorUse(ctx context.Context, accountID, id string, at ti
 
 // DeleteFactor implements mfa.Store.
 func (s *Store) DeleteFactor(ctx context.Context, accountID, id string) error {
-	n, err := s.db.exec(ctx, `DELETE FROM mfa_factors WHERE account_id=$1 AND id=$2`, accountID, id)
+	n, err := s.q(ctx).exec(ctx, `DELETE FROM mfa_factors WHERE account_id=$1 AND id=$2`, accountID, id)
 	if err == nil && n == 0 {
 		err = errNoRows
 	}
@@ -64,7 +64,7 @@ func (s *Store) DeleteFactor(ctx context.Context, accountID, id string) error {
 
 // DeleteFactors implements mfa.Store.
 func (s *Store) DeleteFactors(ctx context.Context, accountID string) error {
-	return s.wrap("delete factors", s.db.inTx(ctx, func(q querier) error {
+	return s.wrap("delete factors", s.tx(ctx, func(q querier) error {
 		if _, err := q.exec(ctx, `DELETE FROM mfa_factors WHERE account_id=$1`, accountID); err != nil {
 			return err
 		}
@@ -75,7 +75,7 @@ func (s *Store) DeleteFactors(ctx context.Context, accountID string) error {
 
 // ReplaceRecoveryCodes implements mfa.Store.
 func (s *Store) ReplaceRecoveryCodes(ctx context.Context, accountID string, hashes []string, at time.Time) error {
-	return s.wrap("replace recovery codes", s.db.inTx(ctx, func(q querier) error {
+	return s.wrap("replace recovery codes", s.tx(ctx, func(q querier) error {
 		if _, err := q.exec(ctx, `DELETE FROM mfa_recovery_codes WHERE account_id=$1`, accountID); err != nil {
 			return err
 		}
@@ -92,7 +92,7 @@ func (s *Store) ReplaceRecoveryCodes(ctx context.Context, accountID string, hash
 // UseRecoveryCode implements mfa.Store: the conditional UPDATE lets exactly
 // one of concurrent uses of a code succeed.
 func (s *Store) UseRecoveryCode(ctx context.Context, accountID, hash string, at time.Time) (bool, error) {
-	n, err := s.db.exec(ctx, `UPDATE mfa_recovery_codes SET used_at=$3
+	n, err := s.q(ctx).exec(ctx, `UPDATE mfa_recovery_codes SET used_at=$3
 		WHERE account_id=$1 AND hash=$2 AND used_at IS NULL`, accountID, hash, at.UTC())
 	if err != nil {
 		return false, s.wrap("use recovery code", err)
@@ -103,7 +103,7 @@ func (s *Store) UseRecoveryCode(ctx context.Context, accountID, hash string, at 
 // RecoveryCodesLeft implements mfa.Store.
 func (s *Store) RecoveryCodesLeft(ctx context.Context, accountID string) (int, error) {
 	var n int
-	err := s.db.queryRow(ctx, `SELECT COUNT(*) FROM mfa_recovery_codes WHERE account_id=$1 AND used_at IS NULL`,
+	err := s.q(ctx).queryRow(ctx, `SELECT COUNT(*) FROM mfa_recovery_codes WHERE account_id=$1 AND used_at IS NULL`,
 		accountID).Scan(&n)
 	return n, s.wrap("count recovery codes", err)
 }
@@ -114,7 +114,7 @@ const sessionCols = `id, account_id, key_hash, amr, ip, user_agent, location, cr
 
 // SaveSession implements account.SessionIndex.
 func (s *Store) SaveSession(ctx context.Context, r *account.SessionRecord) error {
-	_, err := s.db.exec(ctx, `INSERT INTO login_sessions (`+sessionCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+	_, err := s.q(ctx).exec(ctx, `INSERT INTO login_sessions (`+sessionCols+`) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
 		r.ID, r.AccountID, r.KeyHash, jsonList(r.AMR), r.IP, r.UserAgent, r.Location,
 		r.CreatedAt.UTC(), r.LastSeenAt.UTC(), r.ExpiresAt.UTC())
 	return s.wrap("save session", err)
@@ -122,7 +122,7 @@ func (s *Store) SaveSession(ctx context.Context, r *account.SessionRecord) error
 
 // TouchSession implements account.SessionIndex.
 func (s *Store) TouchSession(ctx context.Context, id string, at time.Time, ip string) error {
-	_, err := s.db.exec(ctx, `UPDATE login_sessions SET last_seen_at=$2, ip=$3 WHERE id=$1`, id, at.UTC(), ip)
+	_, err := s.q(ctx).exec(ctx, `UPDATE login_sessions SET last_seen_at=$2, ip=$3 WHERE id=$1`, id, at.UTC(), ip)
 	return s.wrap("touch session", err)
 }
 
@@ -135,7 +135,7 @@ func scanSession(r row) (*account.SessionRecord, error) {
 
 // ListSessions implements account.SessionIndex.
 func (s *Store) ListSessions(ctx context.Context, accountID string, now time.Time) ([]*account.SessionRecord, error) {
-	rs, err := s.db.query(ctx, `SELECT `+sessionCols+` FROM login_sessions WHERE account_id=$1 AND expires_at > $2
+	rs, err := s.q(ctx).query(ctx, `SELECT `+sessionCols+` FROM login_sessions WHERE account_id=$1 AND expires_at > $2
 		ORDER BY last_seen_at DESC, id LIMIT 200`, accountID, now.UTC())
 	if err != nil {
 		return nil, s.wrap("list sessions", err)
@@ -155,7 +155,7 @@ func (s *Store) ListSessions(ctx context.Context, accountID string, now time.Tim
 // DeleteSession implements account.SessionIndex.
 func (s *Store) DeleteSession(ctx context.Context, accountID, id string) (*account.SessionRecord, error) {
 	var x *account.SessionRecord
-	err := s.db.inTx(ctx, func(q querier) error {
+	err := s.tx(ctx, func(q querier) error {
 		var err error
 		x, err = scanSession(q.queryRow(ctx, `SELECT `+sessionCols+` FROM login_sessions WHERE account_id=$1 AND id=$2`,
 			accountID, id))

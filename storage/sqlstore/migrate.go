@@ -135,7 +135,7 @@ func applyMigration(ctx context.Context, q querier, m migration) error {
 // database), for readiness checks and the migrate command.
 func (s *Store) SchemaVersion(ctx context.Context) (int64, error) {
 	var exists int
-	err := s.db.queryRow(ctx, s.tableExistsSQL(), "schema_migrations").Scan(&exists)
+	err := s.q(ctx).queryRow(ctx, s.tableExistsSQL(), "schema_migrations").Scan(&exists)
 	if err != nil {
 		return 0, s.wrap("schema version", err)
 	}
@@ -143,7 +143,7 @@ func (s *Store) SchemaVersion(ctx context.Context) (int64, error) {
 		return 0, nil
 	}
 	var v int64
-	err = s.db.queryRow(ctx, "SELECT COALESCE(MAX(version), 0) FROM schema_migrations").Scan(&v)
+	err = s.q(ctx).queryRow(ctx, "SELECT COALESCE(MAX(version), 0) FROM schema_migrations").Scan(&v)
 	return v, s.wrap("schema version", err)
 }
 

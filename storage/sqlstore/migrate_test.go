@@ -2,12 +2,14 @@ package sqlstore
 
 import (
 	"context"
+	"fmt"
 	"path/filepath"
 	"reflect"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/gosid/gosid/account"
 	"github.com/gosid/gosid/internal/testenv"
 )
 
@@ -88,7 +90,7 @@ func TestMigrate(t *testing.T) {
 			}
 			for _, table := range tables {
 				var n int
-				if err := s.db.queryRow(ctx, s.tableExistsSQL(), table).Scan(&n); err != nil || n != 1 {
+				if err := s.q(ctx).queryRow(ctx, s.tableExistsSQL(), table).Scan(&n); err != nil || n != 1 {
 					t.Fatalf("table %s: exists %d, %v", table, n, err)
 				}
 			}
@@ -149,5 +151,62 @@ func TestMigrationsParity(t *testing.T) {
 	}
 	if !reflect.DeepEqual(names[dialectSQLite], names[dialectPostgres]) {
 		t.Fatalf("migrations differ:\n sqlite   %v\n postgres %v", names[dialectSQLite], names[dialectPostgres])
+	}
+}
+
+// TestMigrateLoginNotice: migration 0008 moves the old sign-in notice
+// column into the notification preferences, where they have no choice of
+// their own for sign-in notices, and starts every account at version 0.
+func TestMigrateLoginNotice(t *testing.T) {
+	for _, d := range rawOpeners {
+		t.Run(d.name, func(t *testing.T) {
+			ctx := t.Context()
+			s := d.open(t)()
+			ms, err := loadMigrations(s.dialect)
+			if err != nil {
+				t.Fatal(err)
+			}
+			var before []migration
+			for _, m := range ms {
+				if m.version < 8 {
+					before = append(before, m)
+				}
+			}
+			if err := s.migrate(ctx, s.db, before); err != nil {
+				t.Fatal(err)
+			}
+			for i, row := range [][2]string{
+				{"", ""},
+				{"all", ""},
+				{"phone", ""},
+				{"email", `{"security":["inbox"]}`},
+				{"none", ""},
+				// The preferences page changed it later: the preferences win.
+				{"phone", `{"login":["email","inbox"]}`},
+			} {
+				_, err := s.db.exec(ctx, `INSERT INTO accounts (id, phone, level, status, created_at, updated_at, login_notice, notify_prefs)
+					VALUES ($1, $2, 'simplified', 'active', $3, $3, $4, $5)`,
+					fmt.Sprintf("a%d", i), fmt.Sprintf("+7900000000%d", i), time.Now().UTC(), row[0], row[1])
+				if err != nil {
+					t.Fatal(err)
+				}
+			}
+			if err := s.Migrate(ctx); err != nil {
+				t.Fatal(err)
+			}
+			for i, want := range []string{"all", "all", "phone", "email", "none", "custom"} {
+				a, err := s.GetAccount(ctx, fmt.Sprintf("a%d", i))
+				if err != nil {
+					t.Fatal(err)
+				}
+				if got := account.ParseNotifyPrefs(a.NotifyPrefs).LoginNotice(); got != want || a.Version != 0 {
+					t.Errorf("a%d: sign-in notices %q (prefs %s), version %d; want %q, 0", i, got, a.NotifyPrefs, a.Version, want)
+				}
+			}
+			a, _ := s.GetAccount(ctx, "a3")
+			if ch := account.ParseNotifyPrefs(a.NotifyPrefs).Channels(account.EventSecurity); !reflect.DeepEqual(ch, []string{"inbox"}) {
+				t.Errorf("a3: other preferences lost: %s", a.NotifyPrefs)
+			}
+		})
 	}
 }

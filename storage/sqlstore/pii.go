@@ -12,7 +12,7 @@ const piiKeyCols = `id, purpose, state, wrapped, kek_id, created_at, retired_at`
 
 // ListDataKeys implements pii.KeyStore.
 func (s *Store) ListDataKeys(ctx context.Context) ([]pii.DataKey, error) {
-	rs, err := s.db.query(ctx, `SELECT `+piiKeyCols+` FROM pii_data_keys ORDER BY created_at, id`)
+	rs, err := s.q(ctx).query(ctx, `SELECT `+piiKeyCols+` FROM pii_data_keys ORDER BY created_at, id`)
 	if err != nil {
 		return nil, s.wrap("list pii keys", err)
 	}
@@ -41,7 +41,7 @@ func insertDataKey(ctx context.Context, q querier, k pii.DataKey) (int64, error)
 // CreateDataKey implements pii.KeyStore: of concurrent creations of an
 // active key of one purpose exactly one wins.
 func (s *Store) CreateDataKey(ctx context.Context, k pii.DataKey) (bool, error) {
-	n, err := insertDataKey(ctx, s.db, k)
+	n, err := insertDataKey(ctx, s.q(ctx), k)
 	if err != nil {
 		return false, s.wrap("create pii key", err)
 	}
@@ -50,7 +50,7 @@ func (s *Store) CreateDataKey(ctx context.Context, k pii.DataKey) (bool, error) 
 
 // UpdateWrapped implements pii.KeyStore.
 func (s *Store) UpdateWrapped(ctx context.Context, id string, wrapped []byte, kekID string) error {
-	n, err := s.db.exec(ctx, `UPDATE pii_data_keys SET wrapped = $2, kek_id = $3 WHERE id = $1`, id, nonNil(wrapped), kekID)
+	n, err := s.q(ctx).exec(ctx, `UPDATE pii_data_keys SET wrapped = $2, kek_id = $3 WHERE id = $1`, id, nonNil(wrapped), kekID)
 	if err == nil && n == 0 {
 		err = errNoRows
 	}
@@ -62,7 +62,7 @@ func (s *Store) UpdateWrapped(ctx context.Context, id string, wrapped []byte, ke
 // first, and returning the error rolls the whole transaction back.
 func (s *Store) RotateDataKey(ctx context.Context, retireID string, next pii.DataKey) error {
 	next.State, next.RetiredAt = pii.StateActive, time.Time{}
-	err := s.db.inTx(ctx, func(q querier) error {
+	err := s.tx(ctx, func(q querier) error {
 		n, err := q.exec(ctx, `UPDATE pii_data_keys SET state = 'retired', retired_at = $3
 			WHERE id = $1 AND purpose = $2 AND state = 'active'`, retireID, string(next.Purpose), next.CreatedAt.UTC())
 		if err != nil {

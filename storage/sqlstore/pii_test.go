@@ -203,7 +203,7 @@ func storeCitizens(t *testing.T, s *Store, c *pii.Cipher) []byte {
 	if s.dialect == dialectPostgres {
 		blob = "BYTEA"
 	}
-	if _, err := s.db.exec(ctx, fmt.Sprintf(`CREATE TABLE pii_probe (id TEXT PRIMARY KEY,
+	if _, err := s.q(ctx).exec(ctx, fmt.Sprintf(`CREATE TABLE pii_probe (id TEXT PRIMARY KEY,
 		snils %[1]s, snils_index TEXT, inn %[1]s, inn_index TEXT, passport %[1]s, passport_index TEXT,
 		birth_place %[1]s, scan %[1]s)`, blob)); err != nil {
 		t.Fatal(err)
@@ -219,7 +219,7 @@ func storeCitizens(t *testing.T, s *Store, c *pii.Cipher) []byte {
 			return ct
 		}
 		scan := fmt.Sprintf("%%PDF-1.4 passport %s, SNILS %s, born in %s", p.passportShown, p.snilsShown, p.birthPlace)
-		if _, err := s.db.exec(ctx, `INSERT INTO pii_probe VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`, p.id,
+		if _, err := s.q(ctx).exec(ctx, `INSERT INTO pii_probe VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`, p.id,
 			enc("snils", p.snils), c.BlindIndex(pii.KindSNILS, p.snils),
 			enc("inn", p.inn), c.BlindIndex(pii.KindINN, p.inn),
 			enc("passport", p.passport), c.BlindIndex(pii.KindPassport, p.passport),

@@ -14,7 +14,7 @@ func (s *Store) GetProfile(ctx context.Context, accountID string) (*verify.Recor
 	r := &verify.Record{}
 	var status, rej string
 	var snils, passport *string
-	err := s.db.queryRow(ctx, `SELECT `+profileCols+` FROM profiles WHERE account_id=$1`, accountID).Scan(
+	err := s.q(ctx).queryRow(ctx, `SELECT `+profileCols+` FROM profiles WHERE account_id=$1`, accountID).Scan(
 		&r.AccountID, &r.Pending, &r.Verified, &status, &rej, &r.Submission, &snils, &passport,
 		nullTime{&r.UpdatedAt}, nullTime{&r.VerifiedAt})
 	if err != nil {
@@ -60,7 +60,7 @@ func (s *Store) PutProfile(ctx context.Context, r *verify.Record, expect *string
 		q += ` WHERE profiles.submission = $11`
 		args = append(args, *expect)
 	}
-	n, err := s.db.exec(ctx, q, args...)
+	n, err := s.q(ctx).exec(ctx, q, args...)
 	if err != nil {
 		return false, s.wrap("put profile", err)
 	}
@@ -70,13 +70,13 @@ func (s *Store) PutProfile(ctx context.Context, r *verify.Record, expect *string
 // FindBySNILSIndex implements verify.Store.
 func (s *Store) FindBySNILSIndex(ctx context.Context, index string) (string, error) {
 	var id string
-	err := s.db.queryRow(ctx, `SELECT account_id FROM profiles WHERE snils_index=$1`, index).Scan(&id)
+	err := s.q(ctx).queryRow(ctx, `SELECT account_id FROM profiles WHERE snils_index=$1`, index).Scan(&id)
 	return id, s.wrap("find by snils", err)
 }
 
 // DeleteProfile implements verify.Store.
 func (s *Store) DeleteProfile(ctx context.Context, accountID string) error {
-	_, err := s.db.exec(ctx, `DELETE FROM profiles WHERE account_id=$1`, accountID)
+	_, err := s.q(ctx).exec(ctx, `DELETE FROM profiles WHERE account_id=$1`, accountID)
 	return s.wrap("delete profile", err)
 }
 
