@@ -186,9 +186,10 @@ func New(o Options) *Service {
 		o: o,
 		sessions: session.NewStore(session.Options{Ephemeral: o.Ephemeral, Index: o.Sessions, TTL: o.SessionTTL,
 			Cookie: o.Web.CookieName("gosid_session"), Locate: o.Locate, Logger: o.Logger}),
-		flows: &flowStore{eph: o.Ephemeral, ttl: o.FlowTTL},
-		self:  &selfFlowStore{eph: o.Ephemeral, ttl: o.FlowTTL, key: o.FlowKey},
-		log:   o.Logger,
+		consent: consent.New(o.Consents, o.Provider, o.Now),
+		flows:   &flowStore{eph: o.Ephemeral, ttl: o.FlowTTL},
+		self:    &selfFlowStore{eph: o.Ephemeral, ttl: o.FlowTTL, key: o.FlowKey},
+		log:     o.Logger,
 	}
 }
 
