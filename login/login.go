@@ -98,6 +98,7 @@ type Service struct {
 	flows    *flowStore
 	self     *selfFlowStore
 	notices  *notify.Notifier
+	mfa      methodTable
 	log      *slog.Logger
 }
 
@@ -149,6 +150,7 @@ func New(o Options) *Service {
 		flows:   &flowStore{eph: o.Ephemeral, ttl: o.FlowTTL},
 		self:    &selfFlowStore{eph: o.Ephemeral, ttl: o.FlowTTL, key: o.FlowKey},
 		notices: &notify.Notifier{Queue: o.Notifier, Inbox: o.Inbox, Log: o.Logger, Now: o.Now},
+		mfa:     newMethodTable(o),
 		log:     o.Logger,
 	}
 }
