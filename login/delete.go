@@ -55,7 +55,7 @@ func (s *Service) StartDeletion(ctx context.Context, api bool, accountID string,
 	if err != nil {
 		return nil, err
 	}
-	v.Contact = contactView(a, method)
+	v.Contact = s.contactView(a, method)
 	if err := s.sendSecondFactorCode(ctx, a, method, "delete", m); err != nil {
 		key := codeErrorKey(err)
 		if key == "" {
@@ -76,7 +76,7 @@ func (s *Service) ConfirmDeletion(ctx context.Context, f *SelfFlow, in Input, m 
 	if err != nil {
 		return nil, err
 	}
-	v.Contact = contactView(a, f.Rec.Channel)
+	v.Contact = s.contactView(a, f.Rec.Channel)
 	contact := a.Phone
 	if f.Rec.Channel == mfa.KindEmail {
 		contact = a.Email

@@ -116,6 +116,7 @@ type Service struct {
 	consent  *consent.Service
 	flows    *flowStore
 	self     *selfFlowStore
+	mfa      methodTable
 	log      *slog.Logger
 }
 
@@ -189,6 +190,7 @@ func New(o Options) *Service {
 		consent: consent.New(o.Consents, o.Provider, o.Now),
 		flows:   &flowStore{eph: o.Ephemeral, ttl: o.FlowTTL},
 		self:    &selfFlowStore{eph: o.Ephemeral, ttl: o.FlowTTL, key: o.FlowKey},
+		mfa:     newMethodTable(o),
 		log:     o.Logger,
 	}
 }

@@ -11,12 +11,8 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/go-webauthn/webauthn/protocol"
-	"github.com/go-webauthn/webauthn/webauthn"
-
 	"github.com/gosid/gosid/account"
 	"github.com/gosid/gosid/mfa"
-	"github.com/gosid/gosid/notify"
 	"github.com/gosid/gosid/session"
 	"github.com/gosid/gosid/storage"
 )
@@ -46,8 +42,6 @@ const (
 // Limits of the second factor (DESIGN.md "Decisions"): counters of their
 // own, separate from the password's.
 const (
-	maxRecoveryFails = 5
-	recoveryLockout  = 15 * time.Minute
 	// mfaFresh is how recent the last second factor must be for turning a
 	// factor off or regenerating recovery codes.
 	mfaFresh = 10 * time.Minute
@@ -66,19 +60,18 @@ type mfaState struct {
 	SessionID string `json:"session_id,omitempty"`
 	// Next is a gosid page to go to afterwards (re-authentication).
 	Next string `json:"next,omitempty"`
-	// Sent is the channel a code was sent to: "sms" or "email".
+	// Sent is the kind whose code was sent last ("sms" or "email").
 	Sent string `json:"sent,omitempty"`
-	// WebAuthn is the pending assertion ceremony (webauthn.SessionData).
-	WebAuthn json.RawMessage `json:"webauthn,omitempty"`
+	// State is a pending ceremony (mfa.Challenge.State).
+	State []byte `json:"state,omitempty"`
 }
 
 // enrollState is a factor being turned on.
 type enrollState struct {
 	AccountID string `json:"account_id"`
 	Kind      string `json:"kind"`
-	// URL is the sealed otpauth:// URL of a new authenticator.
-	URL      []byte          `json:"url,omitempty"`
-	WebAuthn json.RawMessage `json:"webauthn,omitempty"`
+	// State is the method's (mfa.Enrolment.State).
+	State []byte `json:"state,omitempty"`
 }
 
 // MethodView is a second factor the citizen can use now.
@@ -101,34 +94,29 @@ type FactorView struct {
 // errStepUp means a sensitive change needs a fresh second factor.
 var errStepUp = errors.New("login: a fresh second factor is required")
 
-// amrOf is the RFC 8176 method of a factor.
-func amrOf(method string, f *mfa.Factor) string {
-	switch method {
-	case mfa.KindSMS:
-		return "sms"
-	case mfa.KindWebAuthn:
-		if f != nil && isHardwareKey(f) {
-			return "hwk"
-		}
-		return "swk"
-	}
-	// An authenticator app, an e-mail code and a recovery code are all
-	// one-time passwords.
-	return "otp"
+// methodTable is the second-factor methods gosid offers, built once.
+type methodTable struct {
+	*mfa.Methods
+	// recovery is also reached directly: its codes are made when the first
+	// factor is turned on and on request.
+	recovery *mfa.RecoveryCodes
 }
 
-func isHardwareKey(f *mfa.Factor) bool {
-	var c webauthn.Credential
-	if json.Unmarshal(f.Secret, &c) != nil {
-		return false
+// newMethodTable registers the methods; security keys only when WebAuthn
+// is configured.
+func newMethodTable(o Options) methodTable {
+	code := mfa.CodeDeps{Codes: o.Codes, Queue: o.Notifier, Factors: o.Factors, Now: o.Now}
+	rec := &mfa.RecoveryCodes{Key: o.RecoveryKey, Factors: o.Factors, Ephemeral: o.Ephemeral, Now: o.Now}
+	ms := []mfa.Method{&mfa.Authenticator{Issuer: o.TOTPIssuer, Sealer: o.Sealer, Verifier: o.TOTP, Factors: o.Factors, Now: o.Now}}
+	if o.WebAuthn != nil {
+		ms = append(ms, &mfa.SecurityKey{WebAuthn: o.WebAuthn, Factors: o.Factors, Now: o.Now})
 	}
-	for _, t := range c.Transport {
-		if t == protocol.USB || t == protocol.NFC || t == protocol.BLE {
-			return true
-		}
-	}
-	return false
+	ms = append(ms, mfa.NewSMS(code, smsCodeTTL), mfa.NewEmail(code, emailCodeTTL), rec)
+	return methodTable{Methods: mfa.NewMethods(ms...), recovery: rec}
 }
+
+// maxCredentialJSON bounds a WebAuthn response.
+const maxCredentialJSON = 16 << 10
 
 // withMFA adds method and "mfa" to amr (once each).
 func withMFA(amr []string, method string) []string {
@@ -173,46 +161,13 @@ func (s *Service) methods(ctx context.Context, a *account.Account) ([]MethodView
 	if err != nil {
 		return nil, nil, err
 	}
-	var out []MethodView
-	add := func(m MethodView) {
-		if !slices.ContainsFunc(out, func(x MethodView) bool { return x.Method == m.Method }) {
-			out = append(out, m)
-		}
+	usable, err := s.mfa.Usable(ctx, &mfa.Subject{Account: a, Factors: fs})
+	if err != nil {
+		return nil, nil, fmt.Errorf("login: usable methods: %w", err)
 	}
-	for _, f := range fs {
-		switch f.Kind {
-		case mfa.KindTOTP:
-			add(MethodView{Method: f.Kind})
-		case mfa.KindWebAuthn:
-			if s.o.WebAuthn != nil {
-				add(MethodView{Method: f.Kind})
-			}
-		case mfa.KindSMS:
-			if a.PhoneVerified && a.Phone != "" {
-				add(MethodView{Method: f.Kind, Contact: maskContact("phone", a.Phone)})
-			}
-		case mfa.KindEmail:
-			if a.EmailVerified && a.Email != "" {
-				add(MethodView{Method: f.Kind, Contact: maskContact("email", a.Email)})
-			}
-		}
-	}
-	if len(fs) == 0 {
-		if a.PhoneVerified && a.Phone != "" {
-			add(MethodView{Method: mfa.KindSMS, Contact: maskContact("phone", a.Phone)})
-		}
-		if a.EmailVerified && a.Email != "" {
-			add(MethodView{Method: mfa.KindEmail, Contact: maskContact("email", a.Email)})
-		}
-	}
-	if len(fs) > 0 {
-		left, err := s.o.Factors.RecoveryCodesLeft(ctx, a.ID)
-		if err != nil {
-			return nil, nil, err
-		}
-		if left > 0 {
-			add(MethodView{Method: mfa.KindRecovery})
-		}
+	out := make([]MethodView, 0, len(usable))
+	for _, meth := range usable {
+		out = append(out, MethodView{Method: meth.Kind(), Contact: s.contactView(a, meth.Kind())})
 	}
 	return out, fs, nil
 }
@@ -268,48 +223,46 @@ func (s *Service) SubmitSecondFactor(ctx context.Context, f *SelfFlow, action st
 		s.addErr(v, m, "method", "mfa.method")
 		return v, nil
 	}
+	meth := s.mfa.Get(method)
+	ch := &mfa.Challenge{Subject: mfa.Subject{Account: a, Factors: factors, Lang: m.Lang},
+		Purpose: f.MFA.Purpose, Sent: f.MFA.Sent, State: f.MFA.State}
 	switch action {
 	case "send":
-		if method != mfa.KindSMS && method != mfa.KindEmail {
+		snd, ok := meth.(mfa.Sender)
+		if !ok {
 			s.addErr(v, m, "method", "mfa.method")
 			return v, nil
 		}
 		ok, err := s.sendCode(ctx, f, v, m, func(ctx context.Context, f *SelfFlow, m Meta) error {
-			return s.sendSecondFactorCode(ctx, a, method, f.MFA.Purpose, m)
+			return snd.Send(ctx, &ch.Subject, f.MFA.Purpose)
 		})
 		if !ok {
 			return v, err
 		}
 		f.MFA.Sent, v.Method = method, method
-		v.Contact = contactView(a, method)
+		v.Contact = s.contactView(a, method)
 		s.addMsg(v, m, "code.sent")
 		return v, s.self.save(ctx, f)
 	case "webauthn_begin":
-		if method != mfa.KindWebAuthn {
+		cer, ok := meth.(mfa.Ceremony)
+		if !ok {
 			s.addErr(v, m, "method", "mfa.method")
 			return v, nil
 		}
-		opts, session, err := s.o.WebAuthn.BeginLogin(newWebAuthnUser(a, factors))
-		if err != nil {
-			return nil, fmt.Errorf("login: webauthn begin: %w", err)
+		if v.WebAuthn, err = cer.BeginCheck(ctx, ch); err != nil {
+			return nil, fmt.Errorf("login: begin %s: %w", method, err)
 		}
-		if f.MFA.WebAuthn, err = json.Marshal(session); err != nil {
-			return nil, err
-		}
-		if v.WebAuthn, err = json.Marshal(opts); err != nil {
-			return nil, err
-		}
-		v.Method = method
+		f.MFA.State, v.Method = ch.State, method
 		return v, s.self.save(ctx, f)
 	}
-	used, ok, err := s.checkFactor(ctx, v, m, a, factors, f.MFA, method, in)
-	if err != nil || !ok {
-		return v, err
+	used, err := meth.Check(ctx, ch, answerOf(in))
+	if err != nil {
+		return v, s.refused(ctx, v, m, a.ID, method, err, true)
 	}
-	amr := withMFA(f.MFA.AMR, amrOf(method, used))
+	amr := withMFA(f.MFA.AMR, meth.AMR(used))
 	s.recordMeta(ctx, m, a.ID, "mfa.success", "", map[string]string{"method": method, "purpose": f.MFA.Purpose})
-	if method == mfa.KindRecovery {
-		left, err := s.o.Factors.RecoveryCodesLeft(ctx, a.ID)
+	if meth == mfa.Method(s.mfa.recovery) {
+		left, err := s.mfa.recovery.Left(ctx, a.ID)
 		if err != nil {
 			return nil, err
 		}
@@ -324,238 +277,69 @@ func (s *Service) SubmitSecondFactor(ctx context.Context, f *SelfFlow, action st
 	return v, nil
 }
 
-// contactView masks the contact a method sends codes to.
-func contactView(a *account.Account, method string) string {
-	if method == mfa.KindSMS {
-		return maskContact("phone", a.Phone)
+func answerOf(in Input) mfa.Answer {
+	return mfa.Answer{Code: in.Get("code"), Credential: []byte(in["credential"]), Name: in.Get("name")}
+}
+
+// refused puts a method's refusal on v and returns nil, or returns an
+// internal error. In a challenge (audit) a failed attempt is kept as
+// "mfa.failure".
+func (s *Service) refused(ctx context.Context, v *View, m Meta, accountID, method string, err error, audit bool) error {
+	field, key := "code", codeErrorKey(err)
+	switch {
+	case key != "":
+	case errors.Is(err, mfa.ErrNoAnswer):
+		key = "code.required"
+	case errors.Is(err, mfa.ErrNotSent):
+		key = "mfa.send_first"
+	case errors.Is(err, mfa.ErrInvalidCode):
+		key = "mfa.invalid"
+	case errors.Is(err, mfa.ErrReplayed):
+		key = "mfa.replayed"
+	case errors.Is(err, mfa.ErrTooMany):
+		key = "mfa.locked"
+	case errors.Is(err, mfa.ErrRecoveryCode):
+		key = "mfa.recovery_invalid"
+	case errors.Is(err, mfa.ErrRefused):
+		field, key = "", "mfa.webauthn_failed"
+		s.log.Info("login: webauthn refused", "account", accountID, "err", err)
+	case errors.Is(err, mfa.ErrNoFactor):
+		field, key = "method", "mfa.method"
+	default:
+		return fmt.Errorf("login: check %s: %w", method, err)
 	}
-	return maskContact("email", a.Email)
+	if audit && errors.Is(err, mfa.ErrFailedAttempt) {
+		s.recordMeta(ctx, m, accountID, "mfa.failure", "", map[string]string{"method": method})
+	}
+	s.addErr(v, m, field, key)
+	return nil
+}
+
+// contactView masks the contact a method sends codes to; "" for a method
+// that sends none.
+func (s *Service) contactView(a *account.Account, kind string) string {
+	snd, ok := s.mfa.Get(kind).(mfa.Sender)
+	if !ok {
+		return ""
+	}
+	c := snd.Contact(a)
+	return maskContact(c.Channel, c.Address)
 }
 
 // sendSecondFactorCode sends a one-time code to the account's confirmed
 // phone or e-mail, with the limits of package codes.
-func (s *Service) sendSecondFactorCode(ctx context.Context, a *account.Account, method, purpose string, m Meta) error {
-	contact, ch, ttl, minutes := a.Phone, "sms", smsCodeTTL, "5"
-	if method == mfa.KindEmail {
-		contact, ch, ttl, minutes = a.Email, "email", emailCodeTTL, "10"
-	}
-	code, err := s.o.Codes.Issue(ctx, "mfa_"+purpose, contact, ttl)
-	if err != nil {
-		return err
-	}
-	lang := a.Locale
-	if m.Lang != "" {
-		lang = m.Lang
-	}
-	// The message says "sign-in code" for a sign-in or step-up.
-	shown := "login"
-	if purpose == "enroll" {
-		shown = "mfa_enroll"
-	}
-	return s.o.Notifier.Enqueue(ctx, notify.Message{Channel: notify.Channel(ch), To: contact, Lang: lang,
-		Template: "otp", Data: map[string]string{"code": code, "minutes": minutes, "purpose": shown}})
-}
-
-// checkFactor checks the answer for method and puts any error on v. It
-// returns the factor used (nil for codes to a contact or recovery codes).
-func (s *Service) checkFactor(ctx context.Context, v *View, m Meta, a *account.Account, factors []*mfa.Factor, st *mfaState, method string, in Input) (*mfa.Factor, bool, error) {
-	now := s.o.Now().UTC()
-	switch method {
-	case mfa.KindTOTP:
-		fct := factorOf(factors, mfa.KindTOTP)
-		code := in.Get("code")
-		if code == "" {
-			s.addErr(v, m, "code", "code.required")
-			return nil, false, nil
-		}
-		secret, err := s.totpSecret(fct)
-		if err != nil {
-			return nil, false, err
-		}
-		if ok, err := s.verifyTOTP(ctx, v, m, a.ID, secret, code); !ok {
-			if err == nil {
-				s.recordMeta(ctx, m, a.ID, "mfa.failure", "", map[string]string{"method": method})
-			}
-			return nil, false, err
-		}
-		return fct, true, s.o.Factors.UpdateFactorUse(ctx, a.ID, fct.ID, now, nil)
-	case mfa.KindSMS, mfa.KindEmail:
-		if st.Sent != method {
-			s.addErr(v, m, "code", "mfa.send_first")
-			return nil, false, nil
-		}
-		contact := a.Phone
-		if method == mfa.KindEmail {
-			contact = a.Email
-		}
-		if ok, err := s.verifyCode(ctx, v, m, "mfa_"+st.Purpose, contact, in.Get("code")); !ok {
-			if err == nil {
-				s.recordMeta(ctx, m, a.ID, "mfa.failure", "", map[string]string{"method": method})
-			}
-			return nil, false, err
-		}
-		if fct := factorOf(factors, method); fct != nil {
-			return fct, true, s.o.Factors.UpdateFactorUse(ctx, a.ID, fct.ID, now, nil)
-		}
-		return nil, true, nil
-	case mfa.KindRecovery:
-		ok, err := s.useRecoveryCode(ctx, v, m, a.ID, in.Get("code"))
-		return nil, ok, err
-	case mfa.KindWebAuthn:
-		return s.finishWebAuthnLogin(ctx, v, m, a, factors, st, in)
-	}
-	s.addErr(v, m, "method", "mfa.method")
-	return nil, false, nil
-}
-
-func factorOf(fs []*mfa.Factor, kind string) *mfa.Factor {
-	for _, f := range fs {
-		if f.Kind == kind {
-			return f
-		}
-	}
-	return nil
-}
-
-func (s *Service) totpSecret(f *mfa.Factor) (string, error) {
-	raw, err := s.o.Sealer.Open(f.Secret, []byte("mfa:totp:"+f.AccountID))
-	if err != nil {
-		return "", fmt.Errorf("login: open totp secret: %w", err)
-	}
-	return string(raw), nil
-}
-
-// verifyTOTP checks an authenticator code and puts the error on v.
-func (s *Service) verifyTOTP(ctx context.Context, v *View, m Meta, accountID, secret, code string) (bool, error) {
-	err := s.o.TOTP.Verify(ctx, accountID, secret, code)
-	switch {
-	case err == nil:
-		return true, nil
-	case errors.Is(err, mfa.ErrInvalidCode):
-		s.addErr(v, m, "code", "mfa.invalid")
-	case errors.Is(err, mfa.ErrReplayed):
-		s.addErr(v, m, "code", "mfa.replayed")
-	case errors.Is(err, mfa.ErrTooMany):
-		s.addErr(v, m, "code", "mfa.locked")
-	default:
-		return false, err
-	}
-	return false, nil
-}
-
-// useRecoveryCode spends a recovery code. Its own counter (taken before the
-// check) bounds guessing: 5 wrong codes lock recovery codes for 15 minutes.
-func (s *Service) useRecoveryCode(ctx context.Context, v *View, m Meta, accountID, typed string) (bool, error) {
-	if typed == "" {
-		s.addErr(v, m, "code", "code.required")
-		return false, nil
-	}
-	key := "mfa:recovery:fail:" + accountID
-	fails, err := s.o.Ephemeral.Incr(ctx, key, recoveryLockout)
-	if err != nil {
-		return false, err
-	}
-	if fails > maxRecoveryFails {
-		s.addErr(v, m, "code", "mfa.locked")
-		return false, nil
-	}
-	code := mfa.NormalizeRecoveryCode(typed)
-	ok := false
-	if code != "" {
-		ok, err = s.o.Factors.UseRecoveryCode(ctx, accountID, mfa.HashRecoveryCode(s.o.RecoveryKey, accountID, code), s.o.Now().UTC())
-		if err != nil {
-			return false, err
-		}
-	}
+func (s *Service) sendSecondFactorCode(ctx context.Context, a *account.Account, kind, purpose string, m Meta) error {
+	snd, ok := s.mfa.Get(kind).(mfa.Sender)
 	if !ok {
-		s.recordMeta(ctx, m, accountID, "mfa.failure", "", map[string]string{"method": mfa.KindRecovery})
-		s.addErr(v, m, "code", "mfa.recovery_invalid")
-		return false, nil
+		return fmt.Errorf("login: send code: %q sends no codes", kind)
 	}
-	return true, s.o.Ephemeral.Delete(ctx, key)
+	return snd.Send(ctx, &mfa.Subject{Account: a, Lang: m.Lang}, purpose)
 }
 
 // newRecoveryCodes replaces the account's recovery codes and returns the
 // new ones, to be shown once.
 func (s *Service) newRecoveryCodes(ctx context.Context, accountID string) ([]string, error) {
-	list, err := mfa.NewRecoveryCodes()
-	if err != nil {
-		return nil, err
-	}
-	hashes := make([]string, len(list))
-	for i, c := range list {
-		hashes[i] = mfa.HashRecoveryCode(s.o.RecoveryKey, accountID, mfa.NormalizeRecoveryCode(c))
-	}
-	return list, s.o.Factors.ReplaceRecoveryCodes(ctx, accountID, hashes, s.o.Now().UTC())
-}
-
-// webAuthnUser adapts an account to go-webauthn.
-type webAuthnUser struct {
-	a     *account.Account
-	creds []webauthn.Credential
-}
-
-func newWebAuthnUser(a *account.Account, fs []*mfa.Factor) *webAuthnUser {
-	u := &webAuthnUser{a: a}
-	for _, f := range fs {
-		if f.Kind != mfa.KindWebAuthn {
-			continue
-		}
-		var c webauthn.Credential
-		if json.Unmarshal(f.Secret, &c) == nil {
-			u.creds = append(u.creds, c)
-		}
-	}
-	return u
-}
-
-func (u *webAuthnUser) WebAuthnID() []byte { return []byte(u.a.ID) }
-func (u *webAuthnUser) WebAuthnName() string {
-	if u.a.Email != "" {
-		return u.a.Email
-	}
-	return u.a.Phone
-}
-func (u *webAuthnUser) WebAuthnDisplayName() string {
-	return u.a.GivenName + " " + u.a.FamilyName
-}
-func (u *webAuthnUser) WebAuthnCredentials() []webauthn.Credential { return u.creds }
-
-// maxCredentialJSON bounds a WebAuthn response.
-const maxCredentialJSON = 16 << 10
-
-func (s *Service) finishWebAuthnLogin(ctx context.Context, v *View, m Meta, a *account.Account, factors []*mfa.Factor, st *mfaState, in Input) (*mfa.Factor, bool, error) {
-	var session webauthn.SessionData
-	if len(st.WebAuthn) == 0 || json.Unmarshal(st.WebAuthn, &session) != nil {
-		s.addErr(v, m, "", "mfa.webauthn_failed")
-		return nil, false, nil
-	}
-	parsed, err := protocol.ParseCredentialRequestResponseBytes([]byte(in["credential"]))
-	if err != nil {
-		s.addErr(v, m, "", "mfa.webauthn_failed")
-		return nil, false, nil
-	}
-	cred, err := s.o.WebAuthn.ValidateLogin(newWebAuthnUser(a, factors), session, parsed)
-	if err != nil {
-		s.log.Info("login: webauthn assertion refused", "account", a.ID, "err", err)
-		s.recordMeta(ctx, m, a.ID, "mfa.failure", "", map[string]string{"method": mfa.KindWebAuthn})
-		s.addErr(v, m, "", "mfa.webauthn_failed")
-		return nil, false, nil
-	}
-	// One assertion per ceremony.
-	st.WebAuthn = nil
-	id := base64.RawURLEncoding.EncodeToString(cred.ID)
-	for _, f := range factors {
-		if f.Kind == mfa.KindWebAuthn && f.CredentialID == id {
-			raw, err := json.Marshal(cred)
-			if err != nil {
-				return nil, false, err
-			}
-			return f, true, s.o.Factors.UpdateFactorUse(ctx, a.ID, f.ID, s.o.Now().UTC(), raw)
-		}
-	}
-	s.addErr(v, m, "", "mfa.webauthn_failed")
-	return nil, false, nil
+	return s.mfa.recovery.Renew(ctx, accountID)
 }
 
 // StartEnroll begins turning a factor on for the session's account. With
@@ -577,111 +361,93 @@ func (s *Service) StartEnroll(ctx context.Context, api bool, sess *session.Sessi
 	}
 	f := &SelfFlow{Kind: KindEnroll, State: StateConfirm, API: api, Enroll: &enrollState{AccountID: accountID, Kind: kind}}
 	v := &View{Type: KindEnroll, State: StateForm}
-	switch kind {
-	case mfa.KindTOTP:
-		if factorOf(fs, kind) != nil {
-			s.addErr(v, m, "", "mfa.exists")
-			return v, nil
-		}
-		e, err := mfa.NewEnrollment(s.o.TOTPIssuer, (&webAuthnUser{a: a}).WebAuthnName())
-		if err != nil {
-			return nil, err
-		}
-		if f.Enroll.URL, err = s.o.Sealer.Seal([]byte(e.URL), []byte("mfa:enroll:"+accountID)); err != nil {
-			return nil, err
-		}
-	case mfa.KindSMS, mfa.KindEmail:
-		if factorOf(fs, kind) != nil {
-			s.addErr(v, m, "", "mfa.exists")
-			return v, nil
-		}
-		if (kind == mfa.KindSMS && !(a.PhoneVerified && a.Phone != "")) || (kind == mfa.KindEmail && !(a.EmailVerified && a.Email != "")) {
-			s.addErr(v, m, "", "mfa.no_contact")
-			return v, nil
-		}
-		if err := s.sendSecondFactorCode(ctx, a, kind, "enroll", m); err != nil {
-			key := codeErrorKey(err)
-			if key == "" {
-				return nil, err
-			}
-			s.addErr(v, m, "", key)
-			return v, nil
-		}
-	case mfa.KindWebAuthn:
-		if s.o.WebAuthn == nil {
-			s.addErr(v, m, "method", "mfa.method")
-			return v, nil
-		}
-		if v.WebAuthn, err = s.beginRegistration(f, a, fs); err != nil {
-			return nil, err
-		}
-	default:
+	en, ok := s.mfa.Get(kind).(mfa.Enroller)
+	if !ok {
 		s.addErr(v, m, "method", "mfa.method")
 		return v, nil
 	}
-	options := v.WebAuthn
+	e := &mfa.Enrolment{Subject: mfa.Subject{Account: a, Factors: fs, Lang: m.Lang}}
+	setup, err := en.BeginEnroll(ctx, e)
+	if err != nil {
+		return s.enrollRefused(v, m, kind, err)
+	}
+	f.Enroll.State = e.State
 	if v, err = s.start(ctx, f, m); err != nil {
 		return nil, err
 	}
-	v.WebAuthn = options
+	v.WebAuthn = setup.Options
 	return v, s.fillEnroll(v, f, a)
 }
 
-// beginRegistration starts a security-key registration ceremony for the
-// enrolment flow f (its state is kept in f) and returns the options for
-// navigator.credentials.create.
-func (s *Service) beginRegistration(f *SelfFlow, a *account.Account, fs []*mfa.Factor) (json.RawMessage, error) {
-	u := newWebAuthnUser(a, fs)
-	opts, session, err := s.o.WebAuthn.BeginRegistration(u,
-		webauthn.WithExclusions(webauthn.Credentials(u.creds).CredentialDescriptors()),
-		webauthn.WithAuthenticatorSelection(protocol.AuthenticatorSelection{
-			ResidentKey: protocol.ResidentKeyRequirementDiscouraged, UserVerification: protocol.VerificationPreferred}))
-	if err != nil {
-		return nil, fmt.Errorf("login: webauthn begin registration: %w", err)
+// enrollRefused puts a refusal to begin an enrolment on v, or returns an
+// internal error.
+func (s *Service) enrollRefused(v *View, m Meta, kind string, err error) (*View, error) {
+	key := codeErrorKey(err)
+	switch {
+	case key != "":
+	case errors.Is(err, mfa.ErrExists):
+		key = "mfa.exists"
+	case errors.Is(err, mfa.ErrNoContact):
+		key = "mfa.no_contact"
+	default:
+		return nil, fmt.Errorf("login: begin enrolling %s: %w", kind, err)
 	}
-	if f.Enroll.WebAuthn, err = json.Marshal(session); err != nil {
-		return nil, err
-	}
-	return json.Marshal(opts)
+	s.addErr(v, m, "", key)
+	return v, nil
 }
 
-// RefreshRegistration starts the security-key ceremony of an enrolment
-// flow afresh (a page shown again needs a new challenge).
+// enrolment is the method and state of an enrolment flow.
+func (s *Service) enrolment(f *SelfFlow, a *account.Account, fs []*mfa.Factor, m Meta) (mfa.Enroller, *mfa.Enrolment, error) {
+	en, ok := s.mfa.Get(f.Enroll.Kind).(mfa.Enroller)
+	if !ok {
+		return nil, nil, fmt.Errorf("login: enrolment of %q: %w", f.Enroll.Kind, ErrFlowExpired)
+	}
+	return en, &mfa.Enrolment{Subject: mfa.Subject{Account: a, Factors: fs, Lang: m.Lang}, State: f.Enroll.State}, nil
+}
+
+// RefreshRegistration begins the device ceremony of an enrolment flow
+// afresh (a page shown again needs a new challenge); nil options for a
+// method without one.
 func (s *Service) RefreshRegistration(ctx context.Context, f *SelfFlow, a *account.Account) (json.RawMessage, error) {
+	if _, ok := s.mfa.Get(f.Enroll.Kind).(mfa.Ceremony); !ok {
+		return nil, nil
+	}
 	fs, err := s.accountFactors(ctx, a.ID)
 	if err != nil {
 		return nil, err
 	}
-	opts, err := s.beginRegistration(f, a, fs)
+	en, e, err := s.enrolment(f, a, fs, Meta{})
 	if err != nil {
 		return nil, err
 	}
-	return opts, s.self.save(ctx, f)
+	setup, err := en.BeginEnroll(ctx, e)
+	if err != nil {
+		return nil, fmt.Errorf("login: refresh enrolment: %w", err)
+	}
+	f.Enroll.State = e.State
+	return setup.Options, s.self.save(ctx, f)
 }
 
 // fillEnroll adds what the citizen needs to finish: the authenticator's
 // secret and QR code, or the masked contact a code went to.
 func (s *Service) fillEnroll(v *View, f *SelfFlow, a *account.Account) error {
 	v.Method = f.Enroll.Kind
-	switch f.Enroll.Kind {
-	case mfa.KindTOTP:
-		if f.State != StateConfirm {
-			return nil
-		}
-		raw, err := s.o.Sealer.Open(f.Enroll.URL, []byte("mfa:enroll:"+f.Enroll.AccountID))
-		if err != nil {
-			return err
-		}
-		e, err := mfa.EnrollmentFromURL(string(raw))
-		if err != nil {
-			return err
-		}
-		v.TOTPSecret, v.TOTPURL = e.Secret, e.URL
-		// The data URL is gosid's own PNG, safe to put in an img src.
-		v.QR = template.URL("data:image/png;base64," + base64.StdEncoding.EncodeToString(e.QRPNG))
-	case mfa.KindSMS, mfa.KindEmail:
-		v.Contact = contactView(a, f.Enroll.Kind)
+	v.Contact = s.contactView(a, f.Enroll.Kind)
+	if f.State != StateConfirm {
+		return nil
 	}
+	en, e, err := s.enrolment(f, a, nil, Meta{})
+	if err != nil {
+		return err
+	}
+	setup, err := en.Pending(e)
+	if err != nil || setup == nil || setup.Authenticator == nil {
+		return err
+	}
+	auth := setup.Authenticator
+	v.TOTPSecret, v.TOTPURL = auth.Secret, auth.URL
+	// The data URL is gosid's own PNG, safe to put in an img src.
+	v.QR = template.URL("data:image/png;base64," + base64.StdEncoding.EncodeToString(auth.QRPNG))
 	return nil
 }
 
@@ -708,63 +474,22 @@ func (s *Service) SubmitEnroll(ctx context.Context, f *SelfFlow, action string, 
 	if err != nil {
 		return nil, err
 	}
-	now := s.o.Now().UTC()
-	fct := &mfa.Factor{ID: randomToken(12), AccountID: a.ID, Kind: f.Enroll.Kind, CreatedAt: now, LastUsedAt: now}
-	switch f.Enroll.Kind {
-	case mfa.KindTOTP:
-		code := in.Get("code")
-		if code == "" {
-			s.addErr(v, m, "code", "code.required")
-			return v, nil
+	en, e, err := s.enrolment(f, a, fs, m)
+	if err != nil {
+		return nil, err
+	}
+	if snd, ok := en.(mfa.Sender); ok && action == "resend" {
+		ok, err := s.sendCode(ctx, f, v, m, func(ctx context.Context, _ *SelfFlow, m Meta) error {
+			return snd.Send(ctx, &e.Subject, "enroll")
+		})
+		if ok {
+			s.addMsg(v, m, "code.sent")
 		}
-		if ok, err := s.verifyTOTP(ctx, v, m, a.ID, v.TOTPSecret, code); !ok {
-			return v, err
-		}
-		if fct.Secret, err = s.o.Sealer.Seal([]byte(v.TOTPSecret), []byte("mfa:totp:"+a.ID)); err != nil {
-			return nil, err
-		}
-	case mfa.KindSMS, mfa.KindEmail:
-		if action == "resend" {
-			ok, err := s.sendCode(ctx, f, v, m, func(ctx context.Context, _ *SelfFlow, m Meta) error {
-				return s.sendSecondFactorCode(ctx, a, f.Enroll.Kind, "enroll", m)
-			})
-			if ok {
-				s.addMsg(v, m, "code.sent")
-			}
-			return v, err
-		}
-		contact := a.Phone
-		if f.Enroll.Kind == mfa.KindEmail {
-			contact = a.Email
-		}
-		if ok, err := s.verifyCode(ctx, v, m, "mfa_enroll", contact, in.Get("code")); !ok {
-			return v, err
-		}
-	case mfa.KindWebAuthn:
-		var session webauthn.SessionData
-		if json.Unmarshal(f.Enroll.WebAuthn, &session) != nil {
-			s.addErr(v, m, "", "mfa.webauthn_failed")
-			return v, nil
-		}
-		parsed, err := protocol.ParseCredentialCreationResponseBytes([]byte(in["credential"]))
-		if err != nil {
-			s.addErr(v, m, "", "mfa.webauthn_failed")
-			return v, nil
-		}
-		cred, err := s.o.WebAuthn.CreateCredential(newWebAuthnUser(a, fs), session, parsed)
-		if err != nil {
-			s.log.Info("login: webauthn registration refused", "account", a.ID, "err", err)
-			s.addErr(v, m, "", "mfa.webauthn_failed")
-			return v, nil
-		}
-		if fct.Secret, err = json.Marshal(cred); err != nil {
-			return nil, err
-		}
-		fct.CredentialID = base64.RawURLEncoding.EncodeToString(cred.ID)
-		fct.Name = in.Get("name")
-		if fct.Name == "" {
-			fct.Name = "WebAuthn"
-		}
+		return v, err
+	}
+	fct, err := en.FinishEnroll(ctx, e, answerOf(in))
+	if err != nil {
+		return v, s.refused(ctx, v, m, a.ID, f.Enroll.Kind, err, false)
 	}
 	if err := s.o.Factors.AddFactor(ctx, fct); errors.Is(err, storage.ErrConflict) {
 		s.addErr(v, m, "", "mfa.exists")
@@ -783,9 +508,9 @@ func (s *Service) SubmitEnroll(ctx context.Context, f *SelfFlow, action string, 
 	}
 	s.recordMeta(ctx, m, a.ID, "mfa.enabled", "", map[string]string{"method": fct.Kind})
 	s.notifyAccount(ctx, a, "security_changed", m, map[string]string{"change": "mfa_enabled",
-		"time": now.Format("02.01.2006 15:04 UTC")})
+		"time": fct.CreatedAt.Format("02.01.2006 15:04 UTC")})
 	s.addMsg(v, m, "mfa.enabled")
-	v.accountID, v.amr = a.ID, []string{amrOf(fct.Kind, fct)}
+	v.accountID, v.amr = a.ID, []string{en.AMR(fct)}
 	return v, nil
 }
 
@@ -869,9 +594,7 @@ func (s *Service) Factors(ctx context.Context, accountID string) ([]FactorView, 
 			t := f.LastUsedAt
 			fv.LastUsedAt = &t
 		}
-		if f.Kind == mfa.KindSMS || f.Kind == mfa.KindEmail {
-			fv.Contact = contactView(a, f.Kind)
-		}
+		fv.Contact = s.contactView(a, f.Kind)
 		out = append(out, fv)
 	}
 	left := 0

@@ -396,16 +396,11 @@ func (s *Service) renderSecurity(w http.ResponseWriter, r *http.Request, status 
 	p := &SecurityPage{Page: s.page(w, r), View: v, Factors: factors, RecoveryLeft: left,
 		HasPhone: acct.PhoneVerified && acct.Phone != "", HasEmail: acct.EmailVerified && acct.Email != "",
 		LoginNotice: account.ParseNotifyPrefs(acct.NotifyPrefs).LoginNotice(), ReturnTo: returnTo, WebAuthn: s.o.WebAuthn != nil}
+	on := map[string]bool{}
 	for _, f := range factors {
-		switch f.Kind {
-		case mfa.KindTOTP:
-			p.HasTOTP = true
-		case mfa.KindSMS:
-			p.HasSMS = true
-		case mfa.KindEmail:
-			p.HasEmailCodes = true
-		}
+		on[f.Kind] = true
 	}
+	p.HasTOTP, p.HasSMS, p.HasEmailCodes = on[mfa.KindTOTP], on[mfa.KindSMS], on[mfa.KindEmail]
 	s.o.Web.Render(w, r, status, "security", p)
 }
 
@@ -587,8 +582,8 @@ func (s *Service) enrollPage(w http.ResponseWriter, r *http.Request) {
 		s.serverError(w, r, err)
 		return
 	}
-	if f.Enroll.Kind == mfa.KindWebAuthn && f.State == StateConfirm {
-		// Every showing of the page gets a fresh challenge.
+	if f.State == StateConfirm {
+		// Every showing of the page gets a fresh ceremony.
 		if v.WebAuthn, err = s.RefreshRegistration(r.Context(), f, acct); err != nil {
 			s.serverError(w, r, err)
 			return

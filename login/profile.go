@@ -231,7 +231,7 @@ func (s *Service) confirmChange(ctx context.Context, v *ProfileView, accountID, 
 	if !(a.PhoneVerified && a.Phone != "") {
 		method, contact = mfa.KindEmail, a.Email
 	}
-	v.CodeSent, v.Contact = true, contactView(a, method)
+	v.CodeSent, v.Contact = true, s.contactView(a, method)
 	if code == "" {
 		if err := s.sendSecondFactorCode(ctx, a, method, "profile", m); err != nil {
 			key := codeErrorKey(err)
