@@ -2,6 +2,7 @@ package login
 
 import (
 	"context"
+	"encoding/json"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -293,4 +294,14 @@ func messageCodes(v *View) []string {
 		out = append(out, m.Code)
 	}
 	return out
+}
+
+// viewJSON is a view as the API returns it.
+func viewJSON(t *testing.T, v *View) string {
+	t.Helper()
+	raw, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(raw)
 }
