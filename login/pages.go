@@ -2,6 +2,9 @@ package login
 
 import (
 	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"net/http"
@@ -179,8 +182,8 @@ func (s *Service) checkPassword(ctx context.Context, m Meta, login, password str
 		return nil, "", fmt.Errorf("find account: %w", err)
 	}
 	if acct == nil || acct.Status != account.StatusActive {
-		_ = s.o.Passwords.DummyVerify(ctx, password)
-		return nil, outcomeInvalid, nil
+		outcome, err := s.noAccount(ctx, login, password)
+		return nil, outcome, err
 	}
 	// The counter is taken before the password is checked, so parallel
 	// attempts cannot check more than maxPasswordFailures passwords.
@@ -211,6 +214,37 @@ func (s *Service) checkPassword(ctx context.Context, m Meta, login, password str
 		return nil, "", fmt.Errorf("reset failure counter: %w", err)
 	}
 	return acct, outcomeSuccess, nil
+}
+
+// noAccount answers a login that names no active account as a wrong
+// password for an account is answered, lockout included: its failures are
+// counted per login identifier (DESIGN.md "lockout"), so that the third
+// attempt says "locked" here too and the answers do not tell which logins
+// exist. A locked login is refused without hashing, as an account is.
+func (s *Service) noAccount(ctx context.Context, login, password string) (string, error) {
+	fails, err := s.o.Ephemeral.Incr(ctx, "login:fail:id:"+s.loginKey(login), passwordLockout)
+	if err != nil {
+		return "", fmt.Errorf("failure counter: %w", err)
+	}
+	if fails > maxPasswordFailures {
+		return outcomeLocked, nil
+	}
+	_ = s.o.Passwords.DummyVerify(ctx, password)
+	if fails == maxPasswordFailures {
+		return outcomeLocked, nil
+	}
+	return outcomeInvalid, nil
+}
+
+// loginKey names a login identifier in counter keys without storing it:
+// the HMAC of its normalised form.
+func (s *Service) loginKey(login string) string {
+	if _, norm, err := account.ClassifyLogin(login); err == nil {
+		login = norm
+	}
+	h := hmac.New(sha256.New, s.o.FlowKey)
+	h.Write([]byte("login-failures\x00" + login))
+	return base64.RawURLEncoding.EncodeToString(h.Sum(nil))
 }
 
 // findAccount resolves a login (phone or e-mail) to an account, or nil.

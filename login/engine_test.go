@@ -1,0 +1,207 @@
+package login
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/gosid/gosid/account"
+	"github.com/gosid/gosid/codes"
+)
+
+func TestCheckInput(t *testing.T) {
+	tests := []struct {
+		name string
+		in   Input
+		want *account.FieldError
+	}{
+		{"empty", Input{}, nil},
+		{"ordinary", Input{"family_name": "Иванова", "contact": "+7 912 123-45-89", "password": testPassword}, nil},
+		{"at the limit", Input{"contact": strings.Repeat("a", 254)}, nil},
+		{"over the limit", Input{"contact": strings.Repeat("a", 255)}, &account.FieldError{Field: "contact", Code: "field.too_long"}},
+		{"limit in bytes, not characters", Input{"code": strings.Repeat("й", 9)}, &account.FieldError{Field: "code", Code: "field.too_long"}},
+		{"password of 512 bytes", Input{"password": strings.Repeat("p", 512)}, nil},
+		{"password of 513 bytes", Input{"password": strings.Repeat("p", 513)}, &account.FieldError{Field: "password", Code: "field.too_long"}},
+		{"invalid UTF-8", Input{"given_name": "Ма\xffрия"}, &account.FieldError{Field: "given_name", Code: "field.invalid_utf8"}},
+		{"NUL", Input{"login": "a\x00b"}, &account.FieldError{Field: "login", Code: "field.control_chars"}},
+		{"newline", Input{"password": "line\nbreak"}, &account.FieldError{Field: "password", Code: "field.control_chars"}},
+		{"tab", Input{"code": "12\t34"}, &account.FieldError{Field: "code", Code: "field.control_chars"}},
+		{"DEL", Input{"middle_name": "x\x7fy"}, &account.FieldError{Field: "middle_name", Code: "field.control_chars"}},
+		{"unknown field is not checked", Input{"zzz": strings.Repeat("\x00", 10000)}, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got := checkInput(tt.in)
+			if fmt.Sprint(got) != fmt.Sprint(tt.want) {
+				t.Errorf("checkInput = %v, want %v", got, tt.want)
+			}
+		})
+	}
+}
+
+func TestMaskContact(t *testing.T) {
+	tests := []struct {
+		channel, contact, want string
+	}{
+		{"phone", "+79121234589", "+7(912)***-**-89"},
+		{"phone", "+7912123458", "***"}, // not a normalised phone
+		{"email", "ivanova@example.ru", "i***@example.ru"},
+		{"email", "ёлка@пример.рф", "ё***@пример.рф"},
+		{"email", "@example.ru", "***"},
+		{"email", "", "***"},
+		{"email", "no-at-sign", "***"},
+	}
+	for _, tt := range tests {
+		if got := maskContact(tt.channel, tt.contact); got != tt.want {
+			t.Errorf("maskContact(%q, %q) = %q, want %q", tt.channel, tt.contact, got, tt.want)
+		}
+	}
+}
+
+func TestViewErrors(t *testing.T) {
+	v := &View{Errors: []Message{
+		{Field: "password", Code: "password.too_short", Text: "short"},
+		{Code: "code.too_soon", Text: "wait"},
+		{Field: "password", Code: "password.mismatch", Text: "second"},
+		{Code: "flow.error.action", Text: "refresh"},
+	}, Values: map[string]string{"contact": "+79121234589"}}
+	tests := []struct{ field, want string }{
+		{"password", "short"}, // the first error of a field
+		{"contact", ""},
+		{"", "wait"},
+	}
+	for _, tt := range tests {
+		if got := v.Err(tt.field); got != tt.want {
+			t.Errorf("Err(%q) = %q, want %q", tt.field, got, tt.want)
+		}
+	}
+	var form []string
+	for _, m := range v.FormErrors() {
+		form = append(form, m.Code)
+	}
+	if want := []string{"code.too_soon", "flow.error.action"}; !slices.Equal(form, want) {
+		t.Errorf("FormErrors = %v, want %v", form, want)
+	}
+	if (&View{}).FormErrors() != nil || (&View{}).Err("x") != "" {
+		t.Error("a view without errors has errors")
+	}
+	if v.Value("contact") != "+79121234589" || v.Value("password") != "" {
+		t.Errorf("Value: %q, %q", v.Value("contact"), v.Value("password"))
+	}
+}
+
+func TestInputGet(t *testing.T) {
+	in := Input{"login": "  +79121234589 \t", "password": " spaced "}
+	if got := in.Get("login"); got != "+79121234589" {
+		t.Errorf("Get(login) = %q", got)
+	}
+	if got := in.Get("missing"); got != "" {
+		t.Errorf("Get(missing) = %q", got)
+	}
+	// The flows read passwords raw (in["password"]): spaces are part of them.
+	if in["password"] != " spaced " {
+		t.Error("Input changed the password")
+	}
+}
+
+func TestIsYes(t *testing.T) {
+	for v, want := range map[string]bool{"on": true, "true": true, "yes": true, "1": true,
+		"": false, "0": false, "no": false, "ON": false, "off": false} {
+		if got := isYes(v); got != want {
+			t.Errorf("isYes(%q) = %v, want %v", v, got, want)
+		}
+	}
+}
+
+func TestCodeErrorKey(t *testing.T) {
+	tests := []struct {
+		err  error
+		want string
+	}{
+		{codes.ErrInvalid, "code.invalid"},
+		{codes.ErrExpired, "code.expired"},
+		{codes.ErrBurned, "code.burned"},
+		{codes.ErrTooSoon, "code.too_soon"},
+		{codes.ErrHourlyLimit, "code.hourly_limit"},
+		{codes.ErrBlocked, "code.blocked"},
+		{fmt.Errorf("issue: %w", codes.ErrTooSoon), "code.too_soon"},
+		{errors.New("database is down"), ""},
+	}
+	for _, tt := range tests {
+		if got := codeErrorKey(tt.err); got != tt.want {
+			t.Errorf("codeErrorKey(%v) = %q, want %q", tt.err, got, tt.want)
+		}
+	}
+}
+
+func TestLoginPageError(t *testing.T) {
+	tests := []struct {
+		code   string
+		status int
+		key    string
+	}{
+		{"login.required", http.StatusBadRequest, "login.error.required"},
+		{"login.rate", http.StatusTooManyRequests, "login.error.rate"},
+		{"login.locked", http.StatusForbidden, "login.error.locked"},
+		{"login.invalid", http.StatusUnauthorized, "login.error.invalid"},
+		// A field refused by the input checks shows as a wrong login or
+		// password on the page, with no hint of which rule it broke.
+		{"field.too_long", http.StatusBadRequest, "login.error.invalid"},
+		{"field.control_chars", http.StatusBadRequest, "login.error.invalid"},
+	}
+	for _, tt := range tests {
+		status, key := loginPageError(tt.code)
+		if status != tt.status || key != tt.key {
+			t.Errorf("loginPageError(%q) = %d, %q; want %d, %q", tt.code, status, key, tt.status, tt.key)
+		}
+	}
+}
+
+// TestSelfFlowStore: a flow is driven only with its own token, by the
+// face that started it, as the kind it is.
+func TestSelfFlowStore(t *testing.T) {
+	env := newTestEnv(t)
+	ctx := context.Background()
+	browser, _ := env.startRegistration(t, false)
+	app, _ := env.startRegistration(t, true)
+	tests := []struct {
+		name  string
+		id    string
+		kind  string
+		api   bool
+		token string
+		want  error
+	}{
+		{"browser flow, its token", browser.id, KindRegistration, false, browser.token, nil},
+		{"app flow, its token", app.id, KindRegistration, true, app.token, nil},
+		{"wrong token", app.id, KindRegistration, true, browser.token, ErrFlowToken},
+		{"no token", app.id, KindRegistration, true, "", ErrFlowToken},
+		{"browser flow through the API", browser.id, KindRegistration, true, browser.token, ErrFlowExpired},
+		{"app flow through the pages", app.id, KindRegistration, false, app.token, ErrFlowExpired},
+		{"as another kind", app.id, KindRecovery, true, app.token, ErrFlowExpired},
+		{"unknown id", "nope", KindRegistration, true, app.token, ErrFlowExpired},
+		{"empty id", "", KindRegistration, true, app.token, ErrFlowExpired},
+		{"oversize id", strings.Repeat("a", 65), KindRegistration, true, app.token, ErrFlowExpired},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f, err := env.s.self.load(ctx, tt.id, tt.kind, tt.api, tt.token)
+			if !errors.Is(err, tt.want) {
+				t.Fatalf("load = %v, want %v", err, tt.want)
+			}
+			if err == nil && (f.ID != tt.id || f.State != StateForm) {
+				t.Errorf("loaded %+v", f)
+			}
+		})
+	}
+	if err := env.s.self.delete(ctx, app.id); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := env.s.self.load(ctx, app.id, KindRegistration, true, app.token); !errors.Is(err, ErrFlowExpired) {
+		t.Errorf("a deleted flow loads: %v", err)
+	}
+}

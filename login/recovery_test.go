@@ -1,0 +1,260 @@
+package login
+
+import (
+	"context"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/gosid/gosid/account"
+	"github.com/gosid/gosid/session"
+)
+
+const (
+	recPhone = "+79121234589" // masked +7(912)***-**-89
+	recEmail = "anna@example.ru"
+)
+
+// TestRecoveryStartForm: (form, start) with a login that is no contact
+// stays on the form with the error on "login".
+func TestRecoveryStartForm(t *testing.T) {
+	env := newTestEnv(t)
+	tests := []struct {
+		name  string
+		login string
+		want  fe
+	}{
+		{"empty", "", fe{"login", "contact.required"}},
+		{"blank", "   ", fe{"login", "contact.required"}},
+		{"neither phone nor e-mail", "ivanova", fe{"login", "contact.invalid"}},
+		{"malformed e-mail", "anna@", fe{"login", "contact.invalid"}},
+		{"a SNILS", "123-456-789 01", fe{"login", "contact.invalid"}},
+		{"too long", strings.Repeat("a", 244) + "@example.ru", fe{"login", "field.too_long"}},
+		{"invalid UTF-8", "anna\xff@example.ru", fe{"login", "field.invalid_utf8"}},
+		{"control character", "+7912\x1b1234589", fe{"login", "field.control_chars"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, v := env.startRecovery(t, false)
+			env.checkView(t, v, StateForm)
+			env.checkView(t, c.do(t, "start", Input{"login": tt.login}), StateForm, tt.want)
+			if f := c.flow(t); f.State != StateForm || f.Rec != nil {
+				t.Errorf("stored flow moved on: %+v", f)
+			}
+		})
+	}
+	if len(env.sent.msgs) != 0 {
+		t.Errorf("sent %d messages", len(env.sent.msgs))
+	}
+}
+
+// TestRecoveryNoEnumeration: a contact of an active account, an unknown
+// one, an unconfirmed one and one of a blocked account get the same
+// answers at every step; only the first receives a code.
+func TestRecoveryNoEnumeration(t *testing.T) {
+	env := newTestEnv(t)
+	ctx := context.Background()
+	env.newAccount(t, recPhone, recEmail)
+	unconfirmed := env.newAccount(t, "+79125555589", "anya@example.ru")
+	unconfirmed.PhoneVerified, unconfirmed.EmailVerified = false, false
+	if err := env.s.o.Accounts.UpdateAccount(ctx, unconfirmed); err != nil {
+		t.Fatal(err)
+	}
+	blocked := env.newAccount(t, "+79127777789", "alla@example.ru")
+	blocked.Status = account.StatusBlocked
+	if err := env.s.o.Accounts.UpdateAccount(ctx, blocked); err != nil {
+		t.Fatal(err)
+	}
+
+	for _, group := range []struct {
+		name   string
+		known  string
+		others []string
+	}{
+		{"phone", recPhone, []string{"+79120000089", "+79125555589", "+79127777789"}},
+		{"e-mail", recEmail, []string{"alex@example.ru", "anya@example.ru", "alla@example.ru"}},
+	} {
+		t.Run(group.name, func(t *testing.T) {
+			// answers runs the steps a guesser can run and returns the
+			// views as the API shows them, without the flow's own id.
+			answers := func(login string) []string {
+				t.Helper()
+				c, _ := env.startRecovery(t, true)
+				var out []string
+				for _, step := range []struct {
+					action string
+					in     Input
+				}{
+					{"start", Input{"login": login}},
+					{"resend", nil},
+					{"confirm", Input{"code": "000000"}},
+					{"password", Input{"password": otherPassword, "password_confirm": otherPassword}},
+				} {
+					v := c.do(t, step.action, step.in)
+					v.ID, v.ExpiresAt = "", env.now
+					out = append(out, viewJSON(t, v))
+				}
+				return out
+			}
+			want := answers(group.known)
+			if !strings.Contains(want[0], `"state":"confirm"`) {
+				t.Fatalf("known contact: %s", want[0])
+			}
+			for _, other := range group.others {
+				if got := answers(other); !slices.Equal(got, want) {
+					t.Errorf("%s answers\n%v\nwhere an account's contact answers\n%v", other, got, want)
+				}
+				if msgs := env.sent.to(other); len(msgs) != 0 {
+					t.Errorf("sent to %s: %v", other, msgs)
+				}
+			}
+			if got := env.sent.templates(group.known); !slices.Equal(got, []string{"otp"}) {
+				t.Errorf("sent to the account's contact: %v", got)
+			}
+		})
+	}
+}
+
+// TestRecoveryFlow walks form → confirm → password → done and checks each
+// state's refusals on the way.
+func TestRecoveryFlow(t *testing.T) {
+	for _, api := range []bool{false, true} {
+		t.Run(map[bool]string{false: "page", true: "API"}[api], func(t *testing.T) {
+			env := newTestEnv(t)
+			ctx := context.Background()
+			acct := env.newAccount(t, recPhone, recEmail)
+			secret, err := env.s.sessions.Create(ctx, &session.Session{AccountID: acct.ID, AuthTime: env.now,
+				AMR: []string{"pwd"}, CreatedAt: env.now})
+			if err != nil {
+				t.Fatal(err)
+			}
+
+			c, _ := env.startRecovery(t, api)
+			v := c.do(t, "start", Input{"login": "8 912 123 45 89"})
+			env.checkView(t, v, StateConfirm)
+			if v.Channel != "phone" || v.Contact != "+7(912)***-**-89" || !slices.Equal(messageCodes(v), []string{"recovery.sent"}) {
+				t.Errorf("confirm view: %q %q %v", v.Channel, v.Contact, messageCodes(v))
+			}
+			msgs := env.sent.to(recPhone)
+			if len(msgs) != 1 || msgs[0].Template != "otp" || msgs[0].Data["purpose"] != "recover" || msgs[0].Channel != "sms" {
+				t.Fatalf("sent: %v", msgs)
+			}
+			code := env.sent.code(t, recPhone)
+
+			steps := []struct {
+				name   string
+				action string
+				in     Input
+				state  string
+				errs   []fe
+			}{
+				{"password before the code", "password", Input{"password": otherPassword, "password_confirm": otherPassword},
+					StateConfirm, []fe{{"", "flow.error.action"}}},
+				{"no code", "confirm", Input{}, StateConfirm, []fe{{"code", "code.required"}}},
+				{"wrong code", "confirm", Input{"code": wrongCode(code)}, StateConfirm, []fe{{"code", "code.invalid"}}},
+				{"resend too soon", "resend", nil, StateConfirm, []fe{{"", "code.too_soon"}}},
+				{"right code", "confirm", Input{"code": code}, StatePassword, nil},
+				{"the code again", "confirm", Input{"code": code}, StatePassword, []fe{{"", "flow.error.action"}}},
+				{"start again", "start", Input{"login": recPhone}, StatePassword, []fe{{"", "flow.error.action"}}},
+				{"no password", "password", Input{}, StatePassword, []fe{{"password", "password.required"}}},
+				{"too short", "password", Input{"password": "Ab1!", "password_confirm": "Ab1!"},
+					StatePassword, []fe{{"password", "password.too_short"}}},
+				{"too long", "password", Input{"password": "Ab1!" + strings.Repeat("x", 125), "password_confirm": "Ab1!" + strings.Repeat("x", 125)},
+					StatePassword, []fe{{"password", "password.too_long"}}},
+				{"no special character", "password", Input{"password": "Trolleybus8Omsk", "password_confirm": "Trolleybus8Omsk"},
+					StatePassword, []fe{{"password", "password.need_special"}}},
+				{"common", "password", Input{"password": "Qwerty123456!", "password_confirm": "Qwerty123456!"},
+					StatePassword, []fe{{"password", "password.common"}}},
+				{"with the surname", "password", Input{"password": "Ivanova#Иванова7", "password_confirm": "Ivanova#Иванова7"},
+					StatePassword, []fe{{"password", "password.personal"}}},
+				{"with the e-mail", "password", Input{"password": "Anna#Tver-2024x", "password_confirm": "Anna#Tver-2024x"},
+					StatePassword, []fe{{"password", "password.personal"}}},
+				{"not confirmed", "password", Input{"password": otherPassword, "password_confirm": otherPassword + "x"},
+					StatePassword, []fe{{"password_confirm", "password.mismatch"}}},
+				{"new password", "password", Input{"password": otherPassword, "password_confirm": otherPassword}, StateDone, nil},
+				{"done: password again", "password", Input{"password": otherPassword, "password_confirm": otherPassword},
+					StateDone, []fe{{"", "flow.error.action"}}},
+				{"done: start again", "start", Input{"login": recPhone}, StateDone, []fe{{"", "flow.error.action"}}},
+			}
+			for _, st := range steps {
+				v = c.do(t, st.action, st.in)
+				t.Logf("step %q", st.name)
+				env.checkView(t, v, st.state, st.errs...)
+				if st.name == "new password" && !slices.Equal(messageCodes(v), []string{"recovery.done"}) {
+					t.Errorf("done messages: %v", messageCodes(v))
+				}
+			}
+
+			if env.passwordMatches(t, acct.ID, testPassword) || !env.passwordMatches(t, acct.ID, otherPassword) {
+				t.Error("the password was not changed")
+			}
+			if a := env.account(t, acct.ID); !a.PasswordChangedAt.Equal(env.now) {
+				t.Errorf("password changed at %v", a.PasswordChangedAt)
+			}
+			if sess, err := env.s.sessions.ByToken(ctx, secret); err != nil || sess != nil {
+				t.Errorf("the session from before the recovery lives on: %+v, %v", sess, err)
+			}
+			if f := c.flow(t); f.Rec.AccountID != "" || f.Rec.Contact != "" {
+				t.Errorf("the finished flow keeps the account: %+v", f.Rec)
+			}
+			if got := env.auditTypes(t, acct.ID); !slices.Equal(got, []string{"recovery.code_sent", "password.recovered"}) {
+				t.Errorf("audit: %v", got)
+			}
+			if got := env.sent.templates(recEmail); !slices.Equal(got, []string{"password_changed"}) {
+				t.Errorf("sent to the e-mail: %v", got)
+			}
+		})
+	}
+}
+
+// TestRecoveryGuards: a flow whose code was never sent (no account) or
+// that did not prove the code cannot set a password, whatever is submitted.
+func TestRecoveryGuards(t *testing.T) {
+	env := newTestEnv(t)
+	ctx := context.Background()
+	acct := env.newAccount(t, recPhone, "")
+
+	c, _ := env.startRecovery(t, false)
+	env.checkView(t, c.do(t, "start", Input{"login": recPhone}), StateConfirm)
+	f := c.flow(t)
+	f.Rec.AccountID = "" // as for an unknown contact
+	if err := env.s.self.save(ctx, f); err != nil {
+		t.Fatal(err)
+	}
+	env.checkView(t, c.do(t, "confirm", Input{"code": env.sent.code(t, recPhone)}), StateConfirm, fe{"code", "code.invalid"})
+
+	f = c.flow(t)
+	f.State, f.Rec = StatePassword, &recState{Channel: "phone", Contact: recPhone, AccountID: acct.ID}
+	if err := env.s.self.save(ctx, f); err != nil {
+		t.Fatal(err)
+	}
+	pw := Input{"password": otherPassword, "password_confirm": otherPassword}
+	env.checkView(t, c.do(t, "password", pw), StatePassword, fe{"", "flow.error.action"})
+	if !env.passwordMatches(t, acct.ID, testPassword) {
+		t.Error("an unproven flow changed the password")
+	}
+}
+
+// TestRecoveryLiftsLockout: a citizen locked out by wrong passwords signs
+// in with the new password at once.
+func TestRecoveryLiftsLockout(t *testing.T) {
+	env := newTestEnv(t)
+	ctx := context.Background()
+	env.newAccount(t, recPhone, "")
+	wrong := Input{"login": recPhone, "password": otherPassword}
+	for range maxPasswordFailures {
+		if _, err := env.s.passwordStep(ctx, wrong, false, testMeta); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if res := env.signIn(t, recPhone, testPassword, testMeta); res.Code != "login.locked" {
+		t.Fatalf("before the recovery: %+v", res)
+	}
+	c, _ := env.startRecovery(t, true)
+	c.do(t, "start", Input{"login": recPhone})
+	env.checkView(t, c.do(t, "confirm", Input{"code": env.sent.code(t, recPhone)}), StatePassword)
+	env.checkView(t, c.do(t, "password", Input{"password": otherPassword, "password_confirm": otherPassword}), StateDone)
+	if res := env.signIn(t, recPhone, otherPassword, testMeta); res.Account == nil {
+		t.Errorf("after the recovery: %+v", res)
+	}
+}

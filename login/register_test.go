@@ -1,0 +1,385 @@
+package login
+
+import (
+	"context"
+	"maps"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/gosid/gosid/account"
+)
+
+const (
+	regPhone       = "+79121234589"
+	regPhoneMasked = "+7(912)***-**-89"
+	regEmail       = "petrova@example.ru"
+)
+
+// regForm is a valid registration form with the given contact.
+func regForm(contact string) Input {
+	return Input{
+		"family_name": "Петрова", "given_name": "Анна", "middle_name": "Сергеевна", "contact": contact,
+		"password": testPassword, "password_confirm": testPassword, "consent": "on",
+	}
+}
+
+// with returns a copy of in with the fields changed.
+func with(in Input, kv ...string) Input {
+	out := maps.Clone(in)
+	for i := 0; i+1 < len(kv); i += 2 {
+		out[kv[i]] = kv[i+1]
+	}
+	return out
+}
+
+// wrongCode returns a code of the same shape that is not code.
+func wrongCode(code string) string {
+	if code[0] == '9' {
+		return "0" + code[1:]
+	}
+	return string(code[0]+1) + code[1:]
+}
+
+// TestRegistrationForm: (form, register) with each kind of bad input stays
+// on the form with an error on the field at fault, and sends nothing.
+func TestRegistrationForm(t *testing.T) {
+	env := newTestEnv(t)
+	valid := regForm("+7 912 123-45-89")
+	tests := []struct {
+		name string
+		in   Input
+		want []fe
+	}{
+		{"nothing", Input{}, []fe{{"family_name", "name.required"}, {"given_name", "name.required"},
+			{"contact", "contact.required"}, {"password", "password.required"}, {"consent", "consent.required"}}},
+		{"family name blank", with(valid, "family_name", "   "), []fe{{"family_name", "name.required"}}},
+		{"family name with a digit", with(valid, "family_name", "Петрова2"), []fe{{"family_name", "name.invalid_chars"}}},
+		{"given name in mixed scripts", with(valid, "given_name", "Аnна"), []fe{{"given_name", "name.mixed_scripts"}}},
+		{"middle name too long", with(valid, "middle_name", strings.Repeat("я", 101)), []fe{{"middle_name", "name.too_long"}}},
+		{"contact missing", with(valid, "contact", ""), []fe{{"contact", "contact.required"}}},
+		{"contact neither phone nor e-mail", with(valid, "contact", "12345"), []fe{{"contact", "contact.invalid"}}},
+		{"contact a malformed e-mail", with(valid, "contact", "petrova@"), []fe{{"contact", "contact.invalid"}}},
+		{"contact a SNILS", with(valid, "contact", "123-456-789 01"), []fe{{"contact", "contact.invalid"}}},
+		{"password missing", with(valid, "password", ""), []fe{{"password", "password.required"}}},
+		{"password too short", with(valid, "password", "Kv8#short", "password_confirm", "Kv8#short"), []fe{{"password", "password.too_short"}}},
+		{"password one case", with(valid, "password", "kv8#trolleybus-omsk", "password_confirm", "kv8#trolleybus-omsk"), []fe{{"password", "password.need_cases"}}},
+		{"password without a digit", with(valid, "password", "Kv#trolleybus-Omsk", "password_confirm", "Kv#trolleybus-Omsk"), []fe{{"password", "password.need_digit"}}},
+		{"password with the name", with(valid, "password", "Петрова#2024x", "password_confirm", "Петрова#2024x"), []fe{{"password", "password.personal"}}},
+		{"password with the phone", with(valid, "contact", "+7 915 706-48-23", "password", "Tel#9157064823x", "password_confirm", "Tel#9157064823x"), []fe{{"password", "password.personal"}}},
+		{"password not confirmed", with(valid, "password_confirm", "Kv8#trolleybus-Omsx"), []fe{{"password_confirm", "password.mismatch"}}},
+		{"no consent", with(valid, "consent", ""), []fe{{"consent", "consent.required"}}},
+		{"consent refused", with(valid, "consent", "off"), []fe{{"consent", "consent.required"}}},
+		{"several at once", with(valid, "given_name", "", "contact", "x", "consent", ""),
+			[]fe{{"given_name", "name.required"}, {"contact", "contact.invalid"}, {"consent", "consent.required"}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, _ := env.startRegistration(t, true)
+			v := c.do(t, "register", tt.in)
+			env.checkView(t, v, StateForm, tt.want...)
+			if v.Values["contact"] != tt.in.Get("contact") || v.Values["family_name"] != tt.in.Get("family_name") {
+				t.Errorf("values not echoed: %v", v.Values)
+			}
+			for k := range v.Values {
+				if strings.Contains(k, "password") {
+					t.Errorf("the view echoes %s", k)
+				}
+			}
+			if f := c.flow(t); f.State != StateForm || f.Reg != nil {
+				t.Errorf("stored flow moved on: %+v", f)
+			}
+		})
+	}
+	if len(env.sent.msgs) != 0 {
+		t.Errorf("a refused form sent %d messages", len(env.sent.msgs))
+	}
+}
+
+// TestRegistrationInputChecks: oversize, invalid UTF-8 and control
+// characters are refused before anything else, in every state.
+func TestRegistrationInputChecks(t *testing.T) {
+	env := newTestEnv(t)
+	valid := regForm(regPhone)
+	tests := []struct {
+		name   string
+		action string
+		in     Input
+		want   fe
+	}{
+		{"family name too long", "register", with(valid, "family_name", strings.Repeat("Ж", 201)), fe{"family_name", "field.too_long"}},
+		{"contact too long", "register", with(valid, "contact", strings.Repeat("a", 250)+"@example.ru"), fe{"contact", "field.too_long"}},
+		{"password too long", "register", with(valid, "password", strings.Repeat("x", 513)), fe{"password", "field.too_long"}},
+		{"given name invalid UTF-8", "register", with(valid, "given_name", "Ан\xffна"), fe{"given_name", "field.invalid_utf8"}},
+		{"contact with a control character", "register", with(valid, "contact", "+7912\x001234589"), fe{"contact", "field.control_chars"}},
+		{"consent with a newline", "register", with(valid, "consent", "on\n"), fe{"consent", "field.control_chars"}},
+		{"action checked the same", "confirm", Input{"action": strings.Repeat("a", 33)}, fe{"action", "field.too_long"}},
+		{"code too long, even where no code is due", "confirm", Input{"code": strings.Repeat("1", 17)}, fe{"code", "field.too_long"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			c, _ := env.startRegistration(t, false)
+			v := c.do(t, tt.action, tt.in)
+			env.checkView(t, v, StateForm, tt.want)
+			if v.Values != nil {
+				t.Errorf("a refused field is echoed: %v", v.Values)
+			}
+		})
+	}
+
+	// In the confirm state too, and the flow stays there.
+	c, _ := env.startRegistration(t, false)
+	env.checkView(t, c.do(t, "register", valid), StateConfirm)
+	env.checkView(t, c.do(t, "confirm", Input{"code": "12\x0034"}), StateConfirm, fe{"code", "field.control_chars"})
+	env.checkView(t, c.do(t, "confirm", Input{"code": "\xff\xfe"}), StateConfirm, fe{"code", "field.invalid_utf8"})
+	if c.flow(t).State != StateConfirm {
+		t.Error("a refused code moved the flow")
+	}
+}
+
+// TestRegistrationUnknownAction: an action the state does not accept is
+// refused with flow.error.action and changes nothing.
+func TestRegistrationUnknownAction(t *testing.T) {
+	env := newTestEnv(t)
+	form, _ := env.startRegistration(t, true)
+	confirm, _ := env.startRegistration(t, true)
+	env.checkView(t, confirm.do(t, "register", regForm(regPhone)), StateConfirm)
+	tests := []struct {
+		name   string
+		c      *flowClient
+		action string
+		state  string
+	}{
+		{"confirm on the form", form, "confirm", StateForm},
+		{"resend on the form", form, "resend", StateForm},
+		{"no action", form, "", StateForm},
+		{"unknown action", form, "delete", StateForm},
+		{"action in another case", form, "REGISTER", StateForm},
+		{"recovery's action", confirm, "password", StateConfirm},
+		{"contact flow's action", confirm, "add", StateConfirm},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			v := tt.c.do(t, tt.action, Input{"code": "123456"})
+			env.checkView(t, v, tt.state, fe{"", "flow.error.action"})
+			if f := tt.c.flow(t); f.State != tt.state {
+				t.Errorf("stored state = %q, want %q", f.State, tt.state)
+			}
+		})
+	}
+}
+
+// TestRegistrationConfirm walks the flow through its states on both faces:
+// form → confirm (a code sent to the masked contact) → done, with an
+// account of the simplified level.
+func TestRegistrationConfirm(t *testing.T) {
+	for _, tt := range []struct {
+		name            string
+		api             bool
+		contact         string
+		channel, masked string
+		template        string
+	}{
+		{"page, phone", false, "8 (912) 123-45-89", "phone", regPhoneMasked, "otp"},
+		{"API, phone", true, "+79121234589", "phone", regPhoneMasked, "otp"},
+		{"page, e-mail", false, " Petrova@Example.RU ", "email", "p***@example.ru", "email_confirm"},
+		{"API, e-mail", true, regEmail, "email", "p***@example.ru", "email_confirm"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			env := newTestEnv(t)
+			ctx := context.Background()
+			c, v := env.startRegistration(t, tt.api)
+			env.checkView(t, v, StateForm)
+			if v.Type != KindRegistration || v.FlowToken == "" || v.ID == "" {
+				t.Fatalf("start: %+v", v)
+			}
+
+			v = c.do(t, "register", regForm(tt.contact))
+			env.checkView(t, v, StateConfirm)
+			if v.Channel != tt.channel || v.Contact != tt.masked || !slices.Equal(messageCodes(v), []string{"code.sent"}) {
+				t.Errorf("confirm view: channel %q contact %q messages %v", v.Channel, v.Contact, messageCodes(v))
+			}
+			if v.FlowToken != "" {
+				t.Error("the flow token is repeated after the start")
+			}
+			to := regPhone
+			if tt.channel == "email" {
+				to = regEmail
+			}
+			if got := env.sent.templates(to); !slices.Equal(got, []string{tt.template}) {
+				t.Fatalf("sent %v to %s, want [%s]", got, to, tt.template)
+			}
+			if f := c.flow(t); f.Reg == nil || f.Reg.PasswordHash == "" || strings.Contains(f.Reg.PasswordHash, testPassword) {
+				t.Fatalf("stored registration: %+v", f.Reg)
+			}
+			code := env.sent.code(t, to)
+
+			steps := []struct {
+				name, action, code string
+				state              string
+				errs               []fe
+			}{
+				{"no code", "confirm", "", StateConfirm, []fe{{"code", "code.required"}}},
+				{"wrong code", "confirm", wrongCode(code), StateConfirm, []fe{{"code", "code.invalid"}}},
+				{"short code", "confirm", "12", StateConfirm, []fe{{"code", "code.invalid"}}},
+				{"resend too soon", "resend", "", StateConfirm, []fe{{"", "code.too_soon"}}},
+				{"right code", "confirm", code, StateDone, nil},
+			}
+			for _, st := range steps {
+				v = c.do(t, st.action, Input{"code": st.code})
+				t.Logf("step %s", st.name)
+				env.checkView(t, v, st.state, st.errs...)
+			}
+			if !slices.Equal(messageCodes(v), []string{"registration.done"}) || v.accountID == "" {
+				t.Fatalf("done view: messages %v account %q", messageCodes(v), v.accountID)
+			}
+			if v.Contact != "" || v.Channel != "" {
+				t.Errorf("the done view shows the contact: %q %q", v.Contact, v.Channel)
+			}
+
+			a := env.account(t, v.accountID)
+			if a.Level != account.LevelSimplified || a.Status != account.StatusActive ||
+				a.FamilyName != "Петрова" || a.GivenName != "Анна" || a.MiddleName != "Сергеевна" ||
+				!a.CreatedAt.Equal(env.now) || a.Locale != "ru" {
+				t.Errorf("account: %+v", a)
+			}
+			if tt.channel == "phone" && (a.Phone != regPhone || !a.PhoneVerified || a.Email != "") ||
+				tt.channel == "email" && (a.Email != regEmail || !a.EmailVerified || a.Phone != "") {
+				t.Errorf("account contacts: phone %q/%v email %q/%v", a.Phone, a.PhoneVerified, a.Email, a.EmailVerified)
+			}
+			if !env.passwordMatches(t, a.ID, testPassword) {
+				t.Error("the password does not sign in")
+			}
+			if got := env.auditTypes(t, a.ID); !slices.Equal(got, []string{"account.created"}) {
+				t.Errorf("audit: %v", got)
+			}
+			if f := c.flow(t); f.State != StateDone || f.Reg.PasswordHash != "" || f.Reg.contact() != "" {
+				t.Errorf("the finished flow keeps data: %+v", f.Reg)
+			}
+
+			// A finished flow accepts nothing more.
+			for _, action := range []string{"confirm", "resend", "register"} {
+				env.checkView(t, c.do(t, action, with(regForm(tt.contact), "code", code)), StateDone, fe{"", "flow.error.action"})
+			}
+			if _, err := env.s.o.Accounts.FindAccountByPhone(ctx, "+79121234500"); err == nil {
+				t.Error("unexpected account")
+			}
+		})
+	}
+}
+
+// TestRegistrationCodeBurns: three wrong codes burn the code; the right one
+// is then refused as expired and no account is made.
+func TestRegistrationCodeBurns(t *testing.T) {
+	env := newTestEnv(t)
+	c, _ := env.startRegistration(t, false)
+	env.checkView(t, c.do(t, "register", regForm(regPhone)), StateConfirm)
+	code := env.sent.code(t, regPhone)
+	steps := []struct {
+		code string
+		want string
+	}{
+		{wrongCode(code), "code.invalid"},
+		{wrongCode(code), "code.invalid"},
+		{wrongCode(code), "code.burned"},
+		{code, "code.expired"},
+	}
+	for i, st := range steps {
+		v := c.do(t, "confirm", Input{"code": st.code})
+		t.Logf("attempt %d", i+1)
+		env.checkView(t, v, StateConfirm, fe{"code", st.want})
+	}
+	if _, err := env.s.o.Accounts.FindAccountByPhone(context.Background(), regPhone); err == nil {
+		t.Error("an account was made with a burned code")
+	}
+}
+
+// TestRegistrationChangeContact: from the confirm state the form can be
+// sent again with another contact; the code goes there.
+func TestRegistrationChangeContact(t *testing.T) {
+	env := newTestEnv(t)
+	c, _ := env.startRegistration(t, false)
+	env.checkView(t, c.do(t, "register", regForm(regPhone)), StateConfirm)
+	v := c.do(t, "register", regForm(regEmail))
+	env.checkView(t, v, StateConfirm)
+	if v.Channel != "email" || v.Contact != "p***@example.ru" {
+		t.Errorf("after the change: %q %q", v.Channel, v.Contact)
+	}
+	// An invalid change shows the form with its error.
+	env.checkView(t, c.do(t, "register", with(regForm(regEmail), "contact", "nope")), StateForm, fe{"contact", "contact.invalid"})
+	v = c.do(t, "confirm", Input{"code": env.sent.code(t, regEmail)})
+	env.checkView(t, v, StateDone)
+	if a := env.account(t, v.accountID); a.Email != regEmail || a.Phone != "" {
+		t.Errorf("account: phone %q email %q", a.Phone, a.Email)
+	}
+}
+
+// TestRegistrationExistingContact: a contact that already has an account
+// gets exactly the answer a fresh one gets; its owner is warned instead of
+// receiving a code, and no code completes the flow.
+func TestRegistrationExistingContact(t *testing.T) {
+	for _, contact := range []string{regPhone, regEmail} {
+		t.Run(contact, func(t *testing.T) {
+			taken, fresh := newTestEnv(t), newTestEnv(t)
+			owner := taken.newAccount(t, regPhone, regEmail)
+
+			ct, vt := taken.startRegistration(t, true)
+			cf, vf := fresh.startRegistration(t, true)
+			same := func(step string, a, b *View) {
+				t.Helper()
+				a2, b2 := *a, *b
+				a2.ID, a2.FlowToken, a2.ExpiresAt = "", "", b2.ExpiresAt
+				b2.ID, b2.FlowToken = "", ""
+				if got, want := viewJSON(t, &a2), viewJSON(t, &b2); got != want {
+					t.Errorf("%s: taken contact answers\n%s\nfresh contact answers\n%s", step, got, want)
+				}
+			}
+			same("start", vt, vf)
+			same("register", ct.do(t, "register", regForm(contact)), cf.do(t, "register", regForm(contact)))
+			same("resend", ct.do(t, "resend", nil), cf.do(t, "resend", nil))
+			code := fresh.sent.code(t, contact)
+			same("wrong code", ct.do(t, "confirm", Input{"code": wrongCode(code)}), cf.do(t, "confirm", Input{"code": wrongCode(code)}))
+
+			msgs := taken.sent.to(contact)
+			if len(msgs) != 1 || msgs[0].Template != "register_existing" || msgs[0].Data["code"] != "" {
+				t.Fatalf("sent to the owner: %v", msgs)
+			}
+			if accts := taken.auditTypes(t, owner.ID); len(accts) != 0 {
+				t.Errorf("audit of the owner: %v", accts)
+			}
+		})
+	}
+}
+
+// TestRegistrationExistingRefusesCode: even the right code does not finish
+// a registration for a contact that has an account (the guard behind "the
+// code was never sent").
+func TestRegistrationExistingRefusesCode(t *testing.T) {
+	env := newTestEnv(t)
+	ctx := context.Background()
+	c, _ := env.startRegistration(t, false)
+	env.checkView(t, c.do(t, "register", regForm(regPhone)), StateConfirm)
+	f := c.flow(t)
+	f.Reg.Existing = true
+	if err := env.s.self.save(ctx, f); err != nil {
+		t.Fatal(err)
+	}
+	env.checkView(t, c.do(t, "confirm", Input{"code": env.sent.code(t, regPhone)}), StateConfirm, fe{"code", "code.invalid"})
+	if _, err := env.s.o.Accounts.FindAccountByPhone(ctx, regPhone); err == nil {
+		t.Error("an account was made for a taken contact")
+	}
+}
+
+// TestRegistrationConflict: the contact was taken between the code and
+// its confirmation (another flow finished first).
+func TestRegistrationConflict(t *testing.T) {
+	env := newTestEnv(t)
+	c, _ := env.startRegistration(t, true)
+	env.checkView(t, c.do(t, "register", regForm(regPhone)), StateConfirm)
+	env.newAccount(t, regPhone, "")
+	v := c.do(t, "confirm", Input{"code": env.sent.code(t, regPhone)})
+	env.checkView(t, v, StateConfirm, fe{"", "registration.conflict"})
+	if v.accountID != "" {
+		t.Error("a conflicting registration signs in")
+	}
+}

@@ -1,0 +1,287 @@
+package login
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/gosid/gosid/account"
+)
+
+const (
+	signPhone = "+79163527101"
+	signEmail = "olga@example.ru"
+)
+
+// signIn runs the password step for gosid itself.
+func (e *testEnv) signIn(t *testing.T, login, password string, m Meta) *passwordResult {
+	t.Helper()
+	res, err := e.s.passwordStep(context.Background(), Input{"login": login, "password": password}, false, m)
+	if err != nil {
+		t.Fatalf("password step: %v", err)
+	}
+	return res
+}
+
+// failure is what a refused password step shows: the field and the code.
+func failure(res *passwordResult) fe { return fe{res.Field, res.Code} }
+
+// TestPasswordStep: one attempt from a fresh state, per kind of input.
+func TestPasswordStep(t *testing.T) {
+	tests := []struct {
+		name     string
+		login    string
+		password string
+		want     fe     // the refusal; zero for a success
+		outcome  string // reported for metrics; "" for none
+	}{
+		{"nothing", "", "", fe{"", "login.required"}, ""},
+		{"no login", "", testPassword, fe{"", "login.required"}, ""},
+		{"blank login", "  ", testPassword, fe{"", "login.required"}, ""},
+		{"no password", signPhone, "", fe{"", "login.required"}, ""},
+		{"blank password is checked as given", signPhone, "   ", fe{"", "login.invalid"}, outcomeInvalid},
+		{"wrong password", signPhone, otherPassword, fe{"", "login.invalid"}, outcomeInvalid},
+		{"password in another case", signPhone, strings.ToUpper(testPassword), fe{"", "login.invalid"}, outcomeInvalid},
+		{"unknown phone", "+79163527199", testPassword, fe{"", "login.invalid"}, outcomeInvalid},
+		{"unknown e-mail", "nobody@example.ru", testPassword, fe{"", "login.invalid"}, outcomeInvalid},
+		{"not a login at all", "olga", testPassword, fe{"", "login.invalid"}, outcomeInvalid},
+		{"SNILS without identity checks", "123-456-789 01", testPassword, fe{"", "login.invalid"}, outcomeInvalid},
+		{"blocked account, right password", "+79163527102", testPassword, fe{"", "login.invalid"}, outcomeInvalid},
+		{"login too long", strings.Repeat("a", 244) + "@example.ru", testPassword, fe{"login", "field.too_long"}, ""},
+		{"login invalid UTF-8", "olga\xff@example.ru", testPassword, fe{"login", "field.invalid_utf8"}, ""},
+		{"login with a control character", signPhone + "\r", testPassword, fe{"login", "field.control_chars"}, ""},
+		{"password of 513 bytes", signPhone, strings.Repeat("Ж", 256) + "x", fe{"password", "field.too_long"}, ""},
+		{"password with a newline", signPhone, testPassword + "\n", fe{"password", "field.control_chars"}, ""},
+		{"password invalid UTF-8", signPhone, testPassword + "\xff", fe{"password", "field.invalid_utf8"}, ""},
+		// Within the byte limit but over the 128 characters that are
+		// hashed: checked, and never a match.
+		{"password of 129 characters", signPhone, testPassword + strings.Repeat("x", 129-len(testPassword)), fe{"", "login.invalid"}, outcomeInvalid},
+		{"phone", signPhone, testPassword, fe{}, outcomeSuccess},
+		{"phone as typed", " 8 (916) 352-71-01 ", testPassword, fe{}, outcomeSuccess},
+		{"e-mail in another case", "Olga@Example.RU", testPassword, fe{}, outcomeSuccess},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			env := newTestEnv(t)
+			acct := env.newAccount(t, signPhone, signEmail)
+			blocked := env.newAccount(t, "+79163527102", "")
+			blocked.Status = account.StatusBlocked
+			if err := env.s.o.Accounts.UpdateAccount(context.Background(), blocked); err != nil {
+				t.Fatal(err)
+			}
+			res := env.signIn(t, tt.login, tt.password, testMeta)
+			if got := failure(res); got != tt.want {
+				t.Errorf("refusal = %v, want %v", got, tt.want)
+			}
+			if success := tt.want == (fe{}); success != (res.Account != nil) ||
+				success && (res.Account.ID != acct.ID || res.NeedMFA) {
+				t.Errorf("account = %+v, NeedMFA %v", res.Account, res.NeedMFA)
+			}
+			var want []string
+			if tt.outcome != "" {
+				want = []string{tt.outcome}
+			}
+			if got := env.logins.all(); !slices.Equal(got, want) {
+				t.Errorf("outcomes = %v, want %v", got, want)
+			}
+		})
+	}
+}
+
+// TestPasswordStepLockout: the third wrong password in a row locks the
+// account; then even the right one is refused, and the owner is told once.
+func TestPasswordStepLockout(t *testing.T) {
+	env := newTestEnv(t)
+	acct := env.newAccount(t, signPhone, signEmail)
+	steps := []struct {
+		password string
+		want     string
+		outcome  string
+	}{
+		{otherPassword, "login.invalid", outcomeInvalid},
+		{otherPassword, "login.invalid", outcomeInvalid},
+		{otherPassword, "login.locked", outcomeLocked},
+		{testPassword, "login.locked", outcomeLocked},
+		{testPassword, "login.locked", outcomeLocked},
+	}
+	for i, st := range steps {
+		// From different addresses: the lockout is the account's.
+		m := testMeta
+		m.IP = "198.51.100." + string(rune('1'+i))
+		res := env.signIn(t, signEmail, st.password, m)
+		if res.Code != st.want || res.Account != nil {
+			t.Errorf("attempt %d: %+v, want %s", i+1, res, st.want)
+		}
+	}
+	var want []string
+	for _, st := range steps {
+		want = append(want, st.outcome)
+	}
+	if got := env.logins.all(); !slices.Equal(got, want) {
+		t.Errorf("outcomes = %v, want %v", got, want)
+	}
+	if got, want := env.auditTypes(t, acct.ID), []string{"login.failure", "login.failure", "login.failure", "login.locked",
+		"login.blocked_attempt", "login.blocked_attempt"}; !slices.Equal(got, want) {
+		t.Errorf("audit = %v, want %v", got, want)
+	}
+	for _, to := range []string{signPhone, signEmail} {
+		if got := env.sent.templates(to); !slices.Equal(got, []string{"login_locked"}) {
+			t.Errorf("sent to %s: %v", to, got)
+		}
+	}
+}
+
+// TestPasswordStepSuccessResets: a right password clears the failures, so
+// the count is of failures in a row.
+func TestPasswordStepSuccessResets(t *testing.T) {
+	env := newTestEnv(t)
+	env.newAccount(t, signPhone, "")
+	for _, st := range []struct{ password, want string }{
+		{otherPassword, "login.invalid"},
+		{otherPassword, "login.invalid"},
+		{testPassword, ""},
+		{otherPassword, "login.invalid"},
+		{otherPassword, "login.invalid"},
+		{testPassword, ""},
+	} {
+		if res := env.signIn(t, signPhone, st.password, testMeta); res.Code != st.want {
+			t.Fatalf("%+v, want %q", res, st.want)
+		}
+	}
+}
+
+// TestPasswordStepRefusedInputCountsNothing: input refused by the checks
+// costs no attempt: it neither locks the account nor uses the IP's budget.
+func TestPasswordStepRefusedInputCountsNothing(t *testing.T) {
+	env := newTestEnv(t)
+	env.newAccount(t, signPhone, "")
+	for range testRatePerIP + maxPasswordFailures {
+		if res := env.signIn(t, signPhone, strings.Repeat("x", 513), testMeta); res.Code != "field.too_long" {
+			t.Fatalf("%+v", res)
+		}
+	}
+	if res := env.signIn(t, signPhone, testPassword, testMeta); res.Account == nil {
+		t.Errorf("after refused input: %+v", res)
+	}
+}
+
+// TestPasswordStepUnknownLikeWrong: a login with no account answers
+// exactly as a wrong password for an account does, attempt after attempt,
+// lockout included (DESIGN.md: lockout is counted per login identifier
+// whether or not an account exists, with the same answers).
+func TestPasswordStepUnknownLikeWrong(t *testing.T) {
+	env := newTestEnv(t)
+	acct := env.newAccount(t, signPhone, "")
+	for i := range maxPasswordFailures + 2 {
+		known := env.signIn(t, signPhone, otherPassword, testMeta)
+		unknown := env.signIn(t, "+79163527199", otherPassword, testMeta)
+		if failure(known) != failure(unknown) || known.Account != nil || unknown.Account != nil || known.NeedMFA || unknown.NeedMFA {
+			t.Errorf("attempt %d: wrong password %v, unknown login %v", i+1, failure(known), failure(unknown))
+		}
+	}
+	outcomes := env.logins.all()
+	for i := 0; i+1 < len(outcomes); i += 2 {
+		if outcomes[i] != outcomes[i+1] {
+			t.Errorf("metrics tell them apart: %v", outcomes)
+			break
+		}
+	}
+	if got := env.auditTypes(t, acct.ID); len(got) == 0 {
+		t.Error("the account's audit trail misses the failures")
+	}
+}
+
+// TestPasswordStepRateLimit: each client IP has its budget of attempts a
+// minute, counted whatever the login, right or wrong.
+func TestPasswordStepRateLimit(t *testing.T) {
+	env := newTestEnv(t)
+	env.newAccount(t, signPhone, "")
+	for i := range testRatePerIP {
+		login := "+791635272" + string(rune('0'+i/10)) + string(rune('0'+i%10)) // a different unknown login each time
+		if res := env.signIn(t, login, otherPassword, testMeta); res.Code != "login.invalid" {
+			t.Fatalf("attempt %d: %+v", i+1, res)
+		}
+	}
+	if res := env.signIn(t, signPhone, testPassword, testMeta); res.Code != "login.rate" || res.Account != nil {
+		t.Errorf("over the budget, right password: %+v", res)
+	}
+	other := testMeta
+	other.IP = "203.0.113.7"
+	if res := env.signIn(t, signPhone, testPassword, other); res.Account == nil {
+		t.Errorf("another IP: %+v", res)
+	}
+	if got := env.logins.all(); got[testRatePerIP] != outcomeRateLimited {
+		t.Errorf("outcomes = %v", got)
+	}
+}
+
+// TestPasswordStepSecondFactor: the relying service's wish for a second
+// factor is passed on (the account has none turned on).
+func TestPasswordStepSecondFactor(t *testing.T) {
+	env := newTestEnv(t)
+	env.newAccount(t, signPhone, "")
+	for _, wants := range []bool{false, true} {
+		res, err := env.s.passwordStep(context.Background(), Input{"login": signPhone, "password": testPassword}, wants, testMeta)
+		if err != nil || res.Account == nil || res.NeedMFA != wants {
+			t.Errorf("client wants MFA %v: %+v, %v", wants, res, err)
+		}
+	}
+}
+
+// TestAPILoginUsesPasswordStep: the API's answers are the password step's
+// (the page maps the same codes, see TestLoginPageError), with the same
+// limits on the fields.
+func TestAPILoginUsesPasswordStep(t *testing.T) {
+	tests := []struct {
+		name     string
+		password string
+		status   int // of the response when the API answers directly
+		state    string
+		want     []fe
+	}{
+		{"right", testPassword, 0, StateDone, nil},
+		{"wrong", otherPassword, 0, StateForm, []fe{{"", "login.invalid"}}},
+		{"too long", strings.Repeat("p", 513), 0, StateForm, []fe{{"password", "field.too_long"}}},
+		{"none", "", 0, StateForm, []fe{{"", "login.required"}}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			env := newTestEnv(t)
+			ctx := context.Background()
+			acct := env.newAccount(t, signPhone, "")
+			f := &SelfFlow{Kind: KindLogin, State: StateForm, API: true}
+			if _, err := env.s.start(ctx, f, testMeta); err != nil {
+				t.Fatal(err)
+			}
+			w := httptest.NewRecorder()
+			r := httptest.NewRequest(http.MethodPost, PathAPI+"/flows/login/"+f.ID, nil)
+			v, err := env.s.apiLogin(w, r, f, Input{"login": signPhone, "password": tt.password}, testMeta)
+			if err != nil || v == nil {
+				t.Fatalf("apiLogin: %v, %v", v, err)
+			}
+			env.checkView(t, v, tt.state, tt.want...)
+			if (tt.state == StateDone) != (v.accountID == acct.ID) {
+				t.Errorf("account %q", v.accountID)
+			}
+		})
+	}
+
+	env := newTestEnv(t)
+	ctx := context.Background()
+	for range testRatePerIP {
+		env.signIn(t, "+79163527199", otherPassword, testMeta)
+	}
+	f := &SelfFlow{Kind: KindLogin, State: StateForm, API: true}
+	if _, err := env.s.start(ctx, f, testMeta); err != nil {
+		t.Fatal(err)
+	}
+	w := httptest.NewRecorder()
+	r := httptest.NewRequest(http.MethodPost, PathAPI+"/flows/login/"+f.ID, nil)
+	v, err := env.s.apiLogin(w, r, f, Input{"login": signPhone, "password": testPassword}, testMeta)
+	if err != nil || v != nil || w.Code != http.StatusTooManyRequests || w.Header().Get("Retry-After") != "60" {
+		t.Errorf("over the rate: %d %v %+v %v", w.Code, w.Header(), v, err)
+	}
+}
