@@ -64,6 +64,8 @@ func newTestEnv(t *testing.T) *testEnv {
 		Web:       renderer,
 		Codes:     codes.New(db, testKey("codes"), codes.DefaultPolicy),
 		Notifier:  env.sent,
+		Notices:   &notify.Notices{Queue: env.sent, Inbox: db},
+		Tx:        db,
 		Issuer:    "https://id.example.test",
 		FlowKey:   testKey("flow"),
 		FlowTTL:   time.Hour, SessionTTL: time.Hour,

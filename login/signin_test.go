@@ -68,8 +68,10 @@ func TestPasswordStep(t *testing.T) {
 			env := newTestEnv(t)
 			acct := env.newAccount(t, signPhone, signEmail)
 			blocked := env.newAccount(t, "+79163527102", "")
-			blocked.Status = account.StatusBlocked
-			if err := env.s.o.Accounts.UpdateAccount(context.Background(), blocked); err != nil {
+			if _, err := env.s.o.Accounts.UpdateAccount(context.Background(), blocked.ID, func(a *account.Account) error {
+				a.Status = account.StatusBlocked
+				return nil
+			}); err != nil {
 				t.Fatal(err)
 			}
 			res := env.signIn(t, tt.login, tt.password, testMeta)
