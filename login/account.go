@@ -24,22 +24,22 @@ type AccountPage struct {
 // change the password and sign out; without a session, the sign-in form.
 func (s *Service) accountPage(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
-	sess, ok := s.signedIn(w, r, PathLogin)
+	sess, ok := s.SignedIn(w, r, PathLogin)
 	if !ok {
 		return
 	}
 	a, err := s.o.Accounts.GetAccount(ctx, sess.AccountID)
 	if err != nil {
-		s.serverError(w, r, err)
+		s.ServerError(w, r, err)
 		return
 	}
 	fs, err := s.accountFactors(ctx, a.ID)
 	if err != nil {
-		s.serverError(w, r, err)
+		s.ServerError(w, r, err)
 		return
 	}
-	s.o.Web.Render(w, r, http.StatusOK, "account", &AccountPage{Page: s.page(w, r), Account: a,
-		Phone: account.FormatPhone(a.Phone), OfferMFA: s.offerMFA(ctx, a, sess.AMR), MFA: len(fs) > 0})
+	s.o.Web.Render(w, r, http.StatusOK, "account", &AccountPage{Page: s.Page(w, r), Account: a,
+		Phone: account.FormatPhone(a.Phone), OfferMFA: s.OfferMFA(ctx, a, sess.AMR), MFA: len(fs) > 0})
 }
 
 // logoutHere ends the gosid session from the account page.
@@ -60,5 +60,5 @@ type OutboxPage struct {
 // outboxPage lists the messages gosid sent, so that a newcomer can register
 // without an SMS operator. It exists only in development mode.
 func (s *Service) outboxPage(w http.ResponseWriter, r *http.Request) {
-	s.o.Web.Render(w, r, http.StatusOK, "outbox", &OutboxPage{Page: s.page(w, r), Entries: s.o.Outbox.List()})
+	s.o.Web.Render(w, r, http.StatusOK, "outbox", &OutboxPage{Page: s.Page(w, r), Entries: s.o.Outbox.List()})
 }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/gosid/gosid/account"
 	"github.com/gosid/gosid/notify"
+	"github.com/gosid/gosid/selfservice"
 	"github.com/gosid/gosid/storage"
 )
 
@@ -15,31 +16,31 @@ import (
 const KindContact = "contact"
 
 // StartContact begins adding a contact to the account.
-func (s *Service) StartContact(ctx context.Context, api bool, accountID string, m Meta) (*View, error) {
-	return s.start(ctx, &SelfFlow{Kind: KindContact, State: StateForm, API: api, Rec: &recState{AccountID: accountID}}, m)
+func (s *Service) StartContact(ctx context.Context, api bool, accountID string, m selfservice.Meta) (*selfservice.View, error) {
+	return s.start(ctx, withRec(newSelfFlow(KindContact, selfservice.StateForm, api, ""), &recState{AccountID: accountID}), m)
 }
 
 // SubmitContact runs one step: "add" (the contact), "confirm" (the code),
 // "resend". A contact that belongs to another account gets the same answer
 // but no code, so the flow reveals nothing about other accounts.
-func (s *Service) SubmitContact(ctx context.Context, f *SelfFlow, action string, in Input, m Meta) (*View, error) {
+func (s *Service) SubmitContact(ctx context.Context, f *SelfFlow, action string, in selfservice.Input, m selfservice.Meta) (*selfservice.View, error) {
 	if v := s.rejectInput(f, in, m); v != nil {
 		return v, nil
 	}
 	switch {
-	case action == "add" && (f.State == StateForm || f.State == StateConfirm):
+	case action == "add" && (f.State == selfservice.StateForm || f.State == selfservice.StateConfirm):
 		return s.contactAdd(ctx, f, in, m)
-	case action == "confirm" && f.State == StateConfirm:
+	case action == "confirm" && f.State == selfservice.StateConfirm:
 		return s.contactConfirm(ctx, f, in.Get("code"), m)
-	case action == "resend" && f.State == StateConfirm:
+	case action == "resend" && f.State == selfservice.StateConfirm:
 		return s.resend(ctx, f, m, "code.sent", s.sendContactCode)
 	}
 	return s.unknownAction(f, m), nil
 }
 
-func (s *Service) contactAdd(ctx context.Context, f *SelfFlow, in Input, m Meta) (*View, error) {
+func (s *Service) contactAdd(ctx context.Context, f *SelfFlow, in selfservice.Input, m selfservice.Meta) (*selfservice.View, error) {
 	v := s.view(f, m)
-	v.State = StateForm
+	v.State = selfservice.StateForm
 	v.Values = map[string]string{"contact": in.Get("contact")}
 	kind, norm, err := account.ClassifyLogin(in.Get("contact"))
 	switch {
@@ -63,7 +64,7 @@ func (s *Service) contactAdd(ctx context.Context, f *SelfFlow, in Input, m Meta)
 		return nil, err
 	}
 	f.Rec = &recState{AccountID: a.ID, Channel: kind, Contact: norm, Taken: other != nil && other.ID != a.ID}
-	f.State = StateConfirm
+	f.State = selfservice.StateConfirm
 	if ok, err := s.sendCode(ctx, f, v, m, s.sendContactCode); !ok {
 		return v, err
 	}
@@ -75,7 +76,7 @@ func (s *Service) contactAdd(ctx context.Context, f *SelfFlow, in Input, m Meta)
 	return v, nil
 }
 
-func (s *Service) sendContactCode(ctx context.Context, f *SelfFlow, m Meta) error {
+func (s *Service) sendContactCode(ctx context.Context, f *SelfFlow, m selfservice.Meta) error {
 	rec := f.Rec
 	ttl, minutes := smsCodeTTL, "5"
 	if rec.Channel == "email" {
@@ -91,7 +92,7 @@ func (s *Service) sendContactCode(ctx context.Context, f *SelfFlow, m Meta) erro
 	})
 }
 
-func (s *Service) contactConfirm(ctx context.Context, f *SelfFlow, code string, m Meta) (*View, error) {
+func (s *Service) contactConfirm(ctx context.Context, f *SelfFlow, code string, m selfservice.Meta) (*selfservice.View, error) {
 	v := s.view(f, m)
 	if ok, err := s.verifyCode(ctx, v, m, "contact", f.Rec.Contact, code); !ok {
 		return v, err
@@ -115,8 +116,8 @@ func (s *Service) contactConfirm(ctx context.Context, f *SelfFlow, code string, 
 	} else if err != nil {
 		return nil, fmt.Errorf("confirm contact: %w", err)
 	}
-	s.recordMeta(ctx, m, a.ID, "contact.confirmed", "", map[string]string{"channel": f.Rec.Channel})
-	f.State = StateDone
+	s.Record(ctx, m, a.ID, "contact.confirmed", "", map[string]string{"channel": f.Rec.Channel})
+	f.State = selfservice.StateDone
 	if err := s.self.save(ctx, f); err != nil {
 		return nil, err
 	}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/gosid/gosid/account"
 	"github.com/gosid/gosid/mfa"
+	"github.com/gosid/gosid/selfservice"
 	"github.com/gosid/gosid/session"
 	"github.com/gosid/gosid/web"
 )
@@ -30,7 +31,7 @@ const PathDelete = "/settings/delete"
 // DeletePage is the data of the deletion page.
 type DeletePage struct {
 	web.Page
-	View *View
+	View *selfservice.View
 }
 
 func (s *Service) registerDelete(r *mux.Router, api *mux.Router) {
@@ -41,7 +42,7 @@ func (s *Service) registerDelete(r *mux.Router, api *mux.Router) {
 
 // StartDeletion sends a code to the account's confirmed phone (else
 // e-mail) and returns the flow awaiting it.
-func (s *Service) StartDeletion(ctx context.Context, api bool, accountID string, m Meta) (*View, error) {
+func (s *Service) StartDeletion(ctx context.Context, api bool, accountID string, m selfservice.Meta) (*selfservice.View, error) {
 	a, err := s.o.Accounts.GetAccount(ctx, accountID)
 	if err != nil {
 		return nil, err
@@ -50,14 +51,14 @@ func (s *Service) StartDeletion(ctx context.Context, api bool, accountID string,
 	if !(a.PhoneVerified && a.Phone != "") {
 		method = mfa.KindEmail
 	}
-	f := &SelfFlow{Kind: KindDelete, State: StateConfirm, API: api, Rec: &recState{AccountID: accountID, Channel: method}}
+	f := withRec(newSelfFlow(KindDelete, selfservice.StateConfirm, api, ""), &recState{AccountID: accountID, Channel: method})
 	v, err := s.start(ctx, f, m)
 	if err != nil {
 		return nil, err
 	}
 	v.Contact = s.contactView(a, method)
 	if err := s.sendSecondFactorCode(ctx, a, method, "delete", m); err != nil {
-		key := codeErrorKey(err)
+		key := selfservice.CodeErrorKey(err)
 		if key == "" {
 			return nil, err
 		}
@@ -67,7 +68,7 @@ func (s *Service) StartDeletion(ctx context.Context, api bool, accountID string,
 }
 
 // ConfirmDeletion checks the code and deletes the account.
-func (s *Service) ConfirmDeletion(ctx context.Context, f *SelfFlow, in Input, m Meta) (*View, error) {
+func (s *Service) ConfirmDeletion(ctx context.Context, f *SelfFlow, in selfservice.Input, m selfservice.Meta) (*selfservice.View, error) {
 	v := s.view(f, m)
 	if rv := s.rejectInput(f, in, m); rv != nil {
 		return rv, nil
@@ -88,7 +89,7 @@ func (s *Service) ConfirmDeletion(ctx context.Context, f *SelfFlow, in Input, m 
 		return nil, err
 	}
 	_ = s.self.delete(ctx, f.ID)
-	f.State = StateDone
+	f.State = selfservice.StateDone
 	v = s.view(f, m)
 	s.addMsg(v, m, "account.deleted")
 	return v, nil
@@ -102,7 +103,7 @@ func (s *Service) ConfirmDeletion(ctx context.Context, f *SelfFlow, in Input, m 
 // written by the provider as it revokes them, before the commit: should the
 // commit fail, tokens were only refused early. a becomes the account as
 // written.
-func (s *Service) DeleteAccount(ctx context.Context, a *account.Account, m Meta) error {
+func (s *Service) DeleteAccount(ctx context.Context, a *account.Account, m selfservice.Meta) error {
 	var (
 		updated *account.Account
 		ended   []*account.SessionRecord
@@ -123,20 +124,20 @@ func (s *Service) DeleteAccount(ctx context.Context, a *account.Account, m Meta)
 				return fmt.Errorf("revoke grants: %w", err)
 			}
 		}
-		if ended, err = s.sessions.Unindex(ctx, a.ID); err != nil {
+		if ended, err = s.Sessions.Unindex(ctx, a.ID); err != nil {
 			return err
 		}
 		if err := s.deleteData(ctx, a.ID); err != nil {
 			return err
 		}
-		s.recordMeta(ctx, m, a.ID, "account.deleted", "", nil)
+		s.Record(ctx, m, a.ID, "account.deleted", "", nil)
 		return nil
 	})
 	if err != nil {
 		return fmt.Errorf("delete account: %w", err)
 	}
 	*a = *updated
-	if _, err := s.sessions.EndUnindexed(ctx, a.ID, ended); err != nil {
+	if _, err := s.Sessions.EndUnindexed(ctx, a.ID, ended); err != nil {
 		return fmt.Errorf("delete account: %w", err)
 	}
 	return nil
@@ -172,83 +173,83 @@ func (s *Service) deleteData(ctx context.Context, accountID string) error {
 }
 
 func (s *Service) deleteFlow(r *http.Request, sess *session.Session, id string) (*SelfFlow, error) {
-	f, err := s.self.load(r.Context(), id, KindDelete, false, s.cookie(r, flowCookie(KindDelete)))
+	f, err := s.self.load(r.Context(), id, KindDelete, false, s.Cookie(r, selfservice.FlowCookie(KindDelete)))
 	if err != nil {
 		return nil, err
 	}
 	if f.Rec == nil || f.Rec.AccountID != sess.AccountID {
-		return nil, ErrFlowExpired
+		return nil, selfservice.ErrFlowExpired
 	}
 	return f, nil
 }
 
 func (s *Service) deletePage(w http.ResponseWriter, r *http.Request) {
-	sess, ok := s.signedIn(w, r, PathLogin)
+	sess, ok := s.SignedIn(w, r, PathLogin)
 	if !ok {
 		return
 	}
-	v := &View{Type: KindDelete, State: StateForm}
+	v := &selfservice.View{Type: KindDelete, State: selfservice.StateForm}
 	if f, err := s.deleteFlow(r, sess, r.URL.Query().Get("flow")); err == nil {
-		v = s.view(f, s.meta(r))
+		v = s.view(f, s.Meta(r))
 	}
-	s.o.Web.Render(w, r, http.StatusOK, "delete", &DeletePage{Page: s.page(w, r), View: v})
+	s.o.Web.Render(w, r, http.StatusOK, "delete", &DeletePage{Page: s.Page(w, r), View: v})
 }
 
 func (s *Service) deleteSubmit(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
-	sess, ok := s.signedInForm(w, r, PathDelete)
+	sess, ok := s.SignedInForm(w, r, PathLogin, PathDelete)
 	if !ok {
 		return
 	}
-	m := s.meta(r)
+	m := s.Meta(r)
 	if r.PostForm.Get("action") == "start" {
 		v, err := s.StartDeletion(ctx, false, sess.AccountID, m)
 		if err != nil {
-			s.serverError(w, r, err)
+			s.ServerError(w, r, err)
 			return
 		}
-		s.o.Web.SetCookie(w, s.o.Web.CookieName(flowCookie(KindDelete)), v.FlowToken, s.o.FlowTTL)
+		s.o.Web.SetCookie(w, s.o.Web.CookieName(selfservice.FlowCookie(KindDelete)), v.FlowToken, s.o.FlowTTL)
 		v.FlowToken = ""
-		s.o.Web.Render(w, r, http.StatusOK, "delete", &DeletePage{Page: s.page(w, r), View: v})
+		s.o.Web.Render(w, r, http.StatusOK, "delete", &DeletePage{Page: s.Page(w, r), View: v})
 		return
 	}
 	f, err := s.deleteFlow(r, sess, r.PostForm.Get("flow"))
-	if errors.Is(err, ErrFlowExpired) || errors.Is(err, ErrFlowToken) {
+	if errors.Is(err, selfservice.ErrFlowExpired) || errors.Is(err, selfservice.ErrFlowToken) {
 		s.o.Web.Error(w, r, http.StatusGone, "flow.error.title", "flow.error.expired", PathDelete)
 		return
 	} else if err != nil {
-		s.serverError(w, r, err)
+		s.ServerError(w, r, err)
 		return
 	}
-	v, err := s.ConfirmDeletion(ctx, f, formInput(r.PostForm), m)
+	v, err := s.ConfirmDeletion(ctx, f, selfservice.FormInput(r.PostForm), m)
 	if err != nil {
-		s.serverError(w, r, err)
+		s.ServerError(w, r, err)
 		return
 	}
 	status := http.StatusOK
 	if len(v.Errors) > 0 {
 		status = http.StatusUnprocessableEntity
 	} else {
-		s.o.Web.ClearCookie(w, s.sessions.Cookie())
+		s.o.Web.ClearCookie(w, s.Sessions.Cookie())
 	}
-	s.o.Web.Render(w, r, status, "delete", &DeletePage{Page: s.page(w, r), View: v})
+	s.o.Web.Render(w, r, status, "delete", &DeletePage{Page: s.Page(w, r), View: v})
 }
 
 // apiDeleteStart begins deleting the account; finish at
 // /flows/delete/{id} with {"code": ...}.
 func (s *Service) apiDeleteStart(w http.ResponseWriter, r *http.Request) {
-	sess, ok := s.apiSession(w, r)
+	sess, ok := s.APISession(w, r)
 	if !ok {
 		return
 	}
-	v, err := s.StartDeletion(r.Context(), true, sess.AccountID, s.meta(r))
+	v, err := s.StartDeletion(r.Context(), true, sess.AccountID, s.Meta(r))
 	if err != nil {
-		s.apiServerError(w, r, err)
+		s.APIServerError(w, r, err)
 		return
 	}
 	status := http.StatusCreated
 	if len(v.Errors) > 0 {
 		status = http.StatusTooManyRequests
 	}
-	writeJSON(w, status, v)
+	selfservice.WriteJSON(w, status, v)
 }

@@ -11,31 +11,32 @@ import (
 
 	"github.com/gosid/gosid/account"
 	"github.com/gosid/gosid/codes"
+	"github.com/gosid/gosid/selfservice"
 )
 
 func TestCheckInput(t *testing.T) {
 	tests := []struct {
 		name string
-		in   Input
+		in   selfservice.Input
 		want *account.FieldError
 	}{
-		{"empty", Input{}, nil},
-		{"ordinary", Input{"family_name": "Иванова", "contact": "+7 912 123-45-89", "password": testPassword}, nil},
-		{"at the limit", Input{"contact": strings.Repeat("a", 254)}, nil},
-		{"over the limit", Input{"contact": strings.Repeat("a", 255)}, &account.FieldError{Field: "contact", Code: "field.too_long"}},
-		{"limit in bytes, not characters", Input{"code": strings.Repeat("й", 9)}, &account.FieldError{Field: "code", Code: "field.too_long"}},
-		{"password of 512 bytes", Input{"password": strings.Repeat("p", 512)}, nil},
-		{"password of 513 bytes", Input{"password": strings.Repeat("p", 513)}, &account.FieldError{Field: "password", Code: "field.too_long"}},
-		{"invalid UTF-8", Input{"given_name": "Ма\xffрия"}, &account.FieldError{Field: "given_name", Code: "field.invalid_utf8"}},
-		{"NUL", Input{"login": "a\x00b"}, &account.FieldError{Field: "login", Code: "field.control_chars"}},
-		{"newline", Input{"password": "line\nbreak"}, &account.FieldError{Field: "password", Code: "field.control_chars"}},
-		{"tab", Input{"code": "12\t34"}, &account.FieldError{Field: "code", Code: "field.control_chars"}},
-		{"DEL", Input{"middle_name": "x\x7fy"}, &account.FieldError{Field: "middle_name", Code: "field.control_chars"}},
-		{"unknown field is not checked", Input{"zzz": strings.Repeat("\x00", 10000)}, nil},
+		{"empty", selfservice.Input{}, nil},
+		{"ordinary", selfservice.Input{"family_name": "Иванова", "contact": "+7 912 123-45-89", "password": testPassword}, nil},
+		{"at the limit", selfservice.Input{"contact": strings.Repeat("a", 254)}, nil},
+		{"over the limit", selfservice.Input{"contact": strings.Repeat("a", 255)}, &account.FieldError{Field: "contact", Code: "field.too_long"}},
+		{"limit in bytes, not characters", selfservice.Input{"code": strings.Repeat("й", 9)}, &account.FieldError{Field: "code", Code: "field.too_long"}},
+		{"password of 512 bytes", selfservice.Input{"password": strings.Repeat("p", 512)}, nil},
+		{"password of 513 bytes", selfservice.Input{"password": strings.Repeat("p", 513)}, &account.FieldError{Field: "password", Code: "field.too_long"}},
+		{"invalid UTF-8", selfservice.Input{"given_name": "Ма\xffрия"}, &account.FieldError{Field: "given_name", Code: "field.invalid_utf8"}},
+		{"NUL", selfservice.Input{"login": "a\x00b"}, &account.FieldError{Field: "login", Code: "field.control_chars"}},
+		{"newline", selfservice.Input{"password": "line\nbreak"}, &account.FieldError{Field: "password", Code: "field.control_chars"}},
+		{"tab", selfservice.Input{"code": "12\t34"}, &account.FieldError{Field: "code", Code: "field.control_chars"}},
+		{"DEL", selfservice.Input{"middle_name": "x\x7fy"}, &account.FieldError{Field: "middle_name", Code: "field.control_chars"}},
+		{"unknown field is not checked", selfservice.Input{"zzz": strings.Repeat("\x00", 10000)}, nil},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			got := checkInput(tt.in)
+			got := selfservice.CheckInput(tt.in)
 			if fmt.Sprint(got) != fmt.Sprint(tt.want) {
 				t.Errorf("checkInput = %v, want %v", got, tt.want)
 			}
@@ -56,14 +57,14 @@ func TestMaskContact(t *testing.T) {
 		{"email", "no-at-sign", "***"},
 	}
 	for _, tt := range tests {
-		if got := maskContact(tt.channel, tt.contact); got != tt.want {
-			t.Errorf("maskContact(%q, %q) = %q, want %q", tt.channel, tt.contact, got, tt.want)
+		if got := selfservice.MaskContact(tt.channel, tt.contact); got != tt.want {
+			t.Errorf("selfservice.MaskContact(%q, %q) = %q, want %q", tt.channel, tt.contact, got, tt.want)
 		}
 	}
 }
 
 func TestViewErrors(t *testing.T) {
-	v := &View{Errors: []Message{
+	v := &selfservice.View{Errors: []selfservice.Message{
 		{Field: "password", Code: "password.too_short", Text: "short"},
 		{Code: "code.too_soon", Text: "wait"},
 		{Field: "password", Code: "password.mismatch", Text: "second"},
@@ -86,7 +87,7 @@ func TestViewErrors(t *testing.T) {
 	if want := []string{"code.too_soon", "flow.error.action"}; !slices.Equal(form, want) {
 		t.Errorf("FormErrors = %v, want %v", form, want)
 	}
-	if (&View{}).FormErrors() != nil || (&View{}).Err("x") != "" {
+	if (&selfservice.View{}).FormErrors() != nil || (&selfservice.View{}).Err("x") != "" {
 		t.Error("a view without errors has errors")
 	}
 	if v.Value("contact") != "+79121234589" || v.Value("password") != "" {
@@ -95,7 +96,7 @@ func TestViewErrors(t *testing.T) {
 }
 
 func TestInputGet(t *testing.T) {
-	in := Input{"login": "  +79121234589 \t", "password": " spaced "}
+	in := selfservice.Input{"login": "  +79121234589 \t", "password": " spaced "}
 	if got := in.Get("login"); got != "+79121234589" {
 		t.Errorf("Get(login) = %q", got)
 	}
@@ -104,7 +105,7 @@ func TestInputGet(t *testing.T) {
 	}
 	// The flows read passwords raw (in["password"]): spaces are part of them.
 	if in["password"] != " spaced " {
-		t.Error("Input changed the password")
+		t.Error("selfservice.Input changed the password")
 	}
 }
 
@@ -132,8 +133,8 @@ func TestCodeErrorKey(t *testing.T) {
 		{errors.New("database is down"), ""},
 	}
 	for _, tt := range tests {
-		if got := codeErrorKey(tt.err); got != tt.want {
-			t.Errorf("codeErrorKey(%v) = %q, want %q", tt.err, got, tt.want)
+		if got := selfservice.CodeErrorKey(tt.err); got != tt.want {
+			t.Errorf("selfservice.CodeErrorKey(%v) = %q, want %q", tt.err, got, tt.want)
 		}
 	}
 }
@@ -178,14 +179,14 @@ func TestSelfFlowStore(t *testing.T) {
 	}{
 		{"browser flow, its token", browser.id, KindRegistration, false, browser.token, nil},
 		{"app flow, its token", app.id, KindRegistration, true, app.token, nil},
-		{"wrong token", app.id, KindRegistration, true, browser.token, ErrFlowToken},
-		{"no token", app.id, KindRegistration, true, "", ErrFlowToken},
-		{"browser flow through the API", browser.id, KindRegistration, true, browser.token, ErrFlowExpired},
-		{"app flow through the pages", app.id, KindRegistration, false, app.token, ErrFlowExpired},
-		{"as another kind", app.id, KindRecovery, true, app.token, ErrFlowExpired},
-		{"unknown id", "nope", KindRegistration, true, app.token, ErrFlowExpired},
-		{"empty id", "", KindRegistration, true, app.token, ErrFlowExpired},
-		{"oversize id", strings.Repeat("a", 65), KindRegistration, true, app.token, ErrFlowExpired},
+		{"wrong token", app.id, KindRegistration, true, browser.token, selfservice.ErrFlowToken},
+		{"no token", app.id, KindRegistration, true, "", selfservice.ErrFlowToken},
+		{"browser flow through the API", browser.id, KindRegistration, true, browser.token, selfservice.ErrFlowExpired},
+		{"app flow through the pages", app.id, KindRegistration, false, app.token, selfservice.ErrFlowExpired},
+		{"as another kind", app.id, KindRecovery, true, app.token, selfservice.ErrFlowExpired},
+		{"unknown id", "nope", KindRegistration, true, app.token, selfservice.ErrFlowExpired},
+		{"empty id", "", KindRegistration, true, app.token, selfservice.ErrFlowExpired},
+		{"oversize id", strings.Repeat("a", 65), KindRegistration, true, app.token, selfservice.ErrFlowExpired},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -193,7 +194,7 @@ func TestSelfFlowStore(t *testing.T) {
 			if !errors.Is(err, tt.want) {
 				t.Fatalf("load = %v, want %v", err, tt.want)
 			}
-			if err == nil && (f.ID != tt.id || f.State != StateForm) {
+			if err == nil && (f.ID != tt.id || f.State != selfservice.StateForm) {
 				t.Errorf("loaded %+v", f)
 			}
 		})
@@ -201,7 +202,7 @@ func TestSelfFlowStore(t *testing.T) {
 	if err := env.s.self.delete(ctx, app.id); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := env.s.self.load(ctx, app.id, KindRegistration, true, app.token); !errors.Is(err, ErrFlowExpired) {
+	if _, err := env.s.self.load(ctx, app.id, KindRegistration, true, app.token); !errors.Is(err, selfservice.ErrFlowExpired) {
 		t.Errorf("a deleted flow loads: %v", err)
 	}
 }

@@ -28,6 +28,7 @@ import (
 	"github.com/gosid/gosid/mfa"
 	"github.com/gosid/gosid/notify"
 	"github.com/gosid/gosid/provider"
+	"github.com/gosid/gosid/selfservice"
 	"github.com/gosid/gosid/session"
 	"github.com/gosid/gosid/storage"
 	"github.com/gosid/gosid/verify"
@@ -109,15 +110,15 @@ type Options struct {
 	Now    func() time.Time
 }
 
-// Service is the hosted sign-in UI.
+// Service is the hosted sign-in UI: the flows of this package on the
+// self-service engine.
 type Service struct {
-	o        Options
-	sessions *session.Store
-	consent  *consent.Service
-	flows    *flowStore
-	self     *selfFlowStore
-	mfa      methodTable
-	log      *slog.Logger
+	*selfservice.Engine
+	o       Options
+	consent *consent.Service
+	self    selfFlows
+	log     *slog.Logger
+	mfa     methodTable
 }
 
 // Notifier delivers messages to citizens.
@@ -142,25 +143,27 @@ type OAuth interface {
 	RevokeSubject(ctx context.Context, subject, clientID string) error
 }
 
-// Paths of the hosted pages.
+// Paths of the hosted pages (the engine's table).
 const (
-	PathLogin            = "/login"
-	PathConsent          = "/consent"
-	PathLogoutConfirm    = "/logout/confirm"
-	PathRegistration     = "/registration"
-	PathRegistrationLink = "/registration/link"
-	PathRecovery         = "/recovery"
-	PathPassword         = "/settings/password"
-	PathAccount          = "/account"
-	PathOutbox           = "/dev/outbox"
-	PathSecondFactor     = "/login/second-factor"
-	PathLevel            = "/login/level"
-	PathOffer            = "/login/offer"
-	PathSecurity         = "/settings/security"
-	PathEnroll           = "/settings/security/enroll"
-	PathSessions         = "/settings/sessions"
-	PathServices         = "/settings/services"
-	PathAPI              = "/api/v1"
+	PathLogin            = selfservice.PathLogin
+	PathConsent          = selfservice.PathConsent
+	PathLogoutConfirm    = selfservice.PathLogoutConfirm
+	PathLogout           = selfservice.PathLogout
+	PathRegistration     = selfservice.PathRegistration
+	PathRegistrationLink = selfservice.PathRegistrationLink
+	PathRecovery         = selfservice.PathRecovery
+	PathPassword         = selfservice.PathPassword
+	PathContacts         = selfservice.PathContacts
+	PathAccount          = selfservice.PathAccount
+	PathOutbox           = selfservice.PathOutbox
+	PathSecondFactor     = selfservice.PathSecondFactor
+	PathLevel            = selfservice.PathLevel
+	PathOffer            = selfservice.PathOffer
+	PathSecurity         = selfservice.PathSecurity
+	PathEnroll           = selfservice.PathEnroll
+	PathSessions         = selfservice.PathSessions
+	PathServices         = selfservice.PathServices
+	PathAPI              = selfservice.PathAPI
 )
 
 // Lockout policy (DESIGN.md "Decisions").
@@ -183,30 +186,35 @@ func New(o Options) *Service {
 	if o.OnLogin == nil {
 		o.OnLogin = func(string) {}
 	}
+	sessions := session.NewStore(session.Options{Ephemeral: o.Ephemeral, Index: o.Sessions, TTL: o.SessionTTL,
+		Cookie: o.Web.CookieName("gosid_session"), Locate: o.Locate, Logger: o.Logger})
+	flows := selfservice.NewFlowStore(o.Ephemeral, o.FlowTTL, o.FlowKey, o.Now)
 	return &Service{
-		o: o,
-		sessions: session.NewStore(session.Options{Ephemeral: o.Ephemeral, Index: o.Sessions, TTL: o.SessionTTL,
-			Cookie: o.Web.CookieName("gosid_session"), Locate: o.Locate, Logger: o.Logger}),
+		Engine: selfservice.New(selfservice.Deps{
+			Accounts: o.Accounts, Clients: o.Clients, Audit: o.Audit, Web: o.Web, Flows: flows, Sessions: sessions,
+			Codes: o.Codes, Notices: o.Notices, OAuth: o.Provider, Tx: o.Tx, Factors: o.Factors, Issuer: o.Issuer,
+			SessionTTL: o.SessionTTL, Dev: o.Dev, Logger: o.Logger, Now: o.Now,
+		}),
+		o:       o,
 		consent: consent.New(o.Consents, o.Provider, o.Now),
-		flows:   &flowStore{eph: o.Ephemeral, ttl: o.FlowTTL},
-		self:    &selfFlowStore{eph: o.Ephemeral, ttl: o.FlowTTL, key: o.FlowKey},
-		mfa:     newMethodTable(o),
+		self:    selfFlows{store: flows},
 		log:     o.Logger,
+		mfa:     newMethodTable(o),
 	}
 }
 
 // Authorize implements provider.Interaction.
 func (s *Service) Authorize(w http.ResponseWriter, r *http.Request, ac *provider.AuthorizeContext) (*provider.Decision, error) {
 	ctx := r.Context()
-	var flow *Flow
+	var flow *selfservice.Flow
 	if id := provider.FlowID(ctx); id != "" {
-		f, err := s.flows.load(ctx, id, FlowAuthorize)
-		if err != nil && !errors.Is(err, ErrFlowExpired) {
+		f, err := s.Flows.LoadAny(ctx, id, selfservice.KindAuthorize)
+		if err != nil && !errors.Is(err, selfservice.ErrFlowExpired) {
 			return nil, fosite.ErrServerError.WithWrap(err)
 		}
 		flow = f
 	}
-	sess, err := s.sessions.Current(r)
+	sess, err := s.Sessions.Current(r)
 	if err != nil {
 		return nil, fosite.ErrServerError.WithWrap(err)
 	}
@@ -242,12 +250,12 @@ func (s *Service) Authorize(w http.ResponseWriter, r *http.Request, ac *provider
 			return nil, errUnmet.WithHintf("The service requires the %s trust level; this account is %s.", need, acct.Level)
 		}
 		if flow == nil {
-			flow = &Flow{Kind: FlowAuthorize, ClientID: ac.Client.ID, Form: ac.Form, RequestedAt: requestedAt}
+			flow = &selfservice.Flow{Kind: selfservice.KindAuthorize, ClientID: ac.Client.ID, Form: ac.Form, RequestedAt: requestedAt}
 		}
 		flow.AccountID = acct.ID
 		return nil, s.redirectToPage(w, r, PathLevel, flow, ac, requestedAt)
 	}
-	if wantMFA && !hasMFA(sess.AMR) {
+	if wantMFA && !mfa.HasMFA(sess.AMR) {
 		if s.o.Factors == nil {
 			return nil, errUnmet.WithHint("The service requires sign-in with a second factor.")
 		}
@@ -265,20 +273,20 @@ func (s *Service) Authorize(w http.ResponseWriter, r *http.Request, ac *provider
 			return nil, fosite.ErrConsentRequired.WithHint("The citizen has not consented to share the requested data.")
 		}
 		if flow == nil {
-			flow = &Flow{Kind: FlowAuthorize, ClientID: ac.Client.ID, Form: ac.Form, RequestedAt: requestedAt}
+			flow = &selfservice.Flow{Kind: selfservice.KindAuthorize, ClientID: ac.Client.ID, Form: ac.Form, RequestedAt: requestedAt}
 		}
 		flow.AccountID = acct.ID
 		return nil, s.redirectToPage(w, r, PathConsent, flow, ac, requestedAt)
 	}
 	if flow != nil {
-		_ = s.flows.delete(ctx, flow.ID)
+		_ = s.Flows.Delete(ctx, flow.ID)
 	}
 	return &provider.Decision{
 		Subject:       acct.ID,
 		SessionID:     sess.ID,
 		AuthTime:      sess.AuthTime,
 		RequestedAt:   requestedAt,
-		ACR:           account.SessionACR(acct.Level, hasMFA(sess.AMR)),
+		ACR:           account.SessionACR(acct.Level, mfa.HasMFA(sess.AMR)),
 		AMR:           sess.AMR,
 		GrantedScopes: granted,
 	}, nil
@@ -321,20 +329,20 @@ func (s *Service) requirements(ac *provider.AuthorizeContext) (account.Level, bo
 
 // stepUp sends a signed-in citizen to the second-factor page; the
 // authorization resumes when it is done.
-func (s *Service) stepUp(w http.ResponseWriter, r *http.Request, acct *account.Account, sess *session.Session, flow *Flow, ac *provider.AuthorizeContext, requestedAt time.Time) error {
+func (s *Service) stepUp(w http.ResponseWriter, r *http.Request, acct *account.Account, sess *session.Session, flow *selfservice.Flow, ac *provider.AuthorizeContext, requestedAt time.Time) error {
 	ctx := r.Context()
 	if flow == nil {
-		flow = &Flow{Kind: FlowAuthorize, ClientID: ac.Client.ID, Form: ac.Form, RequestedAt: requestedAt}
+		flow = &selfservice.Flow{Kind: selfservice.KindAuthorize, ClientID: ac.Client.ID, Form: ac.Form, RequestedAt: requestedAt}
 	}
 	flow.AccountID = acct.ID
-	if err := s.flows.save(ctx, flow); err != nil {
+	if err := s.Flows.Save(ctx, flow); err != nil {
 		return fosite.ErrServerError.WithWrap(err)
 	}
-	v, err := s.StartSecondFactor(ctx, false, acct, sess.AMR, purposeStepUp, sess.ID, flow.ID, "", s.meta(r))
+	v, err := s.StartSecondFactor(ctx, false, acct, sess.AMR, purposeStepUp, sess.ID, flow.ID, "", s.Meta(r))
 	if err != nil {
 		return fosite.ErrServerError.WithWrap(err)
 	}
-	s.o.Web.SetCookie(w, s.o.Web.CookieName(flowCookie(KindMFA)), v.FlowToken, s.o.FlowTTL)
+	s.o.Web.SetCookie(w, s.o.Web.CookieName(selfservice.FlowCookie(KindMFA)), v.FlowToken, s.o.FlowTTL)
 	http.Redirect(w, r, PathSecondFactor+"?flow="+v.ID, http.StatusSeeOther)
 	return nil
 }
@@ -342,7 +350,7 @@ func (s *Service) stepUp(w http.ResponseWriter, r *http.Request, acct *account.A
 // needsLogin decides whether the citizen must (re-)authenticate: no
 // session, prompt=login not yet satisfied within this flow, max_age
 // exceeded, or an id_token_hint naming someone else.
-func (s *Service) needsLogin(sess *session.Session, flow *Flow, ac *provider.AuthorizeContext, prompts fosite.Arguments, now time.Time) bool {
+func (s *Service) needsLogin(sess *session.Session, flow *selfservice.Flow, ac *provider.AuthorizeContext, prompts fosite.Arguments, now time.Time) bool {
 	if sess == nil {
 		return true
 	}
@@ -377,11 +385,11 @@ func (s *Service) consented(ctx context.Context, subject string, ac *provider.Au
 	return requested, true, nil
 }
 
-func (s *Service) redirectToPage(w http.ResponseWriter, r *http.Request, path string, flow *Flow, ac *provider.AuthorizeContext, requestedAt time.Time) error {
+func (s *Service) redirectToPage(w http.ResponseWriter, r *http.Request, path string, flow *selfservice.Flow, ac *provider.AuthorizeContext, requestedAt time.Time) error {
 	if flow == nil {
-		flow = &Flow{Kind: FlowAuthorize, ClientID: ac.Client.ID, Form: ac.Form, RequestedAt: requestedAt}
+		flow = &selfservice.Flow{Kind: selfservice.KindAuthorize, ClientID: ac.Client.ID, Form: ac.Form, RequestedAt: requestedAt}
 	}
-	if err := s.flows.save(r.Context(), flow); err != nil {
+	if err := s.Flows.Save(r.Context(), flow); err != nil {
 		return fosite.ErrServerError.WithWrap(err)
 	}
 	target := path + "?flow=" + flow.ID

@@ -6,6 +6,7 @@ import (
 	"net/url"
 
 	"github.com/gosid/gosid/clients"
+	"github.com/gosid/gosid/selfservice"
 	"github.com/gosid/gosid/web"
 )
 
@@ -58,28 +59,28 @@ func (s *Service) endSession(w http.ResponseWriter, r *http.Request) {
 			form.Set("state", st)
 		}
 	}
-	sess, err := s.sessions.Current(r)
+	sess, err := s.Sessions.Current(r)
 	if err != nil {
-		s.serverError(w, r, err)
+		s.ServerError(w, r, err)
 		return
 	}
 	if sess == nil || (hintSub != "" && hintSub == sess.AccountID) {
 		s.finishLogout(w, r, form)
 		return
 	}
-	flow := &Flow{Kind: FlowLogout, Form: form, RequestedAt: s.o.Now().UTC()}
+	flow := &selfservice.Flow{Kind: selfservice.KindLogout, Form: form, RequestedAt: s.o.Now().UTC()}
 	if client != nil {
 		flow.ClientID = client.ID
 	}
-	if err := s.flows.save(ctx, flow); err != nil {
-		s.serverError(w, r, err)
+	if err := s.Flows.Save(ctx, flow); err != nil {
+		s.ServerError(w, r, err)
 		return
 	}
 	name := ""
 	if client != nil {
 		name = client.Name
 	}
-	s.o.Web.Render(w, r, http.StatusOK, "logout", &web.LogoutData{Page: s.page(w, r), FlowID: flow.ID, ClientName: name})
+	s.o.Web.Render(w, r, http.StatusOK, "logout", &web.LogoutData{Page: s.Page(w, r), FlowID: flow.ID, ClientName: name})
 }
 
 func (s *Service) logoutConfirm(w http.ResponseWriter, r *http.Request) {
@@ -88,22 +89,22 @@ func (s *Service) logoutConfirm(w http.ResponseWriter, r *http.Request) {
 		s.o.Web.Error(w, r, http.StatusBadRequest, "error.title", "error.bad_request", "")
 		return
 	}
-	flow, err := s.flows.load(ctx, r.PostForm.Get("flow"), FlowLogout)
-	if errors.Is(err, ErrFlowExpired) {
-		s.expired(w, r)
+	flow, err := s.Flows.LoadAny(ctx, r.PostForm.Get("flow"), selfservice.KindLogout)
+	if errors.Is(err, selfservice.ErrFlowExpired) {
+		s.Expired(w, r)
 		return
 	} else if err != nil {
-		s.serverError(w, r, err)
+		s.ServerError(w, r, err)
 		return
 	}
 	if !s.o.Web.CheckCSRF(r) {
 		s.o.Web.Error(w, r, http.StatusForbidden, "error.title", "csrf.error", "")
 		return
 	}
-	_ = s.flows.delete(ctx, flow.ID)
+	_ = s.Flows.Delete(ctx, flow.ID)
 	if r.PostForm.Get("decision") != "yes" {
 		s.o.Web.Render(w, r, http.StatusOK, "message", &web.MessageData{
-			Page: s.page(w, r), TitleKey: "logout.cancelled.title", MessageKey: "logout.cancelled.message",
+			Page: s.Page(w, r), TitleKey: "logout.cancelled.title", MessageKey: "logout.cancelled.message",
 		})
 		return
 	}
@@ -113,14 +114,14 @@ func (s *Service) logoutConfirm(w http.ResponseWriter, r *http.Request) {
 // finishLogout ends the session and sends the citizen back to the client or
 // to the signed-out page.
 func (s *Service) finishLogout(w http.ResponseWriter, r *http.Request, form url.Values) {
-	if sess, err := s.sessions.Current(r); err == nil && sess != nil {
-		s.record(r.Context(), r, sess.AccountID, "logout", "", nil)
+	if sess, err := s.Sessions.Current(r); err == nil && sess != nil {
+		s.Record(r.Context(), s.Meta(r), sess.AccountID, "logout", "", nil)
 	}
-	if err := s.sessions.End(r); err != nil {
-		s.serverError(w, r, err)
+	if err := s.Sessions.End(r); err != nil {
+		s.ServerError(w, r, err)
 		return
 	}
-	s.o.Web.ClearCookie(w, s.sessions.Cookie())
+	s.o.Web.ClearCookie(w, s.Sessions.Cookie())
 	if target := form.Get("post_logout_redirect_uri"); target != "" {
 		u, err := url.Parse(target)
 		if err == nil {
@@ -134,7 +135,7 @@ func (s *Service) finishLogout(w http.ResponseWriter, r *http.Request, form url.
 		}
 	}
 	s.o.Web.Render(w, r, http.StatusOK, "message", &web.MessageData{
-		Page: s.page(w, r), TitleKey: "logout.done.title", MessageKey: "logout.done.message",
+		Page: s.Page(w, r), TitleKey: "logout.done.title", MessageKey: "logout.done.message",
 	})
 }
 

@@ -13,6 +13,7 @@ import (
 
 	"github.com/gosid/gosid/account"
 	"github.com/gosid/gosid/mfa"
+	"github.com/gosid/gosid/selfservice"
 	"github.com/gosid/gosid/session"
 	"github.com/gosid/gosid/storage"
 )
@@ -45,9 +46,6 @@ const (
 	// mfaFresh is how recent the last second factor must be for turning a
 	// factor off or regenerating recovery codes.
 	mfaFresh = 10 * time.Minute
-	// offerPause is how long a declined offer to turn on a second factor
-	// stays quiet.
-	offerPause = 30 * 24 * time.Hour
 )
 
 // mfaState is a challenge in progress.
@@ -72,13 +70,6 @@ type enrollState struct {
 	Kind      string `json:"kind"`
 	// State is the method's (mfa.Enrolment.State).
 	State []byte `json:"state,omitempty"`
-}
-
-// MethodView is a second factor the citizen can use now.
-type MethodView struct {
-	Method string `json:"method"`
-	// Contact is the masked phone or e-mail a code goes to.
-	Contact string `json:"contact,omitempty"`
 }
 
 // FactorView is a factor that is on, for the security settings.
@@ -118,19 +109,6 @@ func newMethodTable(o Options) methodTable {
 // maxCredentialJSON bounds a WebAuthn response.
 const maxCredentialJSON = 16 << 10
 
-// withMFA adds method and "mfa" to amr (once each).
-func withMFA(amr []string, method string) []string {
-	out := slices.Clone(amr)
-	for _, m := range []string{method, "mfa"} {
-		if !slices.Contains(out, m) {
-			out = append(out, m)
-		}
-	}
-	return out
-}
-
-func hasMFA(amr []string) bool { return slices.Contains(amr, "mfa") }
-
 // accountFactors returns the account's factors and whether any is on.
 func (s *Service) accountFactors(ctx context.Context, accountID string) ([]*mfa.Factor, error) {
 	if s.o.Factors == nil {
@@ -156,7 +134,7 @@ func (s *Service) needSecondFactor(ctx context.Context, a *account.Account, clie
 // methods lists what the citizen can use as a second factor now. With no
 // factor turned on (a sign-in where a service or the global setting
 // demands one) a code to a confirmed contact always works.
-func (s *Service) methods(ctx context.Context, a *account.Account) ([]MethodView, []*mfa.Factor, error) {
+func (s *Service) methods(ctx context.Context, a *account.Account) ([]selfservice.MethodView, []*mfa.Factor, error) {
 	fs, err := s.accountFactors(ctx, a.ID)
 	if err != nil {
 		return nil, nil, err
@@ -165,19 +143,19 @@ func (s *Service) methods(ctx context.Context, a *account.Account) ([]MethodView
 	if err != nil {
 		return nil, nil, fmt.Errorf("login: usable methods: %w", err)
 	}
-	out := make([]MethodView, 0, len(usable))
+	out := make([]selfservice.MethodView, 0, len(usable))
 	for _, meth := range usable {
-		out = append(out, MethodView{Method: meth.Kind(), Contact: s.contactView(a, meth.Kind())})
+		out = append(out, selfservice.MethodView{Method: meth.Kind(), Contact: s.contactView(a, meth.Kind())})
 	}
 	return out, fs, nil
 }
 
 // StartSecondFactor starts a challenge for the account. amr is what the
 // authentication used so far; returnTo an authorization flow to resume.
-func (s *Service) StartSecondFactor(ctx context.Context, api bool, a *account.Account, amr []string, purpose, sessionID, returnTo, next string, m Meta) (*View, error) {
-	f := &SelfFlow{Kind: KindMFA, State: StateChallenge, API: api, ReturnTo: returnTo, MFA: &mfaState{
+func (s *Service) StartSecondFactor(ctx context.Context, api bool, a *account.Account, amr []string, purpose, sessionID, returnTo, next string, m selfservice.Meta) (*selfservice.View, error) {
+	f := withChallenge(newSelfFlow(KindMFA, StateChallenge, api, returnTo), &mfaState{
 		AccountID: a.ID, AMR: amr, Purpose: purpose, SessionID: sessionID, Next: next,
-	}}
+	})
 	v, err := s.start(ctx, f, m)
 	if err != nil {
 		return nil, err
@@ -186,7 +164,7 @@ func (s *Service) StartSecondFactor(ctx context.Context, api bool, a *account.Ac
 }
 
 // fillChallenge adds the usable methods to a challenge's view.
-func (s *Service) fillChallenge(ctx context.Context, v *View, f *SelfFlow) error {
+func (s *Service) fillChallenge(ctx context.Context, v *selfservice.View, f *SelfFlow) error {
 	a, err := s.o.Accounts.GetAccount(ctx, f.MFA.AccountID)
 	if err != nil {
 		return err
@@ -200,7 +178,7 @@ func (s *Service) fillChallenge(ctx context.Context, v *View, f *SelfFlow) error
 // or e-mail, "webauthn_begin" a security-key ceremony, or (any other
 // action) check the method's answer. A finished challenge has accountID
 // and amr set on the view; the face creates or upgrades the session.
-func (s *Service) SubmitSecondFactor(ctx context.Context, f *SelfFlow, action string, in Input, m Meta) (*View, error) {
+func (s *Service) SubmitSecondFactor(ctx context.Context, f *SelfFlow, action string, in selfservice.Input, m selfservice.Meta) (*selfservice.View, error) {
 	if v := s.rejectInput(f, in, m); v != nil {
 		return v, s.fillChallenge(ctx, v, f)
 	}
@@ -219,7 +197,7 @@ func (s *Service) SubmitSecondFactor(ctx context.Context, f *SelfFlow, action st
 		return v, nil
 	}
 	method := in.Get("method")
-	if !slices.ContainsFunc(methods, func(x MethodView) bool { return x.Method == method }) {
+	if !slices.ContainsFunc(methods, func(x selfservice.MethodView) bool { return x.Method == method }) {
 		s.addErr(v, m, "method", "mfa.method")
 		return v, nil
 	}
@@ -233,7 +211,7 @@ func (s *Service) SubmitSecondFactor(ctx context.Context, f *SelfFlow, action st
 			s.addErr(v, m, "method", "mfa.method")
 			return v, nil
 		}
-		ok, err := s.sendCode(ctx, f, v, m, func(ctx context.Context, f *SelfFlow, m Meta) error {
+		ok, err := s.sendCode(ctx, f, v, m, func(ctx context.Context, f *SelfFlow, m selfservice.Meta) error {
 			return snd.Send(ctx, &ch.Subject, f.MFA.Purpose)
 		})
 		if !ok {
@@ -259,33 +237,33 @@ func (s *Service) SubmitSecondFactor(ctx context.Context, f *SelfFlow, action st
 	if err != nil {
 		return v, s.refused(ctx, v, m, a.ID, method, err, true)
 	}
-	amr := withMFA(f.MFA.AMR, meth.AMR(used))
-	s.recordMeta(ctx, m, a.ID, "mfa.success", "", map[string]string{"method": method, "purpose": f.MFA.Purpose})
+	amr := mfa.WithFactor(f.MFA.AMR, meth.AMR(used))
+	s.Record(ctx, m, a.ID, "mfa.success", "", map[string]string{"method": method, "purpose": f.MFA.Purpose})
 	if meth == mfa.Method(s.mfa.recovery) {
 		left, err := s.mfa.recovery.Left(ctx, a.ID)
 		if err != nil {
 			return nil, err
 		}
-		s.recordMeta(ctx, m, a.ID, "mfa.recovery_code_used", "", map[string]string{"left": strconv.Itoa(left)})
-		s.notifyAccount(ctx, a, "security_changed", m, map[string]string{"change": "recovery_code_used",
+		s.Record(ctx, m, a.ID, "mfa.recovery_code_used", "", map[string]string{"left": strconv.Itoa(left)})
+		s.Notify(ctx, a, "security_changed", m, map[string]string{"change": "recovery_code_used",
 			"time": s.o.Now().UTC().Format("02.01.2006 15:04 UTC")})
 	}
-	f.State = StateDone
+	f.State = selfservice.StateDone
 	_ = s.self.delete(ctx, f.ID)
 	v = s.view(f, m)
-	v.accountID, v.amr = a.ID, amr
+	v.AccountID, v.AMR = a.ID, amr
 	return v, nil
 }
 
-func answerOf(in Input) mfa.Answer {
+func answerOf(in selfservice.Input) mfa.Answer {
 	return mfa.Answer{Code: in.Get("code"), Credential: []byte(in["credential"]), Name: in.Get("name")}
 }
 
 // refused puts a method's refusal on v and returns nil, or returns an
 // internal error. In a challenge (audit) a failed attempt is kept as
 // "mfa.failure".
-func (s *Service) refused(ctx context.Context, v *View, m Meta, accountID, method string, err error, audit bool) error {
-	field, key := "code", codeErrorKey(err)
+func (s *Service) refused(ctx context.Context, v *selfservice.View, m selfservice.Meta, accountID, method string, err error, audit bool) error {
+	field, key := "code", selfservice.CodeErrorKey(err)
 	switch {
 	case key != "":
 	case errors.Is(err, mfa.ErrNoAnswer):
@@ -309,7 +287,7 @@ func (s *Service) refused(ctx context.Context, v *View, m Meta, accountID, metho
 		return fmt.Errorf("login: check %s: %w", method, err)
 	}
 	if audit && errors.Is(err, mfa.ErrFailedAttempt) {
-		s.recordMeta(ctx, m, accountID, "mfa.failure", "", map[string]string{"method": method})
+		s.Record(ctx, m, accountID, "mfa.failure", "", map[string]string{"method": method})
 	}
 	s.addErr(v, m, field, key)
 	return nil
@@ -323,12 +301,12 @@ func (s *Service) contactView(a *account.Account, kind string) string {
 		return ""
 	}
 	c := snd.Contact(a)
-	return maskContact(c.Channel, c.Address)
+	return selfservice.MaskContact(c.Channel, c.Address)
 }
 
 // sendSecondFactorCode sends a one-time code to the account's confirmed
 // phone or e-mail, with the limits of package codes.
-func (s *Service) sendSecondFactorCode(ctx context.Context, a *account.Account, kind, purpose string, m Meta) error {
+func (s *Service) sendSecondFactorCode(ctx context.Context, a *account.Account, kind, purpose string, m selfservice.Meta) error {
 	snd, ok := s.mfa.Get(kind).(mfa.Sender)
 	if !ok {
 		return fmt.Errorf("login: send code: %q sends no codes", kind)
@@ -346,7 +324,7 @@ func (s *Service) newRecoveryCodes(ctx context.Context, accountID string) ([]str
 // a factor already on, adding another needs a fresh second factor
 // (errStepUp), so a password-only session that predates the first factor
 // cannot add one of its own.
-func (s *Service) StartEnroll(ctx context.Context, api bool, sess *session.Session, kind string, m Meta) (*View, error) {
+func (s *Service) StartEnroll(ctx context.Context, api bool, sess *session.Session, kind string, m selfservice.Meta) (*selfservice.View, error) {
 	accountID := sess.AccountID
 	a, err := s.o.Accounts.GetAccount(ctx, accountID)
 	if err != nil {
@@ -359,8 +337,8 @@ func (s *Service) StartEnroll(ctx context.Context, api bool, sess *session.Sessi
 	if len(fs) > 0 && !s.freshMFA(sess) {
 		return nil, errStepUp
 	}
-	f := &SelfFlow{Kind: KindEnroll, State: StateConfirm, API: api, Enroll: &enrollState{AccountID: accountID, Kind: kind}}
-	v := &View{Type: KindEnroll, State: StateForm}
+	f := withEnroll(newSelfFlow(KindEnroll, selfservice.StateConfirm, api, ""), &enrollState{AccountID: accountID, Kind: kind})
+	v := &selfservice.View{Type: KindEnroll, State: selfservice.StateForm}
 	en, ok := s.mfa.Get(kind).(mfa.Enroller)
 	if !ok {
 		s.addErr(v, m, "method", "mfa.method")
@@ -381,8 +359,8 @@ func (s *Service) StartEnroll(ctx context.Context, api bool, sess *session.Sessi
 
 // enrollRefused puts a refusal to begin an enrolment on v, or returns an
 // internal error.
-func (s *Service) enrollRefused(v *View, m Meta, kind string, err error) (*View, error) {
-	key := codeErrorKey(err)
+func (s *Service) enrollRefused(v *selfservice.View, m selfservice.Meta, kind string, err error) (*selfservice.View, error) {
+	key := selfservice.CodeErrorKey(err)
 	switch {
 	case key != "":
 	case errors.Is(err, mfa.ErrExists):
@@ -397,10 +375,10 @@ func (s *Service) enrollRefused(v *View, m Meta, kind string, err error) (*View,
 }
 
 // enrolment is the method and state of an enrolment flow.
-func (s *Service) enrolment(f *SelfFlow, a *account.Account, fs []*mfa.Factor, m Meta) (mfa.Enroller, *mfa.Enrolment, error) {
+func (s *Service) enrolment(f *SelfFlow, a *account.Account, fs []*mfa.Factor, m selfservice.Meta) (mfa.Enroller, *mfa.Enrolment, error) {
 	en, ok := s.mfa.Get(f.Enroll.Kind).(mfa.Enroller)
 	if !ok {
-		return nil, nil, fmt.Errorf("login: enrolment of %q: %w", f.Enroll.Kind, ErrFlowExpired)
+		return nil, nil, fmt.Errorf("login: enrolment of %q: %w", f.Enroll.Kind, selfservice.ErrFlowExpired)
 	}
 	return en, &mfa.Enrolment{Subject: mfa.Subject{Account: a, Factors: fs, Lang: m.Lang}, State: f.Enroll.State}, nil
 }
@@ -416,7 +394,7 @@ func (s *Service) RefreshRegistration(ctx context.Context, f *SelfFlow, a *accou
 	if err != nil {
 		return nil, err
 	}
-	en, e, err := s.enrolment(f, a, fs, Meta{})
+	en, e, err := s.enrolment(f, a, fs, selfservice.Meta{})
 	if err != nil {
 		return nil, err
 	}
@@ -430,13 +408,13 @@ func (s *Service) RefreshRegistration(ctx context.Context, f *SelfFlow, a *accou
 
 // fillEnroll adds what the citizen needs to finish: the authenticator's
 // secret and QR code, or the masked contact a code went to.
-func (s *Service) fillEnroll(v *View, f *SelfFlow, a *account.Account) error {
+func (s *Service) fillEnroll(v *selfservice.View, f *SelfFlow, a *account.Account) error {
 	v.Method = f.Enroll.Kind
 	v.Contact = s.contactView(a, f.Enroll.Kind)
-	if f.State != StateConfirm {
+	if f.State != selfservice.StateConfirm {
 		return nil
 	}
-	en, e, err := s.enrolment(f, a, nil, Meta{})
+	en, e, err := s.enrolment(f, a, nil, selfservice.Meta{})
 	if err != nil {
 		return err
 	}
@@ -455,7 +433,7 @@ func (s *Service) fillEnroll(v *View, f *SelfFlow, a *account.Account) error {
 // the code sent to the contact, or the security key's attestation. The
 // first factor an account turns on comes with 10 recovery codes, returned
 // once on the view.
-func (s *Service) SubmitEnroll(ctx context.Context, f *SelfFlow, action string, in Input, m Meta) (*View, error) {
+func (s *Service) SubmitEnroll(ctx context.Context, f *SelfFlow, action string, in selfservice.Input, m selfservice.Meta) (*selfservice.View, error) {
 	a, err := s.o.Accounts.GetAccount(ctx, f.Enroll.AccountID)
 	if err != nil {
 		return nil, err
@@ -467,7 +445,7 @@ func (s *Service) SubmitEnroll(ctx context.Context, f *SelfFlow, action string, 
 	if err := s.fillEnroll(v, f, a); err != nil {
 		return nil, err
 	}
-	if f.State != StateConfirm {
+	if f.State != selfservice.StateConfirm {
 		return s.unknownAction(f, m), nil
 	}
 	fs, err := s.accountFactors(ctx, a.ID)
@@ -479,7 +457,7 @@ func (s *Service) SubmitEnroll(ctx context.Context, f *SelfFlow, action string, 
 		return nil, err
 	}
 	if snd, ok := en.(mfa.Sender); ok && action == "resend" {
-		ok, err := s.sendCode(ctx, f, v, m, func(ctx context.Context, _ *SelfFlow, m Meta) error {
+		ok, err := s.sendCode(ctx, f, v, m, func(ctx context.Context, _ *SelfFlow, m selfservice.Meta) error {
 			return snd.Send(ctx, &e.Subject, "enroll")
 		})
 		if ok {
@@ -498,7 +476,7 @@ func (s *Service) SubmitEnroll(ctx context.Context, f *SelfFlow, action string, 
 		return nil, err
 	}
 	_ = s.self.delete(ctx, f.ID)
-	f.State = StateDone
+	f.State = selfservice.StateDone
 	v = s.view(f, m)
 	v.Method = fct.Kind
 	if len(fs) == 0 {
@@ -506,23 +484,23 @@ func (s *Service) SubmitEnroll(ctx context.Context, f *SelfFlow, action string, 
 			return nil, err
 		}
 	}
-	s.recordMeta(ctx, m, a.ID, "mfa.enabled", "", map[string]string{"method": fct.Kind})
-	s.notifyAccount(ctx, a, "security_changed", m, map[string]string{"change": "mfa_enabled",
+	s.Record(ctx, m, a.ID, "mfa.enabled", "", map[string]string{"method": fct.Kind})
+	s.Notify(ctx, a, "security_changed", m, map[string]string{"change": "mfa_enabled",
 		"time": fct.CreatedAt.Format("02.01.2006 15:04 UTC")})
 	s.addMsg(v, m, "mfa.enabled")
-	v.accountID, v.amr = a.ID, []string{en.AMR(fct)}
+	v.AccountID, v.AMR = a.ID, []string{en.AMR(fct)}
 	return v, nil
 }
 
 // freshMFA reports whether the session used a second factor recently
 // enough for a sensitive change.
 func (s *Service) freshMFA(sess *session.Session) bool {
-	return hasMFA(sess.AMR) && s.o.Now().Sub(sess.MFAAt) <= mfaFresh
+	return mfa.HasMFA(sess.AMR) && s.o.Now().Sub(sess.MFAAt) <= mfaFresh
 }
 
 // RemoveFactor turns a factor off. It needs a fresh second factor
 // (errStepUp otherwise); the last factor takes the recovery codes with it.
-func (s *Service) RemoveFactor(ctx context.Context, sess *session.Session, id string, m Meta) error {
+func (s *Service) RemoveFactor(ctx context.Context, sess *session.Session, id string, m selfservice.Meta) error {
 	if !s.freshMFA(sess) {
 		return errStepUp
 	}
@@ -551,15 +529,15 @@ func (s *Service) RemoveFactor(ctx context.Context, sess *session.Session, id st
 	if err != nil {
 		return err
 	}
-	s.recordMeta(ctx, m, a.ID, "mfa.disabled", "", map[string]string{"method": kind})
-	s.notifyAccount(ctx, a, "security_changed", m, map[string]string{"change": "mfa_disabled",
+	s.Record(ctx, m, a.ID, "mfa.disabled", "", map[string]string{"method": kind})
+	s.Notify(ctx, a, "security_changed", m, map[string]string{"change": "mfa_disabled",
 		"time": s.o.Now().UTC().Format("02.01.2006 15:04 UTC")})
 	return nil
 }
 
 // RegenerateRecoveryCodes replaces the recovery codes; it needs a fresh
 // second factor and at least one factor turned on.
-func (s *Service) RegenerateRecoveryCodes(ctx context.Context, sess *session.Session, m Meta) ([]string, error) {
+func (s *Service) RegenerateRecoveryCodes(ctx context.Context, sess *session.Session, m selfservice.Meta) ([]string, error) {
 	if !s.freshMFA(sess) {
 		return nil, errStepUp
 	}
@@ -572,7 +550,7 @@ func (s *Service) RegenerateRecoveryCodes(ctx context.Context, sess *session.Ses
 	}
 	list, err := s.newRecoveryCodes(ctx, sess.AccountID)
 	if err == nil {
-		s.recordMeta(ctx, m, sess.AccountID, "mfa.recovery_codes_regenerated", "", nil)
+		s.Record(ctx, m, sess.AccountID, "mfa.recovery_codes_regenerated", "", nil)
 	}
 	return list, err
 }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/gorilla/mux"
 
+	"github.com/gosid/gosid/selfservice"
 	"github.com/gosid/gosid/storage"
 )
 
@@ -27,7 +28,7 @@ func (s *Service) registerMFAAPI(api *mux.Router) {
 }
 
 // fillFlow adds what a second-factor or enrolment flow shows.
-func (s *Service) fillFlow(ctx context.Context, v *View, f *SelfFlow) error {
+func (s *Service) fillFlow(ctx context.Context, v *selfservice.View, f *SelfFlow) error {
 	switch {
 	case f.MFA != nil && f.State == StateChallenge:
 		return s.fillChallenge(ctx, v, f)
@@ -42,80 +43,80 @@ func (s *Service) fillFlow(ctx context.Context, v *View, f *SelfFlow) error {
 }
 
 func stepUpRequired(w http.ResponseWriter) {
-	apiFail(w, http.StatusForbidden, "step_up_required",
+	selfservice.APIFail(w, http.StatusForbidden, "step_up_required",
 		"This change needs a second factor used in the last 10 minutes: POST /api/v1/session/step-up, then retry with the new session token.")
 }
 
 func (s *Service) apiFactors(w http.ResponseWriter, r *http.Request) {
-	sess, ok := s.apiSession(w, r)
+	sess, ok := s.APISession(w, r)
 	if !ok {
 		return
 	}
 	list, left, err := s.Factors(r.Context(), sess.AccountID)
 	if err != nil {
-		s.apiServerError(w, r, err)
+		s.APIServerError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"factors": list, "recovery_codes_left": left})
+	selfservice.WriteJSON(w, http.StatusOK, map[string]any{"factors": list, "recovery_codes_left": left})
 }
 
 func (s *Service) apiEnrollStart(w http.ResponseWriter, r *http.Request) {
-	sess, ok := s.apiSession(w, r)
+	sess, ok := s.APISession(w, r)
 	if !ok {
 		return
 	}
-	in, _, err := readInput(r)
+	in, _, err := selfservice.ReadInput(r)
 	if err != nil {
-		apiFail(w, http.StatusBadRequest, "invalid_request", err.Error())
+		selfservice.APIFail(w, http.StatusBadRequest, "invalid_request", err.Error())
 		return
 	}
-	if fe := checkInput(in); fe != nil {
-		apiFail(w, http.StatusBadRequest, "invalid_request", "field "+fe.Field+": "+fe.Code)
+	if fe := selfservice.CheckInput(in); fe != nil {
+		selfservice.APIFail(w, http.StatusBadRequest, "invalid_request", "field "+fe.Field+": "+fe.Code)
 		return
 	}
-	v, err := s.StartEnroll(r.Context(), true, sess, in.Get("method"), s.meta(r))
+	v, err := s.StartEnroll(r.Context(), true, sess, in.Get("method"), s.Meta(r))
 	if errors.Is(err, errStepUp) {
 		stepUpRequired(w)
 		return
 	} else if err != nil {
-		s.apiServerError(w, r, err)
+		s.APIServerError(w, r, err)
 		return
 	}
 	if len(v.Errors) > 0 {
-		writeJSON(w, http.StatusUnprocessableEntity, v)
+		selfservice.WriteJSON(w, http.StatusUnprocessableEntity, v)
 		return
 	}
-	writeJSON(w, http.StatusCreated, v)
+	selfservice.WriteJSON(w, http.StatusCreated, v)
 }
 
 func (s *Service) apiFactorDelete(w http.ResponseWriter, r *http.Request) {
-	sess, ok := s.apiSession(w, r)
+	sess, ok := s.APISession(w, r)
 	if !ok {
 		return
 	}
-	err := s.RemoveFactor(r.Context(), sess, mux.Vars(r)["id"], s.meta(r))
+	err := s.RemoveFactor(r.Context(), sess, mux.Vars(r)["id"], s.Meta(r))
 	if errors.Is(err, errStepUp) {
 		stepUpRequired(w)
 		return
 	}
-	s.apiNoContent(w, r, err, "The account has no such factor.")
+	s.APINoContent(w, r, err, "The account has no such factor.")
 }
 
 func (s *Service) apiRecoveryCodes(w http.ResponseWriter, r *http.Request) {
-	sess, ok := s.apiSession(w, r)
+	sess, ok := s.APISession(w, r)
 	if !ok {
 		return
 	}
-	list, err := s.RegenerateRecoveryCodes(r.Context(), sess, s.meta(r))
+	list, err := s.RegenerateRecoveryCodes(r.Context(), sess, s.Meta(r))
 	switch {
 	case errors.Is(err, errStepUp):
 		stepUpRequired(w)
 	case errors.Is(err, storage.ErrNotFound):
-		apiFail(w, http.StatusConflict, "no_second_factor", "Recovery codes come with a second factor; turn one on first.")
+		selfservice.APIFail(w, http.StatusConflict, "no_second_factor", "Recovery codes come with a second factor; turn one on first.")
 	case err != nil:
-		s.apiServerError(w, r, err)
+		s.APIServerError(w, r, err)
 	default:
-		writeJSON(w, http.StatusOK, map[string]any{"recovery_codes": list})
+		selfservice.WriteJSON(w, http.StatusOK, map[string]any{"recovery_codes": list})
 	}
 }
 
@@ -123,106 +124,106 @@ func (s *Service) apiRecoveryCodes(w http.ResponseWriter, r *http.Request) {
 // /flows/mfa/{id} returns a new session token and ends this one.
 func (s *Service) apiStepUp(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
-	sess, ok := s.apiSession(w, r)
+	sess, ok := s.APISession(w, r)
 	if !ok {
 		return
 	}
 	acct, err := s.o.Accounts.GetAccount(ctx, sess.AccountID)
 	if err != nil {
-		s.apiServerError(w, r, err)
+		s.APIServerError(w, r, err)
 		return
 	}
-	v, err := s.StartSecondFactor(ctx, true, acct, sess.AMR, purposeStepUp, sess.ID, "", "", s.meta(r))
+	v, err := s.StartSecondFactor(ctx, true, acct, sess.AMR, purposeStepUp, sess.ID, "", "", s.Meta(r))
 	if err != nil {
-		s.apiServerError(w, r, err)
+		s.APIServerError(w, r, err)
 		return
 	}
 	if len(v.Methods) == 0 {
-		apiFail(w, http.StatusConflict, "no_second_factor", "The account has no confirmed contact or factor to step up with.")
+		selfservice.APIFail(w, http.StatusConflict, "no_second_factor", "The account has no confirmed contact or factor to step up with.")
 		return
 	}
-	writeJSON(w, http.StatusCreated, v)
+	selfservice.WriteJSON(w, http.StatusCreated, v)
 }
 
 func (s *Service) apiSessions(w http.ResponseWriter, r *http.Request) {
-	sess, ok := s.apiSession(w, r)
+	sess, ok := s.APISession(w, r)
 	if !ok {
 		return
 	}
 	list, err := s.SessionViews(r.Context(), sess.AccountID, sess.ID)
 	if err != nil {
-		s.apiServerError(w, r, err)
+		s.APIServerError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"sessions": list})
+	selfservice.WriteJSON(w, http.StatusOK, map[string]any{"sessions": list})
 }
 
 func (s *Service) apiEndOthers(w http.ResponseWriter, r *http.Request) {
-	sess, ok := s.apiSession(w, r)
+	sess, ok := s.APISession(w, r)
 	if !ok {
 		return
 	}
-	n, err := s.EndSessions(r.Context(), sess, "end_others", "", s.meta(r))
+	n, err := s.EndSessions(r.Context(), sess, "end_others", "", s.Meta(r))
 	if err != nil {
-		s.apiServerError(w, r, err)
+		s.APIServerError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"ended": n})
+	selfservice.WriteJSON(w, http.StatusOK, map[string]any{"ended": n})
 }
 
 func (s *Service) apiEndSession(w http.ResponseWriter, r *http.Request) {
-	sess, ok := s.apiSession(w, r)
+	sess, ok := s.APISession(w, r)
 	if !ok {
 		return
 	}
-	_, err := s.EndSessions(r.Context(), sess, "end", mux.Vars(r)["id"], s.meta(r))
-	s.apiNoContent(w, r, err, "The account has no such session.")
+	_, err := s.EndSessions(r.Context(), sess, "end", mux.Vars(r)["id"], s.Meta(r))
+	s.APINoContent(w, r, err, "The account has no such session.")
 }
 
 func (s *Service) apiServices(w http.ResponseWriter, r *http.Request) {
-	sess, ok := s.apiSession(w, r)
+	sess, ok := s.APISession(w, r)
 	if !ok {
 		return
 	}
 	list, err := s.Services(r.Context(), sess.AccountID)
 	if err != nil {
-		s.apiServerError(w, r, err)
+		s.APIServerError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"services": list})
+	selfservice.WriteJSON(w, http.StatusOK, map[string]any{"services": list})
 }
 
 func (s *Service) apiRevokeService(w http.ResponseWriter, r *http.Request) {
-	sess, ok := s.apiSession(w, r)
+	sess, ok := s.APISession(w, r)
 	if !ok {
 		return
 	}
-	err := s.RevokeService(r.Context(), sess.AccountID, mux.Vars(r)["client_id"], s.meta(r))
-	s.apiNoContent(w, r, err, "No consent is given to that service.")
+	err := s.RevokeService(r.Context(), sess.AccountID, mux.Vars(r)["client_id"], s.Meta(r))
+	s.APINoContent(w, r, err, "No consent is given to that service.")
 }
 
 func (s *Service) apiSettings(w http.ResponseWriter, r *http.Request) {
-	sess, ok := s.apiSession(w, r)
+	sess, ok := s.APISession(w, r)
 	if !ok {
 		return
 	}
-	in, _, err := readInput(r)
+	in, _, err := selfservice.ReadInput(r)
 	if err != nil {
-		apiFail(w, http.StatusBadRequest, "invalid_request", err.Error())
+		selfservice.APIFail(w, http.StatusBadRequest, "invalid_request", err.Error())
 		return
 	}
 	v, set := in["login_notice"]
 	if !set {
-		apiFail(w, http.StatusBadRequest, "invalid_request", "Nothing to change; known settings: login_notice.")
+		selfservice.APIFail(w, http.StatusBadRequest, "invalid_request", "Nothing to change; known settings: login_notice.")
 		return
 	}
 	err = s.setLoginNotice(r.Context(), sess.AccountID, v)
 	switch {
 	case errors.Is(err, errBadSetting):
-		apiFail(w, http.StatusBadRequest, "invalid_request", "login_notice must be one of all, phone, email, none.")
+		selfservice.APIFail(w, http.StatusBadRequest, "invalid_request", "login_notice must be one of all, phone, email, none.")
 	case err != nil:
-		s.apiServerError(w, r, err)
+		s.APIServerError(w, r, err)
 	default:
-		writeJSON(w, http.StatusOK, map[string]any{"login_notice": v})
+		selfservice.WriteJSON(w, http.StatusOK, map[string]any{"login_notice": v})
 	}
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/gosid/gosid/account"
 	"github.com/gosid/gosid/mfa"
 	"github.com/gosid/gosid/provider"
+	"github.com/gosid/gosid/selfservice"
 	"github.com/gosid/gosid/session"
 	"github.com/gosid/gosid/storage"
 	"github.com/gosid/gosid/web"
@@ -25,7 +26,7 @@ import (
 // SecurityPage is the data of the security settings.
 type SecurityPage struct {
 	web.Page
-	View          *View
+	View          *selfservice.View
 	Factors       []FactorView
 	RecoveryLeft  int
 	HasPhone      bool
@@ -109,12 +110,12 @@ func (s *Service) registerMFAPages(r *mux.Router) {
 
 // afterPassword decides what follows a right password on the sign-in
 // page: a second factor, the offer to turn one on, or the service.
-func (s *Service) afterPassword(w http.ResponseWriter, r *http.Request, flow *Flow, res *passwordResult) {
+func (s *Service) afterPassword(w http.ResponseWriter, r *http.Request, flow *selfservice.Flow, res *passwordResult) {
 	ctx := r.Context()
 	if res.NeedMFA {
-		v, err := s.StartSecondFactor(ctx, false, res.Account, []string{"pwd"}, purposeLogin, "", flow.ID, "", s.meta(r))
+		v, err := s.StartSecondFactor(ctx, false, res.Account, []string{"pwd"}, purposeLogin, "", flow.ID, "", s.Meta(r))
 		if err != nil {
-			s.serverError(w, r, err)
+			s.ServerError(w, r, err)
 			return
 		}
 		if len(v.Methods) == 0 {
@@ -122,88 +123,40 @@ func (s *Service) afterPassword(w http.ResponseWriter, r *http.Request, flow *Fl
 			s.o.Web.Error(w, r, http.StatusForbidden, "mfa.title", "mfa.none", "")
 			return
 		}
-		s.o.Web.SetCookie(w, s.o.Web.CookieName(flowCookie(KindMFA)), v.FlowToken, s.o.FlowTTL)
+		s.o.Web.SetCookie(w, s.o.Web.CookieName(selfservice.FlowCookie(KindMFA)), v.FlowToken, s.o.FlowTTL)
 		http.Redirect(w, r, PathSecondFactor+"?flow="+url.QueryEscape(v.ID), http.StatusSeeOther)
 		return
 	}
-	s.signIn(w, r, flow.ID, res.Account, []string{"pwd"})
-}
-
-// signIn starts the session after a complete authentication and goes on:
-// the offer of a second factor, the relying service or the account page.
-func (s *Service) signIn(w http.ResponseWriter, r *http.Request, authorizeFlow string, acct *account.Account, amr []string) {
-	st, err := s.startSession(r.Context(), sessionStart{Account: acct, AMR: amr, Reason: reasonSignIn,
-		ReplaceToken: s.sessions.Secret(r), AuthorizeFlow: authorizeFlow, Device: s.cookie(r, session.DeviceCookie)}, s.meta(r))
-	if err != nil {
-		s.serverError(w, r, err)
-		return
-	}
-	s.continueSession(w, r, st, PathAccount)
-}
-
-// continueSession hands a started session to the browser and goes on to
-// the offer of a second factor, the authorization being signed in for, or
-// elsewhere.
-func (s *Service) continueSession(w http.ResponseWriter, r *http.Request, st *startedSession, elsewhere string) {
-	s.setSessionCookie(w, st)
-	switch {
-	case st.Offer:
-		http.Redirect(w, r, PathOffer, http.StatusSeeOther)
-	case st.Flow != nil:
-		s.o.Provider.Resume(w, replaceCookie(r, s.sessions.Cookie(), st.Secret), st.Flow.ID, st.Flow.Form)
-	default:
-		http.Redirect(w, r, elsewhere, http.StatusSeeOther)
-	}
-}
-
-// offerMFA reports whether to offer a second factor: none was used, none
-// is turned on, and the offer was not declined lately.
-func (s *Service) offerMFA(ctx context.Context, acct *account.Account, amr []string) bool {
-	if hasMFA(amr) || s.o.Factors == nil || s.o.Now().Sub(acct.MFADeclinedAt) < offerPause {
-		return false
-	}
-	fs, err := s.accountFactors(ctx, acct.ID)
-	return err == nil && len(fs) == 0
-}
-
-// continueTo resumes the authorization flow id, or goes to elsewhere.
-func (s *Service) continueTo(w http.ResponseWriter, r *http.Request, id, elsewhere string) {
-	if id != "" {
-		if flow, err := s.flows.load(r.Context(), id, FlowAuthorize); err == nil {
-			s.o.Provider.Resume(w, r, flow.ID, flow.Form)
-			return
-		}
-	}
-	http.Redirect(w, r, elsewhere, http.StatusSeeOther)
+	s.SignInAccount(w, r, flow.ID, res.Account, []string{"pwd"})
 }
 
 func (s *Service) challengeFlow(r *http.Request, id string) (*SelfFlow, error) {
-	f, err := s.self.load(r.Context(), id, KindMFA, false, s.cookie(r, flowCookie(KindMFA)))
+	f, err := s.self.load(r.Context(), id, KindMFA, false, s.Cookie(r, selfservice.FlowCookie(KindMFA)))
 	if err != nil {
 		return nil, err
 	}
 	if f.MFA == nil {
-		return nil, ErrFlowExpired
+		return nil, selfservice.ErrFlowExpired
 	}
 	return f, nil
 }
 
-func (s *Service) renderChallenge(w http.ResponseWriter, r *http.Request, status int, f *SelfFlow, v *View) {
-	s.o.Web.Render(w, r, status, "mfa", &SelfPage{Page: s.page(w, r), View: v, LoginURL: PathLogin})
+func (s *Service) renderChallenge(w http.ResponseWriter, r *http.Request, status int, f *SelfFlow, v *selfservice.View) {
+	s.o.Web.Render(w, r, status, "mfa", &SelfPage{Page: s.Page(w, r), View: v, LoginURL: PathLogin})
 }
 
 func (s *Service) challengePage(w http.ResponseWriter, r *http.Request) {
 	f, err := s.challengeFlow(r, r.URL.Query().Get("flow"))
-	if errors.Is(err, ErrFlowExpired) || errors.Is(err, ErrFlowToken) {
-		s.expired(w, r)
+	if errors.Is(err, selfservice.ErrFlowExpired) || errors.Is(err, selfservice.ErrFlowToken) {
+		s.Expired(w, r)
 		return
 	} else if err != nil {
-		s.serverError(w, r, err)
+		s.ServerError(w, r, err)
 		return
 	}
-	v := s.view(f, s.meta(r))
+	v := s.view(f, s.Meta(r))
 	if err := s.fillChallenge(r.Context(), v, f); err != nil {
-		s.serverError(w, r, err)
+		s.ServerError(w, r, err)
 		return
 	}
 	s.renderChallenge(w, r, http.StatusOK, f, v)
@@ -216,14 +169,14 @@ func (s *Service) challengeSubmit(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	f, err := s.challengeFlow(r, r.PostForm.Get("flow"))
-	if errors.Is(err, ErrFlowExpired) || errors.Is(err, ErrFlowToken) {
-		s.expired(w, r)
+	if errors.Is(err, selfservice.ErrFlowExpired) || errors.Is(err, selfservice.ErrFlowToken) {
+		s.Expired(w, r)
 		return
 	} else if err != nil {
-		s.serverError(w, r, err)
+		s.ServerError(w, r, err)
 		return
 	}
-	m := s.meta(r)
+	m := s.Meta(r)
 	if !s.o.Web.CheckCSRF(r) {
 		v := s.view(f, m)
 		s.addErr(v, m, "", "csrf.error")
@@ -232,7 +185,7 @@ func (s *Service) challengeSubmit(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	st := *f.MFA
-	in := formInput(r.PostForm)
+	in := selfservice.FormInput(r.PostForm)
 	// Each method's form names its code field apart (one page, unique ids).
 	for _, k := range []string{"code-sms", "code-email", "recovery_code"} {
 		if v := in[k]; v != "" && in["code"] == "" {
@@ -242,10 +195,10 @@ func (s *Service) challengeSubmit(w http.ResponseWriter, r *http.Request) {
 	}
 	v, err := s.SubmitSecondFactor(ctx, f, r.PostForm.Get("action"), in, m)
 	if err != nil {
-		s.serverError(w, r, err)
+		s.ServerError(w, r, err)
 		return
 	}
-	if v.accountID == "" {
+	if v.AccountID == "" {
 		status := http.StatusOK
 		if len(v.Errors) > 0 {
 			status = http.StatusUnprocessableEntity
@@ -253,35 +206,35 @@ func (s *Service) challengeSubmit(w http.ResponseWriter, r *http.Request) {
 		s.renderChallenge(w, r, status, f, v)
 		return
 	}
-	acct, err := s.o.Accounts.GetAccount(ctx, v.accountID)
+	acct, err := s.o.Accounts.GetAccount(ctx, v.AccountID)
 	if err != nil {
-		s.serverError(w, r, err)
+		s.ServerError(w, r, err)
 		return
 	}
 	if st.Purpose != purposeStepUp {
-		s.signIn(w, r, f.ReturnTo, acct, v.amr)
+		s.SignInAccount(w, r, f.ReturnTo, acct, v.AMR)
 		return
 	}
-	sess, err := s.sessions.Current(r)
+	sess, err := s.Sessions.Current(r)
 	if err != nil {
-		s.serverError(w, r, err)
+		s.ServerError(w, r, err)
 		return
 	}
 	if sess == nil || sess.ID != st.SessionID {
-		s.expired(w, r)
+		s.Expired(w, r)
 		return
 	}
 	next := st.Next
 	if next == "" {
 		next = PathAccount
 	}
-	started, err := s.startSession(ctx, sessionStart{Account: acct, AMR: v.amr, Reason: reasonUpgrade,
-		ReplaceToken: s.sessions.Secret(r), AuthorizeFlow: f.ReturnTo}, m)
+	started, err := s.StartSession(ctx, selfservice.SessionStart{Account: acct, AMR: v.AMR, Reason: selfservice.Upgrade,
+		ReplaceToken: s.Sessions.Secret(r), AuthorizeFlow: f.ReturnTo}, m)
 	if err != nil {
-		s.serverError(w, r, err)
+		s.ServerError(w, r, err)
 		return
 	}
-	s.continueSession(w, r, started, next)
+	s.ContinueSession(w, r, started, next)
 }
 
 // levelPage explains which trust level a service needs and how to reach
@@ -295,16 +248,16 @@ func (s *Service) levelPage(w http.ResponseWriter, r *http.Request) {
 	}
 	c, err := s.o.Clients.GetClient(ctx, flow.ClientID)
 	if err != nil {
-		s.expired(w, r)
+		s.Expired(w, r)
 		return
 	}
 	acct, err := s.o.Accounts.GetAccount(ctx, sess.AccountID)
 	if err != nil {
-		s.serverError(w, r, err)
+		s.ServerError(w, r, err)
 		return
 	}
 	need, _ := s.requirements(&provider.AuthorizeContext{Client: c, Form: flow.Form})
-	s.o.Web.Render(w, r, http.StatusForbidden, "level", &LevelPage{Page: s.page(w, r), FlowID: flow.ID,
+	s.o.Web.Render(w, r, http.StatusForbidden, "level", &LevelPage{Page: s.Page(w, r), FlowID: flow.ID,
 		ClientName: c.Name, Need: string(need), Have: string(acct.Level)})
 }
 
@@ -321,27 +274,27 @@ func (s *Service) levelSubmit(w http.ResponseWriter, r *http.Request) {
 		s.o.Web.Error(w, r, http.StatusForbidden, "error.title", "csrf.error", "")
 		return
 	}
-	_ = s.flows.delete(r.Context(), flow.ID)
-	s.record(r.Context(), r, sess.AccountID, "login.level_insufficient", flow.ClientID, nil)
+	_ = s.Flows.Delete(r.Context(), flow.ID)
+	s.Record(r.Context(), s.Meta(r), sess.AccountID, "login.level_insufficient", flow.ClientID, nil)
 	s.o.Provider.WriteAuthorizeError(w, r, flow.Form,
 		errUnmet.WithHint("The account's trust level is below what the service requires."))
 }
 
 func (s *Service) offerPage(w http.ResponseWriter, r *http.Request) {
-	sess, ok := s.signedIn(w, r, PathLogin)
+	sess, ok := s.SignedIn(w, r, PathLogin)
 	if !ok {
 		return
 	}
 	id := r.URL.Query().Get("flow")
 	name := ""
 	if id != "" {
-		if flow, err := s.flows.load(r.Context(), id, FlowAuthorize); err == nil && flow.AccountID == sess.AccountID {
-			name = s.clientName(r.Context(), flow.ClientID)
+		if flow, err := s.Flows.LoadAny(r.Context(), id, selfservice.KindAuthorize); err == nil && flow.AccountID == sess.AccountID {
+			name = s.ClientName(r.Context(), flow.ClientID)
 		} else {
 			id = ""
 		}
 	}
-	s.o.Web.Render(w, r, http.StatusOK, "offer", &OfferPage{Page: s.page(w, r), FlowID: id, ClientName: name})
+	s.o.Web.Render(w, r, http.StatusOK, "offer", &OfferPage{Page: s.Page(w, r), FlowID: id, ClientName: name})
 }
 
 // offerSubmit takes the answer to the offer: "setup" goes to the security
@@ -349,13 +302,13 @@ func (s *Service) offerPage(w http.ResponseWriter, r *http.Request) {
 // remembers the refusal for a while, "continue" just goes on.
 func (s *Service) offerSubmit(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
-	sess, ok := s.signedInForm(w, r, "")
+	sess, ok := s.SignedInForm(w, r, PathLogin, "")
 	if !ok {
 		return
 	}
 	id := r.PostForm.Get("flow")
 	if id != "" {
-		if flow, err := s.flows.load(ctx, id, FlowAuthorize); err != nil || flow.AccountID != sess.AccountID {
+		if flow, err := s.Flows.LoadAny(ctx, id, selfservice.KindAuthorize); err != nil || flow.AccountID != sess.AccountID {
 			id = ""
 		}
 	}
@@ -373,27 +326,27 @@ func (s *Service) offerSubmit(w http.ResponseWriter, r *http.Request) {
 			return nil
 		})
 		if err != nil {
-			s.serverError(w, r, fmt.Errorf("decline second factor offer: %w", err))
+			s.ServerError(w, r, fmt.Errorf("decline second factor offer: %w", err))
 			return
 		}
-		s.record(ctx, r, acct.ID, "mfa.offer_declined", "", nil)
+		s.Record(ctx, s.Meta(r), acct.ID, "mfa.offer_declined", "", nil)
 	}
-	s.continueTo(w, r, id, PathAccount)
+	s.ContinueTo(w, r, id, PathAccount)
 }
 
-func (s *Service) renderSecurity(w http.ResponseWriter, r *http.Request, status int, sess *session.Session, v *View, returnTo string) {
+func (s *Service) renderSecurity(w http.ResponseWriter, r *http.Request, status int, sess *session.Session, v *selfservice.View, returnTo string) {
 	ctx := r.Context()
 	acct, err := s.o.Accounts.GetAccount(ctx, sess.AccountID)
 	if err != nil {
-		s.serverError(w, r, err)
+		s.ServerError(w, r, err)
 		return
 	}
 	factors, left, err := s.Factors(ctx, sess.AccountID)
 	if err != nil {
-		s.serverError(w, r, err)
+		s.ServerError(w, r, err)
 		return
 	}
-	p := &SecurityPage{Page: s.page(w, r), View: v, Factors: factors, RecoveryLeft: left,
+	p := &SecurityPage{Page: s.Page(w, r), View: v, Factors: factors, RecoveryLeft: left,
 		HasPhone: acct.PhoneVerified && acct.Phone != "", HasEmail: acct.EmailVerified && acct.Email != "",
 		LoginNotice: account.ParseNotifyPrefs(acct.NotifyPrefs).LoginNotice(), ReturnTo: returnTo, WebAuthn: s.o.WebAuthn != nil}
 	on := map[string]bool{}
@@ -410,18 +363,18 @@ func (s *Service) validReturn(ctx context.Context, sess *session.Session, id str
 	if id == "" {
 		return ""
 	}
-	if flow, err := s.flows.load(ctx, id, FlowAuthorize); err == nil && flow.AccountID == sess.AccountID {
+	if flow, err := s.Flows.LoadAny(ctx, id, selfservice.KindAuthorize); err == nil && flow.AccountID == sess.AccountID {
 		return id
 	}
 	return ""
 }
 
 func (s *Service) securityPage(w http.ResponseWriter, r *http.Request) {
-	sess, ok := s.signedIn(w, r, PathLogin)
+	sess, ok := s.SignedIn(w, r, PathLogin)
 	if !ok {
 		return
 	}
-	v := &View{Type: "security", State: StateForm}
+	v := &selfservice.View{Type: "security", State: selfservice.StateForm}
 	s.renderSecurity(w, r, http.StatusOK, sess, v, s.validReturn(r.Context(), sess, r.URL.Query().Get("return_to")))
 }
 
@@ -434,12 +387,12 @@ func (s *Service) securitySubmit(w http.ResponseWriter, r *http.Request) {
 		s.o.Web.Error(w, r, http.StatusBadRequest, "error.title", "error.bad_request", "")
 		return
 	}
-	sess, ok := s.signedIn(w, r, PathLogin)
+	sess, ok := s.SignedIn(w, r, PathLogin)
 	if !ok {
 		return
 	}
-	m := s.meta(r)
-	v := &View{Type: "security", State: StateForm}
+	m := s.Meta(r)
+	v := &selfservice.View{Type: "security", State: selfservice.StateForm}
 	returnTo := s.validReturn(ctx, sess, r.PostForm.Get("return_to"))
 	if !s.o.Web.CheckCSRF(r) {
 		s.addErr(v, m, "", "csrf.error")
@@ -455,15 +408,15 @@ func (s *Service) securitySubmit(w http.ResponseWriter, r *http.Request) {
 			s.reauthenticate(w, r, sess)
 			return
 		} else if err != nil {
-			s.serverError(w, r, err)
+			s.ServerError(w, r, err)
 			return
 		}
 		if len(ev.Errors) > 0 {
-			ev.Type, ev.State = "security", StateForm
+			ev.Type, ev.State = "security", selfservice.StateForm
 			s.renderSecurity(w, r, http.StatusUnprocessableEntity, sess, ev, returnTo)
 			return
 		}
-		s.o.Web.SetCookie(w, s.o.Web.CookieName(flowCookie(KindEnroll)), ev.FlowToken, s.o.FlowTTL)
+		s.o.Web.SetCookie(w, s.o.Web.CookieName(selfservice.FlowCookie(KindEnroll)), ev.FlowToken, s.o.FlowTTL)
 		target := PathEnroll + "?flow=" + url.QueryEscape(ev.ID)
 		if returnTo != "" {
 			target += "&return_to=" + url.QueryEscape(returnTo)
@@ -483,7 +436,7 @@ func (s *Service) securitySubmit(w http.ResponseWriter, r *http.Request) {
 			s.addMsg(v, m, "settings.saved")
 		}
 	case action == "continue" && returnTo != "":
-		s.continueTo(w, r, returnTo, PathAccount)
+		s.ContinueTo(w, r, returnTo, PathAccount)
 		return
 	default:
 		s.addErr(v, m, "", "flow.error.action")
@@ -495,7 +448,7 @@ func (s *Service) securitySubmit(w http.ResponseWriter, r *http.Request) {
 	case errors.Is(err, storage.ErrNotFound), errors.Is(err, errBadSetting):
 		s.addErr(v, m, "", "flow.error.action")
 	case err != nil:
-		s.serverError(w, r, err)
+		s.ServerError(w, r, err)
 		return
 	}
 	status := http.StatusOK
@@ -511,15 +464,15 @@ func (s *Service) reauthenticate(w http.ResponseWriter, r *http.Request, sess *s
 	ctx := r.Context()
 	acct, err := s.o.Accounts.GetAccount(ctx, sess.AccountID)
 	if err != nil {
-		s.serverError(w, r, err)
+		s.ServerError(w, r, err)
 		return
 	}
-	v, err := s.StartSecondFactor(ctx, false, acct, sess.AMR, purposeStepUp, sess.ID, "", PathSecurity, s.meta(r))
+	v, err := s.StartSecondFactor(ctx, false, acct, sess.AMR, purposeStepUp, sess.ID, "", PathSecurity, s.Meta(r))
 	if err != nil {
-		s.serverError(w, r, err)
+		s.ServerError(w, r, err)
 		return
 	}
-	s.o.Web.SetCookie(w, s.o.Web.CookieName(flowCookie(KindMFA)), v.FlowToken, s.o.FlowTTL)
+	s.o.Web.SetCookie(w, s.o.Web.CookieName(selfservice.FlowCookie(KindMFA)), v.FlowToken, s.o.FlowTTL)
 	http.Redirect(w, r, PathSecondFactor+"?flow="+url.QueryEscape(v.ID), http.StatusSeeOther)
 }
 
@@ -544,26 +497,26 @@ func (s *Service) setLoginNotice(ctx context.Context, accountID, value string) e
 }
 
 func (s *Service) enrollFlow(r *http.Request, sess *session.Session, id string) (*SelfFlow, error) {
-	f, err := s.self.load(r.Context(), id, KindEnroll, false, s.cookie(r, flowCookie(KindEnroll)))
+	f, err := s.self.load(r.Context(), id, KindEnroll, false, s.Cookie(r, selfservice.FlowCookie(KindEnroll)))
 	if err != nil {
 		return nil, err
 	}
 	if f.Enroll == nil || f.Enroll.AccountID != sess.AccountID {
-		return nil, ErrFlowExpired
+		return nil, selfservice.ErrFlowExpired
 	}
 	return f, nil
 }
 
-func (s *Service) renderEnroll(w http.ResponseWriter, r *http.Request, status int, v *View, returnTo string) {
+func (s *Service) renderEnroll(w http.ResponseWriter, r *http.Request, status int, v *selfservice.View, returnTo string) {
 	back := PathSecurity
 	if returnTo != "" {
 		back += "?return_to=" + url.QueryEscape(returnTo)
 	}
-	s.o.Web.Render(w, r, status, "enroll", &SelfPage{Page: s.page(w, r), View: v, LoginURL: back})
+	s.o.Web.Render(w, r, status, "enroll", &SelfPage{Page: s.Page(w, r), View: v, LoginURL: back})
 }
 
 func (s *Service) enrollPage(w http.ResponseWriter, r *http.Request) {
-	sess, ok := s.signedIn(w, r, PathLogin)
+	sess, ok := s.SignedIn(w, r, PathLogin)
 	if !ok {
 		return
 	}
@@ -574,18 +527,18 @@ func (s *Service) enrollPage(w http.ResponseWriter, r *http.Request) {
 	}
 	acct, err := s.o.Accounts.GetAccount(r.Context(), sess.AccountID)
 	if err != nil {
-		s.serverError(w, r, err)
+		s.ServerError(w, r, err)
 		return
 	}
-	v := s.view(f, s.meta(r))
+	v := s.view(f, s.Meta(r))
 	if err := s.fillEnroll(v, f, acct); err != nil {
-		s.serverError(w, r, err)
+		s.ServerError(w, r, err)
 		return
 	}
-	if f.State == StateConfirm {
+	if f.State == selfservice.StateConfirm {
 		// Every showing of the page gets a fresh ceremony.
 		if v.WebAuthn, err = s.RefreshRegistration(r.Context(), f, acct); err != nil {
-			s.serverError(w, r, err)
+			s.ServerError(w, r, err)
 			return
 		}
 	}
@@ -598,12 +551,12 @@ func (s *Service) enrollSubmit(w http.ResponseWriter, r *http.Request) {
 		s.o.Web.Error(w, r, http.StatusBadRequest, "error.title", "error.bad_request", "")
 		return
 	}
-	sess, ok := s.signedIn(w, r, PathLogin)
+	sess, ok := s.SignedIn(w, r, PathLogin)
 	if !ok {
 		return
 	}
 	returnTo := s.validReturn(ctx, sess, r.PostForm.Get("return_to"))
-	m := s.meta(r)
+	m := s.Meta(r)
 	if r.PostForm.Get("action") == "webauthn_begin" {
 		// The security-key page asks for fresh options.
 		if !s.o.Web.CheckCSRF(r) {
@@ -615,11 +568,11 @@ func (s *Service) enrollSubmit(w http.ResponseWriter, r *http.Request) {
 			s.reauthenticate(w, r, sess)
 			return
 		} else if err != nil {
-			s.serverError(w, r, err)
+			s.ServerError(w, r, err)
 			return
 		}
 		if v.FlowToken != "" {
-			s.o.Web.SetCookie(w, s.o.Web.CookieName(flowCookie(KindEnroll)), v.FlowToken, s.o.FlowTTL)
+			s.o.Web.SetCookie(w, s.o.Web.CookieName(selfservice.FlowCookie(KindEnroll)), v.FlowToken, s.o.FlowTTL)
 		}
 		s.renderEnroll(w, r, http.StatusOK, v, returnTo)
 		return
@@ -635,49 +588,49 @@ func (s *Service) enrollSubmit(w http.ResponseWriter, r *http.Request) {
 		s.renderEnroll(w, r, http.StatusForbidden, v, returnTo)
 		return
 	}
-	v, err := s.SubmitEnroll(ctx, f, r.PostForm.Get("action"), formInput(r.PostForm), m)
+	v, err := s.SubmitEnroll(ctx, f, r.PostForm.Get("action"), selfservice.FormInput(r.PostForm), m)
 	if err != nil {
-		s.serverError(w, r, err)
+		s.ServerError(w, r, err)
 		return
 	}
 	status := http.StatusOK
 	if len(v.Errors) > 0 {
 		status = http.StatusUnprocessableEntity
 	}
-	if v.accountID != "" && !hasMFA(sess.AMR) {
+	if v.AccountID != "" && !mfa.HasMFA(sess.AMR) {
 		// Proving the new factor makes this session a two-factor one.
 		acct, err := s.o.Accounts.GetAccount(ctx, sess.AccountID)
 		if err != nil {
-			s.serverError(w, r, err)
+			s.ServerError(w, r, err)
 			return
 		}
-		st, err := s.startSession(ctx, sessionStart{Account: acct, AMR: withMFA(sess.AMR, v.amr[0]),
-			Reason: reasonUpgrade, ReplaceToken: s.sessions.Secret(r)}, m)
+		st, err := s.StartSession(ctx, selfservice.SessionStart{Account: acct, AMR: mfa.WithFactor(sess.AMR, v.AMR[0]),
+			Reason: selfservice.Upgrade, ReplaceToken: s.Sessions.Secret(r)}, m)
 		if err != nil {
-			s.serverError(w, r, err)
+			s.ServerError(w, r, err)
 			return
 		}
-		s.setSessionCookie(w, st)
+		s.SetSessionCookie(w, st)
 	}
 	s.renderEnroll(w, r, status, v, returnTo)
 }
 
 // SessionViews lists the account's sessions, marking current.
 func (s *Service) SessionViews(ctx context.Context, accountID, current string) ([]SessionView, error) {
-	recs, err := s.sessions.List(ctx, accountID)
+	recs, err := s.Sessions.List(ctx, accountID)
 	if err != nil {
 		return nil, err
 	}
 	out := make([]SessionView, 0, len(recs))
 	for _, x := range recs {
-		out = append(out, SessionView{ID: x.ID, Current: x.ID == current, Device: deviceName(x.UserAgent),
+		out = append(out, SessionView{ID: x.ID, Current: x.ID == current, Device: session.DeviceName(x.UserAgent),
 			IP: x.IP, Location: x.Location, AMR: x.AMR, CreatedAt: x.CreatedAt, LastSeenAt: x.LastSeenAt})
 	}
 	return out, nil
 }
 
 func (s *Service) sessionsPage(w http.ResponseWriter, r *http.Request) {
-	sess, ok := s.signedIn(w, r, PathLogin)
+	sess, ok := s.SignedIn(w, r, PathLogin)
 	if !ok {
 		return
 	}
@@ -687,25 +640,25 @@ func (s *Service) sessionsPage(w http.ResponseWriter, r *http.Request) {
 func (s *Service) renderSessions(w http.ResponseWriter, r *http.Request, sess *session.Session, ended int) {
 	list, err := s.SessionViews(r.Context(), sess.AccountID, sess.ID)
 	if err != nil {
-		s.serverError(w, r, err)
+		s.ServerError(w, r, err)
 		return
 	}
-	s.o.Web.Render(w, r, http.StatusOK, "sessions", &SessionsPage{Page: s.page(w, r), Sessions: list, Ended: ended})
+	s.o.Web.Render(w, r, http.StatusOK, "sessions", &SessionsPage{Page: s.Page(w, r), Sessions: list, Ended: ended})
 }
 
 func (s *Service) sessionsSubmit(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
-	sess, ok := s.signedInForm(w, r, PathSessions)
+	sess, ok := s.SignedInForm(w, r, PathLogin, PathSessions)
 	if !ok {
 		return
 	}
-	n, err := s.EndSessions(ctx, sess, r.PostForm.Get("action"), r.PostForm.Get("session"), s.meta(r))
+	n, err := s.EndSessions(ctx, sess, r.PostForm.Get("action"), r.PostForm.Get("session"), s.Meta(r))
 	if err != nil && !errors.Is(err, storage.ErrNotFound) {
-		s.serverError(w, r, err)
+		s.ServerError(w, r, err)
 		return
 	}
 	if r.PostForm.Get("session") == sess.ID {
-		s.o.Web.ClearCookie(w, s.sessions.Cookie())
+		s.o.Web.ClearCookie(w, s.Sessions.Cookie())
 		http.Redirect(w, r, PathLogin, http.StatusSeeOther)
 		return
 	}
@@ -714,18 +667,18 @@ func (s *Service) sessionsSubmit(w http.ResponseWriter, r *http.Request) {
 
 // EndSessions ends one session ("end", by id) or every other one
 // ("end_others") of the signed-in citizen and returns how many.
-func (s *Service) EndSessions(ctx context.Context, sess *session.Session, action, id string, m Meta) (int, error) {
+func (s *Service) EndSessions(ctx context.Context, sess *session.Session, action, id string, m selfservice.Meta) (int, error) {
 	switch action {
 	case "end":
-		if err := s.sessions.EndByID(ctx, sess.AccountID, id); err != nil {
+		if err := s.Sessions.EndByID(ctx, sess.AccountID, id); err != nil {
 			return 0, err
 		}
-		s.recordMeta(ctx, m, sess.AccountID, "session.ended", "", map[string]string{"session": id})
+		s.Record(ctx, m, sess.AccountID, "session.ended", "", map[string]string{"session": id})
 		return 1, nil
 	case "end_others":
-		n, err := s.sessions.EndOthers(ctx, sess.AccountID, sess.ID)
+		n, err := s.Sessions.EndOthers(ctx, sess.AccountID, sess.ID)
 		if err == nil {
-			s.recordMeta(ctx, m, sess.AccountID, "session.ended_others", "", map[string]string{"count": strconv.Itoa(n)})
+			s.Record(ctx, m, sess.AccountID, "session.ended_others", "", map[string]string{"count": strconv.Itoa(n)})
 		}
 		return n, err
 	}
@@ -740,7 +693,7 @@ func (s *Service) Services(ctx context.Context, accountID string) ([]ServiceView
 	}
 	out := make([]ServiceView, 0, len(list))
 	for _, c := range list {
-		v := ServiceView{ClientID: c.ClientID, Scopes: c.Scopes, GrantedAt: c.GrantedAt, Name: s.clientName(ctx, c.ClientID)}
+		v := ServiceView{ClientID: c.ClientID, Scopes: c.Scopes, GrantedAt: c.GrantedAt, Name: s.ClientName(ctx, c.ClientID)}
 		if v.Name == "" {
 			v.Name = c.ClientID
 		}
@@ -752,16 +705,16 @@ func (s *Service) Services(ctx context.Context, accountID string) ([]ServiceView
 // RevokeService withdraws the consent given to a service and revokes every
 // token it holds for the citizen. storage.ErrNotFound means it held
 // neither.
-func (s *Service) RevokeService(ctx context.Context, accountID, clientID string, m Meta) error {
+func (s *Service) RevokeService(ctx context.Context, accountID, clientID string, m selfservice.Meta) error {
 	if err := s.consent.Revoke(ctx, accountID, clientID); err != nil {
 		return err
 	}
-	s.recordMeta(ctx, m, accountID, "consent.revoked", clientID, nil)
+	s.Record(ctx, m, accountID, "consent.revoked", clientID, nil)
 	return nil
 }
 
 func (s *Service) servicesPage(w http.ResponseWriter, r *http.Request) {
-	sess, ok := s.signedIn(w, r, PathLogin)
+	sess, ok := s.SignedIn(w, r, PathLogin)
 	if !ok {
 		return
 	}
@@ -771,23 +724,23 @@ func (s *Service) servicesPage(w http.ResponseWriter, r *http.Request) {
 func (s *Service) renderServices(w http.ResponseWriter, r *http.Request, sess *session.Session, revoked string) {
 	list, err := s.Services(r.Context(), sess.AccountID)
 	if err != nil {
-		s.serverError(w, r, err)
+		s.ServerError(w, r, err)
 		return
 	}
-	s.o.Web.Render(w, r, http.StatusOK, "services", &ServicesPage{Page: s.page(w, r), Services: list, Revoked: revoked})
+	s.o.Web.Render(w, r, http.StatusOK, "services", &ServicesPage{Page: s.Page(w, r), Services: list, Revoked: revoked})
 }
 
 func (s *Service) servicesSubmit(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
-	sess, ok := s.signedInForm(w, r, PathServices)
+	sess, ok := s.SignedInForm(w, r, PathLogin, PathServices)
 	if !ok {
 		return
 	}
 	clientID := r.PostForm.Get("client_id")
-	name := s.clientName(ctx, clientID)
-	err := s.RevokeService(ctx, sess.AccountID, clientID, s.meta(r))
+	name := s.ClientName(ctx, clientID)
+	err := s.RevokeService(ctx, sess.AccountID, clientID, s.Meta(r))
 	if err != nil && !errors.Is(err, storage.ErrNotFound) {
-		s.serverError(w, r, err)
+		s.ServerError(w, r, err)
 		return
 	}
 	if err != nil {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/gosid/gosid/account"
 	"github.com/gosid/gosid/notify"
+	"github.com/gosid/gosid/selfservice"
 	"github.com/gosid/gosid/session"
 	"github.com/gosid/gosid/web"
 )
@@ -107,23 +108,23 @@ func (s *Service) renderNotifications(w http.ResponseWriter, r *http.Request, se
 	ctx := r.Context()
 	a, err := s.o.Accounts.GetAccount(ctx, sess.AccountID)
 	if err != nil {
-		s.serverError(w, r, err)
+		s.ServerError(w, r, err)
 		return
 	}
 	msgs, err := s.InboxMessages(ctx, a.ID, s.o.Web.Lang(r))
 	if err != nil {
-		s.serverError(w, r, err)
+		s.ServerError(w, r, err)
 		return
 	}
 	if s.o.Inbox != nil {
 		_ = s.o.Inbox.MarkInboxRead(ctx, a.ID, s.o.Now())
 	}
-	s.o.Web.Render(w, r, http.StatusOK, "notifications", &NotificationsPage{Page: s.page(w, r),
+	s.o.Web.Render(w, r, http.StatusOK, "notifications", &NotificationsPage{Page: s.Page(w, r),
 		Events: account.NotifyEvents, Channels: account.NotifyChannels, On: prefsTable(a), Messages: msgs, Saved: saved})
 }
 
 func (s *Service) notificationsPage(w http.ResponseWriter, r *http.Request) {
-	sess, ok := s.signedIn(w, r, PathLogin)
+	sess, ok := s.SignedIn(w, r, PathLogin)
 	if !ok {
 		return
 	}
@@ -131,7 +132,7 @@ func (s *Service) notificationsPage(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Service) notificationsSubmit(w http.ResponseWriter, r *http.Request) {
-	sess, ok := s.signedInForm(w, r, PathNotifications)
+	sess, ok := s.SignedInForm(w, r, PathLogin, PathNotifications)
 	if !ok {
 		return
 	}
@@ -140,25 +141,25 @@ func (s *Service) notificationsSubmit(w http.ResponseWriter, r *http.Request) {
 		set[e] = r.PostForm[e]
 	}
 	if _, err := s.SetNotifyPrefs(r.Context(), sess.AccountID, set); err != nil {
-		s.serverError(w, r, err)
+		s.ServerError(w, r, err)
 		return
 	}
 	s.renderNotifications(w, r, sess, true)
 }
 
 func (s *Service) apiNotifications(w http.ResponseWriter, r *http.Request) {
-	sess, ok := s.apiSession(w, r)
+	sess, ok := s.APISession(w, r)
 	if !ok {
 		return
 	}
 	a, err := s.o.Accounts.GetAccount(r.Context(), sess.AccountID)
 	if err != nil {
-		s.apiServerError(w, r, err)
+		s.APIServerError(w, r, err)
 		return
 	}
-	msgs, err := s.InboxMessages(r.Context(), a.ID, s.meta(r).Lang)
+	msgs, err := s.InboxMessages(r.Context(), a.ID, s.Meta(r).Lang)
 	if err != nil {
-		s.apiServerError(w, r, err)
+		s.APIServerError(w, r, err)
 		return
 	}
 	prefs := map[string][]string{}
@@ -166,28 +167,28 @@ func (s *Service) apiNotifications(w http.ResponseWriter, r *http.Request) {
 	for _, e := range account.NotifyEvents {
 		prefs[e] = p.Channels(e)
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"preferences": prefs, "messages": msgs})
+	selfservice.WriteJSON(w, http.StatusOK, map[string]any{"preferences": prefs, "messages": msgs})
 }
 
 func (s *Service) apiNotificationsPut(w http.ResponseWriter, r *http.Request) {
-	sess, ok := s.apiSession(w, r)
+	sess, ok := s.APISession(w, r)
 	if !ok {
 		return
 	}
 	var body struct {
 		Preferences map[string][]string `json:"preferences"`
 	}
-	dec := jsonDecoder(r)
+	dec := selfservice.JSONDecoder(r)
 	if err := dec.Decode(&body); err != nil || len(body.Preferences) == 0 {
-		apiFail(w, http.StatusBadRequest, "invalid_request", `The body must be {"preferences": {"<event>": ["sms","email","inbox"]}}; events: login, security, verification.`)
+		selfservice.APIFail(w, http.StatusBadRequest, "invalid_request", `The body must be {"preferences": {"<event>": ["sms","email","inbox"]}}; events: login, security, verification.`)
 		return
 	}
 	ok, err := s.SetNotifyPrefs(r.Context(), sess.AccountID, body.Preferences)
 	switch {
 	case err != nil:
-		s.apiServerError(w, r, err)
+		s.APIServerError(w, r, err)
 	case !ok:
-		apiFail(w, http.StatusBadRequest, "invalid_request", "Unknown event; events: login, security, verification.")
+		selfservice.APIFail(w, http.StatusBadRequest, "invalid_request", "Unknown event; events: login, security, verification.")
 	default:
 		s.apiNotifications(w, r)
 	}

@@ -10,7 +10,6 @@ import (
 	"net/http"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/gorilla/mux"
 	"github.com/ory/fosite"
@@ -18,9 +17,8 @@ import (
 	"net/url"
 
 	"github.com/gosid/gosid/account"
-	"github.com/gosid/gosid/audit"
-	"github.com/gosid/gosid/internal/httpx"
 	"github.com/gosid/gosid/provider"
+	"github.com/gosid/gosid/selfservice"
 	"github.com/gosid/gosid/session"
 	"github.com/gosid/gosid/storage"
 	"github.com/gosid/gosid/web"
@@ -39,37 +37,16 @@ func (s *Service) Register(r *mux.Router) {
 	s.registerAPI(r)
 }
 
-func (s *Service) page(w http.ResponseWriter, r *http.Request) web.Page {
-	return web.Page{Lang: s.o.Web.Lang(r), CSRF: s.o.Web.CSRFToken(w, r), Dev: s.o.Dev}
-}
-
-func (s *Service) clientName(ctx context.Context, id string) string {
-	c, err := s.o.Clients.GetClient(ctx, id)
-	if err != nil {
-		return ""
-	}
-	return c.Name
-}
-
-func (s *Service) expired(w http.ResponseWriter, r *http.Request) {
-	s.o.Web.Error(w, r, http.StatusGone, "flow.error.title", "flow.error.expired", "")
-}
-
-func (s *Service) serverError(w http.ResponseWriter, r *http.Request, err error) {
-	s.log.Error("login: internal error", "path", r.URL.Path, "err", err)
-	s.o.Web.Error(w, r, http.StatusInternalServerError, "error.title", "error.generic", "")
-}
-
 func (s *Service) loginPage(w http.ResponseWriter, r *http.Request) {
 	if lang := r.URL.Query().Get("lang"); lang != "" {
 		s.o.Web.SetLang(w, r, lang)
 	}
 	flow, err := s.loginFlow(r, r.URL.Query().Get("flow"))
-	if errors.Is(err, ErrFlowExpired) {
-		s.expired(w, r)
+	if errors.Is(err, selfservice.ErrFlowExpired) {
+		s.Expired(w, r)
 		return
 	} else if err != nil {
-		s.serverError(w, r, err)
+		s.ServerError(w, r, err)
 		return
 	}
 	s.renderLogin(w, r, http.StatusOK, flow, "", "")
@@ -77,24 +54,24 @@ func (s *Service) loginPage(w http.ResponseWriter, r *http.Request) {
 
 // loginFlow returns the authorization flow being signed in for, or a bare
 // flow (empty ID) for signing in to gosid itself.
-func (s *Service) loginFlow(r *http.Request, id string) (*Flow, error) {
+func (s *Service) loginFlow(r *http.Request, id string) (*selfservice.Flow, error) {
 	if id == "" {
-		return &Flow{Kind: FlowAuthorize}, nil
+		return &selfservice.Flow{Kind: selfservice.KindAuthorize}, nil
 	}
-	return s.flows.load(r.Context(), id, FlowAuthorize)
+	return s.Flows.LoadAny(r.Context(), id, selfservice.KindAuthorize)
 }
 
-func (s *Service) renderLogin(w http.ResponseWriter, r *http.Request, status int, flow *Flow, login, errKey string) {
+func (s *Service) renderLogin(w http.ResponseWriter, r *http.Request, status int, flow *selfservice.Flow, login, errKey string) {
 	back := ""
 	if flow.ID != "" {
 		back = "?return_to=" + url.QueryEscape(flow.ID)
 	}
 	s.o.Web.Render(w, r, status, "login", &web.LoginData{
-		Page:        s.page(w, r),
+		Page:        s.Page(w, r),
 		FlowID:      flow.ID,
 		Login:       login,
 		ErrorKey:    errKey,
-		ClientName:  s.clientName(r.Context(), flow.ClientID),
+		ClientName:  s.ClientName(r.Context(), flow.ClientID),
 		ForgotURL:   PathRecovery + back,
 		RegisterURL: PathRegistration + back,
 	})
@@ -107,21 +84,21 @@ func (s *Service) loginSubmit(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	flow, err := s.loginFlow(r, r.PostForm.Get("flow"))
-	if errors.Is(err, ErrFlowExpired) {
-		s.expired(w, r)
+	if errors.Is(err, selfservice.ErrFlowExpired) {
+		s.Expired(w, r)
 		return
 	} else if err != nil {
-		s.serverError(w, r, err)
+		s.ServerError(w, r, err)
 		return
 	}
 	if !s.o.Web.CheckCSRF(r) {
 		s.renderLogin(w, r, http.StatusForbidden, flow, "", "csrf.error")
 		return
 	}
-	in := Input{"login": r.PostForm.Get("login"), "password": r.PostForm.Get("password")}
-	res, err := s.passwordStep(ctx, in, s.clientWantsMFA(ctx, flow), s.meta(r))
+	in := selfservice.Input{"login": r.PostForm.Get("login"), "password": r.PostForm.Get("password")}
+	res, err := s.passwordStep(ctx, in, s.clientWantsMFA(ctx, flow), s.Meta(r))
 	if err != nil {
-		s.serverError(w, r, err)
+		s.ServerError(w, r, err)
 		return
 	}
 	if res.Account == nil {
@@ -154,7 +131,7 @@ func loginPageError(code string) (int, string) {
 
 // clientWantsMFA reports whether the service behind an authorization flow
 // demands a second factor (its policy, the global setting, acr_values).
-func (s *Service) clientWantsMFA(ctx context.Context, flow *Flow) bool {
+func (s *Service) clientWantsMFA(ctx context.Context, flow *selfservice.Flow) bool {
 	if flow == nil || flow.ID == "" {
 		return false
 	}
@@ -169,7 +146,7 @@ func (s *Service) clientWantsMFA(ctx context.Context, flow *Flow) bool {
 // checkPassword applies the per-IP rate limit and the per-account lockout,
 // then verifies the password. An unknown login costs the same hashing time
 // as a known one and yields the same outcome as a wrong password.
-func (s *Service) checkPassword(ctx context.Context, m Meta, login, password string) (*account.Account, string, error) {
+func (s *Service) checkPassword(ctx context.Context, m selfservice.Meta, login, password string) (*account.Account, string, error) {
 	n, err := s.o.Ephemeral.Incr(ctx, "login:rate:ip:"+m.IP, time.Minute)
 	if err != nil {
 		return nil, "", fmt.Errorf("rate limit: %w", err)
@@ -193,7 +170,7 @@ func (s *Service) checkPassword(ctx context.Context, m Meta, login, password str
 		return nil, "", fmt.Errorf("failure counter: %w", err)
 	}
 	if fails > maxPasswordFailures {
-		s.recordMeta(ctx, m, acct.ID, "login.blocked_attempt", "", nil)
+		s.Record(ctx, m, acct.ID, "login.blocked_attempt", "", nil)
 		return nil, outcomeLocked, nil
 	}
 	ok, _, err := s.o.Passwords.Verify(ctx, acct.PasswordHash, password)
@@ -201,10 +178,10 @@ func (s *Service) checkPassword(ctx context.Context, m Meta, login, password str
 		return nil, "", fmt.Errorf("verify password: %w", err)
 	}
 	if !ok {
-		s.recordMeta(ctx, m, acct.ID, "login.failure", "", map[string]string{"failures": fmt.Sprint(fails)})
+		s.Record(ctx, m, acct.ID, "login.failure", "", map[string]string{"failures": fmt.Sprint(fails)})
 		if fails == maxPasswordFailures {
-			s.recordMeta(ctx, m, acct.ID, "login.locked", "", map[string]string{"minutes": "15"})
-			s.notifyAccount(ctx, acct, "login_locked", m, map[string]string{"minutes": "15",
+			s.Record(ctx, m, acct.ID, "login.locked", "", map[string]string{"minutes": "15"})
+			s.Notify(ctx, acct, "login_locked", m, map[string]string{"minutes": "15",
 				"recover_url": s.o.Issuer + PathRecovery})
 			return nil, outcomeLocked, nil
 		}
@@ -277,38 +254,25 @@ func (s *Service) findAccount(ctx context.Context, login string) (*account.Accou
 	return acct, err
 }
 
-func (s *Service) record(ctx context.Context, r *http.Request, accountID, typ, clientID string, data map[string]string) {
-	if s.o.Audit == nil {
-		return
-	}
-	err := s.o.Audit.AppendEvent(ctx, &audit.Event{
-		AccountID: accountID, Type: typ, ClientID: clientID, IP: httpx.ClientIP(r),
-		UserAgent: truncate(r.UserAgent(), 200), Data: data, At: s.o.Now().UTC(),
-	})
-	if err != nil {
-		s.log.Error("login: audit", "type", typ, "err", err)
-	}
-}
-
 // consentFlow loads the authorization flow a consent page belongs to and
 // the session of the citizen who signed in for it; on any mismatch it
 // answers with the expired-flow page and returns ok=false.
-func (s *Service) consentFlow(w http.ResponseWriter, r *http.Request, id string) (*Flow, *session.Session, bool) {
-	flow, err := s.flows.load(r.Context(), id, FlowAuthorize)
-	if errors.Is(err, ErrFlowExpired) {
-		s.expired(w, r)
+func (s *Service) consentFlow(w http.ResponseWriter, r *http.Request, id string) (*selfservice.Flow, *session.Session, bool) {
+	flow, err := s.Flows.LoadAny(r.Context(), id, selfservice.KindAuthorize)
+	if errors.Is(err, selfservice.ErrFlowExpired) {
+		s.Expired(w, r)
 		return nil, nil, false
 	} else if err != nil {
-		s.serverError(w, r, err)
+		s.ServerError(w, r, err)
 		return nil, nil, false
 	}
-	sess, err := s.sessions.Current(r)
+	sess, err := s.Sessions.Current(r)
 	if err != nil {
-		s.serverError(w, r, err)
+		s.ServerError(w, r, err)
 		return nil, nil, false
 	}
 	if sess == nil || sess.AccountID != flow.AccountID {
-		s.expired(w, r)
+		s.Expired(w, r)
 		return nil, nil, false
 	}
 	return flow, sess, true
@@ -327,7 +291,7 @@ func (s *Service) consentPage(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	s.o.Web.Render(w, r, http.StatusOK, "consent", &web.ConsentData{
-		Page: s.page(w, r), FlowID: flow.ID, ClientName: s.clientName(ctx, flow.ClientID), Scopes: items,
+		Page: s.Page(w, r), FlowID: flow.ID, ClientName: s.ClientName(ctx, flow.ClientID), Scopes: items,
 	})
 }
 
@@ -354,46 +318,21 @@ func (s *Service) consentSubmit(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if r.PostForm.Get("decision") != "allow" {
-		s.record(ctx, r, sess.AccountID, "consent.denied", flow.ClientID, nil)
-		_ = s.flows.delete(ctx, flow.ID)
+		s.Record(ctx, s.Meta(r), sess.AccountID, "consent.denied", flow.ClientID, nil)
+		_ = s.Flows.Delete(ctx, flow.ID)
 		s.o.Provider.WriteAuthorizeError(w, r, flow.Form, fosite.ErrAccessDenied.WithHint("The citizen declined to share the requested data."))
 		return
 	}
 	if err := s.saveConsent(ctx, sess.AccountID, flow); err != nil {
-		s.serverError(w, r, err)
+		s.ServerError(w, r, err)
 		return
 	}
-	s.record(ctx, r, sess.AccountID, "consent.granted", flow.ClientID, map[string]string{"scope": flow.Form.Get("scope")})
+	s.Record(ctx, s.Meta(r), sess.AccountID, "consent.granted", flow.ClientID, map[string]string{"scope": flow.Form.Get("scope")})
 	s.o.Provider.Resume(w, r, flow.ID, flow.Form)
 }
 
 // saveConsent remembers the requested scopes together with any granted
 // before.
-func (s *Service) saveConsent(ctx context.Context, subject string, flow *Flow) error {
+func (s *Service) saveConsent(ctx context.Context, subject string, flow *selfservice.Flow) error {
 	return s.consent.Remember(ctx, subject, flow.ClientID, strings.Fields(flow.Form.Get("scope")))
-}
-
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	for n > 0 && !utf8.RuneStart(s[n]) {
-		n--
-	}
-	return s[:n]
-}
-
-// replaceCookie returns r with the named cookie set to value (and no other
-// value for that name).
-func replaceCookie(r *http.Request, name, value string) *http.Request {
-	r2 := r.Clone(r.Context())
-	var kept []string
-	for _, c := range r.Cookies() {
-		if c.Name != name {
-			kept = append(kept, (&http.Cookie{Name: c.Name, Value: c.Value}).String())
-		}
-	}
-	kept = append(kept, (&http.Cookie{Name: name, Value: value}).String())
-	r2.Header.Set("Cookie", strings.Join(kept, "; "))
-	return r2
 }

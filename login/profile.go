@@ -13,6 +13,7 @@ import (
 	"github.com/gosid/gosid/account"
 	"github.com/gosid/gosid/audit"
 	"github.com/gosid/gosid/mfa"
+	"github.com/gosid/gosid/selfservice"
 	"github.com/gosid/gosid/session"
 	"github.com/gosid/gosid/verify"
 	"github.com/gosid/gosid/web"
@@ -51,10 +52,10 @@ type ProfileView struct {
 	// Contact is where it went.
 	CodeSent bool `json:"code_required,omitempty"`
 	// Scans are the uploaded scans of documents.
-	Scans    []*verify.Scan `json:"scans,omitempty"`
-	Contact  string         `json:"contact,omitempty"`
-	Errors   []Message      `json:"errors,omitempty"`
-	Messages []Message      `json:"messages,omitempty"`
+	Scans    []*verify.Scan        `json:"scans,omitempty"`
+	Contact  string                `json:"contact,omitempty"`
+	Errors   []selfservice.Message `json:"errors,omitempty"`
+	Messages []selfservice.Message `json:"messages,omitempty"`
 }
 
 // Err returns the error text for a field, for templates.
@@ -170,7 +171,7 @@ const maxProfileField = 300
 
 // SubmitProfile validates and stores the citizen's data and starts its
 // check. The view carries every error, each naming its field.
-func (s *Service) SubmitProfile(ctx context.Context, accountID string, in Input, m Meta) (*ProfileView, error) {
+func (s *Service) SubmitProfile(ctx context.Context, accountID string, in selfservice.Input, m selfservice.Meta) (*ProfileView, error) {
 	v, err := s.profileView(ctx, accountID)
 	if err != nil {
 		return nil, err
@@ -183,7 +184,7 @@ func (s *Service) SubmitProfile(ctx context.Context, accountID string, in Input,
 			s.addProfileErr(v, m, f, "field.too_long")
 		}
 	}
-	if fe := checkInput(Input(clean)); fe != nil {
+	if fe := selfservice.CheckInput(selfservice.Input(clean)); fe != nil {
 		s.addProfileErr(v, m, fe.Field, fe.Code)
 	}
 	if len(v.Errors) > 0 {
@@ -211,17 +212,17 @@ func (s *Service) SubmitProfile(ctx context.Context, accountID string, in Input,
 	case err != nil:
 		return nil, err
 	}
-	s.recordMeta(ctx, m, accountID, "profile.changed", "", nil)
+	s.Record(ctx, m, accountID, "profile.changed", "", nil)
 	nv, err := s.profileView(ctx, accountID)
 	if err != nil {
 		return nil, err
 	}
-	nv.Messages = append(nv.Messages, Message{Code: "profile.submitted", Text: s.o.Web.T(m.Lang, "msg.profile.submitted")})
+	nv.Messages = append(nv.Messages, selfservice.Message{Code: "profile.submitted", Text: s.o.Web.T(m.Lang, "msg.profile.submitted")})
 	return nv, nil
 }
 
 // confirmChange sends a code (none typed yet) or checks it.
-func (s *Service) confirmChange(ctx context.Context, v *ProfileView, accountID, code string, m Meta) (bool, error) {
+func (s *Service) confirmChange(ctx context.Context, v *ProfileView, accountID, code string, m selfservice.Meta) (bool, error) {
 	a, err := s.o.Accounts.GetAccount(ctx, accountID)
 	if err != nil {
 		return false, err
@@ -234,17 +235,17 @@ func (s *Service) confirmChange(ctx context.Context, v *ProfileView, accountID, 
 	v.CodeSent, v.Contact = true, s.contactView(a, method)
 	if code == "" {
 		if err := s.sendSecondFactorCode(ctx, a, method, "profile", m); err != nil {
-			key := codeErrorKey(err)
+			key := selfservice.CodeErrorKey(err)
 			if key == "" {
 				return false, err
 			}
 			s.addProfileErr(v, m, "", key)
 			return false, nil
 		}
-		v.Messages = append(v.Messages, Message{Code: "profile.code_sent", Text: s.o.Web.T(m.Lang, "msg.profile.code_sent", v.Contact)})
+		v.Messages = append(v.Messages, selfservice.Message{Code: "profile.code_sent", Text: s.o.Web.T(m.Lang, "msg.profile.code_sent", v.Contact)})
 		return false, nil
 	}
-	tmp := &View{}
+	tmp := &selfservice.View{}
 	ok, err := s.verifyCode(ctx, tmp, m, "mfa_profile", contact, code)
 	for _, e := range tmp.Errors {
 		v.Errors = append(v.Errors, e)
@@ -252,16 +253,16 @@ func (s *Service) confirmChange(ctx context.Context, v *ProfileView, accountID, 
 	return ok, err
 }
 
-func (s *Service) addProfileErr(v *ProfileView, m Meta, field, code string) {
+func (s *Service) addProfileErr(v *ProfileView, m selfservice.Meta, field, code string) {
 	text := s.o.Web.T(m.Lang, "err."+code)
 	if text == "err."+code {
 		text = s.o.Web.T(m.Lang, "err.field.invalid")
 	}
-	v.Errors = append(v.Errors, Message{Field: field, Code: code, Text: text})
+	v.Errors = append(v.Errors, selfservice.Message{Field: field, Code: code, Text: text})
 }
 
 func (s *Service) profilePage(w http.ResponseWriter, r *http.Request) {
-	sess, ok := s.signedIn(w, r, PathLogin)
+	sess, ok := s.SignedIn(w, r, PathLogin)
 	if !ok {
 		return
 	}
@@ -270,68 +271,68 @@ func (s *Service) profilePage(w http.ResponseWriter, r *http.Request) {
 		err = s.fillScans(r.Context(), v, sess.AccountID)
 	}
 	if err != nil {
-		s.serverError(w, r, err)
+		s.ServerError(w, r, err)
 		return
 	}
-	s.o.Web.Render(w, r, http.StatusOK, "profile", &ProfilePage{Page: s.page(w, r), View: v})
+	s.o.Web.Render(w, r, http.StatusOK, "profile", &ProfilePage{Page: s.Page(w, r), View: v})
 }
 
 func (s *Service) profileSubmit(w http.ResponseWriter, r *http.Request) {
-	sess, ok := s.signedInForm(w, r, PathProfile)
+	sess, ok := s.SignedInForm(w, r, PathLogin, PathProfile)
 	if !ok {
 		return
 	}
-	m := s.meta(r)
-	v, err := s.SubmitProfile(r.Context(), sess.AccountID, formInput(r.PostForm), m)
+	m := s.Meta(r)
+	v, err := s.SubmitProfile(r.Context(), sess.AccountID, selfservice.FormInput(r.PostForm), m)
 	if err != nil {
-		s.serverError(w, r, err)
+		s.ServerError(w, r, err)
 		return
 	}
 	status := http.StatusOK
 	if len(v.Errors) > 0 {
 		status = http.StatusUnprocessableEntity
 	}
-	s.o.Web.Render(w, r, status, "profile", &ProfilePage{Page: s.page(w, r), View: v})
+	s.o.Web.Render(w, r, status, "profile", &ProfilePage{Page: s.Page(w, r), View: v})
 }
 
 func (s *Service) apiProfile(w http.ResponseWriter, r *http.Request) {
-	sess, ok := s.apiSession(w, r)
+	sess, ok := s.APISession(w, r)
 	if !ok {
 		return
 	}
 	v, err := s.profileView(r.Context(), sess.AccountID)
 	if err != nil {
-		s.apiServerError(w, r, err)
+		s.APIServerError(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, v)
+	selfservice.WriteJSON(w, http.StatusOK, v)
 }
 
 func (s *Service) apiProfileSubmit(w http.ResponseWriter, r *http.Request) {
-	sess, ok := s.apiSession(w, r)
+	sess, ok := s.APISession(w, r)
 	if !ok {
 		return
 	}
-	in, _, err := readInput(r)
+	in, _, err := selfservice.ReadInput(r)
 	if err != nil {
-		apiFail(w, http.StatusBadRequest, "invalid_request", err.Error())
+		selfservice.APIFail(w, http.StatusBadRequest, "invalid_request", err.Error())
 		return
 	}
-	v, err := s.SubmitProfile(r.Context(), sess.AccountID, in, s.meta(r))
+	v, err := s.SubmitProfile(r.Context(), sess.AccountID, in, s.Meta(r))
 	if err != nil {
-		s.apiServerError(w, r, err)
+		s.APIServerError(w, r, err)
 		return
 	}
 	switch {
 	case v.CodeSent && len(v.Errors) == 0:
 		// A code went to the citizen: send the same data again with it.
-		writeJSON(w, http.StatusOK, v)
+		selfservice.WriteJSON(w, http.StatusOK, v)
 	case len(v.Errors) == 1 && v.Errors[0].Code == "profile.busy":
-		writeJSON(w, http.StatusConflict, v)
+		selfservice.WriteJSON(w, http.StatusConflict, v)
 	case len(v.Errors) > 0:
-		writeJSON(w, http.StatusUnprocessableEntity, v)
+		selfservice.WriteJSON(w, http.StatusUnprocessableEntity, v)
 	default:
-		writeJSON(w, http.StatusAccepted, v)
+		selfservice.WriteJSON(w, http.StatusAccepted, v)
 	}
 }
 
@@ -363,12 +364,12 @@ func (s *Service) activityEntry(ctx context.Context, e *audit.Event, lang string
 	}
 	entry := ActivityEntry{ID: e.ID, Type: e.Type, Text: text, IP: e.IP, At: e.At, Data: e.Data}
 	if e.UserAgent != "" {
-		entry.Device = deviceName(e.UserAgent)
+		entry.Device = session.DeviceName(e.UserAgent)
 	}
 	if e.ClientID != "" {
 		name, ok := names[e.ClientID]
 		if !ok {
-			name = s.clientName(ctx, e.ClientID)
+			name = s.ClientName(ctx, e.ClientID)
 			if name == "" {
 				name = e.ClientID
 			}
@@ -380,17 +381,17 @@ func (s *Service) activityEntry(ctx context.Context, e *audit.Event, lang string
 }
 
 func (s *Service) activityPage(w http.ResponseWriter, r *http.Request) {
-	sess, ok := s.signedIn(w, r, PathLogin)
+	sess, ok := s.SignedIn(w, r, PathLogin)
 	if !ok {
 		return
 	}
 	before, _ := strconv.ParseInt(r.URL.Query().Get("before"), 10, 64)
 	list, err := s.Activity(r.Context(), sess.AccountID, before, activityPageSize, s.o.Web.Lang(r))
 	if err != nil {
-		s.serverError(w, r, err)
+		s.ServerError(w, r, err)
 		return
 	}
-	p := &ActivityPage{Page: s.page(w, r), Entries: list}
+	p := &ActivityPage{Page: s.Page(w, r), Entries: list}
 	if len(list) == activityPageSize {
 		p.Older = PathActivity + "?before=" + strconv.FormatInt(list[len(list)-1].ID, 10)
 	}
@@ -398,7 +399,7 @@ func (s *Service) activityPage(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Service) apiActivity(w http.ResponseWriter, r *http.Request) {
-	sess, ok := s.apiSession(w, r)
+	sess, ok := s.APISession(w, r)
 	if !ok {
 		return
 	}
@@ -408,16 +409,16 @@ func (s *Service) apiActivity(w http.ResponseWriter, r *http.Request) {
 	if err != nil || limit <= 0 || limit > 200 {
 		limit = activityPageSize
 	}
-	list, err := s.Activity(r.Context(), sess.AccountID, before, limit, s.meta(r).Lang)
+	list, err := s.Activity(r.Context(), sess.AccountID, before, limit, s.Meta(r).Lang)
 	if err != nil {
-		s.apiServerError(w, r, err)
+		s.APIServerError(w, r, err)
 		return
 	}
 	body := map[string]any{"entries": list}
 	if len(list) == limit {
 		body["next_before"] = list[len(list)-1].ID
 	}
-	writeJSON(w, http.StatusOK, body)
+	selfservice.WriteJSON(w, http.StatusOK, body)
 }
 
 // Export is everything gosid holds about the citizen, as JSON (the
@@ -472,17 +473,17 @@ func (s *Service) ExportData(ctx context.Context, sess *session.Session, lang st
 func (s *Service) writeExport(w http.ResponseWriter, r *http.Request, sess *session.Session, lang string) {
 	x, err := s.ExportData(r.Context(), sess, lang)
 	if err != nil {
-		s.apiServerError(w, r, err)
+		s.APIServerError(w, r, err)
 		return
 	}
-	s.recordMeta(r.Context(), s.meta(r), sess.AccountID, "data.exported", "", nil)
+	s.Record(r.Context(), s.Meta(r), sess.AccountID, "data.exported", "", nil)
 	w.Header().Set("Content-Disposition", `attachment; filename="gosid-data.json"`)
 	w.Header().Set("X-Content-Type-Options", "nosniff")
-	writeJSON(w, http.StatusOK, x)
+	selfservice.WriteJSON(w, http.StatusOK, x)
 }
 
 func (s *Service) exportPage(w http.ResponseWriter, r *http.Request) {
-	sess, ok := s.signedIn(w, r, PathLogin)
+	sess, ok := s.SignedIn(w, r, PathLogin)
 	if !ok {
 		return
 	}
@@ -490,9 +491,9 @@ func (s *Service) exportPage(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Service) apiExport(w http.ResponseWriter, r *http.Request) {
-	sess, ok := s.apiSession(w, r)
+	sess, ok := s.APISession(w, r)
 	if !ok {
 		return
 	}
-	s.writeExport(w, r, sess, s.meta(r).Lang)
+	s.writeExport(w, r, sess, s.Meta(r).Lang)
 }

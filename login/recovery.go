@@ -6,26 +6,27 @@ import (
 
 	"github.com/gosid/gosid/account"
 	"github.com/gosid/gosid/notify"
+	"github.com/gosid/gosid/selfservice"
 )
 
 // StartRecovery begins «Забыли пароль?».
-func (s *Service) StartRecovery(ctx context.Context, api bool, returnTo string, m Meta) (*View, error) {
-	return s.start(ctx, &SelfFlow{Kind: KindRecovery, State: StateForm, API: api, ReturnTo: returnTo}, m)
+func (s *Service) StartRecovery(ctx context.Context, api bool, returnTo string, m selfservice.Meta) (*selfservice.View, error) {
+	return s.start(ctx, newSelfFlow(KindRecovery, selfservice.StateForm, api, returnTo), m)
 }
 
 // SubmitRecovery runs one step: "start" (phone or e-mail), "confirm" (the
 // code), "resend", "password" (the new password). No answer tells whether
 // the contact belongs to an account.
-func (s *Service) SubmitRecovery(ctx context.Context, f *SelfFlow, action string, in Input, m Meta) (*View, error) {
+func (s *Service) SubmitRecovery(ctx context.Context, f *SelfFlow, action string, in selfservice.Input, m selfservice.Meta) (*selfservice.View, error) {
 	if v := s.rejectInput(f, in, m); v != nil {
 		return v, nil
 	}
 	switch {
-	case action == "start" && (f.State == StateForm || f.State == StateConfirm):
+	case action == "start" && (f.State == selfservice.StateForm || f.State == selfservice.StateConfirm):
 		return s.recoveryStart(ctx, f, in, m)
-	case action == "confirm" && f.State == StateConfirm:
+	case action == "confirm" && f.State == selfservice.StateConfirm:
 		return s.recoveryConfirm(ctx, f, in.Get("code"), m)
-	case action == "resend" && f.State == StateConfirm:
+	case action == "resend" && f.State == selfservice.StateConfirm:
 		return s.resend(ctx, f, m, "recovery.sent", s.sendRecoveryCode)
 	case action == "password" && f.State == StatePassword:
 		return s.recoveryPassword(ctx, f, in, m)
@@ -33,9 +34,9 @@ func (s *Service) SubmitRecovery(ctx context.Context, f *SelfFlow, action string
 	return s.unknownAction(f, m), nil
 }
 
-func (s *Service) recoveryStart(ctx context.Context, f *SelfFlow, in Input, m Meta) (*View, error) {
+func (s *Service) recoveryStart(ctx context.Context, f *SelfFlow, in selfservice.Input, m selfservice.Meta) (*selfservice.View, error) {
 	v := s.view(f, m)
-	v.State = StateForm
+	v.State = selfservice.StateForm
 	v.Values = map[string]string{"login": in.Get("login")}
 	kind, norm, err := account.ClassifyLogin(in.Get("login"))
 	if in.Get("login") == "" {
@@ -56,7 +57,7 @@ func (s *Service) recoveryStart(ctx context.Context, f *SelfFlow, in Input, m Me
 	if acct != nil && acct.Status == account.StatusActive && contactConfirmed(acct, kind) {
 		rec.AccountID = acct.ID
 	}
-	f.Rec, f.State = rec, StateConfirm
+	f.Rec, f.State = rec, selfservice.StateConfirm
 	if ok, err := s.sendCode(ctx, f, v, m, s.sendRecoveryCode); !ok {
 		return v, err
 	}
@@ -75,7 +76,7 @@ func contactConfirmed(a *account.Account, kind string) bool {
 	return a.EmailVerified
 }
 
-func (s *Service) sendRecoveryCode(ctx context.Context, f *SelfFlow, m Meta) error {
+func (s *Service) sendRecoveryCode(ctx context.Context, f *SelfFlow, m selfservice.Meta) error {
 	rec := f.Rec
 	ttl := smsCodeTTL
 	minutes := "5"
@@ -86,14 +87,14 @@ func (s *Service) sendRecoveryCode(ctx context.Context, f *SelfFlow, m Meta) err
 	if err != nil || rec.AccountID == "" {
 		return err
 	}
-	s.recordMeta(ctx, m, rec.AccountID, "recovery.code_sent", "", map[string]string{"channel": rec.Channel})
+	s.Record(ctx, m, rec.AccountID, "recovery.code_sent", "", map[string]string{"channel": rec.Channel})
 	return s.o.Notifier.Enqueue(ctx, notify.Message{
 		Channel: notify.Channel(channelOf(rec.Channel)), To: rec.Contact, Template: "otp", Lang: m.Lang,
 		Data: map[string]string{"code": code, "minutes": minutes, "purpose": "recover"},
 	})
 }
 
-func (s *Service) recoveryConfirm(ctx context.Context, f *SelfFlow, code string, m Meta) (*View, error) {
+func (s *Service) recoveryConfirm(ctx context.Context, f *SelfFlow, code string, m selfservice.Meta) (*selfservice.View, error) {
 	v := s.view(f, m)
 	if ok, err := s.verifyCode(ctx, v, m, "recover", f.Rec.Contact, code); !ok {
 		return v, err
@@ -109,7 +110,7 @@ func (s *Service) recoveryConfirm(ctx context.Context, f *SelfFlow, code string,
 	return s.view(f, m), nil
 }
 
-func (s *Service) recoveryPassword(ctx context.Context, f *SelfFlow, in Input, m Meta) (*View, error) {
+func (s *Service) recoveryPassword(ctx context.Context, f *SelfFlow, in selfservice.Input, m selfservice.Meta) (*selfservice.View, error) {
 	v := s.view(f, m)
 	if !f.Rec.Verified || f.Rec.AccountID == "" {
 		s.addErr(v, m, "", "flow.error.action")
@@ -130,7 +131,7 @@ func (s *Service) recoveryPassword(ctx context.Context, f *SelfFlow, in Input, m
 	if err := s.o.Ephemeral.Delete(ctx, "login:fail:"+acct.ID); err != nil {
 		return nil, err
 	}
-	f.State = StateDone
+	f.State = selfservice.StateDone
 	f.Rec = &recState{Channel: f.Rec.Channel}
 	if err := s.self.save(ctx, f); err != nil {
 		return nil, err
@@ -141,7 +142,7 @@ func (s *Service) recoveryPassword(ctx context.Context, f *SelfFlow, in Input, m
 }
 
 // checkNewPassword applies the policy and the confirmation field.
-func (s *Service) checkNewPassword(a *account.Account, in Input) *account.FieldError {
+func (s *Service) checkNewPassword(a *account.Account, in selfservice.Input) *account.FieldError {
 	pw := in["password"]
 	if pw == "" {
 		return &account.FieldError{Field: "password", Code: "password.required"}
@@ -163,7 +164,7 @@ func (s *Service) checkNewPassword(a *account.Account, in Input) *account.FieldE
 // grants and the audit event change in one transaction; the session epoch
 // (short-lived) is bumped once it committed. a becomes the account as
 // written.
-func (s *Service) setPassword(ctx context.Context, a *account.Account, pw string, m Meta, event string) error {
+func (s *Service) setPassword(ctx context.Context, a *account.Account, pw string, m selfservice.Meta, event string) error {
 	hash, err := s.o.Passwords.Hash(ctx, pw)
 	if err != nil {
 		return fmt.Errorf("set password: hash: %w", err)
@@ -182,7 +183,7 @@ func (s *Service) setPassword(ctx context.Context, a *account.Account, pw string
 		if err != nil {
 			return fmt.Errorf("store: %w", err)
 		}
-		if ended, err = s.sessions.Unindex(ctx, a.ID); err != nil {
+		if ended, err = s.Sessions.Unindex(ctx, a.ID); err != nil {
 			return err
 		}
 		if s.o.Provider != nil {
@@ -190,31 +191,31 @@ func (s *Service) setPassword(ctx context.Context, a *account.Account, pw string
 				return fmt.Errorf("revoke grants: %w", err)
 			}
 		}
-		s.recordMeta(ctx, m, a.ID, event, "", nil)
+		s.Record(ctx, m, a.ID, event, "", nil)
 		return nil
 	})
 	if err != nil {
 		return fmt.Errorf("set password: %w", err)
 	}
 	*a = *updated
-	if _, err := s.sessions.EndUnindexed(ctx, a.ID, ended); err != nil {
+	if _, err := s.Sessions.EndUnindexed(ctx, a.ID, ended); err != nil {
 		return fmt.Errorf("set password: %w", err)
 	}
-	s.notifyAccount(ctx, a, "password_changed", m, nil)
+	s.Notify(ctx, a, "password_changed", m, nil)
 	return nil
 }
 
 // notifyAccount sends a notice about the account where its owner wants it
 // (package notify routes by the citizen's settings).
-func (s *Service) notifyAccount(ctx context.Context, a *account.Account, template string, m Meta, data map[string]string) {
+func (s *Service) notifyAccount(ctx context.Context, a *account.Account, template string, m selfservice.Meta, data map[string]string) {
 	s.o.Notices.Send(ctx, a, template, m.Lang, data)
 }
 
 // ChangePassword changes the password of a signed-in citizen who proved the
 // current one. Other sessions end; the caller's session is replaced.
-func (s *Service) ChangePassword(ctx context.Context, accountID string, in Input, m Meta) (*View, error) {
-	v := &View{Type: "password", State: StateForm}
-	if fe := checkInput(in); fe != nil {
+func (s *Service) ChangePassword(ctx context.Context, accountID string, in selfservice.Input, m selfservice.Meta) (*selfservice.View, error) {
+	v := &selfservice.View{Type: "password", State: selfservice.StateForm}
+	if fe := selfservice.CheckInput(in); fe != nil {
 		s.addErr(v, m, fe.Field, fe.Code)
 		return v, nil
 	}
@@ -227,7 +228,7 @@ func (s *Service) ChangePassword(ctx context.Context, accountID string, in Input
 		return nil, err
 	}
 	if !ok {
-		s.recordMeta(ctx, m, a.ID, "password.change_failed", "", nil)
+		s.Record(ctx, m, a.ID, "password.change_failed", "", nil)
 		s.addErr(v, m, "current_password", "password.current_wrong")
 		return v, nil
 	}
@@ -242,8 +243,8 @@ func (s *Service) ChangePassword(ctx context.Context, accountID string, in Input
 	if err := s.setPassword(ctx, a, in["password"], m, "password.changed"); err != nil {
 		return nil, err
 	}
-	v.State = StateDone
-	v.accountID = a.ID
+	v.State = selfservice.StateDone
+	v.AccountID = a.ID
 	s.addMsg(v, m, "password.changed")
 	return v, nil
 }

@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/gosid/gosid/account"
+	"github.com/gosid/gosid/selfservice"
 	"github.com/gosid/gosid/session"
 )
 
@@ -36,9 +37,9 @@ func TestRecoveryStartForm(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			c, v := env.startRecovery(t, false)
-			env.checkView(t, v, StateForm)
-			env.checkView(t, c.do(t, "start", Input{"login": tt.login}), StateForm, tt.want)
-			if f := c.flow(t); f.State != StateForm || f.Rec != nil {
+			env.checkView(t, v, selfservice.StateForm)
+			env.checkView(t, c.do(t, "start", selfservice.Input{"login": tt.login}), selfservice.StateForm, tt.want)
+			if f := c.flow(t); f.State != selfservice.StateForm || f.Rec != nil {
 				t.Errorf("stored flow moved on: %+v", f)
 			}
 		})
@@ -87,12 +88,12 @@ func TestRecoveryNoEnumeration(t *testing.T) {
 				var out []string
 				for _, step := range []struct {
 					action string
-					in     Input
+					in     selfservice.Input
 				}{
-					{"start", Input{"login": login}},
+					{"start", selfservice.Input{"login": login}},
 					{"resend", nil},
-					{"confirm", Input{"code": "000000"}},
-					{"password", Input{"password": otherPassword, "password_confirm": otherPassword}},
+					{"confirm", selfservice.Input{"code": "000000"}},
+					{"password", selfservice.Input{"password": otherPassword, "password_confirm": otherPassword}},
 				} {
 					v := c.do(t, step.action, step.in)
 					v.ID, v.ExpiresAt = "", env.now
@@ -127,15 +128,15 @@ func TestRecoveryFlow(t *testing.T) {
 			env := newTestEnv(t)
 			ctx := context.Background()
 			acct := env.newAccount(t, recPhone, recEmail)
-			secret, err := env.s.sessions.Create(ctx, &session.Session{AccountID: acct.ID, AuthTime: env.now,
+			secret, err := env.s.Sessions.Create(ctx, &session.Session{AccountID: acct.ID, AuthTime: env.now,
 				AMR: []string{"pwd"}, CreatedAt: env.now})
 			if err != nil {
 				t.Fatal(err)
 			}
 
 			c, _ := env.startRecovery(t, api)
-			v := c.do(t, "start", Input{"login": "8 912 123 45 89"})
-			env.checkView(t, v, StateConfirm)
+			v := c.do(t, "start", selfservice.Input{"login": "8 912 123 45 89"})
+			env.checkView(t, v, selfservice.StateConfirm)
 			if v.Channel != "phone" || v.Contact != "+7(912)***-**-89" || !slices.Equal(messageCodes(v), []string{"recovery.sent"}) {
 				t.Errorf("confirm view: %q %q %v", v.Channel, v.Contact, messageCodes(v))
 			}
@@ -148,37 +149,37 @@ func TestRecoveryFlow(t *testing.T) {
 			steps := []struct {
 				name   string
 				action string
-				in     Input
+				in     selfservice.Input
 				state  string
 				errs   []fe
 			}{
-				{"password before the code", "password", Input{"password": otherPassword, "password_confirm": otherPassword},
-					StateConfirm, []fe{{"", "flow.error.action"}}},
-				{"no code", "confirm", Input{}, StateConfirm, []fe{{"code", "code.required"}}},
-				{"wrong code", "confirm", Input{"code": wrongCode(code)}, StateConfirm, []fe{{"code", "code.invalid"}}},
-				{"resend too soon", "resend", nil, StateConfirm, []fe{{"", "code.too_soon"}}},
-				{"right code", "confirm", Input{"code": code}, StatePassword, nil},
-				{"the code again", "confirm", Input{"code": code}, StatePassword, []fe{{"", "flow.error.action"}}},
-				{"start again", "start", Input{"login": recPhone}, StatePassword, []fe{{"", "flow.error.action"}}},
-				{"no password", "password", Input{}, StatePassword, []fe{{"password", "password.required"}}},
-				{"too short", "password", Input{"password": "Ab1!", "password_confirm": "Ab1!"},
+				{"password before the code", "password", selfservice.Input{"password": otherPassword, "password_confirm": otherPassword},
+					selfservice.StateConfirm, []fe{{"", "flow.error.action"}}},
+				{"no code", "confirm", selfservice.Input{}, selfservice.StateConfirm, []fe{{"code", "code.required"}}},
+				{"wrong code", "confirm", selfservice.Input{"code": wrongCode(code)}, selfservice.StateConfirm, []fe{{"code", "code.invalid"}}},
+				{"resend too soon", "resend", nil, selfservice.StateConfirm, []fe{{"", "code.too_soon"}}},
+				{"right code", "confirm", selfservice.Input{"code": code}, StatePassword, nil},
+				{"the code again", "confirm", selfservice.Input{"code": code}, StatePassword, []fe{{"", "flow.error.action"}}},
+				{"start again", "start", selfservice.Input{"login": recPhone}, StatePassword, []fe{{"", "flow.error.action"}}},
+				{"no password", "password", selfservice.Input{}, StatePassword, []fe{{"password", "password.required"}}},
+				{"too short", "password", selfservice.Input{"password": "Ab1!", "password_confirm": "Ab1!"},
 					StatePassword, []fe{{"password", "password.too_short"}}},
-				{"too long", "password", Input{"password": "Ab1!" + strings.Repeat("x", 125), "password_confirm": "Ab1!" + strings.Repeat("x", 125)},
+				{"too long", "password", selfservice.Input{"password": "Ab1!" + strings.Repeat("x", 125), "password_confirm": "Ab1!" + strings.Repeat("x", 125)},
 					StatePassword, []fe{{"password", "password.too_long"}}},
-				{"no special character", "password", Input{"password": "Trolleybus8Omsk", "password_confirm": "Trolleybus8Omsk"},
+				{"no special character", "password", selfservice.Input{"password": "Trolleybus8Omsk", "password_confirm": "Trolleybus8Omsk"},
 					StatePassword, []fe{{"password", "password.need_special"}}},
-				{"common", "password", Input{"password": "Qwerty123456!", "password_confirm": "Qwerty123456!"},
+				{"common", "password", selfservice.Input{"password": "Qwerty123456!", "password_confirm": "Qwerty123456!"},
 					StatePassword, []fe{{"password", "password.common"}}},
-				{"with the surname", "password", Input{"password": "Ivanova#Иванова7", "password_confirm": "Ivanova#Иванова7"},
+				{"with the surname", "password", selfservice.Input{"password": "Ivanova#Иванова7", "password_confirm": "Ivanova#Иванова7"},
 					StatePassword, []fe{{"password", "password.personal"}}},
-				{"with the e-mail", "password", Input{"password": "Anna#Tver-2024x", "password_confirm": "Anna#Tver-2024x"},
+				{"with the e-mail", "password", selfservice.Input{"password": "Anna#Tver-2024x", "password_confirm": "Anna#Tver-2024x"},
 					StatePassword, []fe{{"password", "password.personal"}}},
-				{"not confirmed", "password", Input{"password": otherPassword, "password_confirm": otherPassword + "x"},
+				{"not confirmed", "password", selfservice.Input{"password": otherPassword, "password_confirm": otherPassword + "x"},
 					StatePassword, []fe{{"password_confirm", "password.mismatch"}}},
-				{"new password", "password", Input{"password": otherPassword, "password_confirm": otherPassword}, StateDone, nil},
-				{"done: password again", "password", Input{"password": otherPassword, "password_confirm": otherPassword},
-					StateDone, []fe{{"", "flow.error.action"}}},
-				{"done: start again", "start", Input{"login": recPhone}, StateDone, []fe{{"", "flow.error.action"}}},
+				{"new password", "password", selfservice.Input{"password": otherPassword, "password_confirm": otherPassword}, selfservice.StateDone, nil},
+				{"done: password again", "password", selfservice.Input{"password": otherPassword, "password_confirm": otherPassword},
+					selfservice.StateDone, []fe{{"", "flow.error.action"}}},
+				{"done: start again", "start", selfservice.Input{"login": recPhone}, selfservice.StateDone, []fe{{"", "flow.error.action"}}},
 			}
 			for _, st := range steps {
 				v = c.do(t, st.action, st.in)
@@ -195,7 +196,7 @@ func TestRecoveryFlow(t *testing.T) {
 			if a := env.account(t, acct.ID); !a.PasswordChangedAt.Equal(env.now) {
 				t.Errorf("password changed at %v", a.PasswordChangedAt)
 			}
-			if sess, err := env.s.sessions.ByToken(ctx, secret); err != nil || sess != nil {
+			if sess, err := env.s.Sessions.ByToken(ctx, secret); err != nil || sess != nil {
 				t.Errorf("the session from before the recovery lives on: %+v, %v", sess, err)
 			}
 			if f := c.flow(t); f.Rec.AccountID != "" || f.Rec.Contact != "" {
@@ -219,20 +220,20 @@ func TestRecoveryGuards(t *testing.T) {
 	acct := env.newAccount(t, recPhone, "")
 
 	c, _ := env.startRecovery(t, false)
-	env.checkView(t, c.do(t, "start", Input{"login": recPhone}), StateConfirm)
+	env.checkView(t, c.do(t, "start", selfservice.Input{"login": recPhone}), selfservice.StateConfirm)
 	f := c.flow(t)
 	f.Rec.AccountID = "" // as for an unknown contact
 	if err := env.s.self.save(ctx, f); err != nil {
 		t.Fatal(err)
 	}
-	env.checkView(t, c.do(t, "confirm", Input{"code": env.sent.code(t, recPhone)}), StateConfirm, fe{"code", "code.invalid"})
+	env.checkView(t, c.do(t, "confirm", selfservice.Input{"code": env.sent.code(t, recPhone)}), selfservice.StateConfirm, fe{"code", "code.invalid"})
 
 	f = c.flow(t)
 	f.State, f.Rec = StatePassword, &recState{Channel: "phone", Contact: recPhone, AccountID: acct.ID}
 	if err := env.s.self.save(ctx, f); err != nil {
 		t.Fatal(err)
 	}
-	pw := Input{"password": otherPassword, "password_confirm": otherPassword}
+	pw := selfservice.Input{"password": otherPassword, "password_confirm": otherPassword}
 	env.checkView(t, c.do(t, "password", pw), StatePassword, fe{"", "flow.error.action"})
 	if !env.passwordMatches(t, acct.ID, testPassword) {
 		t.Error("an unproven flow changed the password")
@@ -245,7 +246,7 @@ func TestRecoveryLiftsLockout(t *testing.T) {
 	env := newTestEnv(t)
 	ctx := context.Background()
 	env.newAccount(t, recPhone, "")
-	wrong := Input{"login": recPhone, "password": otherPassword}
+	wrong := selfservice.Input{"login": recPhone, "password": otherPassword}
 	for range maxPasswordFailures {
 		if _, err := env.s.passwordStep(ctx, wrong, false, testMeta); err != nil {
 			t.Fatal(err)
@@ -255,9 +256,9 @@ func TestRecoveryLiftsLockout(t *testing.T) {
 		t.Fatalf("before the recovery: %+v", res)
 	}
 	c, _ := env.startRecovery(t, true)
-	c.do(t, "start", Input{"login": recPhone})
-	env.checkView(t, c.do(t, "confirm", Input{"code": env.sent.code(t, recPhone)}), StatePassword)
-	env.checkView(t, c.do(t, "password", Input{"password": otherPassword, "password_confirm": otherPassword}), StateDone)
+	c.do(t, "start", selfservice.Input{"login": recPhone})
+	env.checkView(t, c.do(t, "confirm", selfservice.Input{"code": env.sent.code(t, recPhone)}), StatePassword)
+	env.checkView(t, c.do(t, "password", selfservice.Input{"password": otherPassword, "password_confirm": otherPassword}), selfservice.StateDone)
 	if res := env.signIn(t, recPhone, otherPassword, testMeta); res.Account == nil {
 		t.Errorf("after the recovery: %+v", res)
 	}

@@ -9,8 +9,8 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/gosid/gosid/account"
-	"github.com/gosid/gosid/codes"
 	"github.com/gosid/gosid/notify"
+	"github.com/gosid/gosid/selfservice"
 	"github.com/gosid/gosid/storage"
 )
 
@@ -21,41 +21,32 @@ const (
 	emailLinkTTL = 24 * time.Hour
 )
 
-// Meta describes the caller of a step.
-type Meta struct {
-	IP        string
-	UserAgent string
-	Lang      string
-	// API marks a request through the JSON API (for the audit trail).
-	API bool
-}
-
 // StartRegistration begins a registration; for API flows it returns the
 // flow token the app must present on every later step.
-func (s *Service) StartRegistration(ctx context.Context, api bool, returnTo string, m Meta) (*View, error) {
-	return s.start(ctx, &SelfFlow{Kind: KindRegistration, State: StateForm, API: api, ReturnTo: returnTo}, m)
+func (s *Service) StartRegistration(ctx context.Context, api bool, returnTo string, m selfservice.Meta) (*selfservice.View, error) {
+	return s.start(ctx, newSelfFlow(KindRegistration, selfservice.StateForm, api, returnTo), m)
 }
 
 // SubmitRegistration runs one step: action "register" (the form), "confirm"
 // (the code) or "resend".
-func (s *Service) SubmitRegistration(ctx context.Context, f *SelfFlow, action string, in Input, m Meta) (*View, error) {
+func (s *Service) SubmitRegistration(ctx context.Context, f *SelfFlow, action string, in selfservice.Input, m selfservice.Meta) (*selfservice.View, error) {
 	if v := s.rejectInput(f, in, m); v != nil {
 		return v, nil
 	}
 	switch {
-	case action == "register" && (f.State == StateForm || f.State == StateConfirm):
+	case action == "register" && (f.State == selfservice.StateForm || f.State == selfservice.StateConfirm):
 		return s.register(ctx, f, in, m)
-	case action == "confirm" && f.State == StateConfirm:
+	case action == "confirm" && f.State == selfservice.StateConfirm:
 		return s.confirmRegistration(ctx, f, in.Get("code"), m)
-	case action == "resend" && f.State == StateConfirm:
+	case action == "resend" && f.State == selfservice.StateConfirm:
 		return s.resend(ctx, f, m, "code.sent", s.sendRegistrationCode)
 	}
 	return s.unknownAction(f, m), nil
 }
 
-func (s *Service) register(ctx context.Context, f *SelfFlow, in Input, m Meta) (*View, error) {
+func (s *Service) register(ctx context.Context, f *SelfFlow, in selfservice.Input, m selfservice.Meta) (*selfservice.View, error) {
 	v := s.view(f, m)
-	v.State = StateForm
+	v.State = selfservice.StateForm
 	v.Values = map[string]string{
 		"family_name": in.Get("family_name"), "given_name": in.Get("given_name"),
 		"middle_name": in.Get("middle_name"), "contact": in.Get("contact"),
@@ -109,7 +100,7 @@ func (s *Service) register(ctx context.Context, f *SelfFlow, in Input, m Meta) (
 		return nil, err
 	}
 	reg.Existing = existing
-	f.Reg, f.State = reg, StateConfirm
+	f.Reg, f.State = reg, selfservice.StateConfirm
 	if ok, err := s.sendCode(ctx, f, v, m, s.sendRegistrationCode); !ok {
 		return v, err
 	}
@@ -146,7 +137,7 @@ func (r *regState) contact() string {
 // sendRegistrationCode issues a code and sends it; for a contact that
 // already has an account the code is issued (so that every limit and answer
 // is the same) but never sent: the owner gets a warning instead.
-func (s *Service) sendRegistrationCode(ctx context.Context, f *SelfFlow, m Meta) error {
+func (s *Service) sendRegistrationCode(ctx context.Context, f *SelfFlow, m selfservice.Meta) error {
 	reg := f.Reg
 	ttl := smsCodeTTL
 	if reg.Channel == "email" {
@@ -189,27 +180,7 @@ func channelOf(c string) string {
 	return "email"
 }
 
-// codeErrorKey maps a codes error to the message shown, or "" for an
-// internal error.
-func codeErrorKey(err error) string {
-	switch {
-	case errors.Is(err, codes.ErrInvalid):
-		return "code.invalid"
-	case errors.Is(err, codes.ErrExpired):
-		return "code.expired"
-	case errors.Is(err, codes.ErrBurned):
-		return "code.burned"
-	case errors.Is(err, codes.ErrTooSoon):
-		return "code.too_soon"
-	case errors.Is(err, codes.ErrHourlyLimit):
-		return "code.hourly_limit"
-	case errors.Is(err, codes.ErrBlocked):
-		return "code.blocked"
-	}
-	return ""
-}
-
-func (s *Service) confirmRegistration(ctx context.Context, f *SelfFlow, code string, m Meta) (*View, error) {
+func (s *Service) confirmRegistration(ctx context.Context, f *SelfFlow, code string, m selfservice.Meta) (*selfservice.View, error) {
 	v := s.view(f, m)
 	if ok, err := s.verifyCode(ctx, v, m, "register", f.Reg.contact(), code); !ok {
 		return v, err
@@ -223,7 +194,7 @@ func (s *Service) confirmRegistration(ctx context.Context, f *SelfFlow, code str
 }
 
 // completeRegistration creates the account from a confirmed flow.
-func (s *Service) completeRegistration(ctx context.Context, f *SelfFlow, m Meta) (*View, error) {
+func (s *Service) completeRegistration(ctx context.Context, f *SelfFlow, m selfservice.Meta) (*selfservice.View, error) {
 	reg := f.Reg
 	now := s.o.Now().UTC()
 	a := &account.Account{
@@ -242,14 +213,14 @@ func (s *Service) completeRegistration(ctx context.Context, f *SelfFlow, m Meta)
 	} else if err != nil {
 		return nil, err
 	}
-	s.recordMeta(ctx, m, a.ID, "account.created", "", map[string]string{"channel": reg.Channel})
-	f.State = StateDone
+	s.Record(ctx, m, a.ID, "account.created", "", map[string]string{"channel": reg.Channel})
+	f.State = selfservice.StateDone
 	f.Reg = &regState{Channel: reg.Channel}
 	v := s.view(f, m)
 	if err := s.self.save(ctx, f); err != nil {
 		return nil, err
 	}
-	v.accountID = a.ID
+	v.AccountID = a.ID
 	s.addMsg(v, m, "registration.done")
 	return v, nil
 }

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	"github.com/gosid/gosid/account"
+	"github.com/gosid/gosid/selfservice"
 )
 
 const (
@@ -17,15 +18,15 @@ const (
 )
 
 // regForm is a valid registration form with the given contact.
-func regForm(contact string) Input {
-	return Input{
+func regForm(contact string) selfservice.Input {
+	return selfservice.Input{
 		"family_name": "Петрова", "given_name": "Анна", "middle_name": "Сергеевна", "contact": contact,
 		"password": testPassword, "password_confirm": testPassword, "consent": "on",
 	}
 }
 
 // with returns a copy of in with the fields changed.
-func with(in Input, kv ...string) Input {
+func with(in selfservice.Input, kv ...string) selfservice.Input {
 	out := maps.Clone(in)
 	for i := 0; i+1 < len(kv); i += 2 {
 		out[kv[i]] = kv[i+1]
@@ -48,10 +49,10 @@ func TestRegistrationForm(t *testing.T) {
 	valid := regForm("+7 912 123-45-89")
 	tests := []struct {
 		name string
-		in   Input
+		in   selfservice.Input
 		want []fe
 	}{
-		{"nothing", Input{}, []fe{{"family_name", "name.required"}, {"given_name", "name.required"},
+		{"nothing", selfservice.Input{}, []fe{{"family_name", "name.required"}, {"given_name", "name.required"},
 			{"contact", "contact.required"}, {"password", "password.required"}, {"consent", "consent.required"}}},
 		{"family name blank", with(valid, "family_name", "   "), []fe{{"family_name", "name.required"}}},
 		{"family name with a digit", with(valid, "family_name", "Петрова2"), []fe{{"family_name", "name.invalid_chars"}}},
@@ -77,7 +78,7 @@ func TestRegistrationForm(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			c, _ := env.startRegistration(t, true)
 			v := c.do(t, "register", tt.in)
-			env.checkView(t, v, StateForm, tt.want...)
+			env.checkView(t, v, selfservice.StateForm, tt.want...)
 			if v.Values["contact"] != tt.in.Get("contact") || v.Values["family_name"] != tt.in.Get("family_name") {
 				t.Errorf("values not echoed: %v", v.Values)
 			}
@@ -86,7 +87,7 @@ func TestRegistrationForm(t *testing.T) {
 					t.Errorf("the view echoes %s", k)
 				}
 			}
-			if f := c.flow(t); f.State != StateForm || f.Reg != nil {
+			if f := c.flow(t); f.State != selfservice.StateForm || f.Reg != nil {
 				t.Errorf("stored flow moved on: %+v", f)
 			}
 		})
@@ -104,7 +105,7 @@ func TestRegistrationInputChecks(t *testing.T) {
 	tests := []struct {
 		name   string
 		action string
-		in     Input
+		in     selfservice.Input
 		want   fe
 	}{
 		{"family name too long", "register", with(valid, "family_name", strings.Repeat("Ж", 201)), fe{"family_name", "field.too_long"}},
@@ -113,14 +114,14 @@ func TestRegistrationInputChecks(t *testing.T) {
 		{"given name invalid UTF-8", "register", with(valid, "given_name", "Ан\xffна"), fe{"given_name", "field.invalid_utf8"}},
 		{"contact with a control character", "register", with(valid, "contact", "+7912\x001234589"), fe{"contact", "field.control_chars"}},
 		{"consent with a newline", "register", with(valid, "consent", "on\n"), fe{"consent", "field.control_chars"}},
-		{"action checked the same", "confirm", Input{"action": strings.Repeat("a", 33)}, fe{"action", "field.too_long"}},
-		{"code too long, even where no code is due", "confirm", Input{"code": strings.Repeat("1", 17)}, fe{"code", "field.too_long"}},
+		{"action checked the same", "confirm", selfservice.Input{"action": strings.Repeat("a", 33)}, fe{"action", "field.too_long"}},
+		{"code too long, even where no code is due", "confirm", selfservice.Input{"code": strings.Repeat("1", 17)}, fe{"code", "field.too_long"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			c, _ := env.startRegistration(t, false)
 			v := c.do(t, tt.action, tt.in)
-			env.checkView(t, v, StateForm, tt.want)
+			env.checkView(t, v, selfservice.StateForm, tt.want)
 			if v.Values != nil {
 				t.Errorf("a refused field is echoed: %v", v.Values)
 			}
@@ -129,10 +130,10 @@ func TestRegistrationInputChecks(t *testing.T) {
 
 	// In the confirm state too, and the flow stays there.
 	c, _ := env.startRegistration(t, false)
-	env.checkView(t, c.do(t, "register", valid), StateConfirm)
-	env.checkView(t, c.do(t, "confirm", Input{"code": "12\x0034"}), StateConfirm, fe{"code", "field.control_chars"})
-	env.checkView(t, c.do(t, "confirm", Input{"code": "\xff\xfe"}), StateConfirm, fe{"code", "field.invalid_utf8"})
-	if c.flow(t).State != StateConfirm {
+	env.checkView(t, c.do(t, "register", valid), selfservice.StateConfirm)
+	env.checkView(t, c.do(t, "confirm", selfservice.Input{"code": "12\x0034"}), selfservice.StateConfirm, fe{"code", "field.control_chars"})
+	env.checkView(t, c.do(t, "confirm", selfservice.Input{"code": "\xff\xfe"}), selfservice.StateConfirm, fe{"code", "field.invalid_utf8"})
+	if c.flow(t).State != selfservice.StateConfirm {
 		t.Error("a refused code moved the flow")
 	}
 }
@@ -143,24 +144,24 @@ func TestRegistrationUnknownAction(t *testing.T) {
 	env := newTestEnv(t)
 	form, _ := env.startRegistration(t, true)
 	confirm, _ := env.startRegistration(t, true)
-	env.checkView(t, confirm.do(t, "register", regForm(regPhone)), StateConfirm)
+	env.checkView(t, confirm.do(t, "register", regForm(regPhone)), selfservice.StateConfirm)
 	tests := []struct {
 		name   string
 		c      *flowClient
 		action string
 		state  string
 	}{
-		{"confirm on the form", form, "confirm", StateForm},
-		{"resend on the form", form, "resend", StateForm},
-		{"no action", form, "", StateForm},
-		{"unknown action", form, "delete", StateForm},
-		{"action in another case", form, "REGISTER", StateForm},
-		{"recovery's action", confirm, "password", StateConfirm},
-		{"contact flow's action", confirm, "add", StateConfirm},
+		{"confirm on the form", form, "confirm", selfservice.StateForm},
+		{"resend on the form", form, "resend", selfservice.StateForm},
+		{"no action", form, "", selfservice.StateForm},
+		{"unknown action", form, "delete", selfservice.StateForm},
+		{"action in another case", form, "REGISTER", selfservice.StateForm},
+		{"recovery's action", confirm, "password", selfservice.StateConfirm},
+		{"contact flow's action", confirm, "add", selfservice.StateConfirm},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			v := tt.c.do(t, tt.action, Input{"code": "123456"})
+			v := tt.c.do(t, tt.action, selfservice.Input{"code": "123456"})
 			env.checkView(t, v, tt.state, fe{"", "flow.error.action"})
 			if f := tt.c.flow(t); f.State != tt.state {
 				t.Errorf("stored state = %q, want %q", f.State, tt.state)
@@ -189,13 +190,13 @@ func TestRegistrationConfirm(t *testing.T) {
 			env := newTestEnv(t)
 			ctx := context.Background()
 			c, v := env.startRegistration(t, tt.api)
-			env.checkView(t, v, StateForm)
+			env.checkView(t, v, selfservice.StateForm)
 			if v.Type != KindRegistration || v.FlowToken == "" || v.ID == "" {
 				t.Fatalf("start: %+v", v)
 			}
 
 			v = c.do(t, "register", regForm(tt.contact))
-			env.checkView(t, v, StateConfirm)
+			env.checkView(t, v, selfservice.StateConfirm)
 			if v.Channel != tt.channel || v.Contact != tt.masked || !slices.Equal(messageCodes(v), []string{"code.sent"}) {
 				t.Errorf("confirm view: channel %q contact %q messages %v", v.Channel, v.Contact, messageCodes(v))
 			}
@@ -219,25 +220,25 @@ func TestRegistrationConfirm(t *testing.T) {
 				state              string
 				errs               []fe
 			}{
-				{"no code", "confirm", "", StateConfirm, []fe{{"code", "code.required"}}},
-				{"wrong code", "confirm", wrongCode(code), StateConfirm, []fe{{"code", "code.invalid"}}},
-				{"short code", "confirm", "12", StateConfirm, []fe{{"code", "code.invalid"}}},
-				{"resend too soon", "resend", "", StateConfirm, []fe{{"", "code.too_soon"}}},
-				{"right code", "confirm", code, StateDone, nil},
+				{"no code", "confirm", "", selfservice.StateConfirm, []fe{{"code", "code.required"}}},
+				{"wrong code", "confirm", wrongCode(code), selfservice.StateConfirm, []fe{{"code", "code.invalid"}}},
+				{"short code", "confirm", "12", selfservice.StateConfirm, []fe{{"code", "code.invalid"}}},
+				{"resend too soon", "resend", "", selfservice.StateConfirm, []fe{{"", "code.too_soon"}}},
+				{"right code", "confirm", code, selfservice.StateDone, nil},
 			}
 			for _, st := range steps {
-				v = c.do(t, st.action, Input{"code": st.code})
+				v = c.do(t, st.action, selfservice.Input{"code": st.code})
 				t.Logf("step %s", st.name)
 				env.checkView(t, v, st.state, st.errs...)
 			}
-			if !slices.Equal(messageCodes(v), []string{"registration.done"}) || v.accountID == "" {
-				t.Fatalf("done view: messages %v account %q", messageCodes(v), v.accountID)
+			if !slices.Equal(messageCodes(v), []string{"registration.done"}) || v.AccountID == "" {
+				t.Fatalf("done view: messages %v account %q", messageCodes(v), v.AccountID)
 			}
 			if v.Contact != "" || v.Channel != "" {
 				t.Errorf("the done view shows the contact: %q %q", v.Contact, v.Channel)
 			}
 
-			a := env.account(t, v.accountID)
+			a := env.account(t, v.AccountID)
 			if a.Level != account.LevelSimplified || a.Status != account.StatusActive ||
 				a.FamilyName != "Петрова" || a.GivenName != "Анна" || a.MiddleName != "Сергеевна" ||
 				!a.CreatedAt.Equal(env.now) || a.Locale != "ru" {
@@ -253,13 +254,13 @@ func TestRegistrationConfirm(t *testing.T) {
 			if got := env.auditTypes(t, a.ID); !slices.Equal(got, []string{"account.created"}) {
 				t.Errorf("audit: %v", got)
 			}
-			if f := c.flow(t); f.State != StateDone || f.Reg.PasswordHash != "" || f.Reg.contact() != "" {
+			if f := c.flow(t); f.State != selfservice.StateDone || f.Reg.PasswordHash != "" || f.Reg.contact() != "" {
 				t.Errorf("the finished flow keeps data: %+v", f.Reg)
 			}
 
 			// A finished flow accepts nothing more.
 			for _, action := range []string{"confirm", "resend", "register"} {
-				env.checkView(t, c.do(t, action, with(regForm(tt.contact), "code", code)), StateDone, fe{"", "flow.error.action"})
+				env.checkView(t, c.do(t, action, with(regForm(tt.contact), "code", code)), selfservice.StateDone, fe{"", "flow.error.action"})
 			}
 			if _, err := env.s.o.Accounts.FindAccountByPhone(ctx, "+79121234500"); err == nil {
 				t.Error("unexpected account")
@@ -273,7 +274,7 @@ func TestRegistrationConfirm(t *testing.T) {
 func TestRegistrationCodeBurns(t *testing.T) {
 	env := newTestEnv(t)
 	c, _ := env.startRegistration(t, false)
-	env.checkView(t, c.do(t, "register", regForm(regPhone)), StateConfirm)
+	env.checkView(t, c.do(t, "register", regForm(regPhone)), selfservice.StateConfirm)
 	code := env.sent.code(t, regPhone)
 	steps := []struct {
 		code string
@@ -285,9 +286,9 @@ func TestRegistrationCodeBurns(t *testing.T) {
 		{code, "code.expired"},
 	}
 	for i, st := range steps {
-		v := c.do(t, "confirm", Input{"code": st.code})
+		v := c.do(t, "confirm", selfservice.Input{"code": st.code})
 		t.Logf("attempt %d", i+1)
-		env.checkView(t, v, StateConfirm, fe{"code", st.want})
+		env.checkView(t, v, selfservice.StateConfirm, fe{"code", st.want})
 	}
 	if _, err := env.s.o.Accounts.FindAccountByPhone(context.Background(), regPhone); err == nil {
 		t.Error("an account was made with a burned code")
@@ -299,17 +300,17 @@ func TestRegistrationCodeBurns(t *testing.T) {
 func TestRegistrationChangeContact(t *testing.T) {
 	env := newTestEnv(t)
 	c, _ := env.startRegistration(t, false)
-	env.checkView(t, c.do(t, "register", regForm(regPhone)), StateConfirm)
+	env.checkView(t, c.do(t, "register", regForm(regPhone)), selfservice.StateConfirm)
 	v := c.do(t, "register", regForm(regEmail))
-	env.checkView(t, v, StateConfirm)
+	env.checkView(t, v, selfservice.StateConfirm)
 	if v.Channel != "email" || v.Contact != "p***@example.ru" {
 		t.Errorf("after the change: %q %q", v.Channel, v.Contact)
 	}
 	// An invalid change shows the form with its error.
-	env.checkView(t, c.do(t, "register", with(regForm(regEmail), "contact", "nope")), StateForm, fe{"contact", "contact.invalid"})
-	v = c.do(t, "confirm", Input{"code": env.sent.code(t, regEmail)})
-	env.checkView(t, v, StateDone)
-	if a := env.account(t, v.accountID); a.Email != regEmail || a.Phone != "" {
+	env.checkView(t, c.do(t, "register", with(regForm(regEmail), "contact", "nope")), selfservice.StateForm, fe{"contact", "contact.invalid"})
+	v = c.do(t, "confirm", selfservice.Input{"code": env.sent.code(t, regEmail)})
+	env.checkView(t, v, selfservice.StateDone)
+	if a := env.account(t, v.AccountID); a.Email != regEmail || a.Phone != "" {
 		t.Errorf("account: phone %q email %q", a.Phone, a.Email)
 	}
 }
@@ -325,7 +326,7 @@ func TestRegistrationExistingContact(t *testing.T) {
 
 			ct, vt := taken.startRegistration(t, true)
 			cf, vf := fresh.startRegistration(t, true)
-			same := func(step string, a, b *View) {
+			same := func(step string, a, b *selfservice.View) {
 				t.Helper()
 				a2, b2 := *a, *b
 				a2.ID, a2.FlowToken, a2.ExpiresAt = "", "", b2.ExpiresAt
@@ -338,7 +339,7 @@ func TestRegistrationExistingContact(t *testing.T) {
 			same("register", ct.do(t, "register", regForm(contact)), cf.do(t, "register", regForm(contact)))
 			same("resend", ct.do(t, "resend", nil), cf.do(t, "resend", nil))
 			code := fresh.sent.code(t, contact)
-			same("wrong code", ct.do(t, "confirm", Input{"code": wrongCode(code)}), cf.do(t, "confirm", Input{"code": wrongCode(code)}))
+			same("wrong code", ct.do(t, "confirm", selfservice.Input{"code": wrongCode(code)}), cf.do(t, "confirm", selfservice.Input{"code": wrongCode(code)}))
 
 			msgs := taken.sent.to(contact)
 			if len(msgs) != 1 || msgs[0].Template != "register_existing" || msgs[0].Data["code"] != "" {
@@ -358,13 +359,13 @@ func TestRegistrationExistingRefusesCode(t *testing.T) {
 	env := newTestEnv(t)
 	ctx := context.Background()
 	c, _ := env.startRegistration(t, false)
-	env.checkView(t, c.do(t, "register", regForm(regPhone)), StateConfirm)
+	env.checkView(t, c.do(t, "register", regForm(regPhone)), selfservice.StateConfirm)
 	f := c.flow(t)
 	f.Reg.Existing = true
 	if err := env.s.self.save(ctx, f); err != nil {
 		t.Fatal(err)
 	}
-	env.checkView(t, c.do(t, "confirm", Input{"code": env.sent.code(t, regPhone)}), StateConfirm, fe{"code", "code.invalid"})
+	env.checkView(t, c.do(t, "confirm", selfservice.Input{"code": env.sent.code(t, regPhone)}), selfservice.StateConfirm, fe{"code", "code.invalid"})
 	if _, err := env.s.o.Accounts.FindAccountByPhone(ctx, regPhone); err == nil {
 		t.Error("an account was made for a taken contact")
 	}
@@ -375,11 +376,11 @@ func TestRegistrationExistingRefusesCode(t *testing.T) {
 func TestRegistrationConflict(t *testing.T) {
 	env := newTestEnv(t)
 	c, _ := env.startRegistration(t, true)
-	env.checkView(t, c.do(t, "register", regForm(regPhone)), StateConfirm)
+	env.checkView(t, c.do(t, "register", regForm(regPhone)), selfservice.StateConfirm)
 	env.newAccount(t, regPhone, "")
-	v := c.do(t, "confirm", Input{"code": env.sent.code(t, regPhone)})
-	env.checkView(t, v, StateConfirm, fe{"", "registration.conflict"})
-	if v.accountID != "" {
+	v := c.do(t, "confirm", selfservice.Input{"code": env.sent.code(t, regPhone)})
+	env.checkView(t, v, selfservice.StateConfirm, fe{"", "registration.conflict"})
+	if v.AccountID != "" {
 		t.Error("a conflicting registration signs in")
 	}
 }

@@ -10,6 +10,7 @@ import (
 
 	"github.com/gosid/gosid/account"
 	"github.com/gosid/gosid/internal/httpx"
+	"github.com/gosid/gosid/selfservice"
 	"github.com/gosid/gosid/storage"
 	"github.com/gosid/gosid/verify"
 )
@@ -59,7 +60,7 @@ func readScan(r *http.Request) ([]byte, string, error) {
 
 // uploadScan stores an upload; the error is a code for the citizen when
 // the file or its kind is refused.
-func (s *Service) uploadScan(ctx context.Context, accountID string, r *http.Request, m Meta) (*verify.Scan, string, error) {
+func (s *Service) uploadScan(ctx context.Context, accountID string, r *http.Request, m selfservice.Meta) (*verify.Scan, string, error) {
 	data, kind, err := readScan(r)
 	var mbe *http.MaxBytesError
 	switch {
@@ -80,16 +81,16 @@ func (s *Service) uploadScan(ctx context.Context, accountID string, r *http.Requ
 	case err != nil:
 		return nil, "", err
 	}
-	s.recordMeta(ctx, m, accountID, "scan.uploaded", "", map[string]string{"kind": kind})
+	s.Record(ctx, m, accountID, "scan.uploaded", "", map[string]string{"kind": kind})
 	return sc, "", nil
 }
 
 func (s *Service) scanUploadPage(w http.ResponseWriter, r *http.Request) {
-	sess, ok := s.signedIn(w, r, PathLogin)
+	sess, ok := s.SignedIn(w, r, PathLogin)
 	if !ok {
 		return
 	}
-	m := s.meta(r)
+	m := s.Meta(r)
 	// The CSRF token travels in the multipart form.
 	if err := r.ParseMultipartForm(1 << 20); err != nil || !s.o.Web.CheckCSRF(r) {
 		s.o.Web.Error(w, r, http.StatusForbidden, "error.title", "csrf.error", PathProfile)
@@ -97,12 +98,12 @@ func (s *Service) scanUploadPage(w http.ResponseWriter, r *http.Request) {
 	}
 	_, code, err := s.uploadScan(r.Context(), sess.AccountID, r, m)
 	if err != nil {
-		s.serverError(w, r, err)
+		s.ServerError(w, r, err)
 		return
 	}
 	v, err := s.profileView(r.Context(), sess.AccountID)
 	if err != nil {
-		s.serverError(w, r, err)
+		s.ServerError(w, r, err)
 		return
 	}
 	status := http.StatusOK
@@ -110,13 +111,13 @@ func (s *Service) scanUploadPage(w http.ResponseWriter, r *http.Request) {
 		s.addProfileErr(v, m, "scan", code)
 		status = http.StatusUnprocessableEntity
 	} else {
-		v.Messages = append(v.Messages, Message{Code: "scan.uploaded", Text: s.o.Web.T(m.Lang, "msg.scan.uploaded")})
+		v.Messages = append(v.Messages, selfservice.Message{Code: "scan.uploaded", Text: s.o.Web.T(m.Lang, "msg.scan.uploaded")})
 	}
 	if err := s.fillScans(r.Context(), v, sess.AccountID); err != nil {
-		s.serverError(w, r, err)
+		s.ServerError(w, r, err)
 		return
 	}
-	s.o.Web.Render(w, r, status, "profile", &ProfilePage{Page: s.page(w, r), View: v})
+	s.o.Web.Render(w, r, status, "profile", &ProfilePage{Page: s.Page(w, r), View: v})
 }
 
 // fillScans lists the account's scans on the profile view.
@@ -133,13 +134,13 @@ func (s *Service) writeScan(w http.ResponseWriter, r *http.Request, accountID, i
 	sc, err := s.o.Verify.OpenScan(r.Context(), s.o.Scans, accountID, id)
 	if errors.Is(err, storage.ErrNotFound) {
 		if api {
-			apiFail(w, http.StatusNotFound, "not_found", "No such scan.")
+			selfservice.APIFail(w, http.StatusNotFound, "not_found", "No such scan.")
 		} else {
 			s.o.Web.Error(w, r, http.StatusNotFound, "error.title", "error.not_found", PathProfile)
 		}
 		return
 	} else if err != nil {
-		s.serverError(w, r, err)
+		s.ServerError(w, r, err)
 		return
 	}
 	ext := map[string]string{account.ScanJPEG: ".jpg", account.ScanPNG: ".png", account.ScanPDF: ".pdf"}[sc.ContentType]
@@ -152,7 +153,7 @@ func (s *Service) writeScan(w http.ResponseWriter, r *http.Request, accountID, i
 }
 
 func (s *Service) scanDownloadPage(w http.ResponseWriter, r *http.Request) {
-	sess, ok := s.signedIn(w, r, PathLogin)
+	sess, ok := s.SignedIn(w, r, PathLogin)
 	if !ok {
 		return
 	}
@@ -160,42 +161,42 @@ func (s *Service) scanDownloadPage(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Service) apiScans(w http.ResponseWriter, r *http.Request) {
-	sess, ok := s.apiSession(w, r)
+	sess, ok := s.APISession(w, r)
 	if !ok {
 		return
 	}
 	list, err := s.o.Scans.ListScans(r.Context(), sess.AccountID)
 	if err != nil {
-		s.apiServerError(w, r, err)
+		s.APIServerError(w, r, err)
 		return
 	}
 	if list == nil {
 		list = []*verify.Scan{}
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"scans": list})
+	selfservice.WriteJSON(w, http.StatusOK, map[string]any{"scans": list})
 }
 
 func (s *Service) apiScanUpload(w http.ResponseWriter, r *http.Request) {
-	sess, ok := s.apiSession(w, r)
+	sess, ok := s.APISession(w, r)
 	if !ok {
 		return
 	}
-	m := s.meta(r)
+	m := s.Meta(r)
 	sc, code, err := s.uploadScan(r.Context(), sess.AccountID, r, m)
 	switch {
 	case err != nil:
-		s.apiServerError(w, r, err)
+		s.APIServerError(w, r, err)
 	case code == "scan.too_large":
-		writeJSON(w, http.StatusRequestEntityTooLarge, apiError{Error: code, Description: s.o.Web.T(m.Lang, "err."+code)})
+		selfservice.WriteJSON(w, http.StatusRequestEntityTooLarge, selfservice.APIError{Error: code, Description: s.o.Web.T(m.Lang, "err."+code)})
 	case code != "":
-		writeJSON(w, http.StatusUnprocessableEntity, apiError{Error: code, Description: s.o.Web.T(m.Lang, "err."+code)})
+		selfservice.WriteJSON(w, http.StatusUnprocessableEntity, selfservice.APIError{Error: code, Description: s.o.Web.T(m.Lang, "err."+code)})
 	default:
-		writeJSON(w, http.StatusCreated, sc)
+		selfservice.WriteJSON(w, http.StatusCreated, sc)
 	}
 }
 
 func (s *Service) apiScanDownload(w http.ResponseWriter, r *http.Request) {
-	sess, ok := s.apiSession(w, r)
+	sess, ok := s.APISession(w, r)
 	if !ok {
 		return
 	}
@@ -203,10 +204,10 @@ func (s *Service) apiScanDownload(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Service) apiScanDelete(w http.ResponseWriter, r *http.Request) {
-	sess, ok := s.apiSession(w, r)
+	sess, ok := s.APISession(w, r)
 	if !ok {
 		return
 	}
 	err := s.o.Scans.DeleteScan(r.Context(), sess.AccountID, mux.Vars(r)["id"])
-	s.apiNoContent(w, r, err, "No such scan.")
+	s.APINoContent(w, r, err, "No such scan.")
 }

@@ -2,15 +2,10 @@ package login
 
 import (
 	"context"
-	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/base64"
-	"encoding/json"
-	"errors"
 	"fmt"
 	"time"
 
-	"github.com/gosid/gosid/storage"
+	"github.com/gosid/gosid/selfservice"
 )
 
 // Self-service flow kinds.
@@ -20,34 +15,30 @@ const (
 	KindLogin        = "login"
 )
 
-// Flow states.
-const (
-	StateForm     = "form"     // the first form: data to enter
-	StateConfirm  = "confirm"  // a code was sent; enter it
-	StatePassword = "password" // recovery: choose a new password
-	StateDone     = "done"     // finished
-)
+// StatePassword is recovery's step of choosing a new password.
+const StatePassword = "password"
 
-// SelfFlow is a registration or recovery in progress. The HTML pages and the
-// JSON API drive the same flows; every flow has a secret flow token, which an
-// app presents as a bearer token and a browser keeps in a cookie, so knowing
-// a flow's id is not enough to drive it.
+// SelfFlow is a flow of this package: the engine's one flow record with the
+// state each kind keeps in it.
 type SelfFlow struct {
-	ID    string `json:"id"`
-	Kind  string `json:"kind"`
-	State string `json:"state"`
-	// API marks a flow started through the JSON API; TokenMAC is the HMAC of
-	// its flow token.
-	API      bool   `json:"api,omitempty"`
-	TokenMAC string `json:"token_mac,omitempty"`
-	// ReturnTo is an authorization flow to resume when this flow finishes.
-	ReturnTo  string       `json:"return_to,omitempty"`
-	CreatedAt time.Time    `json:"created_at"`
-	ExpiresAt time.Time    `json:"expires_at"`
-	Reg       *regState    `json:"reg,omitempty"`
-	Rec       *recState    `json:"rec,omitempty"`
-	MFA       *mfaState    `json:"mfa,omitempty"`
-	Enroll    *enrollState `json:"enroll,omitempty"`
+	*selfservice.Flow
+	Reg    *regState
+	Rec    *recState
+	MFA    *mfaState
+	Enroll *enrollState
+}
+
+// selfState is how a SelfFlow's own state is kept in the record.
+type selfState struct {
+	Reg    *regState    `json:"reg,omitempty"`
+	Rec    *recState    `json:"rec,omitempty"`
+	MFA    *mfaState    `json:"mfa,omitempty"`
+	Enroll *enrollState `json:"enroll,omitempty"`
+}
+
+// newSelfFlow is a flow of kind in state, for the API or a browser.
+func newSelfFlow(kind, state string, api bool, returnTo string) *SelfFlow {
+	return &SelfFlow{Flow: &selfservice.Flow{Kind: kind, State: state, API: api, ReturnTo: returnTo}}
 }
 
 // regState is what a registration carries between steps. The password is
@@ -78,86 +69,63 @@ type recState struct {
 	Taken bool `json:"taken,omitempty"`
 }
 
-const kvSelfFlow = "login:self:"
+// selfFlows keeps SelfFlows in the engine's flow store.
+type selfFlows struct{ store *selfservice.FlowStore }
 
-// ErrFlowToken means an API flow was addressed without its flow token.
-var ErrFlowToken = errors.New("login: missing or wrong flow token")
-
-type selfFlowStore struct {
-	eph storage.Ephemeral
-	ttl time.Duration
-	key []byte
+func (s selfFlows) encode(f *SelfFlow) error {
+	return f.Encode(selfState{Reg: f.Reg, Rec: f.Rec, MFA: f.MFA, Enroll: f.Enroll})
 }
 
-func (s *selfFlowStore) tokenMAC(token string) string {
-	h := hmac.New(sha256.New, s.key)
-	h.Write([]byte(token))
-	return base64.RawURLEncoding.EncodeToString(h.Sum(nil))
+func decode(f *selfservice.Flow) (*SelfFlow, error) {
+	var st selfState
+	if err := f.Decode(&st); err != nil {
+		return nil, err
+	}
+	return &SelfFlow{Flow: f, Reg: st.Reg, Rec: st.Rec, MFA: st.MFA, Enroll: st.Enroll}, nil
 }
 
 // create stores a new flow and returns its flow token.
-func (s *selfFlowStore) create(ctx context.Context, f *SelfFlow, now time.Time) (string, error) {
-	f.ID = randomToken(18)
-	f.CreatedAt = now
-	f.ExpiresAt = now.Add(s.ttl)
-	token := randomToken(32)
-	f.TokenMAC = s.tokenMAC(token)
-	return token, s.save(ctx, f)
+func (s selfFlows) create(ctx context.Context, f *SelfFlow) (string, error) {
+	if err := s.encode(f); err != nil {
+		return "", err
+	}
+	return s.store.Create(ctx, f.Flow)
 }
 
-func (s *selfFlowStore) save(ctx context.Context, f *SelfFlow) error {
-	raw, err := json.Marshal(f)
-	if err != nil {
+func (s selfFlows) save(ctx context.Context, f *SelfFlow) error {
+	if err := s.encode(f); err != nil {
 		return err
 	}
-	ttl := time.Until(f.ExpiresAt)
-	if ttl <= 0 {
-		return ErrFlowExpired
-	}
-	if err := s.eph.Put(ctx, kvSelfFlow+f.ID, raw, ttl); err != nil {
-		return fmt.Errorf("login: save flow: %w", err)
-	}
-	return nil
+	return s.store.Save(ctx, f.Flow)
 }
 
 // load returns the flow of the given kind if token is its flow token;
 // browser flows are refused to API callers and vice versa.
-func (s *selfFlowStore) load(ctx context.Context, id, kind string, api bool, token string) (*SelfFlow, error) {
-	f, err := s.loadAny(ctx, id, kind)
+func (s selfFlows) load(ctx context.Context, id, kind string, api bool, token string) (*SelfFlow, error) {
+	f, err := s.store.Load(ctx, id, kind, api, token)
 	if err != nil {
 		return nil, err
 	}
-	if f.API != api {
-		return nil, ErrFlowExpired
-	}
-	if !hmac.Equal([]byte(s.tokenMAC(token)), []byte(f.TokenMAC)) {
-		return nil, ErrFlowToken
-	}
-	return f, nil
-}
-
-func (s *selfFlowStore) delete(ctx context.Context, id string) error {
-	return s.eph.Delete(ctx, kvSelfFlow+id)
+	return decode(f)
 }
 
 // loadAny returns a flow of the given kind without checking its token: only
 // for the e-mail link, whose own single-use token is the proof.
-func (s *selfFlowStore) loadAny(ctx context.Context, id, kind string) (*SelfFlow, error) {
-	if id == "" || len(id) > 64 {
-		return nil, ErrFlowExpired
+func (s selfFlows) loadAny(ctx context.Context, id, kind string) (*SelfFlow, error) {
+	f, err := s.store.LoadAny(ctx, id, kind)
+	if err != nil {
+		return nil, err
 	}
-	raw, err := s.eph.Get(ctx, kvSelfFlow+id)
-	if errors.Is(err, storage.ErrNotFound) {
-		return nil, ErrFlowExpired
-	} else if err != nil {
-		return nil, fmt.Errorf("login: load flow: %w", err)
-	}
-	var f SelfFlow
-	if err := json.Unmarshal(raw, &f); err != nil {
-		return nil, fmt.Errorf("login: decode flow: %w", err)
-	}
-	if f.Kind != kind {
-		return nil, ErrFlowExpired
-	}
-	return &f, nil
+	return decode(f)
 }
+
+func (s selfFlows) delete(ctx context.Context, id string) error {
+	if err := s.store.Delete(ctx, id); err != nil {
+		return fmt.Errorf("end flow: %w", err)
+	}
+	return nil
+}
+
+func withRec(f *SelfFlow, st *recState) *SelfFlow       { f.Rec = st; return f }
+func withChallenge(f *SelfFlow, st *mfaState) *SelfFlow { f.MFA = st; return f }
+func withEnroll(f *SelfFlow, st *enrollState) *SelfFlow { f.Enroll = st; return f }

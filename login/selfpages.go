@@ -6,11 +6,10 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"strings"
 
 	"github.com/gorilla/mux"
 
-	"github.com/gosid/gosid/internal/httpx"
+	"github.com/gosid/gosid/selfservice"
 	"github.com/gosid/gosid/session"
 	"github.com/gosid/gosid/web"
 )
@@ -19,7 +18,7 @@ import (
 // the flow's view plus the page basics.
 type SelfPage struct {
 	web.Page
-	View *View
+	View *selfservice.View
 	// LoginURL is where «Войти» leads (the sign-in page of the authorization
 	// that sent the citizen here, if any).
 	LoginURL string
@@ -43,26 +42,6 @@ func (s *Service) registerSelfPages(r *mux.Router) {
 	}
 }
 
-// PathLogout signs out of gosid itself (the account page's button).
-const PathLogout = "/logout"
-
-// PathContacts adds a phone or e-mail to the signed-in account.
-const PathContacts = "/settings/contacts"
-
-func (s *Service) meta(r *http.Request) Meta {
-	return Meta{IP: httpx.ClientIP(r), UserAgent: r.UserAgent(), Lang: s.o.Web.Lang(r),
-		API: strings.HasPrefix(r.URL.Path, PathAPI+"/")}
-}
-
-func flowCookie(kind string) string { return "gosid_" + kind }
-
-func pathOf(kind string) string {
-	if kind == KindRecovery {
-		return PathRecovery
-	}
-	return PathRegistration
-}
-
 // selfGet shows a flow, or starts one (remembering an authorization flow
 // to return to) and redirects to it.
 func (s *Service) selfGet(kind string) http.HandlerFunc {
@@ -72,15 +51,15 @@ func (s *Service) selfGet(kind string) http.HandlerFunc {
 		if lang := q.Get("lang"); lang != "" {
 			s.o.Web.SetLang(w, r, lang)
 		}
-		m := s.meta(r)
+		m := s.Meta(r)
 		if id := q.Get("flow"); id != "" {
-			f, err := s.self.load(ctx, id, kind, false, s.cookie(r, flowCookie(kind)))
+			f, err := s.self.load(ctx, id, kind, false, s.Cookie(r, selfservice.FlowCookie(kind)))
 			if err == nil {
 				s.renderSelf(w, r, http.StatusOK, kind, s.view(f, m), f.ReturnTo)
 				return
 			}
-			if !errors.Is(err, ErrFlowExpired) && !errors.Is(err, ErrFlowToken) {
-				s.serverError(w, r, err)
+			if !errors.Is(err, selfservice.ErrFlowExpired) && !errors.Is(err, selfservice.ErrFlowToken) {
+				s.ServerError(w, r, err)
 				return
 			}
 			// An expired or foreign flow: start afresh (nothing typed is lost,
@@ -88,11 +67,11 @@ func (s *Service) selfGet(kind string) http.HandlerFunc {
 		}
 		returnTo := q.Get("return_to")
 		if returnTo != "" {
-			if _, err := s.flows.load(ctx, returnTo, FlowAuthorize); err != nil {
+			if _, err := s.Flows.LoadAny(ctx, returnTo, selfservice.KindAuthorize); err != nil {
 				returnTo = ""
 			}
 		}
-		var v *View
+		var v *selfservice.View
 		var err error
 		if kind == KindRecovery {
 			v, err = s.StartRecovery(ctx, false, returnTo, m)
@@ -100,20 +79,12 @@ func (s *Service) selfGet(kind string) http.HandlerFunc {
 			v, err = s.StartRegistration(ctx, false, returnTo, m)
 		}
 		if err != nil {
-			s.serverError(w, r, err)
+			s.ServerError(w, r, err)
 			return
 		}
-		s.o.Web.SetCookie(w, s.o.Web.CookieName(flowCookie(kind)), v.FlowToken, s.o.FlowTTL)
+		s.o.Web.SetCookie(w, s.o.Web.CookieName(selfservice.FlowCookie(kind)), v.FlowToken, s.o.FlowTTL)
 		http.Redirect(w, r, pathOf(kind)+"?flow="+url.QueryEscape(v.ID), http.StatusSeeOther)
 	}
-}
-
-func (s *Service) cookie(r *http.Request, base string) string {
-	c, err := r.Cookie(s.o.Web.CookieName(base))
-	if err != nil {
-		return ""
-	}
-	return c.Value
 }
 
 func (s *Service) selfPost(kind string) http.HandlerFunc {
@@ -123,34 +94,34 @@ func (s *Service) selfPost(kind string) http.HandlerFunc {
 			s.o.Web.Error(w, r, http.StatusBadRequest, "error.title", "error.bad_request", "")
 			return
 		}
-		f, err := s.self.load(ctx, r.PostForm.Get("flow"), kind, false, s.cookie(r, flowCookie(kind)))
-		if errors.Is(err, ErrFlowExpired) || errors.Is(err, ErrFlowToken) {
+		f, err := s.self.load(ctx, r.PostForm.Get("flow"), kind, false, s.Cookie(r, selfservice.FlowCookie(kind)))
+		if errors.Is(err, selfservice.ErrFlowExpired) || errors.Is(err, selfservice.ErrFlowToken) {
 			s.restartFlow(w, r, kind)
 			return
 		} else if err != nil {
-			s.serverError(w, r, err)
+			s.ServerError(w, r, err)
 			return
 		}
-		m := s.meta(r)
+		m := s.Meta(r)
 		if !s.o.Web.CheckCSRF(r) {
 			v := s.view(f, m)
 			s.addErr(v, m, "", "csrf.error")
 			s.renderSelf(w, r, http.StatusForbidden, kind, v, f.ReturnTo)
 			return
 		}
-		in := formInput(r.PostForm)
-		var v *View
+		in := selfservice.FormInput(r.PostForm)
+		var v *selfservice.View
 		if kind == KindRecovery {
 			v, err = s.SubmitRecovery(ctx, f, r.PostForm.Get("action"), in, m)
 		} else {
 			v, err = s.SubmitRegistration(ctx, f, r.PostForm.Get("action"), in, m)
 		}
 		if err != nil {
-			s.serverError(w, r, err)
+			s.ServerError(w, r, err)
 			return
 		}
-		if v.accountID != "" && kind == KindRegistration {
-			if !s.startBrowserSession(w, r, v.accountID, f.ReturnTo) {
+		if v.AccountID != "" && kind == KindRegistration {
+			if !s.startBrowserSession(w, r, v.AccountID, f.ReturnTo) {
 				return
 			}
 		}
@@ -166,8 +137,8 @@ func (s *Service) selfPost(kind string) http.HandlerFunc {
 // fresh flow showing the same form, refilled with what the citizen typed
 // (never passwords or codes), and a note that it has to be sent again.
 func (s *Service) restartFlow(w http.ResponseWriter, r *http.Request, kind string) {
-	m := s.meta(r)
-	var v *View
+	m := s.Meta(r)
+	var v *selfservice.View
 	var err error
 	if kind == KindRecovery {
 		v, err = s.StartRecovery(r.Context(), false, "", m)
@@ -175,14 +146,14 @@ func (s *Service) restartFlow(w http.ResponseWriter, r *http.Request, kind strin
 		v, err = s.StartRegistration(r.Context(), false, "", m)
 	}
 	if err != nil {
-		s.serverError(w, r, err)
+		s.ServerError(w, r, err)
 		return
 	}
-	s.o.Web.SetCookie(w, s.o.Web.CookieName(flowCookie(kind)), v.FlowToken, s.o.FlowTTL)
+	s.o.Web.SetCookie(w, s.o.Web.CookieName(selfservice.FlowCookie(kind)), v.FlowToken, s.o.FlowTTL)
 	v.FlowToken = ""
 	v.Values = map[string]string{}
 	for _, k := range []string{"family_name", "given_name", "middle_name", "contact", "login"} {
-		if val := r.PostForm.Get(k); val != "" && len(val) <= fieldLimits[k] {
+		if val := r.PostForm.Get(k); val != "" && len(val) <= selfservice.FieldLimit(k) {
 			v.Values[k] = val
 		}
 	}
@@ -197,46 +168,36 @@ func (s *Service) startBrowserSession(w http.ResponseWriter, r *http.Request, ac
 	ctx := r.Context()
 	acct, err := s.o.Accounts.GetAccount(ctx, accountID)
 	if err != nil {
-		s.serverError(w, r, fmt.Errorf("registration: load account: %w", err))
+		s.ServerError(w, r, fmt.Errorf("registration: load account: %w", err))
 		return false
 	}
-	st, err := s.startSession(ctx, sessionStart{Account: acct, AMR: []string{"pwd"}, Reason: reasonRegistration,
-		ReplaceToken: s.sessions.Secret(r), AuthorizeFlow: returnTo, Device: s.cookie(r, session.DeviceCookie)}, s.meta(r))
+	st, err := s.StartSession(ctx, selfservice.SessionStart{Account: acct, AMR: []string{"pwd"}, Reason: selfservice.Registration,
+		ReplaceToken: s.Sessions.Secret(r), AuthorizeFlow: returnTo, Device: s.Cookie(r, session.DeviceCookie)}, s.Meta(r))
 	if err != nil {
-		s.serverError(w, r, err)
+		s.ServerError(w, r, err)
 		return false
 	}
 	if st.Flow == nil {
-		s.setSessionCookie(w, st)
+		s.SetSessionCookie(w, st)
 		return true
 	}
-	s.continueSession(w, r, st, PathAccount)
+	s.ContinueSession(w, r, st, PathAccount)
 	return false
 }
 
-func formInput(form url.Values) Input {
-	in := Input{}
-	for k, v := range form {
-		if len(v) > 0 && k != "csrf_token" && k != "flow" {
-			in[k] = v[0]
-		}
-	}
-	return in
-}
-
-func (s *Service) renderSelf(w http.ResponseWriter, r *http.Request, status int, kind string, v *View, returnTo string) {
+func (s *Service) renderSelf(w http.ResponseWriter, r *http.Request, status int, kind string, v *selfservice.View, returnTo string) {
 	loginURL := PathAccount
 	if returnTo != "" {
 		loginURL = PathLogin + "?flow=" + url.QueryEscape(returnTo)
 	}
-	s.o.Web.Render(w, r, status, kind, &SelfPage{Page: s.page(w, r), View: v, LoginURL: loginURL})
+	s.o.Web.Render(w, r, status, kind, &SelfPage{Page: s.Page(w, r), View: v, LoginURL: loginURL})
 }
 
 // registrationLink confirms an e-mail address from the single-use link in
 // the confirmation letter, in whatever browser it is opened.
 func (s *Service) registrationLink(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
-	m := s.meta(r)
+	m := s.Meta(r)
 	raw, err := s.o.Codes.UseLink(ctx, r.URL.Query().Get("token"))
 	if err != nil {
 		s.o.Web.Error(w, r, http.StatusGone, "link.error.title", "link.error.expired", PathRegistration)
@@ -248,13 +209,13 @@ func (s *Service) registrationLink(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	f, err := s.self.loadAny(ctx, p.Flow, KindRegistration)
-	if err != nil || f.State != StateConfirm || f.Reg == nil || f.Reg.Existing {
+	if err != nil || f.State != selfservice.StateConfirm || f.Reg == nil || f.Reg.Existing {
 		s.o.Web.Error(w, r, http.StatusGone, "link.error.title", "link.error.expired", PathRegistration)
 		return
 	}
 	v, err := s.completeRegistration(ctx, f, m)
 	if err != nil {
-		s.serverError(w, r, err)
+		s.ServerError(w, r, err)
 		return
 	}
 	v.Messages = nil
@@ -263,11 +224,11 @@ func (s *Service) registrationLink(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Service) passwordPage(w http.ResponseWriter, r *http.Request) {
-	_, ok := s.signedIn(w, r, PathAccount)
+	_, ok := s.SignedIn(w, r, PathAccount)
 	if !ok {
 		return
 	}
-	s.o.Web.Render(w, r, http.StatusOK, "password", &SelfPage{Page: s.page(w, r), View: &View{Type: "password", State: StateForm}})
+	s.o.Web.Render(w, r, http.StatusOK, "password", &SelfPage{Page: s.Page(w, r), View: &selfservice.View{Type: "password", State: selfservice.StateForm}})
 }
 
 func (s *Service) passwordSubmit(w http.ResponseWriter, r *http.Request) {
@@ -276,20 +237,20 @@ func (s *Service) passwordSubmit(w http.ResponseWriter, r *http.Request) {
 		s.o.Web.Error(w, r, http.StatusBadRequest, "error.title", "error.bad_request", "")
 		return
 	}
-	sess, ok := s.signedIn(w, r, PathAccount)
+	sess, ok := s.SignedIn(w, r, PathAccount)
 	if !ok {
 		return
 	}
-	m := s.meta(r)
+	m := s.Meta(r)
 	if !s.o.Web.CheckCSRF(r) {
-		v := &View{Type: "password", State: StateForm}
+		v := &selfservice.View{Type: "password", State: selfservice.StateForm}
 		s.addErr(v, m, "", "csrf.error")
-		s.o.Web.Render(w, r, http.StatusForbidden, "password", &SelfPage{Page: s.page(w, r), View: v})
+		s.o.Web.Render(w, r, http.StatusForbidden, "password", &SelfPage{Page: s.Page(w, r), View: v})
 		return
 	}
-	v, err := s.ChangePassword(ctx, sess.AccountID, formInput(r.PostForm), m)
+	v, err := s.ChangePassword(ctx, sess.AccountID, selfservice.FormInput(r.PostForm), m)
 	if err != nil {
-		s.serverError(w, r, err)
+		s.ServerError(w, r, err)
 		return
 	}
 	status := http.StatusOK
@@ -297,38 +258,38 @@ func (s *Service) passwordSubmit(w http.ResponseWriter, r *http.Request) {
 		status = http.StatusUnprocessableEntity
 	} else {
 		// Every other session ended; this browser gets a fresh one.
-		st, err := s.passwordChangedSession(ctx, sess, s.sessions.Secret(r), m)
+		st, err := s.passwordChangedSession(ctx, sess, s.Sessions.Secret(r), m)
 		if err != nil {
-			s.serverError(w, r, err)
+			s.ServerError(w, r, err)
 			return
 		}
-		s.setSessionCookie(w, st)
+		s.SetSessionCookie(w, st)
 	}
-	s.o.Web.Render(w, r, status, "password", &SelfPage{Page: s.page(w, r), View: v})
+	s.o.Web.Render(w, r, status, "password", &SelfPage{Page: s.Page(w, r), View: v})
 }
 
 // contactsPage shows (or starts) adding a contact; it needs a session, and
 // the flow must belong to the signed-in account.
 func (s *Service) contactsPage(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
-	sess, ok := s.signedIn(w, r, PathLogin)
+	sess, ok := s.SignedIn(w, r, PathLogin)
 	if !ok {
 		return
 	}
-	m := s.meta(r)
+	m := s.Meta(r)
 	if id := r.URL.Query().Get("flow"); id != "" {
-		f, err := s.self.load(ctx, id, KindContact, false, s.cookie(r, flowCookie(KindContact)))
+		f, err := s.self.load(ctx, id, KindContact, false, s.Cookie(r, selfservice.FlowCookie(KindContact)))
 		if err == nil && f.Rec != nil && f.Rec.AccountID == sess.AccountID {
-			s.o.Web.Render(w, r, http.StatusOK, "contact", &SelfPage{Page: s.page(w, r), View: s.view(f, m), LoginURL: PathAccount})
+			s.o.Web.Render(w, r, http.StatusOK, "contact", &SelfPage{Page: s.Page(w, r), View: s.view(f, m), LoginURL: PathAccount})
 			return
 		}
 	}
 	v, err := s.StartContact(ctx, false, sess.AccountID, m)
 	if err != nil {
-		s.serverError(w, r, err)
+		s.ServerError(w, r, err)
 		return
 	}
-	s.o.Web.SetCookie(w, s.o.Web.CookieName(flowCookie(KindContact)), v.FlowToken, s.o.FlowTTL)
+	s.o.Web.SetCookie(w, s.o.Web.CookieName(selfservice.FlowCookie(KindContact)), v.FlowToken, s.o.FlowTTL)
 	http.Redirect(w, r, PathContacts+"?flow="+url.QueryEscape(v.ID), http.StatusSeeOther)
 }
 
@@ -338,65 +299,38 @@ func (s *Service) contactsSubmit(w http.ResponseWriter, r *http.Request) {
 		s.o.Web.Error(w, r, http.StatusBadRequest, "error.title", "error.bad_request", "")
 		return
 	}
-	sess, err := s.sessions.Current(r)
+	sess, err := s.Sessions.Current(r)
 	if err != nil {
-		s.serverError(w, r, err)
+		s.ServerError(w, r, err)
 		return
 	}
-	f, ferr := s.self.load(ctx, r.PostForm.Get("flow"), KindContact, false, s.cookie(r, flowCookie(KindContact)))
+	f, ferr := s.self.load(ctx, r.PostForm.Get("flow"), KindContact, false, s.Cookie(r, selfservice.FlowCookie(KindContact)))
 	if sess == nil || ferr != nil || f.Rec == nil || f.Rec.AccountID != sess.AccountID {
 		s.o.Web.Error(w, r, http.StatusGone, "flow.error.title", "flow.error.expired", PathContacts)
 		return
 	}
-	m := s.meta(r)
+	m := s.Meta(r)
 	if !s.o.Web.CheckCSRF(r) {
 		v := s.view(f, m)
 		s.addErr(v, m, "", "csrf.error")
-		s.o.Web.Render(w, r, http.StatusForbidden, "contact", &SelfPage{Page: s.page(w, r), View: v, LoginURL: PathAccount})
+		s.o.Web.Render(w, r, http.StatusForbidden, "contact", &SelfPage{Page: s.Page(w, r), View: v, LoginURL: PathAccount})
 		return
 	}
-	v, err := s.SubmitContact(ctx, f, r.PostForm.Get("action"), formInput(r.PostForm), m)
+	v, err := s.SubmitContact(ctx, f, r.PostForm.Get("action"), selfservice.FormInput(r.PostForm), m)
 	if err != nil {
-		s.serverError(w, r, err)
+		s.ServerError(w, r, err)
 		return
 	}
 	status := http.StatusOK
 	if len(v.Errors) > 0 {
 		status = http.StatusUnprocessableEntity
 	}
-	s.o.Web.Render(w, r, status, "contact", &SelfPage{Page: s.page(w, r), View: v, LoginURL: PathAccount})
+	s.o.Web.Render(w, r, status, "contact", &SelfPage{Page: s.Page(w, r), View: v, LoginURL: PathAccount})
 }
 
-// signedInForm parses the form a signed-in citizen posted and checks its
-// CSRF token. On failure it answers (bad request, the sign-in page, or
-// forbidden with retry as the way back) and returns ok=false.
-func (s *Service) signedInForm(w http.ResponseWriter, r *http.Request, retry string) (*session.Session, bool) {
-	if err := r.ParseForm(); err != nil {
-		s.o.Web.Error(w, r, http.StatusBadRequest, "error.title", "error.bad_request", "")
-		return nil, false
+func pathOf(kind string) string {
+	if kind == KindRecovery {
+		return PathRecovery
 	}
-	sess, ok := s.signedIn(w, r, PathLogin)
-	if !ok {
-		return nil, false
-	}
-	if !s.o.Web.CheckCSRF(r) {
-		s.o.Web.Error(w, r, http.StatusForbidden, "error.title", "csrf.error", retry)
-		return nil, false
-	}
-	return sess, true
-}
-
-// signedIn returns the request's session; without one it redirects to
-// elsewhere (or answers an internal error) and returns ok=false.
-func (s *Service) signedIn(w http.ResponseWriter, r *http.Request, elsewhere string) (*session.Session, bool) {
-	sess, err := s.sessions.Current(r)
-	if err != nil {
-		s.serverError(w, r, err)
-		return nil, false
-	}
-	if sess == nil {
-		http.Redirect(w, r, elsewhere, http.StatusSeeOther)
-		return nil, false
-	}
-	return sess, true
+	return PathRegistration
 }

@@ -15,6 +15,7 @@ import (
 	"github.com/gosid/gosid/account"
 	"github.com/gosid/gosid/codes"
 	"github.com/gosid/gosid/notify"
+	"github.com/gosid/gosid/selfservice"
 	"github.com/gosid/gosid/storage/sqlstore"
 	"github.com/gosid/gosid/web"
 )
@@ -209,10 +210,10 @@ func (e *testEnv) auditTypes(t *testing.T, id string) []string {
 	return out
 }
 
-var testMeta = Meta{IP: "192.0.2.10", UserAgent: "login-test", Lang: "ru"}
+var testMeta = selfservice.Meta{IP: "192.0.2.10", UserAgent: "login-test", Lang: "ru"}
 
 // submitFunc is one of the flows' Submit* methods.
-type submitFunc func(context.Context, *SelfFlow, string, Input, Meta) (*View, error)
+type submitFunc func(context.Context, *SelfFlow, string, selfservice.Input, selfservice.Meta) (*selfservice.View, error)
 
 // flowClient drives one self-service flow the way both faces do: each
 // step loads the flow from the store with its flow token, then submits.
@@ -225,7 +226,7 @@ type flowClient struct {
 	submit submitFunc
 }
 
-func (e *testEnv) startRegistration(t *testing.T, api bool) (*flowClient, *View) {
+func (e *testEnv) startRegistration(t *testing.T, api bool) (*flowClient, *selfservice.View) {
 	t.Helper()
 	v, err := e.s.StartRegistration(context.Background(), api, "", testMeta)
 	if err != nil {
@@ -234,7 +235,7 @@ func (e *testEnv) startRegistration(t *testing.T, api bool) (*flowClient, *View)
 	return &flowClient{env: e, kind: KindRegistration, api: api, id: v.ID, token: v.FlowToken, submit: e.s.SubmitRegistration}, v
 }
 
-func (e *testEnv) startRecovery(t *testing.T, api bool) (*flowClient, *View) {
+func (e *testEnv) startRecovery(t *testing.T, api bool) (*flowClient, *selfservice.View) {
 	t.Helper()
 	v, err := e.s.StartRecovery(context.Background(), api, "", testMeta)
 	if err != nil {
@@ -254,7 +255,7 @@ func (c *flowClient) flow(t *testing.T) *SelfFlow {
 }
 
 // do runs one step and fails the test on an internal error.
-func (c *flowClient) do(t *testing.T, action string, in Input) *View {
+func (c *flowClient) do(t *testing.T, action string, in selfservice.Input) *selfservice.View {
 	t.Helper()
 	v, err := c.submit(context.Background(), c.flow(t), action, in, testMeta)
 	if err != nil {
@@ -271,7 +272,7 @@ type fe struct{ Field, Code string }
 
 // checkView asserts a view's state and errors; each error must carry the
 // translated text of its code.
-func (e *testEnv) checkView(t *testing.T, v *View, state string, want ...fe) {
+func (e *testEnv) checkView(t *testing.T, v *selfservice.View, state string, want ...fe) {
 	t.Helper()
 	if v.State != state {
 		t.Errorf("state = %q, want %q (errors %v)", v.State, state, v.Errors)
@@ -290,7 +291,7 @@ func (e *testEnv) checkView(t *testing.T, v *View, state string, want ...fe) {
 }
 
 // messageCodes lists the codes of a view's notices.
-func messageCodes(v *View) []string {
+func messageCodes(v *selfservice.View) []string {
 	var out []string
 	for _, m := range v.Messages {
 		out = append(out, m.Code)
@@ -299,7 +300,7 @@ func messageCodes(v *View) []string {
 }
 
 // viewJSON is a view as the API returns it.
-func viewJSON(t *testing.T, v *View) string {
+func viewJSON(t *testing.T, v *selfservice.View) string {
 	t.Helper()
 	raw, err := json.Marshal(v)
 	if err != nil {

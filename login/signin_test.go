@@ -9,6 +9,7 @@ import (
 	"testing"
 
 	"github.com/gosid/gosid/account"
+	"github.com/gosid/gosid/selfservice"
 )
 
 const (
@@ -17,9 +18,9 @@ const (
 )
 
 // signIn runs the password step for gosid itself.
-func (e *testEnv) signIn(t *testing.T, login, password string, m Meta) *passwordResult {
+func (e *testEnv) signIn(t *testing.T, login, password string, m selfservice.Meta) *passwordResult {
 	t.Helper()
-	res, err := e.s.passwordStep(context.Background(), Input{"login": login, "password": password}, false, m)
+	res, err := e.s.passwordStep(context.Background(), selfservice.Input{"login": login, "password": password}, false, m)
 	if err != nil {
 		t.Fatalf("password step: %v", err)
 	}
@@ -226,7 +227,7 @@ func TestPasswordStepSecondFactor(t *testing.T) {
 	env := newTestEnv(t)
 	env.newAccount(t, signPhone, "")
 	for _, wants := range []bool{false, true} {
-		res, err := env.s.passwordStep(context.Background(), Input{"login": signPhone, "password": testPassword}, wants, testMeta)
+		res, err := env.s.passwordStep(context.Background(), selfservice.Input{"login": signPhone, "password": testPassword}, wants, testMeta)
 		if err != nil || res.Account == nil || res.NeedMFA != wants {
 			t.Errorf("client wants MFA %v: %+v, %v", wants, res, err)
 		}
@@ -244,29 +245,29 @@ func TestAPILoginUsesPasswordStep(t *testing.T) {
 		state    string
 		want     []fe
 	}{
-		{"right", testPassword, 0, StateDone, nil},
-		{"wrong", otherPassword, 0, StateForm, []fe{{"", "login.invalid"}}},
-		{"too long", strings.Repeat("p", 513), 0, StateForm, []fe{{"password", "field.too_long"}}},
-		{"none", "", 0, StateForm, []fe{{"", "login.required"}}},
+		{"right", testPassword, 0, selfservice.StateDone, nil},
+		{"wrong", otherPassword, 0, selfservice.StateForm, []fe{{"", "login.invalid"}}},
+		{"too long", strings.Repeat("p", 513), 0, selfservice.StateForm, []fe{{"password", "field.too_long"}}},
+		{"none", "", 0, selfservice.StateForm, []fe{{"", "login.required"}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			env := newTestEnv(t)
 			ctx := context.Background()
 			acct := env.newAccount(t, signPhone, "")
-			f := &SelfFlow{Kind: KindLogin, State: StateForm, API: true}
+			f := newSelfFlow(KindLogin, selfservice.StateForm, true, "")
 			if _, err := env.s.start(ctx, f, testMeta); err != nil {
 				t.Fatal(err)
 			}
 			w := httptest.NewRecorder()
 			r := httptest.NewRequest(http.MethodPost, PathAPI+"/flows/login/"+f.ID, nil)
-			v, err := env.s.apiLogin(w, r, f, Input{"login": signPhone, "password": tt.password}, testMeta)
+			v, err := env.s.apiLogin(w, r, f, selfservice.Input{"login": signPhone, "password": tt.password}, testMeta)
 			if err != nil || v == nil {
 				t.Fatalf("apiLogin: %v, %v", v, err)
 			}
 			env.checkView(t, v, tt.state, tt.want...)
-			if (tt.state == StateDone) != (v.accountID == acct.ID) {
-				t.Errorf("account %q", v.accountID)
+			if (tt.state == selfservice.StateDone) != (v.AccountID == acct.ID) {
+				t.Errorf("account %q", v.AccountID)
 			}
 		})
 	}
@@ -276,13 +277,13 @@ func TestAPILoginUsesPasswordStep(t *testing.T) {
 	for range testRatePerIP {
 		env.signIn(t, "+79163527199", otherPassword, testMeta)
 	}
-	f := &SelfFlow{Kind: KindLogin, State: StateForm, API: true}
+	f := newSelfFlow(KindLogin, selfservice.StateForm, true, "")
 	if _, err := env.s.start(ctx, f, testMeta); err != nil {
 		t.Fatal(err)
 	}
 	w := httptest.NewRecorder()
 	r := httptest.NewRequest(http.MethodPost, PathAPI+"/flows/login/"+f.ID, nil)
-	v, err := env.s.apiLogin(w, r, f, Input{"login": signPhone, "password": testPassword}, testMeta)
+	v, err := env.s.apiLogin(w, r, f, selfservice.Input{"login": signPhone, "password": testPassword}, testMeta)
 	if err != nil || v != nil || w.Code != http.StatusTooManyRequests || w.Header().Get("Retry-After") != "60" {
 		t.Errorf("over the rate: %d %v %+v %v", w.Code, w.Header(), v, err)
 	}

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/gosid/gosid/account"
@@ -224,4 +225,22 @@ func (t *Methods) Usable(ctx context.Context, s *Subject) ([]Method, error) {
 		}
 	}
 	return out, nil
+}
+
+// AMRMulti is the amr value (RFC 8176) of an authentication that used more
+// than one factor.
+const AMRMulti = "mfa"
+
+// HasMFA reports whether an authentication's amr shows a second factor.
+func HasMFA(amr []string) bool { return slices.Contains(amr, AMRMulti) }
+
+// WithFactor adds a second factor's amr value (and "mfa") to amr.
+func WithFactor(amr []string, method string) []string {
+	out := slices.Clone(amr)
+	for _, m := range []string{method, AMRMulti} {
+		if !slices.Contains(out, m) {
+			out = append(out, m)
+		}
+	}
+	return out
 }

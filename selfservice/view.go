@@ -1,4 +1,4 @@
-package login
+package selfservice
 
 import (
 	"encoding/json"
@@ -9,6 +9,18 @@ import (
 
 	"github.com/gosid/gosid/account"
 )
+
+// Meta describes the caller of a step.
+type Meta struct {
+	IP        string
+	UserAgent string
+	Lang      string
+	// API marks a request through the JSON API (for the audit trail).
+	API bool
+}
+
+// MaxCredentialJSON bounds a WebAuthn response.
+const MaxCredentialJSON = 16 << 10
 
 // View is the state of a self-service flow as both faces show it: the HTML
 // pages render it with a template, the JSON API returns it as is. It never
@@ -49,11 +61,18 @@ type View struct {
 	QR         template.URL `json:"qr_png,omitempty"`
 	// RecoveryCodes are shown once, when they are created.
 	RecoveryCodes []string `json:"recovery_codes,omitempty"`
-	// accountID is the account a finished flow signed in (registration) or
-	// identified; the face that renders the view starts the session.
-	accountID string
-	// amr is what a finished second-factor flow used.
-	amr []string
+	// AccountID is the account a finished flow signed in (registration)
+	// or identified; the face that renders the view starts the session.
+	AccountID string `json:"-"`
+	// AMR is what a finished second-factor flow used.
+	AMR []string `json:"-"`
+}
+
+// MethodView is a second factor usable now, as a challenge offers it.
+type MethodView struct {
+	Method string `json:"method"`
+	// Contact is the masked phone or e-mail a code goes to.
+	Contact string `json:"contact,omitempty"`
 }
 
 // Message is an error or notice: a stable code, the field it concerns (if
@@ -99,11 +118,11 @@ func (in Input) Get(k string) string { return strings.TrimSpace(in[k]) }
 var fieldLimits = map[string]int{
 	"family_name": 400, "given_name": 400, "middle_name": 400, "contact": 254, "login": 254,
 	"password": 512, "password_confirm": 512, "current_password": 512, "code": 16, "consent": 8,
-	"action": 32, "method": 16, "device_token": 64, "name": 64, "credential": maxCredentialJSON,
+	"action": 32, "method": 16, "device_token": 64, "name": 64, "credential": MaxCredentialJSON,
 }
 
-// checkInput refuses invalid UTF-8, control characters and oversize fields.
-func checkInput(in Input) *account.FieldError {
+// CheckInput refuses invalid UTF-8, control characters and oversize fields.
+func CheckInput(in Input) *account.FieldError {
 	for k, v := range in {
 		limit, known := fieldLimits[k]
 		if !known {
@@ -124,9 +143,9 @@ func checkInput(in Input) *account.FieldError {
 	return nil
 }
 
-// maskContact shows enough of a contact to recognise it: +7(912)***-**-89,
+// MaskContact shows enough of a contact to recognise it: +7(912)***-**-89,
 // i***@example.ru.
-func maskContact(channel, c string) string {
+func MaskContact(channel, c string) string {
 	if channel == "phone" && len(c) == 12 {
 		return "+7(" + c[2:5] + ")***-**-" + c[10:]
 	}
@@ -137,3 +156,7 @@ func maskContact(channel, c string) string {
 	first, _ := utf8.DecodeRuneInString(c)
 	return string(first) + "***" + c[at:]
 }
+
+// FieldLimit is the most bytes a submitted field may hold (0 for a field
+// with no limit of its own).
+func FieldLimit(name string) int { return fieldLimits[name] }
