@@ -2,7 +2,6 @@ package login
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/http"
 	"time"
@@ -15,11 +14,125 @@ import (
 // cookies: a flow is addressed by its id and a bearer flow token; a finished
 // sign-in or registration returns a session token, presented as a bearer
 // token to the session endpoints. Described in api/openapi.yaml.
+// handleFlows serves this package's kinds of flow through the engine's
+// flows API.
+func (s *Service) handleFlows() {
+	show := func(ctx context.Context, raw *selfservice.Flow, m selfservice.Meta) (*selfservice.View, error) {
+		f, err := decode(raw)
+		if err != nil {
+			return nil, err
+		}
+		v := s.view(f, m)
+		return v, s.fillFlow(ctx, v, f)
+	}
+	type step func(w http.ResponseWriter, r *http.Request, f *SelfFlow, action string, in selfservice.Input, m selfservice.Meta) (*selfservice.View, error)
+	submit := func(run step) func(http.ResponseWriter, *http.Request, *selfservice.Flow, string, selfservice.Input, selfservice.Meta) (*selfservice.View, error) {
+		return func(w http.ResponseWriter, r *http.Request, raw *selfservice.Flow, action string, in selfservice.Input, m selfservice.Meta) (*selfservice.View, error) {
+			f, err := decode(raw)
+			if err != nil {
+				return nil, err
+			}
+			v, err := run(w, r, f, action, in, m)
+			if err != nil || v == nil || v.AccountID == "" {
+				return v, err
+			}
+			return v, s.finishAPI(r.Context(), f, v)
+		}
+	}
+	s.HandleFlow(KindRegistration, selfservice.APIFlow{
+		Start: func(ctx context.Context, m selfservice.Meta) (*selfservice.View, error) {
+			return s.StartRegistration(ctx, true, "", m)
+		},
+		Show: show,
+		Submit: submit(func(w http.ResponseWriter, r *http.Request, f *SelfFlow, action string, in selfservice.Input, m selfservice.Meta) (*selfservice.View, error) {
+			return s.SubmitRegistration(r.Context(), f, action, in, m)
+		}),
+	})
+	s.HandleFlow(KindRecovery, selfservice.APIFlow{
+		Start: func(ctx context.Context, m selfservice.Meta) (*selfservice.View, error) {
+			return s.StartRecovery(ctx, true, "", m)
+		},
+		Show: show,
+		Submit: submit(func(w http.ResponseWriter, r *http.Request, f *SelfFlow, action string, in selfservice.Input, m selfservice.Meta) (*selfservice.View, error) {
+			v, err := s.SubmitRecovery(r.Context(), f, action, in, m)
+			if v != nil {
+				v.AccountID = "" // recovery ends without a session
+			}
+			return v, err
+		}),
+	})
+	s.HandleFlow(KindLogin, selfservice.APIFlow{
+		Start: func(ctx context.Context, m selfservice.Meta) (*selfservice.View, error) {
+			f := newSelfFlow(KindLogin, selfservice.StateForm, true, "")
+			return s.start(ctx, f, m)
+		},
+		Show: show,
+		Submit: submit(func(w http.ResponseWriter, r *http.Request, f *SelfFlow, action string, in selfservice.Input, m selfservice.Meta) (*selfservice.View, error) {
+			if f.MFA != nil {
+				return s.SubmitSecondFactor(r.Context(), f, action, in, m)
+			}
+			return s.apiLogin(w, r, f, in, m)
+		}),
+	})
+	s.HandleFlow(KindMFA, selfservice.APIFlow{Show: show,
+		Submit: submit(func(w http.ResponseWriter, r *http.Request, f *SelfFlow, action string, in selfservice.Input, m selfservice.Meta) (*selfservice.View, error) {
+			return s.SubmitSecondFactor(r.Context(), f, action, in, m)
+		}),
+	})
+	s.HandleFlow(KindContact, selfservice.APIFlow{Show: show,
+		Submit: func(w http.ResponseWriter, r *http.Request, raw *selfservice.Flow, action string, in selfservice.Input, m selfservice.Meta) (*selfservice.View, error) {
+			f, err := decode(raw)
+			if err != nil {
+				return nil, err
+			}
+			return s.SubmitContact(r.Context(), f, action, in, m)
+		},
+	})
+	s.HandleFlow(KindEnroll, selfservice.APIFlow{Show: show,
+		Submit: func(w http.ResponseWriter, r *http.Request, raw *selfservice.Flow, action string, in selfservice.Input, m selfservice.Meta) (*selfservice.View, error) {
+			f, err := decode(raw)
+			if err != nil {
+				return nil, err
+			}
+			return s.SubmitEnroll(r.Context(), f, action, in, m)
+		},
+	})
+	s.HandleFlow(KindDelete, selfservice.APIFlow{Show: show,
+		Submit: func(w http.ResponseWriter, r *http.Request, raw *selfservice.Flow, action string, in selfservice.Input, m selfservice.Meta) (*selfservice.View, error) {
+			f, err := decode(raw)
+			if err != nil {
+				return nil, err
+			}
+			return s.ConfirmDeletion(r.Context(), f, in, m)
+		},
+	})
+}
+
+// finishAPI says which session a finished registration, sign-in or second
+// factor earned; the engine's API face starts it.
+func (s *Service) finishAPI(ctx context.Context, f *SelfFlow, v *selfservice.View) error {
+	acct, err := s.o.Accounts.GetAccount(ctx, v.AccountID)
+	if err != nil {
+		return fmt.Errorf("start session: load account: %w", err)
+	}
+	st := &selfservice.SessionStart{Account: acct, AMR: v.AMR, Reason: selfservice.SignIn}
+	if st.AMR == nil {
+		st.AMR = []string{"pwd"}
+	}
+	switch {
+	case f.Kind == KindRegistration:
+		st.Reason = selfservice.Registration
+	case f.MFA != nil && f.MFA.Purpose == purposeStepUp:
+		// The step-up replaces the session it upgraded.
+		st.Reason, st.ReplaceID = selfservice.Upgrade, f.MFA.SessionID
+	}
+	v.Start = st
+	return nil
+}
+
 func (s *Service) registerAPI(r *mux.Router) {
+	s.MountAPI(r)
 	api := r.PathPrefix(PathAPI).Subrouter()
-	api.HandleFunc("/flows/{kind:registration|recovery|login}", s.apiStart).Methods(http.MethodPost)
-	api.HandleFunc("/flows/{kind:registration|recovery|login|contact|mfa|enroll|delete}/{id}", s.apiGet).Methods(http.MethodGet)
-	api.HandleFunc("/flows/{kind:registration|recovery|login|contact|mfa|enroll|delete}/{id}", s.apiSubmit).Methods(http.MethodPost)
 	api.HandleFunc("/session", s.apiWhoami).Methods(http.MethodGet)
 	api.HandleFunc("/session", s.apiLogout).Methods(http.MethodDelete)
 	api.HandleFunc("/session/password", s.apiPassword).Methods(http.MethodPost)
@@ -33,146 +146,6 @@ func (s *Service) registerAPI(r *mux.Router) {
 	}
 	s.registerDelete(r, api)
 	s.registerNotifications(r, api)
-}
-
-func (s *Service) apiStart(w http.ResponseWriter, r *http.Request) {
-	ctx := r.Context()
-	m := s.Meta(r)
-	kind := mux.Vars(r)["kind"]
-	var v *selfservice.View
-	var err error
-	switch kind {
-	case KindRegistration:
-		v, err = s.StartRegistration(ctx, true, "", m)
-	case KindRecovery:
-		v, err = s.StartRecovery(ctx, true, "", m)
-	default:
-		f := newSelfFlow(KindLogin, selfservice.StateForm, true, "")
-		var token string
-		if token, err = s.self.create(ctx, f); err == nil {
-			v = s.view(f, m)
-			v.FlowToken = token
-		}
-	}
-	if err != nil {
-		s.APIServerError(w, r, err)
-		return
-	}
-	selfservice.WriteJSON(w, http.StatusCreated, v)
-}
-
-func (s *Service) apiFlow(w http.ResponseWriter, r *http.Request) (*SelfFlow, bool) {
-	vars := mux.Vars(r)
-	f, err := s.self.load(r.Context(), vars["id"], vars["kind"], true, selfservice.Bearer(r))
-	switch {
-	case errors.Is(err, selfservice.ErrFlowToken):
-		selfservice.APIFail(w, http.StatusUnauthorized, "invalid_token", "The flow token is missing or wrong.")
-	case errors.Is(err, selfservice.ErrFlowExpired):
-		selfservice.APIFail(w, http.StatusGone, "flow_expired", "The flow is unknown or has expired; start a new one.")
-	case err != nil:
-		s.APIServerError(w, r, err)
-	default:
-		return f, true
-	}
-	return nil, false
-}
-
-func (s *Service) apiGet(w http.ResponseWriter, r *http.Request) {
-	f, ok := s.apiFlow(w, r)
-	if !ok {
-		return
-	}
-	v := s.view(f, s.Meta(r))
-	if err := s.fillFlow(r.Context(), v, f); err != nil {
-		s.APIServerError(w, r, err)
-		return
-	}
-	selfservice.WriteJSON(w, http.StatusOK, v)
-}
-
-func (s *Service) apiSubmit(w http.ResponseWriter, r *http.Request) {
-	ctx := r.Context()
-	f, ok := s.apiFlow(w, r)
-	if !ok {
-		return
-	}
-	in, action, err := selfservice.ReadInput(r)
-	if err != nil {
-		selfservice.APIFail(w, http.StatusBadRequest, "invalid_request", err.Error())
-		return
-	}
-	m := s.Meta(r)
-	var v *selfservice.View
-	switch f.Kind {
-	case KindRegistration:
-		v, err = s.SubmitRegistration(ctx, f, action, in, m)
-	case KindRecovery:
-		v, err = s.SubmitRecovery(ctx, f, action, in, m)
-	case KindContact:
-		v, err = s.SubmitContact(ctx, f, action, in, m)
-	case KindEnroll:
-		v, err = s.SubmitEnroll(ctx, f, action, in, m)
-	case KindDelete:
-		v, err = s.ConfirmDeletion(ctx, f, in, m)
-	case KindMFA:
-		v, err = s.SubmitSecondFactor(ctx, f, action, in, m)
-	default:
-		if f.MFA != nil {
-			v, err = s.SubmitSecondFactor(ctx, f, action, in, m)
-		} else {
-			v, err = s.apiLogin(w, r, f, in, m)
-		}
-	}
-	if err != nil {
-		s.APIServerError(w, r, err)
-		return
-	}
-	if v == nil {
-		return
-	}
-	if v.AccountID != "" && (f.Kind == KindRegistration || f.Kind == KindLogin || f.Kind == KindMFA) {
-		if err := s.apiStartSession(ctx, f, v, in, m); err != nil {
-			s.APIServerError(w, r, err)
-			return
-		}
-	}
-	status := http.StatusOK
-	if len(v.Errors) > 0 {
-		status = http.StatusUnprocessableEntity
-	}
-	selfservice.WriteJSON(w, status, v)
-}
-
-// apiStartSession starts the session a finished API flow earned and puts
-// its token (and the device token) on the view.
-func (s *Service) apiStartSession(ctx context.Context, f *SelfFlow, v *selfservice.View, in selfservice.Input, m selfservice.Meta) error {
-	acct, err := s.o.Accounts.GetAccount(ctx, v.AccountID)
-	if err != nil {
-		return fmt.Errorf("start session: load account: %w", err)
-	}
-	st := selfservice.SessionStart{Account: acct, AMR: v.AMR, Reason: selfservice.SignIn, Device: in.Get("device_token")}
-	if st.AMR == nil {
-		st.AMR = []string{"pwd"}
-	}
-	switch {
-	case f.Kind == KindRegistration:
-		st.Reason = selfservice.Registration
-	case f.MFA != nil && f.MFA.Purpose == purposeStepUp:
-		// The step-up replaces the session it upgraded.
-		st.Reason, st.ReplaceID = selfservice.Upgrade, f.MFA.SessionID
-	}
-	started, err := s.StartSession(ctx, st, m)
-	if err != nil {
-		return err
-	}
-	v.SessionToken = started.Secret
-	if st.Reason != selfservice.Upgrade {
-		v.DeviceToken = started.Device
-	}
-	if err := s.self.delete(ctx, f.ID); err != nil {
-		return fmt.Errorf("start session: end the flow: %w", err)
-	}
-	return nil
 }
 
 // apiLogin checks a password for an API login flow: the same password

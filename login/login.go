@@ -189,7 +189,7 @@ func New(o Options) *Service {
 	sessions := session.NewStore(session.Options{Ephemeral: o.Ephemeral, Index: o.Sessions, TTL: o.SessionTTL,
 		Cookie: o.Web.CookieName("gosid_session"), Locate: o.Locate, Logger: o.Logger})
 	flows := selfservice.NewFlowStore(o.Ephemeral, o.FlowTTL, o.FlowKey, o.Now)
-	return &Service{
+	s := &Service{
 		Engine: selfservice.New(selfservice.Deps{
 			Accounts: o.Accounts, Clients: o.Clients, Audit: o.Audit, Web: o.Web, Flows: flows, Sessions: sessions,
 			Codes: o.Codes, Notices: o.Notices, OAuth: o.Provider, Tx: o.Tx, Factors: o.Factors, Issuer: o.Issuer,
@@ -201,6 +201,8 @@ func New(o Options) *Service {
 		log:     o.Logger,
 		mfa:     newMethodTable(o),
 	}
+	s.handleFlows()
+	return s
 }
 
 // Authorize implements provider.Interaction.

@@ -70,7 +70,8 @@ type Deps struct {
 // Engine runs the steps every flow shares. Flow packages embed it.
 type Engine struct {
 	Deps
-	log *slog.Logger
+	log      *slog.Logger
+	apiFlows map[string]APIFlow
 }
 
 // New returns the engine.

@@ -66,6 +66,10 @@ type View struct {
 	AccountID string `json:"-"`
 	// AMR is what a finished second-factor flow used.
 	AMR []string `json:"-"`
+	// Start is set by a step that finished an authentication: the face
+	// starts this session (a cookie for a browser, session_token for an
+	// app).
+	Start *SessionStart `json:"-"`
 }
 
 // MethodView is a second factor usable now, as a challenge offers it.
