@@ -23,6 +23,8 @@ import (
 	"github.com/gosid/gosid/mfa"
 	"github.com/gosid/gosid/notify"
 	"github.com/gosid/gosid/provider"
+	"github.com/gosid/gosid/selfservice"
+	"github.com/gosid/gosid/session"
 	"github.com/gosid/gosid/verify"
 	"github.com/gosid/gosid/web"
 )
@@ -32,9 +34,11 @@ type Server struct {
 	*Stores
 	Provider *provider.Provider
 	Login    *login.Service
-	Web      *web.Renderer
-	Metrics  *metrics.Metrics
-	Handler  http.Handler
+	// Engine runs the steps every self-service flow shares.
+	Engine  *selfservice.Engine
+	Web     *web.Renderer
+	Metrics *metrics.Metrics
+	Handler http.Handler
 	// Outbox records every message in development mode (/dev/outbox).
 	Outbox *notify.Outbox
 	// Queue delivers messages durably (e-mail over SMTP, SMS through the
@@ -100,14 +104,21 @@ func NewServer(ctx context.Context, s *Stores) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
+	sessions := session.NewStore(session.Options{Ephemeral: s.Ephemeral, Index: s.DB, TTL: cfg.SessionTTL,
+		Cookie: srv.Web.CookieName("gosid_session"), Locate: locate, Logger: s.Log})
+	srv.Engine = selfservice.New(selfservice.Deps{
+		Accounts: s.DB, Clients: s.Clients, Audit: s.DB, Web: srv.Web, Sessions: sessions,
+		Flows: selfservice.NewFlowStore(s.Ephemeral, cfg.FlowTTL, s.Sealer.DeriveKey("flow"), nil),
+		Codes: codes.New(s.Ephemeral, s.Sealer.DeriveKey("codes"), codes.DefaultPolicy), Notices: notices,
+		OAuth: srv.Provider, Tx: s.DB, Factors: s.DB, Passwords: s.Passwords, Issuer: cfg.Issuer,
+		SessionTTL: cfg.SessionTTL, Dev: cfg.Dev, Logger: s.Log,
+	})
 	srv.Login = login.New(login.Options{
-		Factors: s.DB, Sessions: s.DB, Sealer: s.Sealer, TOTP: mfa.NewVerifier(s.Ephemeral), TOTPIssuer: "gosid",
-		WebAuthn: wa, RecoveryKey: s.Sealer.DeriveKey("mfa-recovery"), RequireMFA: cfg.RequireMFA, Locate: locate, Verify: srv.Verify, Inbox: s.DB, Scans: s.DB,
-		Accounts: s.DB, Tx: s.DB, Clients: s.Clients, Consents: s.DB, Audit: s.DB, Ephemeral: s.Ephemeral,
-		Passwords: s.Passwords, Web: srv.Web, SessionTTL: cfg.SessionTTL, FlowTTL: cfg.FlowTTL,
-		Dev: cfg.Dev, LoginRatePerIP: cfg.LoginRatePerIP,
-		OnLogin: srv.Metrics.Login, Logger: s.Log, Notifier: srv.Queue, Notices: notices, Provider: srv.Provider, Outbox: srv.Outbox, Issuer: cfg.Issuer,
-		FlowKey: s.Sealer.DeriveKey("flow"), Codes: codes.New(s.Ephemeral, s.Sealer.DeriveKey("codes"), codes.DefaultPolicy),
+		Engine: srv.Engine, Ephemeral: s.Ephemeral, Consents: s.DB, LoginRatePerIP: cfg.LoginRatePerIP,
+		LockoutKey: s.Sealer.DeriveKey("lockout"),
+		Notifier:   srv.Queue, Outbox: srv.Outbox, OnLogin: srv.Metrics.Login, Inbox: s.DB,
+		Sealer: s.Sealer, TOTP: mfa.NewVerifier(s.Ephemeral), TOTPIssuer: "gosid", WebAuthn: wa,
+		RecoveryKey: s.Sealer.DeriveKey("mfa-recovery"), RequireMFA: cfg.RequireMFA, Verify: srv.Verify, Scans: s.DB,
 	})
 	if srv.Handler, err = srv.routes(); err != nil {
 		return nil, err
@@ -136,6 +147,7 @@ func (srv *Server) routes() (http.Handler, error) {
 	r.Use(srv.Metrics.Middleware, httpx.LimitBody(srv.Config.MaxBodyBytes))
 	srv.Provider.Register(r, srv.Login)
 	srv.Login.Register(r)
+	srv.Engine.MountAPI(r)
 	r.PathPrefix("/static/").Handler(http.StripPrefix("/static/", srv.Web.Static()))
 	r.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) {
 		w.Header().Set("Content-Type", "text/plain")

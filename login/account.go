@@ -28,7 +28,7 @@ func (s *Service) accountPage(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	a, err := s.o.Accounts.GetAccount(ctx, sess.AccountID)
+	a, err := s.Accounts.GetAccount(ctx, sess.AccountID)
 	if err != nil {
 		s.ServerError(w, r, err)
 		return
@@ -38,14 +38,14 @@ func (s *Service) accountPage(w http.ResponseWriter, r *http.Request) {
 		s.ServerError(w, r, err)
 		return
 	}
-	s.o.Web.Render(w, r, http.StatusOK, "account", &AccountPage{Page: s.Page(w, r), Account: a,
+	s.Web.Render(w, r, http.StatusOK, "account", &AccountPage{Page: s.Page(w, r), Account: a,
 		Phone: account.FormatPhone(a.Phone), OfferMFA: s.OfferMFA(ctx, a, sess.AMR), MFA: len(fs) > 0})
 }
 
 // logoutHere ends the gosid session from the account page.
 func (s *Service) logoutHere(w http.ResponseWriter, r *http.Request) {
-	if err := r.ParseForm(); err != nil || !s.o.Web.CheckCSRF(r) {
-		s.o.Web.Error(w, r, http.StatusForbidden, "error.title", "csrf.error", "")
+	if err := r.ParseForm(); err != nil || !s.Web.CheckCSRF(r) {
+		s.Web.Error(w, r, http.StatusForbidden, "error.title", "csrf.error", "")
 		return
 	}
 	s.finishLogout(w, r, nil)
@@ -60,5 +60,5 @@ type OutboxPage struct {
 // outboxPage lists the messages gosid sent, so that a newcomer can register
 // without an SMS operator. It exists only in development mode.
 func (s *Service) outboxPage(w http.ResponseWriter, r *http.Request) {
-	s.o.Web.Render(w, r, http.StatusOK, "outbox", &OutboxPage{Page: s.Page(w, r), Entries: s.o.Outbox.List()})
+	s.Web.Render(w, r, http.StatusOK, "outbox", &OutboxPage{Page: s.Page(w, r), Entries: s.o.Outbox.List()})
 }

@@ -111,7 +111,7 @@ func (s *Service) handleFlows() {
 // finishAPI says which session a finished registration, sign-in or second
 // factor earned; the engine's API face starts it.
 func (s *Service) finishAPI(ctx context.Context, f *SelfFlow, v *selfservice.View) error {
-	acct, err := s.o.Accounts.GetAccount(ctx, v.AccountID)
+	acct, err := s.Accounts.GetAccount(ctx, v.AccountID)
 	if err != nil {
 		return fmt.Errorf("start session: load account: %w", err)
 	}
@@ -131,7 +131,6 @@ func (s *Service) finishAPI(ctx context.Context, f *SelfFlow, v *selfservice.Vie
 }
 
 func (s *Service) registerAPI(r *mux.Router) {
-	s.MountAPI(r)
 	api := r.PathPrefix(PathAPI).Subrouter()
 	api.HandleFunc("/session", s.apiWhoami).Methods(http.MethodGet)
 	api.HandleFunc("/session", s.apiLogout).Methods(http.MethodDelete)
@@ -160,7 +159,7 @@ func (s *Service) apiLogin(w http.ResponseWriter, r *http.Request, f *SelfFlow, 
 	switch {
 	case res.Code == "login.rate":
 		w.Header().Set("Retry-After", "60")
-		selfservice.APIFail(w, http.StatusTooManyRequests, "rate_limited", s.o.Web.T(m.Lang, "login.error.rate"))
+		selfservice.APIFail(w, http.StatusTooManyRequests, "rate_limited", s.Web.T(m.Lang, "login.error.rate"))
 		return nil, nil
 	case res.Account == nil:
 		s.addErr(v, m, res.Field, res.Code)

@@ -51,7 +51,7 @@ func (s *Service) contactAdd(ctx context.Context, f *SelfFlow, in selfservice.In
 		s.addErr(v, m, "contact", "contact.invalid")
 		return v, nil
 	}
-	a, err := s.o.Accounts.GetAccount(ctx, f.Rec.AccountID)
+	a, err := s.Accounts.GetAccount(ctx, f.Rec.AccountID)
 	if err != nil {
 		return nil, err
 	}
@@ -82,7 +82,7 @@ func (s *Service) sendContactCode(ctx context.Context, f *SelfFlow, m selfservic
 	if rec.Channel == "email" {
 		ttl, minutes = emailCodeTTL, "10"
 	}
-	code, err := s.o.Codes.Issue(ctx, "contact", rec.Contact, ttl)
+	code, err := s.Codes.Issue(ctx, "contact", rec.Contact, ttl)
 	if err != nil || rec.Taken {
 		return err
 	}
@@ -101,13 +101,13 @@ func (s *Service) contactConfirm(ctx context.Context, f *SelfFlow, code string, 
 		s.addErr(v, m, "code", "code.invalid")
 		return v, nil
 	}
-	a, err := s.o.Accounts.UpdateAccount(ctx, f.Rec.AccountID, func(a *account.Account) error {
+	a, err := s.Accounts.UpdateAccount(ctx, f.Rec.AccountID, func(a *account.Account) error {
 		if f.Rec.Channel == "phone" {
 			a.Phone, a.PhoneVerified = f.Rec.Contact, true
 		} else {
 			a.Email, a.EmailVerified = f.Rec.Contact, true
 		}
-		a.UpdatedAt = s.o.Now().UTC()
+		a.UpdatedAt = s.Now().UTC()
 		return nil
 	})
 	if errors.Is(err, storage.ErrConflict) {

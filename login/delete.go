@@ -43,7 +43,7 @@ func (s *Service) registerDelete(r *mux.Router, api *mux.Router) {
 // StartDeletion sends a code to the account's confirmed phone (else
 // e-mail) and returns the flow awaiting it.
 func (s *Service) StartDeletion(ctx context.Context, api bool, accountID string, m selfservice.Meta) (*selfservice.View, error) {
-	a, err := s.o.Accounts.GetAccount(ctx, accountID)
+	a, err := s.Accounts.GetAccount(ctx, accountID)
 	if err != nil {
 		return nil, err
 	}
@@ -73,7 +73,7 @@ func (s *Service) ConfirmDeletion(ctx context.Context, f *SelfFlow, in selfservi
 	if rv := s.rejectInput(f, in, m); rv != nil {
 		return rv, nil
 	}
-	a, err := s.o.Accounts.GetAccount(ctx, f.Rec.AccountID)
+	a, err := s.Accounts.GetAccount(ctx, f.Rec.AccountID)
 	if err != nil {
 		return nil, err
 	}
@@ -108,19 +108,19 @@ func (s *Service) DeleteAccount(ctx context.Context, a *account.Account, m selfs
 		updated *account.Account
 		ended   []*account.SessionRecord
 	)
-	err := s.o.Tx.InTx(ctx, func(ctx context.Context) error {
+	err := s.Tx.InTx(ctx, func(ctx context.Context) error {
 		var err error
-		updated, err = s.o.Accounts.UpdateAccount(ctx, a.ID, func(a *account.Account) error {
+		updated, err = s.Accounts.UpdateAccount(ctx, a.ID, func(a *account.Account) error {
 			a.Phone, a.PhoneVerified, a.Email, a.EmailVerified = "", false, "", false
 			a.FamilyName, a.GivenName, a.MiddleName, a.PasswordHash = "", "", "", ""
-			a.Status, a.Level, a.NotifyPrefs, a.UpdatedAt = account.StatusDeleted, account.LevelSimplified, "", s.o.Now().UTC()
+			a.Status, a.Level, a.NotifyPrefs, a.UpdatedAt = account.StatusDeleted, account.LevelSimplified, "", s.Now().UTC()
 			return nil
 		})
 		if err != nil {
 			return fmt.Errorf("anonymise: %w", err)
 		}
-		if s.o.Provider != nil {
-			if err := s.o.Provider.RevokeSubject(ctx, a.ID, ""); err != nil {
+		if s.OAuth != nil {
+			if err := s.OAuth.RevokeSubject(ctx, a.ID, ""); err != nil {
 				return fmt.Errorf("revoke grants: %w", err)
 			}
 		}
@@ -154,8 +154,8 @@ func (s *Service) deleteData(ctx context.Context, accountID string) error {
 			return fmt.Errorf("remove consent: %w", err)
 		}
 	}
-	if s.o.Factors != nil {
-		if err := s.o.Factors.DeleteFactors(ctx, accountID); err != nil {
+	if s.Engine.Factors != nil {
+		if err := s.Engine.Factors.DeleteFactors(ctx, accountID); err != nil {
 			return fmt.Errorf("remove factors: %w", err)
 		}
 	}
@@ -192,7 +192,7 @@ func (s *Service) deletePage(w http.ResponseWriter, r *http.Request) {
 	if f, err := s.deleteFlow(r, sess, r.URL.Query().Get("flow")); err == nil {
 		v = s.view(f, s.Meta(r))
 	}
-	s.o.Web.Render(w, r, http.StatusOK, "delete", &DeletePage{Page: s.Page(w, r), View: v})
+	s.Web.Render(w, r, http.StatusOK, "delete", &DeletePage{Page: s.Page(w, r), View: v})
 }
 
 func (s *Service) deleteSubmit(w http.ResponseWriter, r *http.Request) {
@@ -208,14 +208,14 @@ func (s *Service) deleteSubmit(w http.ResponseWriter, r *http.Request) {
 			s.ServerError(w, r, err)
 			return
 		}
-		s.o.Web.SetCookie(w, s.o.Web.CookieName(selfservice.FlowCookie(KindDelete)), v.FlowToken, s.o.FlowTTL)
+		s.Web.SetCookie(w, s.Web.CookieName(selfservice.FlowCookie(KindDelete)), v.FlowToken, s.Flows.TTL())
 		v.FlowToken = ""
-		s.o.Web.Render(w, r, http.StatusOK, "delete", &DeletePage{Page: s.Page(w, r), View: v})
+		s.Web.Render(w, r, http.StatusOK, "delete", &DeletePage{Page: s.Page(w, r), View: v})
 		return
 	}
 	f, err := s.deleteFlow(r, sess, r.PostForm.Get("flow"))
 	if errors.Is(err, selfservice.ErrFlowExpired) || errors.Is(err, selfservice.ErrFlowToken) {
-		s.o.Web.Error(w, r, http.StatusGone, "flow.error.title", "flow.error.expired", PathDelete)
+		s.Web.Error(w, r, http.StatusGone, "flow.error.title", "flow.error.expired", PathDelete)
 		return
 	} else if err != nil {
 		s.ServerError(w, r, err)
@@ -230,9 +230,9 @@ func (s *Service) deleteSubmit(w http.ResponseWriter, r *http.Request) {
 	if len(v.Errors) > 0 {
 		status = http.StatusUnprocessableEntity
 	} else {
-		s.o.Web.ClearCookie(w, s.Sessions.Cookie())
+		s.Web.ClearCookie(w, s.Sessions.Cookie())
 	}
-	s.o.Web.Render(w, r, status, "delete", &DeletePage{Page: s.Page(w, r), View: v})
+	s.Web.Render(w, r, status, "delete", &DeletePage{Page: s.Page(w, r), View: v})
 }
 
 // apiDeleteStart begins deleting the account; finish at

@@ -20,9 +20,6 @@ import (
 	"github.com/ory/fosite"
 
 	"github.com/gosid/gosid/account"
-	"github.com/gosid/gosid/audit"
-	"github.com/gosid/gosid/clients"
-	"github.com/gosid/gosid/codes"
 	"github.com/gosid/gosid/consent"
 	"github.com/gosid/gosid/keys"
 	"github.com/gosid/gosid/mfa"
@@ -32,7 +29,6 @@ import (
 	"github.com/gosid/gosid/session"
 	"github.com/gosid/gosid/storage"
 	"github.com/gosid/gosid/verify"
-	"github.com/gosid/gosid/web"
 )
 
 // Transactor runs fn in one transaction of the durable stores: every store
@@ -49,43 +45,24 @@ func (noTx) InTx(ctx context.Context, fn func(ctx context.Context) error) error 
 
 // Options configure the service.
 type Options struct {
-	Accounts account.Store
-	// Tx makes changes that span stores (a password change, a deletion)
-	// one transaction; nil runs their steps one by one.
-	Tx        Transactor
-	Clients   clients.Store
-	Consents  consent.Store
-	Audit     audit.Store
+	// Engine runs the steps every flow shares (flows, sessions, codes,
+	// audit, notices, the OAuth side).
+	Engine *selfservice.Engine
+	// Ephemeral keeps the rate-limit and lockout counters.
 	Ephemeral storage.Ephemeral
-	Passwords *account.PasswordHasher
-	Web       *web.Renderer
-	// Provider is the OAuth side of the flows.
-	Provider   OAuth
-	SessionTTL time.Duration
-	FlowTTL    time.Duration
-	Dev        bool
+	Consents  consent.Store
 	// LoginRatePerIP caps password attempts per client IP per minute.
 	LoginRatePerIP int
-	// Codes issues one-time confirmation codes and e-mail links.
-	Codes *codes.Service
-	// Notifier delivers messages (the durable queue of package notify).
+	// LockoutKey (32 bytes) keys the HMAC under which failed sign-ins of a
+	// login with no account are counted.
+	LockoutKey []byte
+	// Notifier delivers one-time codes (the durable queue of package notify).
 	Notifier Notifier
-	// Notices routes notices about an account by the citizen's preferences.
-	Notices Notices
 	// Outbox is the development outbox, shown at /dev/outbox in dev mode.
 	Outbox *notify.Outbox
-	// Issuer is the public base URL, for links in messages.
-	Issuer string
-	// FlowKey (32 bytes) keys the HMAC of API flow and session tokens.
-	FlowKey []byte
 	// OnLogin is called with the outcome of every password attempt
 	// (success, invalid, locked, rate_limited) for metrics.
 	OnLogin func(outcome string)
-	// Factors stores second factors and recovery codes; nil turns the
-	// second factor off entirely.
-	Factors mfa.Store
-	// Sessions indexes sign-in sessions for the sessions-and-devices list.
-	Sessions account.SessionIndex
 	// Sealer seals authenticator secrets.
 	Sealer *keys.Sealer
 	// TOTP checks authenticator codes; TOTPIssuer names gosid in the app.
@@ -103,11 +80,6 @@ type Options struct {
 	Verify *verify.Service
 	// RequireMFA makes a second factor mandatory for every sign-in.
 	RequireMFA bool
-	// Locate turns an IP address into an approximate place ("Moscow,
-	// Russia") for the sessions list; nil leaves it empty.
-	Locate func(ip string) string
-	Logger *slog.Logger
-	Now    func() time.Time
 }
 
 // Service is the hosted sign-in UI: the flows of this package on the
@@ -174,31 +146,16 @@ const (
 
 // New returns the service.
 func New(o Options) *Service {
-	if o.Logger == nil {
-		o.Logger = slog.Default()
-	}
-	if o.Tx == nil {
-		o.Tx = noTx{}
-	}
-	if o.Now == nil {
-		o.Now = time.Now
-	}
 	if o.OnLogin == nil {
 		o.OnLogin = func(string) {}
 	}
-	sessions := session.NewStore(session.Options{Ephemeral: o.Ephemeral, Index: o.Sessions, TTL: o.SessionTTL,
-		Cookie: o.Web.CookieName("gosid_session"), Locate: o.Locate, Logger: o.Logger})
-	flows := selfservice.NewFlowStore(o.Ephemeral, o.FlowTTL, o.FlowKey, o.Now)
+	e := o.Engine
 	s := &Service{
-		Engine: selfservice.New(selfservice.Deps{
-			Accounts: o.Accounts, Clients: o.Clients, Audit: o.Audit, Web: o.Web, Flows: flows, Sessions: sessions,
-			Codes: o.Codes, Notices: o.Notices, OAuth: o.Provider, Tx: o.Tx, Factors: o.Factors, Issuer: o.Issuer,
-			SessionTTL: o.SessionTTL, Dev: o.Dev, Logger: o.Logger, Now: o.Now,
-		}),
+		Engine:  e,
 		o:       o,
-		consent: consent.New(o.Consents, o.Provider, o.Now),
-		self:    selfFlows{store: flows},
-		log:     o.Logger,
+		consent: consent.New(o.Consents, e.OAuth, e.Now),
+		self:    selfFlows{store: e.Flows},
+		log:     e.Log(),
 		mfa:     newMethodTable(o),
 	}
 	s.handleFlows()
@@ -220,7 +177,7 @@ func (s *Service) Authorize(w http.ResponseWriter, r *http.Request, ac *provider
 	if err != nil {
 		return nil, fosite.ErrServerError.WithWrap(err)
 	}
-	now := s.o.Now().UTC()
+	now := s.Now().UTC()
 	requestedAt := now
 	if flow != nil {
 		requestedAt = flow.RequestedAt
@@ -229,7 +186,7 @@ func (s *Service) Authorize(w http.ResponseWriter, r *http.Request, ac *provider
 
 	var acct *account.Account
 	if sess != nil {
-		acct, err = s.o.Accounts.GetAccount(ctx, sess.AccountID)
+		acct, err = s.Accounts.GetAccount(ctx, sess.AccountID)
 		if errors.Is(err, storage.ErrNotFound) {
 			sess, acct = nil, nil
 		} else if err != nil {
@@ -258,7 +215,7 @@ func (s *Service) Authorize(w http.ResponseWriter, r *http.Request, ac *provider
 		return nil, s.redirectToPage(w, r, PathLevel, flow, ac, requestedAt)
 	}
 	if wantMFA && !mfa.HasMFA(sess.AMR) {
-		if s.o.Factors == nil {
+		if s.Engine.Factors == nil {
 			return nil, errUnmet.WithHint("The service requires sign-in with a second factor.")
 		}
 		if prompts.Has("none") {
@@ -344,7 +301,7 @@ func (s *Service) stepUp(w http.ResponseWriter, r *http.Request, acct *account.A
 	if err != nil {
 		return fosite.ErrServerError.WithWrap(err)
 	}
-	s.o.Web.SetCookie(w, s.o.Web.CookieName(selfservice.FlowCookie(KindMFA)), v.FlowToken, s.o.FlowTTL)
+	s.Web.SetCookie(w, s.Web.CookieName(selfservice.FlowCookie(KindMFA)), v.FlowToken, s.Flows.TTL())
 	http.Redirect(w, r, PathSecondFactor+"?flow="+v.ID, http.StatusSeeOther)
 	return nil
 }

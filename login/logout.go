@@ -18,38 +18,38 @@ import (
 func (s *Service) endSession(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	if err := r.ParseForm(); err != nil {
-		s.o.Web.Error(w, r, http.StatusBadRequest, "error.title", "error.bad_request", "")
+		s.Web.Error(w, r, http.StatusBadRequest, "error.title", "error.bad_request", "")
 		return
 	}
 	q := r.Form
 	var hintSub string
 	clientID := q.Get("client_id")
 	if raw := q.Get("id_token_hint"); raw != "" {
-		hint, err := s.o.Provider.VerifyIDTokenHint(ctx, raw)
+		hint, err := s.OAuth.VerifyIDTokenHint(ctx, raw)
 		if err != nil {
-			s.o.Web.Error(w, r, http.StatusBadRequest, "logout.error.title", "logout.error.hint", "")
+			s.Web.Error(w, r, http.StatusBadRequest, "logout.error.title", "logout.error.hint", "")
 			return
 		}
 		hintSub = hint.Subject
 		if clientID == "" && len(hint.Audience) == 1 {
 			clientID = hint.Audience[0]
 		} else if clientID != "" && !contains(hint.Audience, clientID) {
-			s.o.Web.Error(w, r, http.StatusBadRequest, "logout.error.title", "logout.error.hint", "")
+			s.Web.Error(w, r, http.StatusBadRequest, "logout.error.title", "logout.error.hint", "")
 			return
 		}
 	}
 	var client *clients.Client
 	if clientID != "" {
-		c, err := s.o.Clients.GetClient(ctx, clientID)
+		c, err := s.Clients.GetClient(ctx, clientID)
 		if err != nil {
-			s.o.Web.Error(w, r, http.StatusBadRequest, "logout.error.title", "logout.error.client", "")
+			s.Web.Error(w, r, http.StatusBadRequest, "logout.error.title", "logout.error.client", "")
 			return
 		}
 		client = c
 	}
 	redirect := q.Get("post_logout_redirect_uri")
 	if redirect != "" && (client == nil || !contains(client.PostLogoutRedirectURIs, redirect)) {
-		s.o.Web.Error(w, r, http.StatusBadRequest, "logout.error.title", "logout.error.redirect", "")
+		s.Web.Error(w, r, http.StatusBadRequest, "logout.error.title", "logout.error.redirect", "")
 		return
 	}
 	form := url.Values{}
@@ -68,7 +68,7 @@ func (s *Service) endSession(w http.ResponseWriter, r *http.Request) {
 		s.finishLogout(w, r, form)
 		return
 	}
-	flow := &selfservice.Flow{Kind: selfservice.KindLogout, Form: form, RequestedAt: s.o.Now().UTC()}
+	flow := &selfservice.Flow{Kind: selfservice.KindLogout, Form: form, RequestedAt: s.Now().UTC()}
 	if client != nil {
 		flow.ClientID = client.ID
 	}
@@ -80,13 +80,13 @@ func (s *Service) endSession(w http.ResponseWriter, r *http.Request) {
 	if client != nil {
 		name = client.Name
 	}
-	s.o.Web.Render(w, r, http.StatusOK, "logout", &web.LogoutData{Page: s.Page(w, r), FlowID: flow.ID, ClientName: name})
+	s.Web.Render(w, r, http.StatusOK, "logout", &web.LogoutData{Page: s.Page(w, r), FlowID: flow.ID, ClientName: name})
 }
 
 func (s *Service) logoutConfirm(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	if err := r.ParseForm(); err != nil {
-		s.o.Web.Error(w, r, http.StatusBadRequest, "error.title", "error.bad_request", "")
+		s.Web.Error(w, r, http.StatusBadRequest, "error.title", "error.bad_request", "")
 		return
 	}
 	flow, err := s.Flows.LoadAny(ctx, r.PostForm.Get("flow"), selfservice.KindLogout)
@@ -97,13 +97,13 @@ func (s *Service) logoutConfirm(w http.ResponseWriter, r *http.Request) {
 		s.ServerError(w, r, err)
 		return
 	}
-	if !s.o.Web.CheckCSRF(r) {
-		s.o.Web.Error(w, r, http.StatusForbidden, "error.title", "csrf.error", "")
+	if !s.Web.CheckCSRF(r) {
+		s.Web.Error(w, r, http.StatusForbidden, "error.title", "csrf.error", "")
 		return
 	}
 	_ = s.Flows.Delete(ctx, flow.ID)
 	if r.PostForm.Get("decision") != "yes" {
-		s.o.Web.Render(w, r, http.StatusOK, "message", &web.MessageData{
+		s.Web.Render(w, r, http.StatusOK, "message", &web.MessageData{
 			Page: s.Page(w, r), TitleKey: "logout.cancelled.title", MessageKey: "logout.cancelled.message",
 		})
 		return
@@ -121,7 +121,7 @@ func (s *Service) finishLogout(w http.ResponseWriter, r *http.Request, form url.
 		s.ServerError(w, r, err)
 		return
 	}
-	s.o.Web.ClearCookie(w, s.Sessions.Cookie())
+	s.Web.ClearCookie(w, s.Sessions.Cookie())
 	if target := form.Get("post_logout_redirect_uri"); target != "" {
 		u, err := url.Parse(target)
 		if err == nil {
@@ -134,7 +134,7 @@ func (s *Service) finishLogout(w http.ResponseWriter, r *http.Request, form url.
 			return
 		}
 	}
-	s.o.Web.Render(w, r, http.StatusOK, "message", &web.MessageData{
+	s.Web.Render(w, r, http.StatusOK, "message", &web.MessageData{
 		Page: s.Page(w, r), TitleKey: "logout.done.title", MessageKey: "logout.done.message",
 	})
 }

@@ -96,11 +96,12 @@ type methodTable struct {
 // newMethodTable registers the methods; security keys only when WebAuthn
 // is configured.
 func newMethodTable(o Options) methodTable {
-	code := mfa.CodeDeps{Codes: o.Codes, Queue: o.Notifier, Factors: o.Factors, Now: o.Now}
-	rec := &mfa.RecoveryCodes{Key: o.RecoveryKey, Factors: o.Factors, Ephemeral: o.Ephemeral, Now: o.Now}
-	ms := []mfa.Method{&mfa.Authenticator{Issuer: o.TOTPIssuer, Sealer: o.Sealer, Verifier: o.TOTP, Factors: o.Factors, Now: o.Now}}
+	e := o.Engine
+	code := mfa.CodeDeps{Codes: e.Codes, Queue: o.Notifier, Factors: e.Factors, Now: e.Now}
+	rec := &mfa.RecoveryCodes{Key: o.RecoveryKey, Factors: e.Factors, Ephemeral: o.Ephemeral, Now: e.Now}
+	ms := []mfa.Method{&mfa.Authenticator{Issuer: o.TOTPIssuer, Sealer: o.Sealer, Verifier: o.TOTP, Factors: e.Factors, Now: e.Now}}
 	if o.WebAuthn != nil {
-		ms = append(ms, &mfa.SecurityKey{WebAuthn: o.WebAuthn, Factors: o.Factors, Now: o.Now})
+		ms = append(ms, &mfa.SecurityKey{WebAuthn: o.WebAuthn, Factors: e.Factors, Now: e.Now})
 	}
 	ms = append(ms, mfa.NewSMS(code, smsCodeTTL), mfa.NewEmail(code, emailCodeTTL), rec)
 	return methodTable{Methods: mfa.NewMethods(ms...), recovery: rec}
@@ -111,17 +112,17 @@ const maxCredentialJSON = 16 << 10
 
 // accountFactors returns the account's factors and whether any is on.
 func (s *Service) accountFactors(ctx context.Context, accountID string) ([]*mfa.Factor, error) {
-	if s.o.Factors == nil {
+	if s.Engine.Factors == nil {
 		return nil, nil
 	}
-	return s.o.Factors.ListFactors(ctx, accountID)
+	return s.Engine.Factors.ListFactors(ctx, accountID)
 }
 
 // needSecondFactor reports whether signing in to the account takes a second
 // factor: it has one turned on, every sign-in needs one (the global
 // setting), or the service being signed in to demands one.
 func (s *Service) needSecondFactor(ctx context.Context, a *account.Account, clientWants bool) (bool, error) {
-	if s.o.Factors == nil {
+	if s.Engine.Factors == nil {
 		return false, nil
 	}
 	if s.o.RequireMFA || clientWants {
@@ -165,7 +166,7 @@ func (s *Service) StartSecondFactor(ctx context.Context, api bool, a *account.Ac
 
 // fillChallenge adds the usable methods to a challenge's view.
 func (s *Service) fillChallenge(ctx context.Context, v *selfservice.View, f *SelfFlow) error {
-	a, err := s.o.Accounts.GetAccount(ctx, f.MFA.AccountID)
+	a, err := s.Accounts.GetAccount(ctx, f.MFA.AccountID)
 	if err != nil {
 		return err
 	}
@@ -182,7 +183,7 @@ func (s *Service) SubmitSecondFactor(ctx context.Context, f *SelfFlow, action st
 	if v := s.rejectInput(f, in, m); v != nil {
 		return v, s.fillChallenge(ctx, v, f)
 	}
-	a, err := s.o.Accounts.GetAccount(ctx, f.MFA.AccountID)
+	a, err := s.Accounts.GetAccount(ctx, f.MFA.AccountID)
 	if err != nil {
 		return nil, err
 	}
@@ -246,7 +247,7 @@ func (s *Service) SubmitSecondFactor(ctx context.Context, f *SelfFlow, action st
 		}
 		s.Record(ctx, m, a.ID, "mfa.recovery_code_used", "", map[string]string{"left": strconv.Itoa(left)})
 		s.Notify(ctx, a, "security_changed", m, map[string]string{"change": "recovery_code_used",
-			"time": s.o.Now().UTC().Format("02.01.2006 15:04 UTC")})
+			"time": s.Now().UTC().Format("02.01.2006 15:04 UTC")})
 	}
 	f.State = selfservice.StateDone
 	_ = s.self.delete(ctx, f.ID)
@@ -326,7 +327,7 @@ func (s *Service) newRecoveryCodes(ctx context.Context, accountID string) ([]str
 // cannot add one of its own.
 func (s *Service) StartEnroll(ctx context.Context, api bool, sess *session.Session, kind string, m selfservice.Meta) (*selfservice.View, error) {
 	accountID := sess.AccountID
-	a, err := s.o.Accounts.GetAccount(ctx, accountID)
+	a, err := s.Accounts.GetAccount(ctx, accountID)
 	if err != nil {
 		return nil, err
 	}
@@ -434,7 +435,7 @@ func (s *Service) fillEnroll(v *selfservice.View, f *SelfFlow, a *account.Accoun
 // first factor an account turns on comes with 10 recovery codes, returned
 // once on the view.
 func (s *Service) SubmitEnroll(ctx context.Context, f *SelfFlow, action string, in selfservice.Input, m selfservice.Meta) (*selfservice.View, error) {
-	a, err := s.o.Accounts.GetAccount(ctx, f.Enroll.AccountID)
+	a, err := s.Accounts.GetAccount(ctx, f.Enroll.AccountID)
 	if err != nil {
 		return nil, err
 	}
@@ -469,7 +470,7 @@ func (s *Service) SubmitEnroll(ctx context.Context, f *SelfFlow, action string, 
 	if err != nil {
 		return v, s.refused(ctx, v, m, a.ID, f.Enroll.Kind, err, false)
 	}
-	if err := s.o.Factors.AddFactor(ctx, fct); errors.Is(err, storage.ErrConflict) {
+	if err := s.Engine.Factors.AddFactor(ctx, fct); errors.Is(err, storage.ErrConflict) {
 		s.addErr(v, m, "", "mfa.exists")
 		return v, nil
 	} else if err != nil {
@@ -495,7 +496,7 @@ func (s *Service) SubmitEnroll(ctx context.Context, f *SelfFlow, action string, 
 // freshMFA reports whether the session used a second factor recently
 // enough for a sensitive change.
 func (s *Service) freshMFA(sess *session.Session) bool {
-	return mfa.HasMFA(sess.AMR) && s.o.Now().Sub(sess.MFAAt) <= mfaFresh
+	return mfa.HasMFA(sess.AMR) && s.Now().Sub(sess.MFAAt) <= mfaFresh
 }
 
 // RemoveFactor turns a factor off. It needs a fresh second factor
@@ -504,7 +505,7 @@ func (s *Service) RemoveFactor(ctx context.Context, sess *session.Session, id st
 	if !s.freshMFA(sess) {
 		return errStepUp
 	}
-	a, err := s.o.Accounts.GetAccount(ctx, sess.AccountID)
+	a, err := s.Accounts.GetAccount(ctx, sess.AccountID)
 	if err != nil {
 		return err
 	}
@@ -522,16 +523,16 @@ func (s *Service) RemoveFactor(ctx context.Context, sess *session.Session, id st
 		return storage.ErrNotFound
 	}
 	if len(fs) == 1 {
-		err = s.o.Factors.DeleteFactors(ctx, a.ID)
+		err = s.Engine.Factors.DeleteFactors(ctx, a.ID)
 	} else {
-		err = s.o.Factors.DeleteFactor(ctx, a.ID, id)
+		err = s.Engine.Factors.DeleteFactor(ctx, a.ID, id)
 	}
 	if err != nil {
 		return err
 	}
 	s.Record(ctx, m, a.ID, "mfa.disabled", "", map[string]string{"method": kind})
 	s.Notify(ctx, a, "security_changed", m, map[string]string{"change": "mfa_disabled",
-		"time": s.o.Now().UTC().Format("02.01.2006 15:04 UTC")})
+		"time": s.Now().UTC().Format("02.01.2006 15:04 UTC")})
 	return nil
 }
 
@@ -557,7 +558,7 @@ func (s *Service) RegenerateRecoveryCodes(ctx context.Context, sess *session.Ses
 
 // Factors lists the account's factors for the settings.
 func (s *Service) Factors(ctx context.Context, accountID string) ([]FactorView, int, error) {
-	a, err := s.o.Accounts.GetAccount(ctx, accountID)
+	a, err := s.Accounts.GetAccount(ctx, accountID)
 	if err != nil {
 		return nil, 0, err
 	}
@@ -577,7 +578,7 @@ func (s *Service) Factors(ctx context.Context, accountID string) ([]FactorView, 
 	}
 	left := 0
 	if len(fs) > 0 {
-		if left, err = s.o.Factors.RecoveryCodesLeft(ctx, accountID); err != nil {
+		if left, err = s.Engine.Factors.RecoveryCodesLeft(ctx, accountID); err != nil {
 			return nil, 0, err
 		}
 	}

@@ -33,7 +33,7 @@ func (s *Service) fillFlow(ctx context.Context, v *selfservice.View, f *SelfFlow
 	case f.MFA != nil && f.State == StateChallenge:
 		return s.fillChallenge(ctx, v, f)
 	case f.Enroll != nil:
-		a, err := s.o.Accounts.GetAccount(ctx, f.Enroll.AccountID)
+		a, err := s.Accounts.GetAccount(ctx, f.Enroll.AccountID)
 		if err != nil {
 			return err
 		}
@@ -128,7 +128,7 @@ func (s *Service) apiStepUp(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	acct, err := s.o.Accounts.GetAccount(ctx, sess.AccountID)
+	acct, err := s.Accounts.GetAccount(ctx, sess.AccountID)
 	if err != nil {
 		s.APIServerError(w, r, err)
 		return

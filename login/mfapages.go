@@ -120,10 +120,10 @@ func (s *Service) afterPassword(w http.ResponseWriter, r *http.Request, flow *se
 		}
 		if len(v.Methods) == 0 {
 			// Nothing to send a code to: a second factor cannot be had.
-			s.o.Web.Error(w, r, http.StatusForbidden, "mfa.title", "mfa.none", "")
+			s.Web.Error(w, r, http.StatusForbidden, "mfa.title", "mfa.none", "")
 			return
 		}
-		s.o.Web.SetCookie(w, s.o.Web.CookieName(selfservice.FlowCookie(KindMFA)), v.FlowToken, s.o.FlowTTL)
+		s.Web.SetCookie(w, s.Web.CookieName(selfservice.FlowCookie(KindMFA)), v.FlowToken, s.Flows.TTL())
 		http.Redirect(w, r, PathSecondFactor+"?flow="+url.QueryEscape(v.ID), http.StatusSeeOther)
 		return
 	}
@@ -142,7 +142,7 @@ func (s *Service) challengeFlow(r *http.Request, id string) (*SelfFlow, error) {
 }
 
 func (s *Service) renderChallenge(w http.ResponseWriter, r *http.Request, status int, f *SelfFlow, v *selfservice.View) {
-	s.o.Web.Render(w, r, status, "mfa", &SelfPage{Page: s.Page(w, r), View: v, LoginURL: PathLogin})
+	s.Web.Render(w, r, status, "mfa", &SelfPage{Page: s.Page(w, r), View: v, LoginURL: PathLogin})
 }
 
 func (s *Service) challengePage(w http.ResponseWriter, r *http.Request) {
@@ -165,7 +165,7 @@ func (s *Service) challengePage(w http.ResponseWriter, r *http.Request) {
 func (s *Service) challengeSubmit(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	if err := r.ParseForm(); err != nil {
-		s.o.Web.Error(w, r, http.StatusBadRequest, "error.title", "error.bad_request", "")
+		s.Web.Error(w, r, http.StatusBadRequest, "error.title", "error.bad_request", "")
 		return
 	}
 	f, err := s.challengeFlow(r, r.PostForm.Get("flow"))
@@ -177,7 +177,7 @@ func (s *Service) challengeSubmit(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	m := s.Meta(r)
-	if !s.o.Web.CheckCSRF(r) {
+	if !s.Web.CheckCSRF(r) {
 		v := s.view(f, m)
 		s.addErr(v, m, "", "csrf.error")
 		_ = s.fillChallenge(ctx, v, f)
@@ -206,7 +206,7 @@ func (s *Service) challengeSubmit(w http.ResponseWriter, r *http.Request) {
 		s.renderChallenge(w, r, status, f, v)
 		return
 	}
-	acct, err := s.o.Accounts.GetAccount(ctx, v.AccountID)
+	acct, err := s.Accounts.GetAccount(ctx, v.AccountID)
 	if err != nil {
 		s.ServerError(w, r, err)
 		return
@@ -246,37 +246,37 @@ func (s *Service) levelPage(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	c, err := s.o.Clients.GetClient(ctx, flow.ClientID)
+	c, err := s.Clients.GetClient(ctx, flow.ClientID)
 	if err != nil {
 		s.Expired(w, r)
 		return
 	}
-	acct, err := s.o.Accounts.GetAccount(ctx, sess.AccountID)
+	acct, err := s.Accounts.GetAccount(ctx, sess.AccountID)
 	if err != nil {
 		s.ServerError(w, r, err)
 		return
 	}
 	need, _ := s.requirements(&provider.AuthorizeContext{Client: c, Form: flow.Form})
-	s.o.Web.Render(w, r, http.StatusForbidden, "level", &LevelPage{Page: s.Page(w, r), FlowID: flow.ID,
+	s.Web.Render(w, r, http.StatusForbidden, "level", &LevelPage{Page: s.Page(w, r), FlowID: flow.ID,
 		ClientName: c.Name, Need: string(need), Have: string(acct.Level)})
 }
 
 func (s *Service) levelSubmit(w http.ResponseWriter, r *http.Request) {
 	if err := r.ParseForm(); err != nil {
-		s.o.Web.Error(w, r, http.StatusBadRequest, "error.title", "error.bad_request", "")
+		s.Web.Error(w, r, http.StatusBadRequest, "error.title", "error.bad_request", "")
 		return
 	}
 	flow, sess, ok := s.consentFlow(w, r, r.PostForm.Get("flow"))
 	if !ok {
 		return
 	}
-	if !s.o.Web.CheckCSRF(r) {
-		s.o.Web.Error(w, r, http.StatusForbidden, "error.title", "csrf.error", "")
+	if !s.Web.CheckCSRF(r) {
+		s.Web.Error(w, r, http.StatusForbidden, "error.title", "csrf.error", "")
 		return
 	}
 	_ = s.Flows.Delete(r.Context(), flow.ID)
 	s.Record(r.Context(), s.Meta(r), sess.AccountID, "login.level_insufficient", flow.ClientID, nil)
-	s.o.Provider.WriteAuthorizeError(w, r, flow.Form,
+	s.OAuth.WriteAuthorizeError(w, r, flow.Form,
 		errUnmet.WithHint("The account's trust level is below what the service requires."))
 }
 
@@ -294,7 +294,7 @@ func (s *Service) offerPage(w http.ResponseWriter, r *http.Request) {
 			id = ""
 		}
 	}
-	s.o.Web.Render(w, r, http.StatusOK, "offer", &OfferPage{Page: s.Page(w, r), FlowID: id, ClientName: name})
+	s.Web.Render(w, r, http.StatusOK, "offer", &OfferPage{Page: s.Page(w, r), FlowID: id, ClientName: name})
 }
 
 // offerSubmit takes the answer to the offer: "setup" goes to the security
@@ -321,8 +321,8 @@ func (s *Service) offerSubmit(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, target, http.StatusSeeOther)
 		return
 	case "later":
-		acct, err := s.o.Accounts.UpdateAccount(ctx, sess.AccountID, func(a *account.Account) error {
-			a.MFADeclinedAt, a.UpdatedAt = s.o.Now().UTC(), s.o.Now().UTC()
+		acct, err := s.Accounts.UpdateAccount(ctx, sess.AccountID, func(a *account.Account) error {
+			a.MFADeclinedAt, a.UpdatedAt = s.Now().UTC(), s.Now().UTC()
 			return nil
 		})
 		if err != nil {
@@ -336,7 +336,7 @@ func (s *Service) offerSubmit(w http.ResponseWriter, r *http.Request) {
 
 func (s *Service) renderSecurity(w http.ResponseWriter, r *http.Request, status int, sess *session.Session, v *selfservice.View, returnTo string) {
 	ctx := r.Context()
-	acct, err := s.o.Accounts.GetAccount(ctx, sess.AccountID)
+	acct, err := s.Accounts.GetAccount(ctx, sess.AccountID)
 	if err != nil {
 		s.ServerError(w, r, err)
 		return
@@ -354,7 +354,7 @@ func (s *Service) renderSecurity(w http.ResponseWriter, r *http.Request, status 
 		on[f.Kind] = true
 	}
 	p.HasTOTP, p.HasSMS, p.HasEmailCodes = on[mfa.KindTOTP], on[mfa.KindSMS], on[mfa.KindEmail]
-	s.o.Web.Render(w, r, status, "security", p)
+	s.Web.Render(w, r, status, "security", p)
 }
 
 // validReturn keeps an authorization flow id only if it belongs to the
@@ -384,7 +384,7 @@ func (s *Service) securityPage(w http.ResponseWriter, r *http.Request) {
 func (s *Service) securitySubmit(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	if err := r.ParseForm(); err != nil {
-		s.o.Web.Error(w, r, http.StatusBadRequest, "error.title", "error.bad_request", "")
+		s.Web.Error(w, r, http.StatusBadRequest, "error.title", "error.bad_request", "")
 		return
 	}
 	sess, ok := s.SignedIn(w, r, PathLogin)
@@ -394,7 +394,7 @@ func (s *Service) securitySubmit(w http.ResponseWriter, r *http.Request) {
 	m := s.Meta(r)
 	v := &selfservice.View{Type: "security", State: selfservice.StateForm}
 	returnTo := s.validReturn(ctx, sess, r.PostForm.Get("return_to"))
-	if !s.o.Web.CheckCSRF(r) {
+	if !s.Web.CheckCSRF(r) {
 		s.addErr(v, m, "", "csrf.error")
 		s.renderSecurity(w, r, http.StatusForbidden, sess, v, returnTo)
 		return
@@ -416,7 +416,7 @@ func (s *Service) securitySubmit(w http.ResponseWriter, r *http.Request) {
 			s.renderSecurity(w, r, http.StatusUnprocessableEntity, sess, ev, returnTo)
 			return
 		}
-		s.o.Web.SetCookie(w, s.o.Web.CookieName(selfservice.FlowCookie(KindEnroll)), ev.FlowToken, s.o.FlowTTL)
+		s.Web.SetCookie(w, s.Web.CookieName(selfservice.FlowCookie(KindEnroll)), ev.FlowToken, s.Flows.TTL())
 		target := PathEnroll + "?flow=" + url.QueryEscape(ev.ID)
 		if returnTo != "" {
 			target += "&return_to=" + url.QueryEscape(returnTo)
@@ -462,7 +462,7 @@ func (s *Service) securitySubmit(w http.ResponseWriter, r *http.Request) {
 // security settings.
 func (s *Service) reauthenticate(w http.ResponseWriter, r *http.Request, sess *session.Session) {
 	ctx := r.Context()
-	acct, err := s.o.Accounts.GetAccount(ctx, sess.AccountID)
+	acct, err := s.Accounts.GetAccount(ctx, sess.AccountID)
 	if err != nil {
 		s.ServerError(w, r, err)
 		return
@@ -472,7 +472,7 @@ func (s *Service) reauthenticate(w http.ResponseWriter, r *http.Request, sess *s
 		s.ServerError(w, r, err)
 		return
 	}
-	s.o.Web.SetCookie(w, s.o.Web.CookieName(selfservice.FlowCookie(KindMFA)), v.FlowToken, s.o.FlowTTL)
+	s.Web.SetCookie(w, s.Web.CookieName(selfservice.FlowCookie(KindMFA)), v.FlowToken, s.Flows.TTL())
 	http.Redirect(w, r, PathSecondFactor+"?flow="+url.QueryEscape(v.ID), http.StatusSeeOther)
 }
 
@@ -484,10 +484,10 @@ func (s *Service) setLoginNotice(ctx context.Context, accountID, value string) e
 	if !account.ParseNotifyPrefs("").SetLoginNotice(value) {
 		return errBadSetting
 	}
-	_, err := s.o.Accounts.UpdateAccount(ctx, accountID, func(a *account.Account) error {
+	_, err := s.Accounts.UpdateAccount(ctx, accountID, func(a *account.Account) error {
 		prefs := account.ParseNotifyPrefs(a.NotifyPrefs)
 		prefs.SetLoginNotice(value)
-		a.NotifyPrefs, a.UpdatedAt = prefs.String(), s.o.Now().UTC()
+		a.NotifyPrefs, a.UpdatedAt = prefs.String(), s.Now().UTC()
 		return nil
 	})
 	if err != nil {
@@ -512,7 +512,7 @@ func (s *Service) renderEnroll(w http.ResponseWriter, r *http.Request, status in
 	if returnTo != "" {
 		back += "?return_to=" + url.QueryEscape(returnTo)
 	}
-	s.o.Web.Render(w, r, status, "enroll", &SelfPage{Page: s.Page(w, r), View: v, LoginURL: back})
+	s.Web.Render(w, r, status, "enroll", &SelfPage{Page: s.Page(w, r), View: v, LoginURL: back})
 }
 
 func (s *Service) enrollPage(w http.ResponseWriter, r *http.Request) {
@@ -525,7 +525,7 @@ func (s *Service) enrollPage(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, PathSecurity, http.StatusSeeOther)
 		return
 	}
-	acct, err := s.o.Accounts.GetAccount(r.Context(), sess.AccountID)
+	acct, err := s.Accounts.GetAccount(r.Context(), sess.AccountID)
 	if err != nil {
 		s.ServerError(w, r, err)
 		return
@@ -548,7 +548,7 @@ func (s *Service) enrollPage(w http.ResponseWriter, r *http.Request) {
 func (s *Service) enrollSubmit(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	if err := r.ParseForm(); err != nil {
-		s.o.Web.Error(w, r, http.StatusBadRequest, "error.title", "error.bad_request", "")
+		s.Web.Error(w, r, http.StatusBadRequest, "error.title", "error.bad_request", "")
 		return
 	}
 	sess, ok := s.SignedIn(w, r, PathLogin)
@@ -559,8 +559,8 @@ func (s *Service) enrollSubmit(w http.ResponseWriter, r *http.Request) {
 	m := s.Meta(r)
 	if r.PostForm.Get("action") == "webauthn_begin" {
 		// The security-key page asks for fresh options.
-		if !s.o.Web.CheckCSRF(r) {
-			s.o.Web.Error(w, r, http.StatusForbidden, "error.title", "csrf.error", "")
+		if !s.Web.CheckCSRF(r) {
+			s.Web.Error(w, r, http.StatusForbidden, "error.title", "csrf.error", "")
 			return
 		}
 		v, err := s.StartEnroll(ctx, false, sess, mfa.KindWebAuthn, m)
@@ -572,17 +572,17 @@ func (s *Service) enrollSubmit(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		if v.FlowToken != "" {
-			s.o.Web.SetCookie(w, s.o.Web.CookieName(selfservice.FlowCookie(KindEnroll)), v.FlowToken, s.o.FlowTTL)
+			s.Web.SetCookie(w, s.Web.CookieName(selfservice.FlowCookie(KindEnroll)), v.FlowToken, s.Flows.TTL())
 		}
 		s.renderEnroll(w, r, http.StatusOK, v, returnTo)
 		return
 	}
 	f, err := s.enrollFlow(r, sess, r.PostForm.Get("flow"))
 	if err != nil {
-		s.o.Web.Error(w, r, http.StatusGone, "flow.error.title", "flow.error.expired", PathSecurity)
+		s.Web.Error(w, r, http.StatusGone, "flow.error.title", "flow.error.expired", PathSecurity)
 		return
 	}
-	if !s.o.Web.CheckCSRF(r) {
+	if !s.Web.CheckCSRF(r) {
 		v := s.view(f, m)
 		s.addErr(v, m, "", "csrf.error")
 		s.renderEnroll(w, r, http.StatusForbidden, v, returnTo)
@@ -599,7 +599,7 @@ func (s *Service) enrollSubmit(w http.ResponseWriter, r *http.Request) {
 	}
 	if v.AccountID != "" && !mfa.HasMFA(sess.AMR) {
 		// Proving the new factor makes this session a two-factor one.
-		acct, err := s.o.Accounts.GetAccount(ctx, sess.AccountID)
+		acct, err := s.Accounts.GetAccount(ctx, sess.AccountID)
 		if err != nil {
 			s.ServerError(w, r, err)
 			return
@@ -643,7 +643,7 @@ func (s *Service) renderSessions(w http.ResponseWriter, r *http.Request, sess *s
 		s.ServerError(w, r, err)
 		return
 	}
-	s.o.Web.Render(w, r, http.StatusOK, "sessions", &SessionsPage{Page: s.Page(w, r), Sessions: list, Ended: ended})
+	s.Web.Render(w, r, http.StatusOK, "sessions", &SessionsPage{Page: s.Page(w, r), Sessions: list, Ended: ended})
 }
 
 func (s *Service) sessionsSubmit(w http.ResponseWriter, r *http.Request) {
@@ -658,7 +658,7 @@ func (s *Service) sessionsSubmit(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if r.PostForm.Get("session") == sess.ID {
-		s.o.Web.ClearCookie(w, s.Sessions.Cookie())
+		s.Web.ClearCookie(w, s.Sessions.Cookie())
 		http.Redirect(w, r, PathLogin, http.StatusSeeOther)
 		return
 	}
@@ -727,7 +727,7 @@ func (s *Service) renderServices(w http.ResponseWriter, r *http.Request, sess *s
 		s.ServerError(w, r, err)
 		return
 	}
-	s.o.Web.Render(w, r, http.StatusOK, "services", &ServicesPage{Page: s.Page(w, r), Services: list, Revoked: revoked})
+	s.Web.Render(w, r, http.StatusOK, "services", &ServicesPage{Page: s.Page(w, r), Services: list, Revoked: revoked})
 }
 
 func (s *Service) servicesSubmit(w http.ResponseWriter, r *http.Request) {

@@ -86,14 +86,14 @@ func prefsTable(a *account.Account) map[string]map[string]bool {
 
 // SetNotifyPrefs replaces the routing of the given events.
 func (s *Service) SetNotifyPrefs(ctx context.Context, accountID string, set map[string][]string) (bool, error) {
-	_, err := s.o.Accounts.UpdateAccount(ctx, accountID, func(a *account.Account) error {
+	_, err := s.Accounts.UpdateAccount(ctx, accountID, func(a *account.Account) error {
 		prefs := account.ParseNotifyPrefs(a.NotifyPrefs)
 		for event, channels := range set {
 			if !prefs.Set(event, channels) {
 				return errBadSetting
 			}
 		}
-		a.NotifyPrefs, a.UpdatedAt = prefs.String(), s.o.Now().UTC()
+		a.NotifyPrefs, a.UpdatedAt = prefs.String(), s.Now().UTC()
 		return nil
 	})
 	if errors.Is(err, errBadSetting) {
@@ -106,20 +106,20 @@ func (s *Service) SetNotifyPrefs(ctx context.Context, accountID string, set map[
 
 func (s *Service) renderNotifications(w http.ResponseWriter, r *http.Request, sess *session.Session, saved bool) {
 	ctx := r.Context()
-	a, err := s.o.Accounts.GetAccount(ctx, sess.AccountID)
+	a, err := s.Accounts.GetAccount(ctx, sess.AccountID)
 	if err != nil {
 		s.ServerError(w, r, err)
 		return
 	}
-	msgs, err := s.InboxMessages(ctx, a.ID, s.o.Web.Lang(r))
+	msgs, err := s.InboxMessages(ctx, a.ID, s.Web.Lang(r))
 	if err != nil {
 		s.ServerError(w, r, err)
 		return
 	}
 	if s.o.Inbox != nil {
-		_ = s.o.Inbox.MarkInboxRead(ctx, a.ID, s.o.Now())
+		_ = s.o.Inbox.MarkInboxRead(ctx, a.ID, s.Now())
 	}
-	s.o.Web.Render(w, r, http.StatusOK, "notifications", &NotificationsPage{Page: s.Page(w, r),
+	s.Web.Render(w, r, http.StatusOK, "notifications", &NotificationsPage{Page: s.Page(w, r),
 		Events: account.NotifyEvents, Channels: account.NotifyChannels, On: prefsTable(a), Messages: msgs, Saved: saved})
 }
 
@@ -152,7 +152,7 @@ func (s *Service) apiNotifications(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	a, err := s.o.Accounts.GetAccount(r.Context(), sess.AccountID)
+	a, err := s.Accounts.GetAccount(r.Context(), sess.AccountID)
 	if err != nil {
 		s.APIServerError(w, r, err)
 		return

@@ -39,7 +39,7 @@ func (s *Service) Register(r *mux.Router) {
 
 func (s *Service) loginPage(w http.ResponseWriter, r *http.Request) {
 	if lang := r.URL.Query().Get("lang"); lang != "" {
-		s.o.Web.SetLang(w, r, lang)
+		s.Web.SetLang(w, r, lang)
 	}
 	flow, err := s.loginFlow(r, r.URL.Query().Get("flow"))
 	if errors.Is(err, selfservice.ErrFlowExpired) {
@@ -66,7 +66,7 @@ func (s *Service) renderLogin(w http.ResponseWriter, r *http.Request, status int
 	if flow.ID != "" {
 		back = "?return_to=" + url.QueryEscape(flow.ID)
 	}
-	s.o.Web.Render(w, r, status, "login", &web.LoginData{
+	s.Web.Render(w, r, status, "login", &web.LoginData{
 		Page:        s.Page(w, r),
 		FlowID:      flow.ID,
 		Login:       login,
@@ -80,7 +80,7 @@ func (s *Service) renderLogin(w http.ResponseWriter, r *http.Request, status int
 func (s *Service) loginSubmit(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	if err := r.ParseForm(); err != nil {
-		s.o.Web.Error(w, r, http.StatusBadRequest, "error.title", "error.bad_request", "")
+		s.Web.Error(w, r, http.StatusBadRequest, "error.title", "error.bad_request", "")
 		return
 	}
 	flow, err := s.loginFlow(r, r.PostForm.Get("flow"))
@@ -91,7 +91,7 @@ func (s *Service) loginSubmit(w http.ResponseWriter, r *http.Request) {
 		s.ServerError(w, r, err)
 		return
 	}
-	if !s.o.Web.CheckCSRF(r) {
+	if !s.Web.CheckCSRF(r) {
 		s.renderLogin(w, r, http.StatusForbidden, flow, "", "csrf.error")
 		return
 	}
@@ -135,7 +135,7 @@ func (s *Service) clientWantsMFA(ctx context.Context, flow *selfservice.Flow) bo
 	if flow == nil || flow.ID == "" {
 		return false
 	}
-	c, err := s.o.Clients.GetClient(ctx, flow.ClientID)
+	c, err := s.Clients.GetClient(ctx, flow.ClientID)
 	if err != nil {
 		return false
 	}
@@ -173,7 +173,7 @@ func (s *Service) checkPassword(ctx context.Context, m selfservice.Meta, login, 
 		s.Record(ctx, m, acct.ID, "login.blocked_attempt", "", nil)
 		return nil, outcomeLocked, nil
 	}
-	ok, _, err := s.o.Passwords.Verify(ctx, acct.PasswordHash, password)
+	ok, _, err := s.Passwords.Verify(ctx, acct.PasswordHash, password)
 	if err != nil {
 		return nil, "", fmt.Errorf("verify password: %w", err)
 	}
@@ -182,7 +182,7 @@ func (s *Service) checkPassword(ctx context.Context, m selfservice.Meta, login, 
 		if fails == maxPasswordFailures {
 			s.Record(ctx, m, acct.ID, "login.locked", "", map[string]string{"minutes": "15"})
 			s.Notify(ctx, acct, "login_locked", m, map[string]string{"minutes": "15",
-				"recover_url": s.o.Issuer + PathRecovery})
+				"recover_url": s.Issuer + PathRecovery})
 			return nil, outcomeLocked, nil
 		}
 		return nil, outcomeInvalid, nil
@@ -206,7 +206,7 @@ func (s *Service) noAccount(ctx context.Context, login, password string) (string
 	if fails > maxPasswordFailures {
 		return outcomeLocked, nil
 	}
-	_ = s.o.Passwords.DummyVerify(ctx, password)
+	_ = s.Passwords.DummyVerify(ctx, password)
 	if fails == maxPasswordFailures {
 		return outcomeLocked, nil
 	}
@@ -219,7 +219,7 @@ func (s *Service) loginKey(login string) string {
 	if _, norm, err := account.ClassifyLogin(login); err == nil {
 		login = norm
 	}
-	h := hmac.New(sha256.New, s.o.FlowKey)
+	h := hmac.New(sha256.New, s.o.LockoutKey)
 	h.Write([]byte("login-failures\x00" + login))
 	return base64.RawURLEncoding.EncodeToString(h.Sum(nil))
 }
@@ -233,9 +233,9 @@ func (s *Service) findAccount(ctx context.Context, login string) (*account.Accou
 	var acct *account.Account
 	switch kind {
 	case "phone":
-		acct, err = s.o.Accounts.FindAccountByPhone(ctx, norm)
+		acct, err = s.Accounts.FindAccountByPhone(ctx, norm)
 	case "email":
-		acct, err = s.o.Accounts.FindAccountByEmail(ctx, norm)
+		acct, err = s.Accounts.FindAccountByEmail(ctx, norm)
 	case account.LoginSNILS:
 		// Only a verified SNILS signs in, found by its blind index.
 		if s.o.Verify == nil {
@@ -243,7 +243,7 @@ func (s *Service) findAccount(ctx context.Context, login string) (*account.Accou
 		}
 		var id string
 		if id, err = s.o.Verify.AccountBySNILS(ctx, norm); err == nil {
-			acct, err = s.o.Accounts.GetAccount(ctx, id)
+			acct, err = s.Accounts.GetAccount(ctx, id)
 		}
 	default:
 		return nil, nil
@@ -290,7 +290,7 @@ func (s *Service) consentPage(w http.ResponseWriter, r *http.Request) {
 			items = append(items, web.ScopeItem{Name: sc, TitleKey: "scope." + sc + ".title", DescKey: "scope." + sc + ".desc"})
 		}
 	}
-	s.o.Web.Render(w, r, http.StatusOK, "consent", &web.ConsentData{
+	s.Web.Render(w, r, http.StatusOK, "consent", &web.ConsentData{
 		Page: s.Page(w, r), FlowID: flow.ID, ClientName: s.ClientName(ctx, flow.ClientID), Scopes: items,
 	})
 }
@@ -306,21 +306,21 @@ func knownScope(s string) bool {
 func (s *Service) consentSubmit(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	if err := r.ParseForm(); err != nil {
-		s.o.Web.Error(w, r, http.StatusBadRequest, "error.title", "error.bad_request", "")
+		s.Web.Error(w, r, http.StatusBadRequest, "error.title", "error.bad_request", "")
 		return
 	}
 	flow, sess, ok := s.consentFlow(w, r, r.PostForm.Get("flow"))
 	if !ok {
 		return
 	}
-	if !s.o.Web.CheckCSRF(r) {
-		s.o.Web.Error(w, r, http.StatusForbidden, "error.title", "csrf.error", "")
+	if !s.Web.CheckCSRF(r) {
+		s.Web.Error(w, r, http.StatusForbidden, "error.title", "csrf.error", "")
 		return
 	}
 	if r.PostForm.Get("decision") != "allow" {
 		s.Record(ctx, s.Meta(r), sess.AccountID, "consent.denied", flow.ClientID, nil)
 		_ = s.Flows.Delete(ctx, flow.ID)
-		s.o.Provider.WriteAuthorizeError(w, r, flow.Form, fosite.ErrAccessDenied.WithHint("The citizen declined to share the requested data."))
+		s.OAuth.WriteAuthorizeError(w, r, flow.Form, fosite.ErrAccessDenied.WithHint("The citizen declined to share the requested data."))
 		return
 	}
 	if err := s.saveConsent(ctx, sess.AccountID, flow); err != nil {
@@ -328,7 +328,7 @@ func (s *Service) consentSubmit(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	s.Record(ctx, s.Meta(r), sess.AccountID, "consent.granted", flow.ClientID, map[string]string{"scope": flow.Form.Get("scope")})
-	s.o.Provider.Resume(w, r, flow.ID, flow.Form)
+	s.OAuth.Resume(w, r, flow.ID, flow.Form)
 }
 
 // saveConsent remembers the requested scopes together with any granted

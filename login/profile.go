@@ -110,7 +110,7 @@ func (s *Service) registerProfile(r *mux.Router, api *mux.Router) {
 
 // profileView loads the profile of the account.
 func (s *Service) profileView(ctx context.Context, accountID string) (*ProfileView, error) {
-	a, err := s.o.Accounts.GetAccount(ctx, accountID)
+	a, err := s.Accounts.GetAccount(ctx, accountID)
 	if err != nil {
 		return nil, err
 	}
@@ -190,7 +190,7 @@ func (s *Service) SubmitProfile(ctx context.Context, accountID string, in selfse
 	if len(v.Errors) > 0 {
 		return v, nil
 	}
-	d, errs := verify.Validate(clean, s.o.Now())
+	d, errs := verify.Validate(clean, s.Now())
 	for _, fe := range errs {
 		s.addProfileErr(v, m, fe.Field, fe.Code)
 	}
@@ -217,13 +217,13 @@ func (s *Service) SubmitProfile(ctx context.Context, accountID string, in selfse
 	if err != nil {
 		return nil, err
 	}
-	nv.Messages = append(nv.Messages, selfservice.Message{Code: "profile.submitted", Text: s.o.Web.T(m.Lang, "msg.profile.submitted")})
+	nv.Messages = append(nv.Messages, selfservice.Message{Code: "profile.submitted", Text: s.Web.T(m.Lang, "msg.profile.submitted")})
 	return nv, nil
 }
 
 // confirmChange sends a code (none typed yet) or checks it.
 func (s *Service) confirmChange(ctx context.Context, v *ProfileView, accountID, code string, m selfservice.Meta) (bool, error) {
-	a, err := s.o.Accounts.GetAccount(ctx, accountID)
+	a, err := s.Accounts.GetAccount(ctx, accountID)
 	if err != nil {
 		return false, err
 	}
@@ -242,7 +242,7 @@ func (s *Service) confirmChange(ctx context.Context, v *ProfileView, accountID, 
 			s.addProfileErr(v, m, "", key)
 			return false, nil
 		}
-		v.Messages = append(v.Messages, selfservice.Message{Code: "profile.code_sent", Text: s.o.Web.T(m.Lang, "msg.profile.code_sent", v.Contact)})
+		v.Messages = append(v.Messages, selfservice.Message{Code: "profile.code_sent", Text: s.Web.T(m.Lang, "msg.profile.code_sent", v.Contact)})
 		return false, nil
 	}
 	tmp := &selfservice.View{}
@@ -254,9 +254,9 @@ func (s *Service) confirmChange(ctx context.Context, v *ProfileView, accountID, 
 }
 
 func (s *Service) addProfileErr(v *ProfileView, m selfservice.Meta, field, code string) {
-	text := s.o.Web.T(m.Lang, "err."+code)
+	text := s.Web.T(m.Lang, "err."+code)
 	if text == "err."+code {
-		text = s.o.Web.T(m.Lang, "err.field.invalid")
+		text = s.Web.T(m.Lang, "err.field.invalid")
 	}
 	v.Errors = append(v.Errors, selfservice.Message{Field: field, Code: code, Text: text})
 }
@@ -274,7 +274,7 @@ func (s *Service) profilePage(w http.ResponseWriter, r *http.Request) {
 		s.ServerError(w, r, err)
 		return
 	}
-	s.o.Web.Render(w, r, http.StatusOK, "profile", &ProfilePage{Page: s.Page(w, r), View: v})
+	s.Web.Render(w, r, http.StatusOK, "profile", &ProfilePage{Page: s.Page(w, r), View: v})
 }
 
 func (s *Service) profileSubmit(w http.ResponseWriter, r *http.Request) {
@@ -292,7 +292,7 @@ func (s *Service) profileSubmit(w http.ResponseWriter, r *http.Request) {
 	if len(v.Errors) > 0 {
 		status = http.StatusUnprocessableEntity
 	}
-	s.o.Web.Render(w, r, status, "profile", &ProfilePage{Page: s.Page(w, r), View: v})
+	s.Web.Render(w, r, status, "profile", &ProfilePage{Page: s.Page(w, r), View: v})
 }
 
 func (s *Service) apiProfile(w http.ResponseWriter, r *http.Request) {
@@ -342,10 +342,10 @@ const activityPageSize = 50
 // Activity returns a page of the account's activity log, newest first, in
 // the caller's language.
 func (s *Service) Activity(ctx context.Context, accountID string, before int64, limit int, lang string) ([]ActivityEntry, error) {
-	if s.o.Audit == nil {
+	if s.Audit == nil {
 		return nil, nil
 	}
-	events, err := s.o.Audit.ListEvents(ctx, accountID, before, limit)
+	events, err := s.Audit.ListEvents(ctx, accountID, before, limit)
 	if err != nil {
 		return nil, err
 	}
@@ -358,9 +358,9 @@ func (s *Service) Activity(ctx context.Context, accountID string, before int64, 
 }
 
 func (s *Service) activityEntry(ctx context.Context, e *audit.Event, lang string, names map[string]string) ActivityEntry {
-	text := s.o.Web.T(lang, "activity."+e.Type)
+	text := s.Web.T(lang, "activity."+e.Type)
 	if text == "activity."+e.Type {
-		text = s.o.Web.T(lang, "activity.other")
+		text = s.Web.T(lang, "activity.other")
 	}
 	entry := ActivityEntry{ID: e.ID, Type: e.Type, Text: text, IP: e.IP, At: e.At, Data: e.Data}
 	if e.UserAgent != "" {
@@ -386,7 +386,7 @@ func (s *Service) activityPage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	before, _ := strconv.ParseInt(r.URL.Query().Get("before"), 10, 64)
-	list, err := s.Activity(r.Context(), sess.AccountID, before, activityPageSize, s.o.Web.Lang(r))
+	list, err := s.Activity(r.Context(), sess.AccountID, before, activityPageSize, s.Web.Lang(r))
 	if err != nil {
 		s.ServerError(w, r, err)
 		return
@@ -395,7 +395,7 @@ func (s *Service) activityPage(w http.ResponseWriter, r *http.Request) {
 	if len(list) == activityPageSize {
 		p.Older = PathActivity + "?before=" + strconv.FormatInt(list[len(list)-1].ID, 10)
 	}
-	s.o.Web.Render(w, r, http.StatusOK, "activity", p)
+	s.Web.Render(w, r, http.StatusOK, "activity", p)
 }
 
 func (s *Service) apiActivity(w http.ResponseWriter, r *http.Request) {
@@ -439,11 +439,11 @@ const maxExportActivity = 5000
 
 // ExportData gathers the citizen's data.
 func (s *Service) ExportData(ctx context.Context, sess *session.Session, lang string) (*Export, error) {
-	a, err := s.o.Accounts.GetAccount(ctx, sess.AccountID)
+	a, err := s.Accounts.GetAccount(ctx, sess.AccountID)
 	if err != nil {
 		return nil, err
 	}
-	x := &Export{ExportedAt: s.o.Now().UTC(), Settings: map[string]string{
+	x := &Export{ExportedAt: s.Now().UTC(), Settings: map[string]string{
 		"login_notice": account.ParseNotifyPrefs(a.NotifyPrefs).LoginNotice(), "locale": a.Locale}}
 	x.Account = map[string]any{"id": a.ID, "phone": a.Phone, "phone_verified": a.PhoneVerified, "email": a.Email,
 		"email_verified": a.EmailVerified, "family_name": a.FamilyName, "given_name": a.GivenName,
@@ -487,7 +487,7 @@ func (s *Service) exportPage(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	s.writeExport(w, r, sess, s.o.Web.Lang(r))
+	s.writeExport(w, r, sess, s.Web.Lang(r))
 }
 
 func (s *Service) apiExport(w http.ResponseWriter, r *http.Request) {

@@ -2,7 +2,6 @@ package login
 
 import (
 	"context"
-	"fmt"
 
 	"github.com/gosid/gosid/account"
 	"github.com/gosid/gosid/notify"
@@ -83,7 +82,7 @@ func (s *Service) sendRecoveryCode(ctx context.Context, f *SelfFlow, m selfservi
 	if rec.Channel == "email" {
 		ttl, minutes = emailCodeTTL, "10"
 	}
-	code, err := s.o.Codes.Issue(ctx, "recover", rec.Contact, ttl)
+	code, err := s.Codes.Issue(ctx, "recover", rec.Contact, ttl)
 	if err != nil || rec.AccountID == "" {
 		return err
 	}
@@ -116,15 +115,15 @@ func (s *Service) recoveryPassword(ctx context.Context, f *SelfFlow, in selfserv
 		s.addErr(v, m, "", "flow.error.action")
 		return v, nil
 	}
-	acct, err := s.o.Accounts.GetAccount(ctx, f.Rec.AccountID)
+	acct, err := s.Accounts.GetAccount(ctx, f.Rec.AccountID)
 	if err != nil {
 		return nil, err
 	}
-	if fe := s.checkNewPassword(acct, in); fe != nil {
+	if fe := selfservice.CheckNewPassword(acct, in); fe != nil {
 		s.addErr(v, m, fe.Field, fe.Code)
 		return v, nil
 	}
-	if err := s.setPassword(ctx, acct, in["password"], m, "password.recovered"); err != nil {
+	if err := s.SetPassword(ctx, acct, in["password"], m, "password.recovered"); err != nil {
 		return nil, err
 	}
 	// Recovery lifts a password lockout at once.
@@ -141,76 +140,6 @@ func (s *Service) recoveryPassword(ctx context.Context, f *SelfFlow, in selfserv
 	return v, nil
 }
 
-// checkNewPassword applies the policy and the confirmation field.
-func (s *Service) checkNewPassword(a *account.Account, in selfservice.Input) *account.FieldError {
-	pw := in["password"]
-	if pw == "" {
-		return &account.FieldError{Field: "password", Code: "password.required"}
-	}
-	if fe := account.CheckPassword(pw, account.PersonalData{
-		Phone: a.Phone, Email: a.Email, FamilyName: a.FamilyName, GivenName: a.GivenName, MiddleName: a.MiddleName,
-	}); fe != nil {
-		return fe
-	}
-	if pw != in["password_confirm"] {
-		return &account.FieldError{Field: "password_confirm", Code: "password.mismatch"}
-	}
-	return nil
-}
-
-// setPassword stores a new password, ends every session of the account,
-// revokes every grant (refresh tokens stop at once, access tokens are
-// deny-listed), records and notifies. The password, the session index, the
-// grants and the audit event change in one transaction; the session epoch
-// (short-lived) is bumped once it committed. a becomes the account as
-// written.
-func (s *Service) setPassword(ctx context.Context, a *account.Account, pw string, m selfservice.Meta, event string) error {
-	hash, err := s.o.Passwords.Hash(ctx, pw)
-	if err != nil {
-		return fmt.Errorf("set password: hash: %w", err)
-	}
-	now := s.o.Now().UTC()
-	var (
-		updated *account.Account
-		ended   []*account.SessionRecord
-	)
-	err = s.o.Tx.InTx(ctx, func(ctx context.Context) error {
-		var err error
-		updated, err = s.o.Accounts.UpdateAccount(ctx, a.ID, func(a *account.Account) error {
-			a.PasswordHash, a.PasswordChangedAt, a.UpdatedAt = hash, now, now
-			return nil
-		})
-		if err != nil {
-			return fmt.Errorf("store: %w", err)
-		}
-		if ended, err = s.Sessions.Unindex(ctx, a.ID); err != nil {
-			return err
-		}
-		if s.o.Provider != nil {
-			if err := s.o.Provider.RevokeSubject(ctx, a.ID, ""); err != nil {
-				return fmt.Errorf("revoke grants: %w", err)
-			}
-		}
-		s.Record(ctx, m, a.ID, event, "", nil)
-		return nil
-	})
-	if err != nil {
-		return fmt.Errorf("set password: %w", err)
-	}
-	*a = *updated
-	if _, err := s.Sessions.EndUnindexed(ctx, a.ID, ended); err != nil {
-		return fmt.Errorf("set password: %w", err)
-	}
-	s.Notify(ctx, a, "password_changed", m, nil)
-	return nil
-}
-
-// notifyAccount sends a notice about the account where its owner wants it
-// (package notify routes by the citizen's settings).
-func (s *Service) notifyAccount(ctx context.Context, a *account.Account, template string, m selfservice.Meta, data map[string]string) {
-	s.o.Notices.Send(ctx, a, template, m.Lang, data)
-}
-
 // ChangePassword changes the password of a signed-in citizen who proved the
 // current one. Other sessions end; the caller's session is replaced.
 func (s *Service) ChangePassword(ctx context.Context, accountID string, in selfservice.Input, m selfservice.Meta) (*selfservice.View, error) {
@@ -219,11 +148,11 @@ func (s *Service) ChangePassword(ctx context.Context, accountID string, in selfs
 		s.addErr(v, m, fe.Field, fe.Code)
 		return v, nil
 	}
-	a, err := s.o.Accounts.GetAccount(ctx, accountID)
+	a, err := s.Accounts.GetAccount(ctx, accountID)
 	if err != nil {
 		return nil, err
 	}
-	ok, _, err := s.o.Passwords.Verify(ctx, a.PasswordHash, in["current_password"])
+	ok, _, err := s.Passwords.Verify(ctx, a.PasswordHash, in["current_password"])
 	if err != nil {
 		return nil, err
 	}
@@ -232,7 +161,7 @@ func (s *Service) ChangePassword(ctx context.Context, accountID string, in selfs
 		s.addErr(v, m, "current_password", "password.current_wrong")
 		return v, nil
 	}
-	if fe := s.checkNewPassword(a, in); fe != nil {
+	if fe := selfservice.CheckNewPassword(a, in); fe != nil {
 		s.addErr(v, m, fe.Field, fe.Code)
 		return v, nil
 	}
@@ -240,7 +169,7 @@ func (s *Service) ChangePassword(ctx context.Context, accountID string, in selfs
 		s.addErr(v, m, "password", "password.same")
 		return v, nil
 	}
-	if err := s.setPassword(ctx, a, in["password"], m, "password.changed"); err != nil {
+	if err := s.SetPassword(ctx, a, in["password"], m, "password.changed"); err != nil {
 		return nil, err
 	}
 	v.State = selfservice.StateDone

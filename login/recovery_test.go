@@ -57,14 +57,14 @@ func TestRecoveryNoEnumeration(t *testing.T) {
 	ctx := context.Background()
 	env.newAccount(t, recPhone, recEmail)
 	unconfirmed := env.newAccount(t, "+79125555589", "anya@example.ru")
-	if _, err := env.s.o.Accounts.UpdateAccount(ctx, unconfirmed.ID, func(a *account.Account) error {
+	if _, err := env.s.Accounts.UpdateAccount(ctx, unconfirmed.ID, func(a *account.Account) error {
 		a.PhoneVerified, a.EmailVerified = false, false
 		return nil
 	}); err != nil {
 		t.Fatal(err)
 	}
 	blocked := env.newAccount(t, "+79127777789", "alla@example.ru")
-	if _, err := env.s.o.Accounts.UpdateAccount(ctx, blocked.ID, func(a *account.Account) error {
+	if _, err := env.s.Accounts.UpdateAccount(ctx, blocked.ID, func(a *account.Account) error {
 		a.Status = account.StatusBlocked
 		return nil
 	}); err != nil {

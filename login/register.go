@@ -90,11 +90,11 @@ func (s *Service) register(ctx context.Context, f *SelfFlow, in selfservice.Inpu
 	if len(v.Errors) > 0 {
 		return v, nil
 	}
-	hash, err := s.o.Passwords.Hash(ctx, pw)
+	hash, err := s.Passwords.Hash(ctx, pw)
 	if err != nil {
 		return nil, err
 	}
-	reg.PasswordHash, reg.ConsentAt = hash, s.o.Now().UTC()
+	reg.PasswordHash, reg.ConsentAt = hash, s.Now().UTC()
 	existing, err := s.contactTaken(ctx, reg)
 	if err != nil {
 		return nil, err
@@ -117,9 +117,9 @@ func isYes(s string) bool { return s == "on" || s == "true" || s == "yes" || s =
 func (s *Service) contactTaken(ctx context.Context, reg *regState) (bool, error) {
 	var err error
 	if reg.Phone != "" {
-		_, err = s.o.Accounts.FindAccountByPhone(ctx, reg.Phone)
+		_, err = s.Accounts.FindAccountByPhone(ctx, reg.Phone)
 	} else {
-		_, err = s.o.Accounts.FindAccountByEmail(ctx, reg.Email)
+		_, err = s.Accounts.FindAccountByEmail(ctx, reg.Email)
 	}
 	if errors.Is(err, storage.ErrNotFound) {
 		return false, nil
@@ -143,7 +143,7 @@ func (s *Service) sendRegistrationCode(ctx context.Context, f *SelfFlow, m selfs
 	if reg.Channel == "email" {
 		ttl = emailCodeTTL
 	}
-	code, err := s.o.Codes.Issue(ctx, "register", reg.contact(), ttl)
+	code, err := s.Codes.Issue(ctx, "register", reg.contact(), ttl)
 	if err != nil {
 		return err
 	}
@@ -151,15 +151,15 @@ func (s *Service) sendRegistrationCode(ctx context.Context, f *SelfFlow, m selfs
 	switch {
 	case reg.Existing:
 		msg.Template = "register_existing"
-		msg.Data = map[string]string{"login_url": s.o.Issuer + PathLogin, "recover_url": s.o.Issuer + PathRecovery}
+		msg.Data = map[string]string{"login_url": s.Issuer + PathLogin, "recover_url": s.Issuer + PathRecovery}
 	case reg.Channel == "email":
 		payload, _ := json.Marshal(linkPayload{Flow: f.ID, Purpose: "register"})
-		token, err := s.o.Codes.NewLink(ctx, payload, emailLinkTTL)
+		token, err := s.Codes.NewLink(ctx, payload, emailLinkTTL)
 		if err != nil {
 			return err
 		}
 		msg.Template = "email_confirm"
-		msg.Data = map[string]string{"code": code, "link": s.o.Issuer + PathRegistrationLink + "?token=" + token,
+		msg.Data = map[string]string{"code": code, "link": s.Issuer + PathRegistrationLink + "?token=" + token,
 			"minutes": "10", "hours": "24"}
 	default:
 		msg.Template = "otp"
@@ -196,7 +196,7 @@ func (s *Service) confirmRegistration(ctx context.Context, f *SelfFlow, code str
 // completeRegistration creates the account from a confirmed flow.
 func (s *Service) completeRegistration(ctx context.Context, f *SelfFlow, m selfservice.Meta) (*selfservice.View, error) {
 	reg := f.Reg
-	now := s.o.Now().UTC()
+	now := s.Now().UTC()
 	a := &account.Account{
 		ID: uuid.NewString(), Phone: reg.Phone, PhoneVerified: reg.Phone != "", Email: reg.Email,
 		EmailVerified: reg.Email != "", FamilyName: reg.FamilyName, GivenName: reg.GivenName,
@@ -206,7 +206,7 @@ func (s *Service) completeRegistration(ctx context.Context, f *SelfFlow, m selfs
 	if a.Locale == "" {
 		a.Locale = "ru"
 	}
-	if err := s.o.Accounts.CreateAccount(ctx, a); errors.Is(err, storage.ErrConflict) {
+	if err := s.Accounts.CreateAccount(ctx, a); errors.Is(err, storage.ErrConflict) {
 		v := s.view(f, m)
 		s.addErr(v, m, "", "registration.conflict")
 		return v, nil

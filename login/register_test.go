@@ -262,7 +262,7 @@ func TestRegistrationConfirm(t *testing.T) {
 			for _, action := range []string{"confirm", "resend", "register"} {
 				env.checkView(t, c.do(t, action, with(regForm(tt.contact), "code", code)), selfservice.StateDone, fe{"", "flow.error.action"})
 			}
-			if _, err := env.s.o.Accounts.FindAccountByPhone(ctx, "+79121234500"); err == nil {
+			if _, err := env.s.Accounts.FindAccountByPhone(ctx, "+79121234500"); err == nil {
 				t.Error("unexpected account")
 			}
 		})
@@ -290,7 +290,7 @@ func TestRegistrationCodeBurns(t *testing.T) {
 		t.Logf("attempt %d", i+1)
 		env.checkView(t, v, selfservice.StateConfirm, fe{"code", st.want})
 	}
-	if _, err := env.s.o.Accounts.FindAccountByPhone(context.Background(), regPhone); err == nil {
+	if _, err := env.s.Accounts.FindAccountByPhone(context.Background(), regPhone); err == nil {
 		t.Error("an account was made with a burned code")
 	}
 }
@@ -366,7 +366,7 @@ func TestRegistrationExistingRefusesCode(t *testing.T) {
 		t.Fatal(err)
 	}
 	env.checkView(t, c.do(t, "confirm", selfservice.Input{"code": env.sent.code(t, regPhone)}), selfservice.StateConfirm, fe{"code", "code.invalid"})
-	if _, err := env.s.o.Accounts.FindAccountByPhone(ctx, regPhone); err == nil {
+	if _, err := env.s.Accounts.FindAccountByPhone(ctx, regPhone); err == nil {
 		t.Error("an account was made for a taken contact")
 	}
 }

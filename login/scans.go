@@ -92,8 +92,8 @@ func (s *Service) scanUploadPage(w http.ResponseWriter, r *http.Request) {
 	}
 	m := s.Meta(r)
 	// The CSRF token travels in the multipart form.
-	if err := r.ParseMultipartForm(1 << 20); err != nil || !s.o.Web.CheckCSRF(r) {
-		s.o.Web.Error(w, r, http.StatusForbidden, "error.title", "csrf.error", PathProfile)
+	if err := r.ParseMultipartForm(1 << 20); err != nil || !s.Web.CheckCSRF(r) {
+		s.Web.Error(w, r, http.StatusForbidden, "error.title", "csrf.error", PathProfile)
 		return
 	}
 	_, code, err := s.uploadScan(r.Context(), sess.AccountID, r, m)
@@ -111,13 +111,13 @@ func (s *Service) scanUploadPage(w http.ResponseWriter, r *http.Request) {
 		s.addProfileErr(v, m, "scan", code)
 		status = http.StatusUnprocessableEntity
 	} else {
-		v.Messages = append(v.Messages, selfservice.Message{Code: "scan.uploaded", Text: s.o.Web.T(m.Lang, "msg.scan.uploaded")})
+		v.Messages = append(v.Messages, selfservice.Message{Code: "scan.uploaded", Text: s.Web.T(m.Lang, "msg.scan.uploaded")})
 	}
 	if err := s.fillScans(r.Context(), v, sess.AccountID); err != nil {
 		s.ServerError(w, r, err)
 		return
 	}
-	s.o.Web.Render(w, r, status, "profile", &ProfilePage{Page: s.Page(w, r), View: v})
+	s.Web.Render(w, r, status, "profile", &ProfilePage{Page: s.Page(w, r), View: v})
 }
 
 // fillScans lists the account's scans on the profile view.
@@ -136,7 +136,7 @@ func (s *Service) writeScan(w http.ResponseWriter, r *http.Request, accountID, i
 		if api {
 			selfservice.APIFail(w, http.StatusNotFound, "not_found", "No such scan.")
 		} else {
-			s.o.Web.Error(w, r, http.StatusNotFound, "error.title", "error.not_found", PathProfile)
+			s.Web.Error(w, r, http.StatusNotFound, "error.title", "error.not_found", PathProfile)
 		}
 		return
 	} else if err != nil {
@@ -187,9 +187,9 @@ func (s *Service) apiScanUpload(w http.ResponseWriter, r *http.Request) {
 	case err != nil:
 		s.APIServerError(w, r, err)
 	case code == "scan.too_large":
-		selfservice.WriteJSON(w, http.StatusRequestEntityTooLarge, selfservice.APIError{Error: code, Description: s.o.Web.T(m.Lang, "err."+code)})
+		selfservice.WriteJSON(w, http.StatusRequestEntityTooLarge, selfservice.APIError{Error: code, Description: s.Web.T(m.Lang, "err."+code)})
 	case code != "":
-		selfservice.WriteJSON(w, http.StatusUnprocessableEntity, selfservice.APIError{Error: code, Description: s.o.Web.T(m.Lang, "err."+code)})
+		selfservice.WriteJSON(w, http.StatusUnprocessableEntity, selfservice.APIError{Error: code, Description: s.Web.T(m.Lang, "err."+code)})
 	default:
 		selfservice.WriteJSON(w, http.StatusCreated, sc)
 	}

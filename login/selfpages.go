@@ -37,7 +37,7 @@ func (s *Service) registerSelfPages(r *mux.Router) {
 	r.HandleFunc(PathContacts, s.contactsSubmit).Methods(http.MethodPost)
 	r.HandleFunc(PathAccount, s.accountPage).Methods(http.MethodGet, http.MethodHead)
 	r.HandleFunc(PathLogout, s.logoutHere).Methods(http.MethodPost)
-	if s.o.Dev && s.o.Outbox != nil {
+	if s.Dev && s.o.Outbox != nil {
 		r.HandleFunc(PathOutbox, s.outboxPage).Methods(http.MethodGet)
 	}
 }
@@ -49,7 +49,7 @@ func (s *Service) selfGet(kind string) http.HandlerFunc {
 		ctx := r.Context()
 		q := r.URL.Query()
 		if lang := q.Get("lang"); lang != "" {
-			s.o.Web.SetLang(w, r, lang)
+			s.Web.SetLang(w, r, lang)
 		}
 		m := s.Meta(r)
 		if id := q.Get("flow"); id != "" {
@@ -82,7 +82,7 @@ func (s *Service) selfGet(kind string) http.HandlerFunc {
 			s.ServerError(w, r, err)
 			return
 		}
-		s.o.Web.SetCookie(w, s.o.Web.CookieName(selfservice.FlowCookie(kind)), v.FlowToken, s.o.FlowTTL)
+		s.Web.SetCookie(w, s.Web.CookieName(selfservice.FlowCookie(kind)), v.FlowToken, s.Flows.TTL())
 		http.Redirect(w, r, pathOf(kind)+"?flow="+url.QueryEscape(v.ID), http.StatusSeeOther)
 	}
 }
@@ -91,7 +91,7 @@ func (s *Service) selfPost(kind string) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		ctx := r.Context()
 		if err := r.ParseForm(); err != nil {
-			s.o.Web.Error(w, r, http.StatusBadRequest, "error.title", "error.bad_request", "")
+			s.Web.Error(w, r, http.StatusBadRequest, "error.title", "error.bad_request", "")
 			return
 		}
 		f, err := s.self.load(ctx, r.PostForm.Get("flow"), kind, false, s.Cookie(r, selfservice.FlowCookie(kind)))
@@ -103,7 +103,7 @@ func (s *Service) selfPost(kind string) http.HandlerFunc {
 			return
 		}
 		m := s.Meta(r)
-		if !s.o.Web.CheckCSRF(r) {
+		if !s.Web.CheckCSRF(r) {
 			v := s.view(f, m)
 			s.addErr(v, m, "", "csrf.error")
 			s.renderSelf(w, r, http.StatusForbidden, kind, v, f.ReturnTo)
@@ -149,7 +149,7 @@ func (s *Service) restartFlow(w http.ResponseWriter, r *http.Request, kind strin
 		s.ServerError(w, r, err)
 		return
 	}
-	s.o.Web.SetCookie(w, s.o.Web.CookieName(selfservice.FlowCookie(kind)), v.FlowToken, s.o.FlowTTL)
+	s.Web.SetCookie(w, s.Web.CookieName(selfservice.FlowCookie(kind)), v.FlowToken, s.Flows.TTL())
 	v.FlowToken = ""
 	v.Values = map[string]string{}
 	for _, k := range []string{"family_name", "given_name", "middle_name", "contact", "login"} {
@@ -166,7 +166,7 @@ func (s *Service) restartFlow(w http.ResponseWriter, r *http.Request, kind strin
 // authorization resumes and the response is written (it returns false).
 func (s *Service) startBrowserSession(w http.ResponseWriter, r *http.Request, accountID, returnTo string) bool {
 	ctx := r.Context()
-	acct, err := s.o.Accounts.GetAccount(ctx, accountID)
+	acct, err := s.Accounts.GetAccount(ctx, accountID)
 	if err != nil {
 		s.ServerError(w, r, fmt.Errorf("registration: load account: %w", err))
 		return false
@@ -190,7 +190,7 @@ func (s *Service) renderSelf(w http.ResponseWriter, r *http.Request, status int,
 	if returnTo != "" {
 		loginURL = PathLogin + "?flow=" + url.QueryEscape(returnTo)
 	}
-	s.o.Web.Render(w, r, status, kind, &SelfPage{Page: s.Page(w, r), View: v, LoginURL: loginURL})
+	s.Web.Render(w, r, status, kind, &SelfPage{Page: s.Page(w, r), View: v, LoginURL: loginURL})
 }
 
 // registrationLink confirms an e-mail address from the single-use link in
@@ -198,19 +198,19 @@ func (s *Service) renderSelf(w http.ResponseWriter, r *http.Request, status int,
 func (s *Service) registrationLink(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	m := s.Meta(r)
-	raw, err := s.o.Codes.UseLink(ctx, r.URL.Query().Get("token"))
+	raw, err := s.Codes.UseLink(ctx, r.URL.Query().Get("token"))
 	if err != nil {
-		s.o.Web.Error(w, r, http.StatusGone, "link.error.title", "link.error.expired", PathRegistration)
+		s.Web.Error(w, r, http.StatusGone, "link.error.title", "link.error.expired", PathRegistration)
 		return
 	}
 	var p linkPayload
 	if json.Unmarshal(raw, &p) != nil || p.Purpose != "register" {
-		s.o.Web.Error(w, r, http.StatusGone, "link.error.title", "link.error.expired", PathRegistration)
+		s.Web.Error(w, r, http.StatusGone, "link.error.title", "link.error.expired", PathRegistration)
 		return
 	}
 	f, err := s.self.loadAny(ctx, p.Flow, KindRegistration)
 	if err != nil || f.State != selfservice.StateConfirm || f.Reg == nil || f.Reg.Existing {
-		s.o.Web.Error(w, r, http.StatusGone, "link.error.title", "link.error.expired", PathRegistration)
+		s.Web.Error(w, r, http.StatusGone, "link.error.title", "link.error.expired", PathRegistration)
 		return
 	}
 	v, err := s.completeRegistration(ctx, f, m)
@@ -228,13 +228,13 @@ func (s *Service) passwordPage(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	s.o.Web.Render(w, r, http.StatusOK, "password", &SelfPage{Page: s.Page(w, r), View: &selfservice.View{Type: "password", State: selfservice.StateForm}})
+	s.Web.Render(w, r, http.StatusOK, "password", &SelfPage{Page: s.Page(w, r), View: &selfservice.View{Type: "password", State: selfservice.StateForm}})
 }
 
 func (s *Service) passwordSubmit(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	if err := r.ParseForm(); err != nil {
-		s.o.Web.Error(w, r, http.StatusBadRequest, "error.title", "error.bad_request", "")
+		s.Web.Error(w, r, http.StatusBadRequest, "error.title", "error.bad_request", "")
 		return
 	}
 	sess, ok := s.SignedIn(w, r, PathAccount)
@@ -242,10 +242,10 @@ func (s *Service) passwordSubmit(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	m := s.Meta(r)
-	if !s.o.Web.CheckCSRF(r) {
+	if !s.Web.CheckCSRF(r) {
 		v := &selfservice.View{Type: "password", State: selfservice.StateForm}
 		s.addErr(v, m, "", "csrf.error")
-		s.o.Web.Render(w, r, http.StatusForbidden, "password", &SelfPage{Page: s.Page(w, r), View: v})
+		s.Web.Render(w, r, http.StatusForbidden, "password", &SelfPage{Page: s.Page(w, r), View: v})
 		return
 	}
 	v, err := s.ChangePassword(ctx, sess.AccountID, selfservice.FormInput(r.PostForm), m)
@@ -265,7 +265,7 @@ func (s *Service) passwordSubmit(w http.ResponseWriter, r *http.Request) {
 		}
 		s.SetSessionCookie(w, st)
 	}
-	s.o.Web.Render(w, r, status, "password", &SelfPage{Page: s.Page(w, r), View: v})
+	s.Web.Render(w, r, status, "password", &SelfPage{Page: s.Page(w, r), View: v})
 }
 
 // contactsPage shows (or starts) adding a contact; it needs a session, and
@@ -280,7 +280,7 @@ func (s *Service) contactsPage(w http.ResponseWriter, r *http.Request) {
 	if id := r.URL.Query().Get("flow"); id != "" {
 		f, err := s.self.load(ctx, id, KindContact, false, s.Cookie(r, selfservice.FlowCookie(KindContact)))
 		if err == nil && f.Rec != nil && f.Rec.AccountID == sess.AccountID {
-			s.o.Web.Render(w, r, http.StatusOK, "contact", &SelfPage{Page: s.Page(w, r), View: s.view(f, m), LoginURL: PathAccount})
+			s.Web.Render(w, r, http.StatusOK, "contact", &SelfPage{Page: s.Page(w, r), View: s.view(f, m), LoginURL: PathAccount})
 			return
 		}
 	}
@@ -289,14 +289,14 @@ func (s *Service) contactsPage(w http.ResponseWriter, r *http.Request) {
 		s.ServerError(w, r, err)
 		return
 	}
-	s.o.Web.SetCookie(w, s.o.Web.CookieName(selfservice.FlowCookie(KindContact)), v.FlowToken, s.o.FlowTTL)
+	s.Web.SetCookie(w, s.Web.CookieName(selfservice.FlowCookie(KindContact)), v.FlowToken, s.Flows.TTL())
 	http.Redirect(w, r, PathContacts+"?flow="+url.QueryEscape(v.ID), http.StatusSeeOther)
 }
 
 func (s *Service) contactsSubmit(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	if err := r.ParseForm(); err != nil {
-		s.o.Web.Error(w, r, http.StatusBadRequest, "error.title", "error.bad_request", "")
+		s.Web.Error(w, r, http.StatusBadRequest, "error.title", "error.bad_request", "")
 		return
 	}
 	sess, err := s.Sessions.Current(r)
@@ -306,14 +306,14 @@ func (s *Service) contactsSubmit(w http.ResponseWriter, r *http.Request) {
 	}
 	f, ferr := s.self.load(ctx, r.PostForm.Get("flow"), KindContact, false, s.Cookie(r, selfservice.FlowCookie(KindContact)))
 	if sess == nil || ferr != nil || f.Rec == nil || f.Rec.AccountID != sess.AccountID {
-		s.o.Web.Error(w, r, http.StatusGone, "flow.error.title", "flow.error.expired", PathContacts)
+		s.Web.Error(w, r, http.StatusGone, "flow.error.title", "flow.error.expired", PathContacts)
 		return
 	}
 	m := s.Meta(r)
-	if !s.o.Web.CheckCSRF(r) {
+	if !s.Web.CheckCSRF(r) {
 		v := s.view(f, m)
 		s.addErr(v, m, "", "csrf.error")
-		s.o.Web.Render(w, r, http.StatusForbidden, "contact", &SelfPage{Page: s.Page(w, r), View: v, LoginURL: PathAccount})
+		s.Web.Render(w, r, http.StatusForbidden, "contact", &SelfPage{Page: s.Page(w, r), View: v, LoginURL: PathAccount})
 		return
 	}
 	v, err := s.SubmitContact(ctx, f, r.PostForm.Get("action"), selfservice.FormInput(r.PostForm), m)
@@ -325,7 +325,7 @@ func (s *Service) contactsSubmit(w http.ResponseWriter, r *http.Request) {
 	if len(v.Errors) > 0 {
 		status = http.StatusUnprocessableEntity
 	}
-	s.o.Web.Render(w, r, status, "contact", &SelfPage{Page: s.Page(w, r), View: v, LoginURL: PathAccount})
+	s.Web.Render(w, r, status, "contact", &SelfPage{Page: s.Page(w, r), View: v, LoginURL: PathAccount})
 }
 
 func pathOf(kind string) string {

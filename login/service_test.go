@@ -16,6 +16,7 @@ import (
 	"github.com/gosid/gosid/codes"
 	"github.com/gosid/gosid/notify"
 	"github.com/gosid/gosid/selfservice"
+	"github.com/gosid/gosid/session"
 	"github.com/gosid/gosid/storage/sqlstore"
 	"github.com/gosid/gosid/web"
 )
@@ -58,21 +59,26 @@ func newTestEnv(t *testing.T) *testEnv {
 		t.Fatal(err)
 	}
 	env := &testEnv{db: db, sent: &recordingNotifier{}, logins: &outcomes{}, now: time.Now().UTC().Truncate(time.Second)}
-	env.s = New(Options{
-		Accounts: db, Consents: db, Audit: db, Ephemeral: db, Sessions: db, Factors: db, Inbox: db,
+	now := func() time.Time { return env.now }
+	engine := selfservice.New(selfservice.Deps{
+		Accounts: db, Audit: db, Web: renderer, Tx: db, Factors: db,
+		Flows: selfservice.NewFlowStore(db, time.Hour, testKey("flow"), now),
+		Sessions: session.NewStore(session.Options{Ephemeral: db, Index: db, TTL: time.Hour,
+			Cookie: renderer.CookieName("gosid_session")}),
 		// Cheap argon2id parameters: the tests check outcomes, not cost.
-		Passwords: account.NewPasswordHasher(account.Argon2Params{Memory: 1024, Time: 1, Threads: 1}, 0),
-		Web:       renderer,
-		Codes:     codes.New(db, testKey("codes"), codes.DefaultPolicy),
-		Notifier:  env.sent,
-		Notices:   &notify.Notices{Queue: env.sent, Inbox: db},
-		Tx:        db,
-		Issuer:    "https://id.example.test",
-		FlowKey:   testKey("flow"),
-		FlowTTL:   time.Hour, SessionTTL: time.Hour,
+		Passwords:  account.NewPasswordHasher(account.Argon2Params{Memory: 1024, Time: 1, Threads: 1}, 0),
+		Codes:      codes.New(db, testKey("codes"), codes.DefaultPolicy),
+		Notices:    &notify.Notices{Queue: env.sent, Inbox: db},
+		Issuer:     "https://id.example.test",
+		SessionTTL: time.Hour,
+		Now:        now,
+	})
+	env.s = New(Options{
+		Engine: engine, Consents: db, Ephemeral: db, Inbox: db,
+		Notifier:       env.sent,
+		LockoutKey:     testKey("lockout"),
 		LoginRatePerIP: testRatePerIP,
 		OnLogin:        env.logins.add,
-		Now:            func() time.Time { return env.now },
 	})
 	return env
 }
@@ -160,7 +166,7 @@ const (
 func (e *testEnv) newAccount(t *testing.T, phone, email string) *account.Account {
 	t.Helper()
 	ctx := context.Background()
-	hash, err := e.s.o.Passwords.Hash(ctx, testPassword)
+	hash, err := e.s.Passwords.Hash(ctx, testPassword)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -169,7 +175,7 @@ func (e *testEnv) newAccount(t *testing.T, phone, email string) *account.Account
 		FamilyName: "Иванова", GivenName: "Мария", PasswordHash: hash, PasswordChangedAt: e.now,
 		Level: account.LevelSimplified, Status: account.StatusActive, Locale: "ru", CreatedAt: e.now, UpdatedAt: e.now,
 	}
-	if err := e.s.o.Accounts.CreateAccount(ctx, a); err != nil {
+	if err := e.s.Accounts.CreateAccount(ctx, a); err != nil {
 		t.Fatal(err)
 	}
 	return a
@@ -178,7 +184,7 @@ func (e *testEnv) newAccount(t *testing.T, phone, email string) *account.Account
 // account reloads an account.
 func (e *testEnv) account(t *testing.T, id string) *account.Account {
 	t.Helper()
-	a, err := e.s.o.Accounts.GetAccount(context.Background(), id)
+	a, err := e.s.Accounts.GetAccount(context.Background(), id)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -188,7 +194,7 @@ func (e *testEnv) account(t *testing.T, id string) *account.Account {
 // passwordMatches reports whether pw is the account's password now.
 func (e *testEnv) passwordMatches(t *testing.T, id, pw string) bool {
 	t.Helper()
-	ok, _, err := e.s.o.Passwords.Verify(context.Background(), e.account(t, id).PasswordHash, pw)
+	ok, _, err := e.s.Passwords.Verify(context.Background(), e.account(t, id).PasswordHash, pw)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -280,7 +286,7 @@ func (e *testEnv) checkView(t *testing.T, v *selfservice.View, state string, wan
 	var got []fe
 	for _, m := range v.Errors {
 		got = append(got, fe{m.Field, m.Code})
-		text := e.s.o.Web.T(testMeta.Lang, "err."+m.Code)
+		text := e.s.Web.T(testMeta.Lang, "err."+m.Code)
 		if m.Text == "" || m.Text != text || text == "err."+m.Code {
 			t.Errorf("error %s/%s has text %q; want the translation of err.%s", m.Field, m.Code, m.Text, m.Code)
 		}

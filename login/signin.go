@@ -70,7 +70,7 @@ func (s *Service) passwordStep(ctx context.Context, in selfservice.Input, client
 // (every session of the account ended with the change) with a fresh one
 // that keeps what the old one had proved.
 func (s *Service) passwordChangedSession(ctx context.Context, old *session.Session, secret string, m selfservice.Meta) (*selfservice.StartedSession, error) {
-	acct, err := s.o.Accounts.GetAccount(ctx, old.AccountID)
+	acct, err := s.Accounts.GetAccount(ctx, old.AccountID)
 	if err != nil {
 		return nil, fmt.Errorf("password changed: load account: %w", err)
 	}

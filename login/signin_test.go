@@ -69,7 +69,7 @@ func TestPasswordStep(t *testing.T) {
 			env := newTestEnv(t)
 			acct := env.newAccount(t, signPhone, signEmail)
 			blocked := env.newAccount(t, "+79163527102", "")
-			if _, err := env.s.o.Accounts.UpdateAccount(context.Background(), blocked.ID, func(a *account.Account) error {
+			if _, err := env.s.Accounts.UpdateAccount(context.Background(), blocked.ID, func(a *account.Account) error {
 				a.Status = account.StatusBlocked
 				return nil
 			}); err != nil {

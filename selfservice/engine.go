@@ -56,6 +56,8 @@ type Deps struct {
 	OAuth   OAuth
 	// Tx makes a change spanning tables one; nil runs the steps one by one.
 	Tx Transactor
+	// Passwords hashes and checks citizens' passwords.
+	Passwords *account.PasswordHasher
 	// Factors lists an account's second factors (for the offer to turn
 	// one on); nil means gosid runs without a second factor.
 	Factors mfa.Store
