@@ -24,6 +24,7 @@ import (
 	"github.com/gosid/gosid/notify"
 	"github.com/gosid/gosid/provider"
 	"github.com/gosid/gosid/selfservice"
+	"github.com/gosid/gosid/selfservice/secondfactor"
 	"github.com/gosid/gosid/session"
 	"github.com/gosid/gosid/verify"
 	"github.com/gosid/gosid/web"
@@ -35,10 +36,12 @@ type Server struct {
 	Provider *provider.Provider
 	Login    *login.Service
 	// Engine runs the steps every self-service flow shares.
-	Engine  *selfservice.Engine
-	Web     *web.Renderer
-	Metrics *metrics.Metrics
-	Handler http.Handler
+	Engine *selfservice.Engine
+	// SecondFactor runs challenges, step-up and the security settings.
+	SecondFactor *secondfactor.Service
+	Web          *web.Renderer
+	Metrics      *metrics.Metrics
+	Handler      http.Handler
 	// Outbox records every message in development mode (/dev/outbox).
 	Outbox *notify.Outbox
 	// Queue delivers messages durably (e-mail over SMTP, SMS through the
@@ -113,12 +116,16 @@ func NewServer(ctx context.Context, s *Stores) (*Server, error) {
 		OAuth: srv.Provider, Tx: s.DB, Factors: s.DB, Passwords: s.Passwords, Issuer: cfg.Issuer,
 		SessionTTL: cfg.SessionTTL, Dev: cfg.Dev, Logger: s.Log,
 	})
+	srv.SecondFactor = secondfactor.New(secondfactor.Deps{
+		Engine: srv.Engine, Ephemeral: s.Ephemeral, Queue: srv.Queue,
+		Sealer: s.Sealer, TOTP: mfa.NewVerifier(s.Ephemeral), TOTPIssuer: "gosid", WebAuthn: wa,
+		RecoveryKey: s.Sealer.DeriveKey("mfa-recovery"), RequireMFA: cfg.RequireMFA,
+	})
 	srv.Login = login.New(login.Options{
 		Engine: srv.Engine, Ephemeral: s.Ephemeral, Consents: s.DB, LoginRatePerIP: cfg.LoginRatePerIP,
 		LockoutKey: s.Sealer.DeriveKey("lockout"),
 		Notifier:   srv.Queue, Outbox: srv.Outbox, OnLogin: srv.Metrics.Login, Inbox: s.DB,
-		Sealer: s.Sealer, TOTP: mfa.NewVerifier(s.Ephemeral), TOTPIssuer: "gosid", WebAuthn: wa,
-		RecoveryKey: s.Sealer.DeriveKey("mfa-recovery"), RequireMFA: cfg.RequireMFA, Verify: srv.Verify, Scans: s.DB,
+		SecondFactor: srv.SecondFactor, Verify: srv.Verify, Scans: s.DB,
 	})
 	if srv.Handler, err = srv.routes(); err != nil {
 		return nil, err
@@ -147,6 +154,7 @@ func (srv *Server) routes() (http.Handler, error) {
 	r.Use(srv.Metrics.Middleware, httpx.LimitBody(srv.Config.MaxBodyBytes))
 	srv.Provider.Register(r, srv.Login)
 	srv.Login.Register(r)
+	srv.SecondFactor.Register(r)
 	srv.Engine.MountAPI(r)
 	r.PathPrefix("/static/").Handler(http.StripPrefix("/static/", srv.Web.Static()))
 	r.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) {

@@ -33,7 +33,7 @@ func (s *Service) accountPage(w http.ResponseWriter, r *http.Request) {
 		s.ServerError(w, r, err)
 		return
 	}
-	fs, err := s.accountFactors(ctx, a.ID)
+	fs, err := s.sf.AccountFactors(ctx, a.ID)
 	if err != nil {
 		s.ServerError(w, r, err)
 		return

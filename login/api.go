@@ -8,6 +8,7 @@ import (
 
 	"github.com/gorilla/mux"
 	"github.com/gosid/gosid/selfservice"
+	"github.com/gosid/gosid/selfservice/secondfactor"
 )
 
 // The JSON flows API: the same flows as the pages, for mobile apps. No
@@ -22,8 +23,7 @@ func (s *Service) handleFlows() {
 		if err != nil {
 			return nil, err
 		}
-		v := s.view(f, m)
-		return v, s.fillFlow(ctx, v, f)
+		return s.view(f, m), nil
 	}
 	type step func(w http.ResponseWriter, r *http.Request, f *SelfFlow, action string, in selfservice.Input, m selfservice.Meta) (*selfservice.View, error)
 	submit := func(run step) func(http.ResponseWriter, *http.Request, *selfservice.Flow, string, selfservice.Input, selfservice.Meta) (*selfservice.View, error) {
@@ -66,18 +66,22 @@ func (s *Service) handleFlows() {
 			f := newSelfFlow(KindLogin, selfservice.StateForm, true, "")
 			return s.start(ctx, f, m)
 		},
-		Show: show,
-		Submit: submit(func(w http.ResponseWriter, r *http.Request, f *SelfFlow, action string, in selfservice.Input, m selfservice.Meta) (*selfservice.View, error) {
-			if f.MFA != nil {
-				return s.SubmitSecondFactor(r.Context(), f, action, in, m)
+		// After a right password the sign-in flow may go on to its second
+		// factor, which then runs the flow's steps.
+		Show: func(ctx context.Context, raw *selfservice.Flow, m selfservice.Meta) (*selfservice.View, error) {
+			if raw.State == secondfactor.StateChallenge {
+				return s.sf.Show(ctx, raw)
 			}
-			return s.apiLogin(w, r, f, in, m)
-		}),
-	})
-	s.HandleFlow(KindMFA, selfservice.APIFlow{Show: show,
-		Submit: submit(func(w http.ResponseWriter, r *http.Request, f *SelfFlow, action string, in selfservice.Input, m selfservice.Meta) (*selfservice.View, error) {
-			return s.SubmitSecondFactor(r.Context(), f, action, in, m)
-		}),
+			return show(ctx, raw, m)
+		},
+		Submit: func(w http.ResponseWriter, r *http.Request, raw *selfservice.Flow, action string, in selfservice.Input, m selfservice.Meta) (*selfservice.View, error) {
+			if raw.State == secondfactor.StateChallenge {
+				return s.sf.Submit(r.Context(), raw, action, in, m)
+			}
+			return submit(func(w http.ResponseWriter, r *http.Request, f *SelfFlow, action string, in selfservice.Input, m selfservice.Meta) (*selfservice.View, error) {
+				return s.apiLogin(w, r, f, in, m)
+			})(w, r, raw, action, in, m)
+		},
 	})
 	s.HandleFlow(KindContact, selfservice.APIFlow{Show: show,
 		Submit: func(w http.ResponseWriter, r *http.Request, raw *selfservice.Flow, action string, in selfservice.Input, m selfservice.Meta) (*selfservice.View, error) {
@@ -86,15 +90,6 @@ func (s *Service) handleFlows() {
 				return nil, err
 			}
 			return s.SubmitContact(r.Context(), f, action, in, m)
-		},
-	})
-	s.HandleFlow(KindEnroll, selfservice.APIFlow{Show: show,
-		Submit: func(w http.ResponseWriter, r *http.Request, raw *selfservice.Flow, action string, in selfservice.Input, m selfservice.Meta) (*selfservice.View, error) {
-			f, err := decode(raw)
-			if err != nil {
-				return nil, err
-			}
-			return s.SubmitEnroll(r.Context(), f, action, in, m)
 		},
 	})
 	s.HandleFlow(KindDelete, selfservice.APIFlow{Show: show,
@@ -108,8 +103,8 @@ func (s *Service) handleFlows() {
 	})
 }
 
-// finishAPI says which session a finished registration, sign-in or second
-// factor earned; the engine's API face starts it.
+// finishAPI says which session a finished registration or password
+// sign-in earned; the engine's API face starts it.
 func (s *Service) finishAPI(ctx context.Context, f *SelfFlow, v *selfservice.View) error {
 	acct, err := s.Accounts.GetAccount(ctx, v.AccountID)
 	if err != nil {
@@ -119,12 +114,8 @@ func (s *Service) finishAPI(ctx context.Context, f *SelfFlow, v *selfservice.Vie
 	if st.AMR == nil {
 		st.AMR = []string{"pwd"}
 	}
-	switch {
-	case f.Kind == KindRegistration:
+	if f.Kind == KindRegistration {
 		st.Reason = selfservice.Registration
-	case f.MFA != nil && f.MFA.Purpose == purposeStepUp:
-		// The step-up replaces the session it upgraded.
-		st.Reason, st.ReplaceID = selfservice.Upgrade, f.MFA.SessionID
 	}
 	v.Start = st
 	return nil
@@ -136,7 +127,7 @@ func (s *Service) registerAPI(r *mux.Router) {
 	api.HandleFunc("/session", s.apiLogout).Methods(http.MethodDelete)
 	api.HandleFunc("/session/password", s.apiPassword).Methods(http.MethodPost)
 	api.HandleFunc("/session/contacts", s.apiContactStart).Methods(http.MethodPost)
-	s.registerMFAAPI(api)
+	s.registerSettingsAPI(api)
 	if s.o.Verify != nil {
 		s.registerProfile(r, api)
 		if s.o.Scans != nil {
@@ -165,13 +156,7 @@ func (s *Service) apiLogin(w http.ResponseWriter, r *http.Request, f *SelfFlow, 
 		s.addErr(v, m, res.Field, res.Code)
 		return v, nil
 	case res.NeedMFA:
-		f.State = StateChallenge
-		f.MFA = &mfaState{AccountID: res.Account.ID, AMR: []string{"pwd"}, Purpose: purposeLogin}
-		if err := s.self.save(ctx, f); err != nil {
-			return nil, err
-		}
-		v = s.view(f, m)
-		return v, s.fillChallenge(ctx, v, f)
+		return s.sf.Begin(ctx, f.Flow, res.Account, []string{"pwd"})
 	}
 	f.State = selfservice.StateDone
 	v = s.view(f, m)

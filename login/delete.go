@@ -56,8 +56,8 @@ func (s *Service) StartDeletion(ctx context.Context, api bool, accountID string,
 	if err != nil {
 		return nil, err
 	}
-	v.Contact = s.contactView(a, method)
-	if err := s.sendSecondFactorCode(ctx, a, method, "delete", m); err != nil {
+	v.Contact = s.sf.ContactView(a, method)
+	if err := s.sf.SendConfirmationCode(ctx, a, method, "delete", m); err != nil {
 		key := selfservice.CodeErrorKey(err)
 		if key == "" {
 			return nil, err
@@ -77,7 +77,7 @@ func (s *Service) ConfirmDeletion(ctx context.Context, f *SelfFlow, in selfservi
 	if err != nil {
 		return nil, err
 	}
-	v.Contact = s.contactView(a, f.Rec.Channel)
+	v.Contact = s.sf.ContactView(a, f.Rec.Channel)
 	contact := a.Phone
 	if f.Rec.Channel == mfa.KindEmail {
 		contact = a.Email

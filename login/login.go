@@ -16,16 +16,15 @@ import (
 	"strings"
 	"time"
 
-	"github.com/go-webauthn/webauthn/webauthn"
 	"github.com/ory/fosite"
 
 	"github.com/gosid/gosid/account"
 	"github.com/gosid/gosid/consent"
-	"github.com/gosid/gosid/keys"
 	"github.com/gosid/gosid/mfa"
 	"github.com/gosid/gosid/notify"
 	"github.com/gosid/gosid/provider"
 	"github.com/gosid/gosid/selfservice"
+	"github.com/gosid/gosid/selfservice/secondfactor"
 	"github.com/gosid/gosid/session"
 	"github.com/gosid/gosid/storage"
 	"github.com/gosid/gosid/verify"
@@ -63,23 +62,14 @@ type Options struct {
 	// OnLogin is called with the outcome of every password attempt
 	// (success, invalid, locked, rate_limited) for metrics.
 	OnLogin func(outcome string)
-	// Sealer seals authenticator secrets.
-	Sealer *keys.Sealer
-	// TOTP checks authenticator codes; TOTPIssuer names gosid in the app.
-	TOTP       *mfa.Verifier
-	TOTPIssuer string
-	// WebAuthn runs security-key ceremonies.
-	WebAuthn *webauthn.WebAuthn
-	// RecoveryKey keys the HMAC of stored recovery codes.
-	RecoveryKey []byte
+	// SecondFactor runs the second factor (challenges, step-up, factors).
+	SecondFactor *secondfactor.Service
 	// Scans keeps the (encrypted) scans of documents.
 	Scans verify.ScanStore
 	// Inbox keeps messages shown in the personal account.
 	Inbox account.Inbox
 	// Verify keeps personal data and checks it against the registries.
 	Verify *verify.Service
-	// RequireMFA makes a second factor mandatory for every sign-in.
-	RequireMFA bool
 }
 
 // Service is the hosted sign-in UI: the flows of this package on the
@@ -90,7 +80,7 @@ type Service struct {
 	consent *consent.Service
 	self    selfFlows
 	log     *slog.Logger
-	mfa     methodTable
+	sf      *secondfactor.Service
 }
 
 // Notifier delivers messages to citizens.
@@ -156,7 +146,7 @@ func New(o Options) *Service {
 		consent: consent.New(o.Consents, e.OAuth, e.Now),
 		self:    selfFlows{store: e.Flows},
 		log:     e.Log(),
-		mfa:     newMethodTable(o),
+		sf:      o.SecondFactor,
 	}
 	s.handleFlows()
 	return s
@@ -264,7 +254,7 @@ var errUnmet = &fosite.RFC6749Error{
 // satisfy is what the client asked for at least).
 func (s *Service) requirements(ac *provider.AuthorizeContext) (account.Level, bool) {
 	need := account.Level(ac.Client.MinLevel)
-	wantMFA := ac.Client.RequireMFA || s.o.RequireMFA
+	wantMFA := ac.Client.RequireMFA || s.sf.RequireMFA()
 	if acrs := strings.Fields(ac.Form.Get("acr_values")); len(acrs) > 0 {
 		lowest, lowestMFA, known := account.Level(""), true, false
 		for _, acr := range acrs {
@@ -297,11 +287,11 @@ func (s *Service) stepUp(w http.ResponseWriter, r *http.Request, acct *account.A
 	if err := s.Flows.Save(ctx, flow); err != nil {
 		return fosite.ErrServerError.WithWrap(err)
 	}
-	v, err := s.StartSecondFactor(ctx, false, acct, sess.AMR, purposeStepUp, sess.ID, flow.ID, "", s.Meta(r))
+	v, err := s.sf.StartSecondFactor(ctx, false, acct, sess.AMR, secondfactor.PurposeStepUp, sess.ID, flow.ID, "", s.Meta(r))
 	if err != nil {
 		return fosite.ErrServerError.WithWrap(err)
 	}
-	s.Web.SetCookie(w, s.Web.CookieName(selfservice.FlowCookie(KindMFA)), v.FlowToken, s.Flows.TTL())
+	s.Web.SetCookie(w, s.Web.CookieName(selfservice.FlowCookie(secondfactor.KindMFA)), v.FlowToken, s.Flows.TTL())
 	http.Redirect(w, r, PathSecondFactor+"?flow="+v.ID, http.StatusSeeOther)
 	return nil
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/gosid/gosid/audit"
 	"github.com/gosid/gosid/mfa"
 	"github.com/gosid/gosid/selfservice"
+	"github.com/gosid/gosid/selfservice/secondfactor"
 	"github.com/gosid/gosid/session"
 	"github.com/gosid/gosid/verify"
 	"github.com/gosid/gosid/web"
@@ -232,9 +233,9 @@ func (s *Service) confirmChange(ctx context.Context, v *ProfileView, accountID, 
 	if !(a.PhoneVerified && a.Phone != "") {
 		method, contact = mfa.KindEmail, a.Email
 	}
-	v.CodeSent, v.Contact = true, s.contactView(a, method)
+	v.CodeSent, v.Contact = true, s.sf.ContactView(a, method)
 	if code == "" {
-		if err := s.sendSecondFactorCode(ctx, a, method, "profile", m); err != nil {
+		if err := s.sf.SendConfirmationCode(ctx, a, method, "profile", m); err != nil {
 			key := selfservice.CodeErrorKey(err)
 			if key == "" {
 				return false, err
@@ -424,14 +425,14 @@ func (s *Service) apiActivity(w http.ResponseWriter, r *http.Request) {
 // Export is everything gosid holds about the citizen, as JSON (the
 // personal-data subject's right of access).
 type Export struct {
-	ExportedAt time.Time         `json:"exported_at"`
-	Account    map[string]any    `json:"account"`
-	Profile    *ProfileView      `json:"profile"`
-	Factors    []FactorView      `json:"second_factors"`
-	Sessions   []SessionView     `json:"sessions"`
-	Services   []ServiceView     `json:"connected_services"`
-	Activity   []ActivityEntry   `json:"activity"`
-	Settings   map[string]string `json:"settings"`
+	ExportedAt time.Time                 `json:"exported_at"`
+	Account    map[string]any            `json:"account"`
+	Profile    *ProfileView              `json:"profile"`
+	Factors    []secondfactor.FactorView `json:"second_factors"`
+	Sessions   []SessionView             `json:"sessions"`
+	Services   []ServiceView             `json:"connected_services"`
+	Activity   []ActivityEntry           `json:"activity"`
+	Settings   map[string]string         `json:"settings"`
 }
 
 // maxExportActivity bounds the activity entries in an export.
@@ -455,7 +456,7 @@ func (s *Service) ExportData(ctx context.Context, sess *session.Session, lang st
 	if err := s.fillScans(ctx, x.Profile, a.ID); err != nil {
 		return nil, err
 	}
-	if x.Factors, _, err = s.Factors(ctx, a.ID); err != nil {
+	if x.Factors, _, err = s.sf.Factors(ctx, a.ID); err != nil {
 		return nil, err
 	}
 	if x.Sessions, err = s.SessionViews(ctx, a.ID, sess.ID); err != nil {

@@ -22,18 +22,14 @@ const StatePassword = "password"
 // state each kind keeps in it.
 type SelfFlow struct {
 	*selfservice.Flow
-	Reg    *regState
-	Rec    *recState
-	MFA    *mfaState
-	Enroll *enrollState
+	Reg *regState
+	Rec *recState
 }
 
 // selfState is how a SelfFlow's own state is kept in the record.
 type selfState struct {
-	Reg    *regState    `json:"reg,omitempty"`
-	Rec    *recState    `json:"rec,omitempty"`
-	MFA    *mfaState    `json:"mfa,omitempty"`
-	Enroll *enrollState `json:"enroll,omitempty"`
+	Reg *regState `json:"reg,omitempty"`
+	Rec *recState `json:"rec,omitempty"`
 }
 
 // newSelfFlow is a flow of kind in state, for the API or a browser.
@@ -73,7 +69,7 @@ type recState struct {
 type selfFlows struct{ store *selfservice.FlowStore }
 
 func (s selfFlows) encode(f *SelfFlow) error {
-	return f.Encode(selfState{Reg: f.Reg, Rec: f.Rec, MFA: f.MFA, Enroll: f.Enroll})
+	return f.Encode(selfState{Reg: f.Reg, Rec: f.Rec})
 }
 
 func decode(f *selfservice.Flow) (*SelfFlow, error) {
@@ -81,7 +77,7 @@ func decode(f *selfservice.Flow) (*SelfFlow, error) {
 	if err := f.Decode(&st); err != nil {
 		return nil, err
 	}
-	return &SelfFlow{Flow: f, Reg: st.Reg, Rec: st.Rec, MFA: st.MFA, Enroll: st.Enroll}, nil
+	return &SelfFlow{Flow: f, Reg: st.Reg, Rec: st.Rec}, nil
 }
 
 // create stores a new flow and returns its flow token.
@@ -126,6 +122,4 @@ func (s selfFlows) delete(ctx context.Context, id string) error {
 	return nil
 }
 
-func withRec(f *SelfFlow, st *recState) *SelfFlow       { f.Rec = st; return f }
-func withChallenge(f *SelfFlow, st *mfaState) *SelfFlow { f.MFA = st; return f }
-func withEnroll(f *SelfFlow, st *enrollState) *SelfFlow { f.Enroll = st; return f }
+func withRec(f *SelfFlow, st *recState) *SelfFlow { f.Rec = st; return f }

@@ -11,18 +11,10 @@ import (
 
 	"github.com/gosid/gosid/selfservice"
 	"github.com/gosid/gosid/session"
-	"github.com/gosid/gosid/web"
 )
 
-// SelfPage is the data of the registration, recovery and password pages:
-// the flow's view plus the page basics.
-type SelfPage struct {
-	web.Page
-	View *selfservice.View
-	// LoginURL is where «Войти» leads (the sign-in page of the authorization
-	// that sent the citizen here, if any).
-	LoginURL string
-}
+// SelfPage is the data of a flow's page.
+type SelfPage = selfservice.SelfPage
 
 // registerSelfPages mounts the HTML face of the self-service flows.
 func (s *Service) registerSelfPages(r *mux.Router) {

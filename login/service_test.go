@@ -16,6 +16,7 @@ import (
 	"github.com/gosid/gosid/codes"
 	"github.com/gosid/gosid/notify"
 	"github.com/gosid/gosid/selfservice"
+	"github.com/gosid/gosid/selfservice/secondfactor"
 	"github.com/gosid/gosid/session"
 	"github.com/gosid/gosid/storage/sqlstore"
 	"github.com/gosid/gosid/web"
@@ -73,8 +74,10 @@ func newTestEnv(t *testing.T) *testEnv {
 		SessionTTL: time.Hour,
 		Now:        now,
 	})
+	sf := secondfactor.New(secondfactor.Deps{Engine: engine, Ephemeral: db, Queue: env.sent,
+		RecoveryKey: testKey("recovery")})
 	env.s = New(Options{
-		Engine: engine, Consents: db, Ephemeral: db, Inbox: db,
+		Engine: engine, SecondFactor: sf, Consents: db, Ephemeral: db, Inbox: db,
 		Notifier:       env.sent,
 		LockoutKey:     testKey("lockout"),
 		LoginRatePerIP: testRatePerIP,

@@ -59,7 +59,7 @@ func (s *Service) passwordStep(ctx context.Context, in selfservice.Input, client
 	case outcomeInvalid:
 		return &passwordResult{Code: "login.invalid"}, nil
 	}
-	need, err := s.needSecondFactor(ctx, acct, clientWantsMFA)
+	need, err := s.sf.NeedSecondFactor(ctx, acct, clientWantsMFA)
 	if err != nil {
 		return nil, fmt.Errorf("sign-in: second factor policy: %w", err)
 	}

@@ -29,6 +29,16 @@ func (e *Engine) Page(w http.ResponseWriter, r *http.Request) web.Page {
 	return web.Page{Lang: e.Web.Lang(r), CSRF: e.Web.CSRFToken(w, r), Dev: e.Dev}
 }
 
+// SelfPage is the data of a flow's page: the flow's view plus the page
+// basics.
+type SelfPage struct {
+	web.Page
+	View *View
+	// LoginURL is where «Войти» leads (the sign-in page of the
+	// authorization that sent the citizen here, if any).
+	LoginURL string
+}
+
 // FlowCookie is the base name of the cookie holding a browser flow's token.
 func FlowCookie(kind string) string { return "gosid_" + kind }
 
