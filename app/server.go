@@ -16,6 +16,7 @@ import (
 	"github.com/ory/fosite"
 
 	"github.com/gosid/gosid/codes"
+	"github.com/gosid/gosid/consent"
 	"github.com/gosid/gosid/geoip"
 	"github.com/gosid/gosid/internal/httpx"
 	"github.com/gosid/gosid/login"
@@ -24,6 +25,7 @@ import (
 	"github.com/gosid/gosid/notify"
 	"github.com/gosid/gosid/provider"
 	"github.com/gosid/gosid/selfservice"
+	"github.com/gosid/gosid/selfservice/settings"
 	"github.com/gosid/gosid/session"
 	"github.com/gosid/gosid/verify"
 	"github.com/gosid/gosid/web"
@@ -34,6 +36,8 @@ type Server struct {
 	*Stores
 	Provider *provider.Provider
 	Login    *login.Service
+	// Settings is the citizen's personal account.
+	Settings *settings.Service
 	// Engine runs the steps every self-service flow shares.
 	Engine  *selfservice.Engine
 	Web     *web.Renderer
@@ -116,10 +120,16 @@ func NewServer(ctx context.Context, s *Stores) (*Server, error) {
 	srv.Login = login.New(login.Options{
 		Engine: srv.Engine, Ephemeral: s.Ephemeral, Consents: s.DB, LoginRatePerIP: cfg.LoginRatePerIP,
 		LockoutKey: s.Sealer.DeriveKey("lockout"),
-		Notifier:   srv.Queue, Outbox: srv.Outbox, OnLogin: srv.Metrics.Login, Inbox: s.DB,
+		Notifier:   srv.Queue, OnLogin: srv.Metrics.Login,
 		Sealer: s.Sealer, TOTP: mfa.NewVerifier(s.Ephemeral), TOTPIssuer: "gosid", WebAuthn: wa,
-		RecoveryKey: s.Sealer.DeriveKey("mfa-recovery"), RequireMFA: cfg.RequireMFA, Verify: srv.Verify, Scans: s.DB,
+		RecoveryKey: s.Sealer.DeriveKey("mfa-recovery"), RequireMFA: cfg.RequireMFA, Verify: srv.Verify,
 	})
+	settingsDeps := settings.Deps{Engine: srv.Engine, Consent: consent.New(s.DB, srv.Engine.OAuth, srv.Engine.Now),
+		SecondFactor: srv.Login, Notifier: srv.Queue, Verify: srv.Verify, Scans: s.DB, Inbox: s.DB}
+	if cfg.Dev {
+		settingsDeps.Outbox = srv.Outbox
+	}
+	srv.Settings = settings.New(settingsDeps)
 	if srv.Handler, err = srv.routes(); err != nil {
 		return nil, err
 	}
@@ -147,6 +157,7 @@ func (srv *Server) routes() (http.Handler, error) {
 	r.Use(srv.Metrics.Middleware, httpx.LimitBody(srv.Config.MaxBodyBytes))
 	srv.Provider.Register(r, srv.Login)
 	srv.Login.Register(r)
+	srv.Settings.Register(r)
 	srv.Engine.MountAPI(r)
 	r.PathPrefix("/static/").Handler(http.StripPrefix("/static/", srv.Web.Static()))
 	r.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) {

@@ -73,14 +73,7 @@ type enrollState struct {
 }
 
 // FactorView is a factor that is on, for the security settings.
-type FactorView struct {
-	ID         string     `json:"id"`
-	Kind       string     `json:"kind"`
-	Name       string     `json:"name,omitempty"`
-	Contact    string     `json:"contact,omitempty"`
-	CreatedAt  time.Time  `json:"created_at"`
-	LastUsedAt *time.Time `json:"last_used_at,omitempty"`
-}
+type FactorView = selfservice.FactorView
 
 // errStepUp means a sensitive change needs a fresh second factor.
 var errStepUp = errors.New("login: a fresh second factor is required")

@@ -74,7 +74,7 @@ func newTestEnv(t *testing.T) *testEnv {
 		Now:        now,
 	})
 	env.s = New(Options{
-		Engine: engine, Consents: db, Ephemeral: db, Inbox: db,
+		Engine: engine, Consents: db, Ephemeral: db,
 		Notifier:       env.sent,
 		LockoutKey:     testKey("lockout"),
 		LoginRatePerIP: testRatePerIP,

@@ -1,4 +1,4 @@
-package login
+package settings
 
 import (
 	"context"
@@ -7,8 +7,6 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/gorilla/mux"
-
 	"github.com/gosid/gosid/account"
 	"github.com/gosid/gosid/notify"
 	"github.com/gosid/gosid/selfservice"
@@ -16,10 +14,12 @@ import (
 	"github.com/gosid/gosid/web"
 )
 
-// Notification settings (per event and channel) and in-account messages.
+// Notification settings (per event and channel, one record: the sign-in
+// notice of the security settings is the "login" event) and in-account
+// messages.
 
-// PathNotifications is the notification settings and messages page.
-const PathNotifications = "/settings/notifications"
+// errBadSetting is a value no setting takes.
+var errBadSetting = errors.New("settings: unknown setting value")
 
 // NotificationsPage is the data of that page.
 type NotificationsPage struct {
@@ -42,22 +42,15 @@ type InboxView struct {
 	Read    bool      `json:"read"`
 }
 
-func (s *Service) registerNotifications(r *mux.Router, api *mux.Router) {
-	r.HandleFunc(PathNotifications, s.notificationsPage).Methods(http.MethodGet, http.MethodHead)
-	r.HandleFunc(PathNotifications, s.notificationsSubmit).Methods(http.MethodPost)
-	api.HandleFunc("/session/notifications", s.apiNotifications).Methods(http.MethodGet)
-	api.HandleFunc("/session/notifications", s.apiNotificationsPut).Methods(http.MethodPut)
-}
-
 // inboxLimit is how many messages the page and the API show.
 const inboxLimit = 50
 
 // InboxMessages renders the account's newest messages in lang.
 func (s *Service) InboxMessages(ctx context.Context, accountID, lang string) ([]InboxView, error) {
-	if s.o.Inbox == nil {
+	if s.d.Inbox == nil {
 		return nil, nil
 	}
-	list, err := s.o.Inbox.ListInbox(ctx, accountID, inboxLimit)
+	list, err := s.d.Inbox.ListInbox(ctx, accountID, inboxLimit)
 	if err != nil {
 		return nil, err
 	}
@@ -116,15 +109,15 @@ func (s *Service) renderNotifications(w http.ResponseWriter, r *http.Request, se
 		s.ServerError(w, r, err)
 		return
 	}
-	if s.o.Inbox != nil {
-		_ = s.o.Inbox.MarkInboxRead(ctx, a.ID, s.Now())
+	if s.d.Inbox != nil {
+		_ = s.d.Inbox.MarkInboxRead(ctx, a.ID, s.Now())
 	}
 	s.Web.Render(w, r, http.StatusOK, "notifications", &NotificationsPage{Page: s.Page(w, r),
 		Events: account.NotifyEvents, Channels: account.NotifyChannels, On: prefsTable(a), Messages: msgs, Saved: saved})
 }
 
 func (s *Service) notificationsPage(w http.ResponseWriter, r *http.Request) {
-	sess, ok := s.SignedIn(w, r, PathLogin)
+	sess, ok := s.SignedIn(w, r, selfservice.PathLogin)
 	if !ok {
 		return
 	}
@@ -132,7 +125,7 @@ func (s *Service) notificationsPage(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Service) notificationsSubmit(w http.ResponseWriter, r *http.Request) {
-	sess, ok := s.SignedInForm(w, r, PathLogin, PathNotifications)
+	sess, ok := s.SignedInForm(w, r, selfservice.PathLogin, PathNotifications)
 	if !ok {
 		return
 	}
@@ -191,5 +184,50 @@ func (s *Service) apiNotificationsPut(w http.ResponseWriter, r *http.Request) {
 		selfservice.APIFail(w, http.StatusBadRequest, "invalid_request", "Unknown event; events: login, security, verification.")
 	default:
 		s.apiNotifications(w, r)
+	}
+}
+
+// SetLoginNotice sets where sign-in notices go (the "login" event of the
+// notification settings): all, phone, email or none.
+func (s *Service) SetLoginNotice(ctx context.Context, accountID, value string) error {
+	if !account.ParseNotifyPrefs("").SetLoginNotice(value) {
+		return errBadSetting
+	}
+	_, err := s.Accounts.UpdateAccount(ctx, accountID, func(a *account.Account) error {
+		prefs := account.ParseNotifyPrefs(a.NotifyPrefs)
+		prefs.SetLoginNotice(value)
+		a.NotifyPrefs, a.UpdatedAt = prefs.String(), s.Now().UTC()
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("set login notice: %w", err)
+	}
+	return nil
+}
+
+// apiSettings changes account settings: {"login_notice": "all"|"phone"|"email"|"none"}.
+func (s *Service) apiSettings(w http.ResponseWriter, r *http.Request) {
+	sess, ok := s.APISession(w, r)
+	if !ok {
+		return
+	}
+	in, _, err := selfservice.ReadInput(r)
+	if err != nil {
+		selfservice.APIFail(w, http.StatusBadRequest, "invalid_request", err.Error())
+		return
+	}
+	v, set := in["login_notice"]
+	if !set {
+		selfservice.APIFail(w, http.StatusBadRequest, "invalid_request", "Nothing to change; known settings: login_notice.")
+		return
+	}
+	err = s.SetLoginNotice(r.Context(), sess.AccountID, v)
+	switch {
+	case errors.Is(err, errBadSetting):
+		selfservice.APIFail(w, http.StatusBadRequest, "invalid_request", "login_notice must be one of all, phone, email, none.")
+	case err != nil:
+		s.APIServerError(w, r, err)
+	default:
+		selfservice.WriteJSON(w, http.StatusOK, map[string]any{"login_notice": v})
 	}
 }
