@@ -16,6 +16,7 @@ import (
 	"github.com/ory/fosite"
 
 	"github.com/gosid/gosid/codes"
+	"github.com/gosid/gosid/consent"
 	"github.com/gosid/gosid/geoip"
 	"github.com/gosid/gosid/internal/httpx"
 	"github.com/gosid/gosid/login"
@@ -25,6 +26,7 @@ import (
 	"github.com/gosid/gosid/provider"
 	"github.com/gosid/gosid/selfservice"
 	"github.com/gosid/gosid/selfservice/secondfactor"
+	"github.com/gosid/gosid/selfservice/settings"
 	"github.com/gosid/gosid/session"
 	"github.com/gosid/gosid/verify"
 	"github.com/gosid/gosid/web"
@@ -35,6 +37,8 @@ type Server struct {
 	*Stores
 	Provider *provider.Provider
 	Login    *login.Service
+	// Settings is the citizen's personal account.
+	Settings *settings.Service
 	// Engine runs the steps every self-service flow shares.
 	Engine *selfservice.Engine
 	// SecondFactor runs challenges, step-up and the security settings.
@@ -124,9 +128,14 @@ func NewServer(ctx context.Context, s *Stores) (*Server, error) {
 	srv.Login = login.New(login.Options{
 		Engine: srv.Engine, Ephemeral: s.Ephemeral, Consents: s.DB, LoginRatePerIP: cfg.LoginRatePerIP,
 		LockoutKey: s.Sealer.DeriveKey("lockout"),
-		Notifier:   srv.Queue, Outbox: srv.Outbox, OnLogin: srv.Metrics.Login, Inbox: s.DB,
-		SecondFactor: srv.SecondFactor, Verify: srv.Verify, Scans: s.DB,
+		Notifier:   srv.Queue, OnLogin: srv.Metrics.Login, SecondFactor: srv.SecondFactor, Verify: srv.Verify,
 	})
+	settingsDeps := settings.Deps{Engine: srv.Engine, Consent: consent.New(s.DB, srv.Engine.OAuth, srv.Engine.Now),
+		SecondFactor: srv.SecondFactor, Notifier: srv.Queue, Verify: srv.Verify, Scans: s.DB, Inbox: s.DB}
+	if cfg.Dev {
+		settingsDeps.Outbox = srv.Outbox
+	}
+	srv.Settings = settings.New(settingsDeps)
 	if srv.Handler, err = srv.routes(); err != nil {
 		return nil, err
 	}
@@ -155,6 +164,7 @@ func (srv *Server) routes() (http.Handler, error) {
 	srv.Provider.Register(r, srv.Login)
 	srv.Login.Register(r)
 	srv.SecondFactor.Register(r)
+	srv.Settings.Register(r)
 	srv.Engine.MountAPI(r)
 	r.PathPrefix("/static/").Handler(http.StripPrefix("/static/", srv.Web.Static()))
 	r.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) {

@@ -83,24 +83,7 @@ func (s *Service) handleFlows() {
 			})(w, r, raw, action, in, m)
 		},
 	})
-	s.HandleFlow(KindContact, selfservice.APIFlow{Show: show,
-		Submit: func(w http.ResponseWriter, r *http.Request, raw *selfservice.Flow, action string, in selfservice.Input, m selfservice.Meta) (*selfservice.View, error) {
-			f, err := decode(raw)
-			if err != nil {
-				return nil, err
-			}
-			return s.SubmitContact(r.Context(), f, action, in, m)
-		},
-	})
-	s.HandleFlow(KindDelete, selfservice.APIFlow{Show: show,
-		Submit: func(w http.ResponseWriter, r *http.Request, raw *selfservice.Flow, action string, in selfservice.Input, m selfservice.Meta) (*selfservice.View, error) {
-			f, err := decode(raw)
-			if err != nil {
-				return nil, err
-			}
-			return s.ConfirmDeletion(r.Context(), f, in, m)
-		},
-	})
+
 }
 
 // finishAPI says which session a finished registration or password
@@ -125,17 +108,6 @@ func (s *Service) registerAPI(r *mux.Router) {
 	api := r.PathPrefix(PathAPI).Subrouter()
 	api.HandleFunc("/session", s.apiWhoami).Methods(http.MethodGet)
 	api.HandleFunc("/session", s.apiLogout).Methods(http.MethodDelete)
-	api.HandleFunc("/session/password", s.apiPassword).Methods(http.MethodPost)
-	api.HandleFunc("/session/contacts", s.apiContactStart).Methods(http.MethodPost)
-	s.registerSettingsAPI(api)
-	if s.o.Verify != nil {
-		s.registerProfile(r, api)
-		if s.o.Scans != nil {
-			s.registerScans(r, api)
-		}
-	}
-	s.registerDelete(r, api)
-	s.registerNotifications(r, api)
 }
 
 // apiLogin checks a password for an API login flow: the same password
@@ -183,49 +155,4 @@ func (s *Service) apiLogout(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.WriteHeader(http.StatusNoContent)
-}
-
-func (s *Service) apiPassword(w http.ResponseWriter, r *http.Request) {
-	ctx := r.Context()
-	sess, ok := s.APISession(w, r)
-	if !ok {
-		return
-	}
-	in, _, err := selfservice.ReadInput(r)
-	if err != nil {
-		selfservice.APIFail(w, http.StatusBadRequest, "invalid_request", err.Error())
-		return
-	}
-	v, err := s.ChangePassword(ctx, sess.AccountID, in, s.Meta(r))
-	if err != nil {
-		s.APIServerError(w, r, err)
-		return
-	}
-	if len(v.Errors) > 0 {
-		selfservice.WriteJSON(w, http.StatusUnprocessableEntity, v)
-		return
-	}
-	// Every session ended, this one too; the app gets a fresh token.
-	st, err := s.passwordChangedSession(ctx, sess, selfservice.Bearer(r), s.Meta(r))
-	if err != nil {
-		s.APIServerError(w, r, err)
-		return
-	}
-	v.SessionToken = st.Secret
-	selfservice.WriteJSON(w, http.StatusOK, v)
-}
-
-// apiContactStart begins adding a phone or e-mail to the signed-in account;
-// the flow then continues at /flows/contact/{id} with its flow token.
-func (s *Service) apiContactStart(w http.ResponseWriter, r *http.Request) {
-	sess, ok := s.APISession(w, r)
-	if !ok {
-		return
-	}
-	v, err := s.StartContact(r.Context(), true, sess.AccountID, s.Meta(r))
-	if err != nil {
-		s.APIServerError(w, r, err)
-		return
-	}
-	selfservice.WriteJSON(w, http.StatusCreated, v)
 }

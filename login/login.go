@@ -57,17 +57,11 @@ type Options struct {
 	LockoutKey []byte
 	// Notifier delivers one-time codes (the durable queue of package notify).
 	Notifier Notifier
-	// Outbox is the development outbox, shown at /dev/outbox in dev mode.
-	Outbox *notify.Outbox
 	// OnLogin is called with the outcome of every password attempt
 	// (success, invalid, locked, rate_limited) for metrics.
 	OnLogin func(outcome string)
 	// SecondFactor runs the second factor (challenges, step-up, factors).
 	SecondFactor *secondfactor.Service
-	// Scans keeps the (encrypted) scans of documents.
-	Scans verify.ScanStore
-	// Inbox keeps messages shown in the personal account.
-	Inbox account.Inbox
 	// Verify keeps personal data and checks it against the registries.
 	Verify *verify.Service
 }

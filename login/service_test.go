@@ -77,7 +77,7 @@ func newTestEnv(t *testing.T) *testEnv {
 	sf := secondfactor.New(secondfactor.Deps{Engine: engine, Ephemeral: db, Queue: env.sent,
 		RecoveryKey: testKey("recovery")})
 	env.s = New(Options{
-		Engine: engine, SecondFactor: sf, Consents: db, Ephemeral: db, Inbox: db,
+		Engine: engine, SecondFactor: sf, Consents: db, Ephemeral: db,
 		Notifier:       env.sent,
 		LockoutKey:     testKey("lockout"),
 		LoginRatePerIP: testRatePerIP,

@@ -6,7 +6,6 @@ import (
 
 	"github.com/gosid/gosid/account"
 	"github.com/gosid/gosid/selfservice"
-	"github.com/gosid/gosid/session"
 )
 
 // The password step and the start of a session, written once for the
@@ -64,15 +63,4 @@ func (s *Service) passwordStep(ctx context.Context, in selfservice.Input, client
 		return nil, fmt.Errorf("sign-in: second factor policy: %w", err)
 	}
 	return &passwordResult{Account: acct, NeedMFA: need}, nil
-}
-
-// passwordChangedSession replaces the session that changed the password
-// (every session of the account ended with the change) with a fresh one
-// that keeps what the old one had proved.
-func (s *Service) passwordChangedSession(ctx context.Context, old *session.Session, secret string, m selfservice.Meta) (*selfservice.StartedSession, error) {
-	acct, err := s.Accounts.GetAccount(ctx, old.AccountID)
-	if err != nil {
-		return nil, fmt.Errorf("password changed: load account: %w", err)
-	}
-	return s.StartSession(ctx, selfservice.SessionStart{Account: acct, AMR: old.AMR, Reason: selfservice.Upgrade, ReplaceToken: secret}, m)
 }

@@ -72,16 +72,6 @@ type enrollState struct {
 	State []byte `json:"state,omitempty"`
 }
 
-// FactorView is a factor that is on, for the security settings.
-type FactorView struct {
-	ID         string     `json:"id"`
-	Kind       string     `json:"kind"`
-	Name       string     `json:"name,omitempty"`
-	Contact    string     `json:"contact,omitempty"`
-	CreatedAt  time.Time  `json:"created_at"`
-	LastUsedAt *time.Time `json:"last_used_at,omitempty"`
-}
-
 // ErrStepUp means a sensitive change needs a fresh second factor.
 var ErrStepUp = errors.New("secondfactor: a fresh second factor is required")
 
@@ -132,7 +122,7 @@ func (s *Service) methods(ctx context.Context, a *account.Account) ([]selfservic
 	}
 	out := make([]selfservice.MethodView, 0, len(usable))
 	for _, meth := range usable {
-		out = append(out, selfservice.MethodView{Method: meth.Kind(), Contact: s.ContactView(a, meth.Kind())})
+		out = append(out, selfservice.MethodView{Method: meth.Kind(), Contact: s.MaskedContact(a, meth.Kind())})
 	}
 	return out, fs, nil
 }
@@ -203,7 +193,7 @@ func (s *Service) SubmitSecondFactor(ctx context.Context, f *flow, action string
 			return v, err
 		}
 		f.MFA.Sent, v.Method = method, method
-		v.Contact = s.ContactView(a, method)
+		v.Contact = s.MaskedContact(a, method)
 		s.AddMsg(v, m, "code.sent")
 		return v, s.flows.save(ctx, f)
 	case "webauthn_begin":
@@ -280,9 +270,9 @@ func (s *Service) refused(ctx context.Context, v *selfservice.View, m selfservic
 	return nil
 }
 
-// ContactView masks the contact a method sends codes to; "" for a method
+// MaskedContact masks the contact a method sends codes to; "" for a method
 // that sends none.
-func (s *Service) ContactView(a *account.Account, kind string) string {
+func (s *Service) MaskedContact(a *account.Account, kind string) string {
 	snd, ok := s.mfa.Get(kind).(mfa.Sender)
 	if !ok {
 		return ""
@@ -291,9 +281,9 @@ func (s *Service) ContactView(a *account.Account, kind string) string {
 	return selfservice.MaskContact(c.Channel, c.Address)
 }
 
-// SendConfirmationCode sends a one-time code to the account's confirmed
+// SendSecondFactorCode sends a one-time code to the account's confirmed
 // phone or e-mail, with the limits of package codes.
-func (s *Service) SendConfirmationCode(ctx context.Context, a *account.Account, kind, purpose string, m selfservice.Meta) error {
+func (s *Service) SendSecondFactorCode(ctx context.Context, a *account.Account, kind, purpose string, m selfservice.Meta) error {
 	snd, ok := s.mfa.Get(kind).(mfa.Sender)
 	if !ok {
 		return fmt.Errorf("login: send code: %q sends no codes", kind)
@@ -397,7 +387,7 @@ func (s *Service) RefreshRegistration(ctx context.Context, f *flow, a *account.A
 // secret and QR code, or the masked contact a code went to.
 func (s *Service) fillEnroll(v *selfservice.View, f *flow, a *account.Account) error {
 	v.Method = f.Enroll.Kind
-	v.Contact = s.ContactView(a, f.Enroll.Kind)
+	v.Contact = s.MaskedContact(a, f.Enroll.Kind)
 	if f.State != selfservice.StateConfirm {
 		return nil
 	}
@@ -541,7 +531,7 @@ func (s *Service) RegenerateRecoveryCodes(ctx context.Context, sess *session.Ses
 }
 
 // Factors lists the account's factors for the settings.
-func (s *Service) Factors(ctx context.Context, accountID string) ([]FactorView, int, error) {
+func (s *Service) Factors(ctx context.Context, accountID string) ([]selfservice.FactorView, int, error) {
 	a, err := s.Accounts.GetAccount(ctx, accountID)
 	if err != nil {
 		return nil, 0, err
@@ -550,14 +540,14 @@ func (s *Service) Factors(ctx context.Context, accountID string) ([]FactorView, 
 	if err != nil {
 		return nil, 0, err
 	}
-	out := make([]FactorView, 0, len(fs))
+	out := make([]selfservice.FactorView, 0, len(fs))
 	for _, f := range fs {
-		fv := FactorView{ID: f.ID, Kind: f.Kind, Name: f.Name, CreatedAt: f.CreatedAt}
+		fv := selfservice.FactorView{ID: f.ID, Kind: f.Kind, Name: f.Name, CreatedAt: f.CreatedAt}
 		if !f.LastUsedAt.IsZero() {
 			t := f.LastUsedAt
 			fv.LastUsedAt = &t
 		}
-		fv.Contact = s.ContactView(a, f.Kind)
+		fv.Contact = s.MaskedContact(a, f.Kind)
 		out = append(out, fv)
 	}
 	left := 0

@@ -3,7 +3,6 @@ package secondfactor
 import (
 	"context"
 	"errors"
-	"fmt"
 	"net/http"
 	"net/url"
 	"strings"
@@ -21,7 +20,7 @@ import (
 type SecurityPage struct {
 	web.Page
 	View          *selfservice.View
-	Factors       []FactorView
+	Factors       []selfservice.FactorView
 	RecoveryLeft  int
 	HasPhone      bool
 	HasEmail      bool
@@ -262,7 +261,7 @@ func (s *Service) securitySubmit(w http.ResponseWriter, r *http.Request) {
 	case errors.Is(err, ErrStepUp):
 		s.reauthenticate(w, r, sess)
 		return
-	case errors.Is(err, storage.ErrNotFound), errors.Is(err, ErrBadSetting):
+	case errors.Is(err, storage.ErrNotFound), errors.Is(err, selfservice.ErrBadSetting):
 		s.AddErr(v, m, "", "flow.error.action")
 	case err != nil:
 		s.ServerError(w, r, err)
@@ -295,26 +294,6 @@ func (s *Service) reauthenticate(w http.ResponseWriter, r *http.Request, sess *s
 
 // setLoginNotice sets where sign-in notices go (the "login" event of the
 // notification settings, their one record).
-// ErrBadSetting means a setting's value is not one of its choices.
-var ErrBadSetting = errors.New("secondfactor: unknown setting value")
-
-// SetLoginNotice sets where sign-in notices go (the "login" event of the
-// notification preferences).
-func (s *Service) SetLoginNotice(ctx context.Context, accountID, value string) error {
-	if !account.ParseNotifyPrefs("").SetLoginNotice(value) {
-		return ErrBadSetting
-	}
-	_, err := s.Accounts.UpdateAccount(ctx, accountID, func(a *account.Account) error {
-		prefs := account.ParseNotifyPrefs(a.NotifyPrefs)
-		prefs.SetLoginNotice(value)
-		a.NotifyPrefs, a.UpdatedAt = prefs.String(), s.Now().UTC()
-		return nil
-	})
-	if err != nil {
-		return fmt.Errorf("set login notice: %w", err)
-	}
-	return nil
-}
 
 func (s *Service) enrollFlow(r *http.Request, sess *session.Session, id string) (*flow, error) {
 	f, err := s.flows.load(r.Context(), id, KindEnroll, false, s.Cookie(r, selfservice.FlowCookie(KindEnroll)))

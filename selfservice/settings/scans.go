@@ -1,4 +1,4 @@
-package login
+package settings
 
 import (
 	"context"
@@ -19,9 +19,8 @@ import (
 // by content (JPG, PNG or PDF, at most 5 MB), stored encrypted, served back
 // only to their owner, as attachments.
 
-// PathScans takes uploads from the profile page; /profile/scans/{id}
-// downloads one.
-const PathScans = "/profile/scans"
+// PathScans (see settings.go) takes uploads from the profile page;
+// /profile/scans/{id} downloads one.
 
 // scanBodyMax is the body limit of an upload: the file and the form around it.
 const scanBodyMax = account.MaxScanSize + 64<<10
@@ -29,10 +28,10 @@ const scanBodyMax = account.MaxScanSize + 64<<10
 func (s *Service) registerScans(r *mux.Router, api *mux.Router) {
 	r.Handle(PathScans, httpx.MaxBody(scanBodyMax, http.HandlerFunc(s.scanUploadPage))).Methods(http.MethodPost)
 	r.HandleFunc(PathScans+"/{id}", s.scanDownloadPage).Methods(http.MethodGet)
-	api.HandleFunc("/session/scans", s.apiScans).Methods(http.MethodGet)
-	api.Handle("/session/scans", httpx.MaxBody(scanBodyMax, http.HandlerFunc(s.apiScanUpload))).Methods(http.MethodPost)
-	api.HandleFunc("/session/scans/{id}", s.apiScanDownload).Methods(http.MethodGet)
-	api.HandleFunc("/session/scans/{id}", s.apiScanDelete).Methods(http.MethodDelete)
+	api.HandleFunc("/scans", s.apiScans).Methods(http.MethodGet)
+	api.Handle("/scans", httpx.MaxBody(scanBodyMax, http.HandlerFunc(s.apiScanUpload))).Methods(http.MethodPost)
+	api.HandleFunc("/scans/{id}", s.apiScanDownload).Methods(http.MethodGet)
+	api.HandleFunc("/scans/{id}", s.apiScanDelete).Methods(http.MethodDelete)
 }
 
 // readScan reads the uploaded file: a multipart form field "file", or the
@@ -69,7 +68,7 @@ func (s *Service) uploadScan(ctx context.Context, accountID string, r *http.Requ
 	case err != nil:
 		return nil, "scan.empty", nil
 	}
-	sc, err := s.o.Verify.AddScan(ctx, s.o.Scans, accountID, kind, data)
+	sc, err := s.d.Verify.AddScan(ctx, s.d.Scans, accountID, kind, data)
 	var fe *account.FieldError
 	switch {
 	case errors.As(err, &fe):
@@ -86,7 +85,7 @@ func (s *Service) uploadScan(ctx context.Context, accountID string, r *http.Requ
 }
 
 func (s *Service) scanUploadPage(w http.ResponseWriter, r *http.Request) {
-	sess, ok := s.SignedIn(w, r, PathLogin)
+	sess, ok := s.SignedIn(w, r, selfservice.PathLogin)
 	if !ok {
 		return
 	}
@@ -122,16 +121,16 @@ func (s *Service) scanUploadPage(w http.ResponseWriter, r *http.Request) {
 
 // fillScans lists the account's scans on the profile view.
 func (s *Service) fillScans(ctx context.Context, v *ProfileView, accountID string) error {
-	if s.o.Scans == nil {
+	if s.d.Scans == nil {
 		return nil
 	}
-	list, err := s.o.Scans.ListScans(ctx, accountID)
+	list, err := s.d.Scans.ListScans(ctx, accountID)
 	v.Scans = list
 	return err
 }
 
 func (s *Service) writeScan(w http.ResponseWriter, r *http.Request, accountID, id string, api bool) {
-	sc, err := s.o.Verify.OpenScan(r.Context(), s.o.Scans, accountID, id)
+	sc, err := s.d.Verify.OpenScan(r.Context(), s.d.Scans, accountID, id)
 	if errors.Is(err, storage.ErrNotFound) {
 		if api {
 			selfservice.APIFail(w, http.StatusNotFound, "not_found", "No such scan.")
@@ -153,7 +152,7 @@ func (s *Service) writeScan(w http.ResponseWriter, r *http.Request, accountID, i
 }
 
 func (s *Service) scanDownloadPage(w http.ResponseWriter, r *http.Request) {
-	sess, ok := s.SignedIn(w, r, PathLogin)
+	sess, ok := s.SignedIn(w, r, selfservice.PathLogin)
 	if !ok {
 		return
 	}
@@ -165,7 +164,7 @@ func (s *Service) apiScans(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	list, err := s.o.Scans.ListScans(r.Context(), sess.AccountID)
+	list, err := s.d.Scans.ListScans(r.Context(), sess.AccountID)
 	if err != nil {
 		s.APIServerError(w, r, err)
 		return
@@ -208,6 +207,6 @@ func (s *Service) apiScanDelete(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	err := s.o.Scans.DeleteScan(r.Context(), sess.AccountID, mux.Vars(r)["id"])
+	err := s.d.Scans.DeleteScan(r.Context(), sess.AccountID, mux.Vars(r)["id"])
 	s.APINoContent(w, r, err, "No such scan.")
 }

@@ -1,4 +1,4 @@
-package login
+package settings
 
 import (
 	"context"
@@ -14,7 +14,6 @@ import (
 	"github.com/gosid/gosid/audit"
 	"github.com/gosid/gosid/mfa"
 	"github.com/gosid/gosid/selfservice"
-	"github.com/gosid/gosid/selfservice/secondfactor"
 	"github.com/gosid/gosid/session"
 	"github.com/gosid/gosid/verify"
 	"github.com/gosid/gosid/web"
@@ -22,13 +21,6 @@ import (
 
 // Personal data, documents and their verification; the activity log; the
 // export of a citizen's data. Pages and JSON API.
-
-// Paths of the personal-data pages.
-const (
-	PathProfile  = "/profile"
-	PathActivity = "/settings/activity"
-	PathExport   = "/settings/export"
-)
 
 // profileFields are the form fields of the profile, in order.
 var profileFields = []string{"family_name", "given_name", "middle_name", "birth_date", "sex", "birthplace", "citizenship",
@@ -103,10 +95,10 @@ func (s *Service) registerProfile(r *mux.Router, api *mux.Router) {
 	r.HandleFunc(PathProfile, s.profileSubmit).Methods(http.MethodPost)
 	r.HandleFunc(PathActivity, s.activityPage).Methods(http.MethodGet, http.MethodHead)
 	r.HandleFunc(PathExport, s.exportPage).Methods(http.MethodGet)
-	api.HandleFunc("/session/profile", s.apiProfile).Methods(http.MethodGet)
-	api.HandleFunc("/session/profile", s.apiProfileSubmit).Methods(http.MethodPut)
-	api.HandleFunc("/session/activity", s.apiActivity).Methods(http.MethodGet)
-	api.HandleFunc("/session/export", s.apiExport).Methods(http.MethodGet)
+	api.HandleFunc("/profile", s.apiProfile).Methods(http.MethodGet)
+	api.HandleFunc("/profile", s.apiProfileSubmit).Methods(http.MethodPut)
+	api.HandleFunc("/activity", s.apiActivity).Methods(http.MethodGet)
+	api.HandleFunc("/export", s.apiExport).Methods(http.MethodGet)
 }
 
 // profileView loads the profile of the account.
@@ -115,7 +107,7 @@ func (s *Service) profileView(ctx context.Context, accountID string) (*ProfileVi
 	if err != nil {
 		return nil, err
 	}
-	p, _, err := s.o.Verify.Get(ctx, accountID)
+	p, _, err := s.d.Verify.Get(ctx, accountID)
 	if err != nil {
 		return nil, err
 	}
@@ -206,7 +198,7 @@ func (s *Service) SubmitProfile(ctx context.Context, accountID string, in selfse
 			return v, err
 		}
 	}
-	switch err := s.o.Verify.Submit(ctx, accountID, d, "citizen"); {
+	switch err := s.d.Verify.Submit(ctx, accountID, d, "citizen"); {
 	case errors.Is(err, verify.ErrBusy):
 		s.addProfileErr(v, m, "", "profile.busy")
 		return v, nil
@@ -233,9 +225,9 @@ func (s *Service) confirmChange(ctx context.Context, v *ProfileView, accountID, 
 	if !(a.PhoneVerified && a.Phone != "") {
 		method, contact = mfa.KindEmail, a.Email
 	}
-	v.CodeSent, v.Contact = true, s.sf.ContactView(a, method)
+	v.CodeSent, v.Contact = true, s.d.SecondFactor.MaskedContact(a, method)
 	if code == "" {
-		if err := s.sf.SendConfirmationCode(ctx, a, method, "profile", m); err != nil {
+		if err := s.d.SecondFactor.SendSecondFactorCode(ctx, a, method, "profile", m); err != nil {
 			key := selfservice.CodeErrorKey(err)
 			if key == "" {
 				return false, err
@@ -247,7 +239,7 @@ func (s *Service) confirmChange(ctx context.Context, v *ProfileView, accountID, 
 		return false, nil
 	}
 	tmp := &selfservice.View{}
-	ok, err := s.verifyCode(ctx, tmp, m, "mfa_profile", contact, code)
+	ok, err := s.VerifyCode(ctx, tmp, m, "mfa_profile", contact, code)
 	for _, e := range tmp.Errors {
 		v.Errors = append(v.Errors, e)
 	}
@@ -263,7 +255,7 @@ func (s *Service) addProfileErr(v *ProfileView, m selfservice.Meta, field, code 
 }
 
 func (s *Service) profilePage(w http.ResponseWriter, r *http.Request) {
-	sess, ok := s.SignedIn(w, r, PathLogin)
+	sess, ok := s.SignedIn(w, r, selfservice.PathLogin)
 	if !ok {
 		return
 	}
@@ -279,7 +271,7 @@ func (s *Service) profilePage(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Service) profileSubmit(w http.ResponseWriter, r *http.Request) {
-	sess, ok := s.SignedInForm(w, r, PathLogin, PathProfile)
+	sess, ok := s.SignedInForm(w, r, selfservice.PathLogin, PathProfile)
 	if !ok {
 		return
 	}
@@ -382,7 +374,7 @@ func (s *Service) activityEntry(ctx context.Context, e *audit.Event, lang string
 }
 
 func (s *Service) activityPage(w http.ResponseWriter, r *http.Request) {
-	sess, ok := s.SignedIn(w, r, PathLogin)
+	sess, ok := s.SignedIn(w, r, selfservice.PathLogin)
 	if !ok {
 		return
 	}
@@ -425,14 +417,14 @@ func (s *Service) apiActivity(w http.ResponseWriter, r *http.Request) {
 // Export is everything gosid holds about the citizen, as JSON (the
 // personal-data subject's right of access).
 type Export struct {
-	ExportedAt time.Time                 `json:"exported_at"`
-	Account    map[string]any            `json:"account"`
-	Profile    *ProfileView              `json:"profile"`
-	Factors    []secondfactor.FactorView `json:"second_factors"`
-	Sessions   []SessionView             `json:"sessions"`
-	Services   []ServiceView             `json:"connected_services"`
-	Activity   []ActivityEntry           `json:"activity"`
-	Settings   map[string]string         `json:"settings"`
+	ExportedAt time.Time                `json:"exported_at"`
+	Account    map[string]any           `json:"account"`
+	Profile    *ProfileView             `json:"profile"`
+	Factors    []selfservice.FactorView `json:"second_factors"`
+	Sessions   []SessionView            `json:"sessions"`
+	Services   []ServiceView            `json:"connected_services"`
+	Activity   []ActivityEntry          `json:"activity"`
+	Settings   map[string]string        `json:"settings"`
 }
 
 // maxExportActivity bounds the activity entries in an export.
@@ -456,7 +448,7 @@ func (s *Service) ExportData(ctx context.Context, sess *session.Session, lang st
 	if err := s.fillScans(ctx, x.Profile, a.ID); err != nil {
 		return nil, err
 	}
-	if x.Factors, _, err = s.sf.Factors(ctx, a.ID); err != nil {
+	if x.Factors, _, err = s.d.SecondFactor.Factors(ctx, a.ID); err != nil {
 		return nil, err
 	}
 	if x.Sessions, err = s.SessionViews(ctx, a.ID, sess.ID); err != nil {
@@ -484,7 +476,7 @@ func (s *Service) writeExport(w http.ResponseWriter, r *http.Request, sess *sess
 }
 
 func (s *Service) exportPage(w http.ResponseWriter, r *http.Request) {
-	sess, ok := s.SignedIn(w, r, PathLogin)
+	sess, ok := s.SignedIn(w, r, selfservice.PathLogin)
 	if !ok {
 		return
 	}

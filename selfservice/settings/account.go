@@ -1,10 +1,11 @@
-package login
+package settings
 
 import (
 	"net/http"
 
 	"github.com/gosid/gosid/account"
 	"github.com/gosid/gosid/notify"
+	"github.com/gosid/gosid/selfservice"
 	"github.com/gosid/gosid/web"
 )
 
@@ -21,10 +22,10 @@ type AccountPage struct {
 }
 
 // accountPage is the citizen's own page: who is signed in, with links to
-// change the password and sign out; without a session, the sign-in form.
+// the settings and to sign out; without a session, the sign-in form.
 func (s *Service) accountPage(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
-	sess, ok := s.SignedIn(w, r, PathLogin)
+	sess, ok := s.SignedIn(w, r, selfservice.PathLogin)
 	if !ok {
 		return
 	}
@@ -33,13 +34,17 @@ func (s *Service) accountPage(w http.ResponseWriter, r *http.Request) {
 		s.ServerError(w, r, err)
 		return
 	}
-	fs, err := s.sf.AccountFactors(ctx, a.ID)
-	if err != nil {
-		s.ServerError(w, r, err)
-		return
+	on := false
+	if s.Factors != nil {
+		fs, err := s.Factors.ListFactors(ctx, a.ID)
+		if err != nil {
+			s.ServerError(w, r, err)
+			return
+		}
+		on = len(fs) > 0
 	}
 	s.Web.Render(w, r, http.StatusOK, "account", &AccountPage{Page: s.Page(w, r), Account: a,
-		Phone: account.FormatPhone(a.Phone), OfferMFA: s.OfferMFA(ctx, a, sess.AMR), MFA: len(fs) > 0})
+		Phone: account.FormatPhone(a.Phone), OfferMFA: s.OfferMFA(ctx, a, sess.AMR), MFA: on})
 }
 
 // logoutHere ends the gosid session from the account page.
@@ -48,7 +53,17 @@ func (s *Service) logoutHere(w http.ResponseWriter, r *http.Request) {
 		s.Web.Error(w, r, http.StatusForbidden, "error.title", "csrf.error", "")
 		return
 	}
-	s.finishLogout(w, r, nil)
+	if sess, err := s.Sessions.Current(r); err == nil && sess != nil {
+		s.Record(r.Context(), s.Meta(r), sess.AccountID, "logout", "", nil)
+	}
+	if err := s.Sessions.End(r); err != nil {
+		s.ServerError(w, r, err)
+		return
+	}
+	s.Web.ClearCookie(w, s.Sessions.Cookie())
+	s.Web.Render(w, r, http.StatusOK, "message", &web.MessageData{
+		Page: s.Page(w, r), TitleKey: "logout.done.title", MessageKey: "logout.done.message",
+	})
 }
 
 // OutboxPage is the data of the development outbox.
@@ -58,7 +73,7 @@ type OutboxPage struct {
 }
 
 // outboxPage lists the messages gosid sent, so that a newcomer can register
-// without an SMS operator. It exists only in development mode.
+// without an SMS operator. It is mounted only in development mode.
 func (s *Service) outboxPage(w http.ResponseWriter, r *http.Request) {
-	s.Web.Render(w, r, http.StatusOK, "outbox", &OutboxPage{Page: s.Page(w, r), Entries: s.o.Outbox.List()})
+	s.Web.Render(w, r, http.StatusOK, "outbox", &OutboxPage{Page: s.Page(w, r), Entries: s.d.Outbox.List()})
 }

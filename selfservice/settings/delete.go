@@ -1,12 +1,10 @@
-package login
+package settings
 
 import (
 	"context"
 	"errors"
 	"fmt"
 	"net/http"
-
-	"github.com/gorilla/mux"
 
 	"github.com/gosid/gosid/account"
 	"github.com/gosid/gosid/mfa"
@@ -21,12 +19,34 @@ import (
 // contacts, names or password). The audit trail keeps its events (the
 // operator must be able to answer for past sign-ins and data releases);
 // they hold no documents, only the account id, IPs and devices.
+//
+//	(start) --> confirm (a code went to the phone, else the e-mail)
+//	confirm --(code)--> done (the account is deleted, the flow ends)
 
 // KindDelete is an account deletion in progress.
 const KindDelete = "delete"
 
-// PathDelete is the page that deletes the account.
-const PathDelete = "/settings/delete"
+// deleteState is what the flow keeps (Flow.Data).
+type deleteState struct {
+	AccountID string `json:"account_id"`
+	// Method is the second-factor method the code went by ("sms" or
+	// "email"); Contact is where it went, masked.
+	Method  string `json:"method"`
+	Contact string `json:"contact,omitempty"`
+}
+
+type deleteFlow struct {
+	*selfservice.Flow
+	st deleteState
+}
+
+func decodeDelete(f *selfservice.Flow) (*deleteFlow, error) {
+	df := &deleteFlow{Flow: f}
+	if err := f.Decode(&df.st); err != nil {
+		return nil, err
+	}
+	return df, nil
+}
 
 // DeletePage is the data of the deletion page.
 type DeletePage struct {
@@ -34,10 +54,12 @@ type DeletePage struct {
 	View *selfservice.View
 }
 
-func (s *Service) registerDelete(r *mux.Router, api *mux.Router) {
-	r.HandleFunc(PathDelete, s.deletePage).Methods(http.MethodGet, http.MethodHead)
-	r.HandleFunc(PathDelete, s.deleteSubmit).Methods(http.MethodPost)
-	api.HandleFunc("/session/deletion", s.apiDeleteStart).Methods(http.MethodPost)
+func (s *Service) deleteView(f *deleteFlow) *selfservice.View {
+	v := s.View(f.Flow)
+	if f.State == selfservice.StateConfirm {
+		v.Channel, v.Contact = f.st.Method, f.st.Contact
+	}
+	return v
 }
 
 // StartDeletion sends a code to the account's confirmed phone (else
@@ -45,53 +67,59 @@ func (s *Service) registerDelete(r *mux.Router, api *mux.Router) {
 func (s *Service) StartDeletion(ctx context.Context, api bool, accountID string, m selfservice.Meta) (*selfservice.View, error) {
 	a, err := s.Accounts.GetAccount(ctx, accountID)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("start deletion: load account: %w", err)
 	}
 	method := mfa.KindSMS
 	if !(a.PhoneVerified && a.Phone != "") {
 		method = mfa.KindEmail
 	}
-	f := withRec(newSelfFlow(KindDelete, selfservice.StateConfirm, api, ""), &recState{AccountID: accountID, Channel: method})
-	v, err := s.start(ctx, f, m)
-	if err != nil {
+	f := &deleteFlow{Flow: &selfservice.Flow{Kind: KindDelete, State: selfservice.StateConfirm, API: api},
+		st: deleteState{AccountID: accountID, Method: method, Contact: s.d.SecondFactor.MaskedContact(a, method)}}
+	if err := f.Encode(f.st); err != nil {
 		return nil, err
 	}
-	v.Contact = s.sf.ContactView(a, method)
-	if err := s.sf.SendConfirmationCode(ctx, a, method, "delete", m); err != nil {
+	token, err := s.Start(ctx, f.Flow)
+	if err != nil {
+		return nil, fmt.Errorf("start deletion: %w", err)
+	}
+	v := s.deleteView(f)
+	v.FlowToken = token
+	if err := s.d.SecondFactor.SendSecondFactorCode(ctx, a, method, "delete", m); err != nil {
 		key := selfservice.CodeErrorKey(err)
 		if key == "" {
-			return nil, err
+			return nil, fmt.Errorf("start deletion: send code: %w", err)
 		}
-		s.addErr(v, m, "", key)
+		s.AddErr(v, m, "", key)
 	}
 	return v, nil
 }
 
 // ConfirmDeletion checks the code and deletes the account.
-func (s *Service) ConfirmDeletion(ctx context.Context, f *SelfFlow, in selfservice.Input, m selfservice.Meta) (*selfservice.View, error) {
-	v := s.view(f, m)
-	if rv := s.rejectInput(f, in, m); rv != nil {
-		return rv, nil
+func (s *Service) ConfirmDeletion(ctx context.Context, f *deleteFlow, in selfservice.Input, m selfservice.Meta) (*selfservice.View, error) {
+	v := s.deleteView(f)
+	if s.rejectInput(v, in, m) {
+		return v, nil
 	}
-	a, err := s.Accounts.GetAccount(ctx, f.Rec.AccountID)
+	a, err := s.Accounts.GetAccount(ctx, f.st.AccountID)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("confirm deletion: load account: %w", err)
 	}
-	v.Contact = s.sf.ContactView(a, f.Rec.Channel)
 	contact := a.Phone
-	if f.Rec.Channel == mfa.KindEmail {
+	if f.st.Method == mfa.KindEmail {
 		contact = a.Email
 	}
-	if ok, err := s.verifyCode(ctx, v, m, "mfa_delete", contact, in.Get("code")); !ok {
+	if ok, err := s.VerifyCode(ctx, v, m, "mfa_delete", contact, in.Get("code")); !ok {
 		return v, err
 	}
 	if err := s.DeleteAccount(ctx, a, m); err != nil {
 		return nil, err
 	}
-	_ = s.self.delete(ctx, f.ID)
+	if err := s.Flows.Delete(ctx, f.ID); err != nil {
+		s.Log().Error("settings: end deletion flow", "err", err)
+	}
 	f.State = selfservice.StateDone
-	v = s.view(f, m)
-	s.addMsg(v, m, "account.deleted")
+	v = s.deleteView(f)
+	s.AddMsg(v, m, "account.deleted")
 	return v, nil
 }
 
@@ -145,59 +173,59 @@ func (s *Service) DeleteAccount(ctx context.Context, a *account.Account, m selfs
 
 // deleteData removes the account's consents, factors, profile and scans.
 func (s *Service) deleteData(ctx context.Context, accountID string) error {
-	grants, err := s.o.Consents.ListConsents(ctx, accountID)
-	if err != nil {
-		return fmt.Errorf("list consents: %w", err)
+	if err := s.d.Consent.Forget(ctx, accountID); err != nil {
+		return err
 	}
-	for _, g := range grants {
-		if err := s.o.Consents.DeleteConsent(ctx, accountID, g.ClientID); err != nil {
-			return fmt.Errorf("remove consent: %w", err)
-		}
-	}
-	if s.Engine.Factors != nil {
-		if err := s.Engine.Factors.DeleteFactors(ctx, accountID); err != nil {
+	if s.Factors != nil {
+		if err := s.Factors.DeleteFactors(ctx, accountID); err != nil {
 			return fmt.Errorf("remove factors: %w", err)
 		}
 	}
-	if s.o.Verify != nil {
-		if err := s.o.Verify.Delete(ctx, accountID); err != nil {
+	if s.d.Verify != nil {
+		if err := s.d.Verify.Delete(ctx, accountID); err != nil {
 			return fmt.Errorf("remove profile: %w", err)
 		}
 	}
-	if s.o.Scans != nil {
-		if err := s.o.Scans.DeleteScans(ctx, accountID); err != nil {
+	if s.d.Scans != nil {
+		if err := s.d.Scans.DeleteScans(ctx, accountID); err != nil {
 			return fmt.Errorf("remove scans: %w", err)
 		}
 	}
 	return nil
 }
 
-func (s *Service) deleteFlow(r *http.Request, sess *session.Session, id string) (*SelfFlow, error) {
-	f, err := s.self.load(r.Context(), id, KindDelete, false, s.Cookie(r, selfservice.FlowCookie(KindDelete)))
+// The page: the flow must belong to the signed-in account.
+
+func (s *Service) loadDelete(r *http.Request, sess *session.Session, id string) (*deleteFlow, error) {
+	raw, err := s.Flows.Load(r.Context(), id, KindDelete, false, s.Cookie(r, selfservice.FlowCookie(KindDelete)))
 	if err != nil {
 		return nil, err
 	}
-	if f.Rec == nil || f.Rec.AccountID != sess.AccountID {
+	f, err := decodeDelete(raw)
+	if err != nil {
+		return nil, err
+	}
+	if f.st.AccountID != sess.AccountID {
 		return nil, selfservice.ErrFlowExpired
 	}
 	return f, nil
 }
 
 func (s *Service) deletePage(w http.ResponseWriter, r *http.Request) {
-	sess, ok := s.SignedIn(w, r, PathLogin)
+	sess, ok := s.SignedIn(w, r, selfservice.PathLogin)
 	if !ok {
 		return
 	}
 	v := &selfservice.View{Type: KindDelete, State: selfservice.StateForm}
-	if f, err := s.deleteFlow(r, sess, r.URL.Query().Get("flow")); err == nil {
-		v = s.view(f, s.Meta(r))
+	if f, err := s.loadDelete(r, sess, r.URL.Query().Get("flow")); err == nil {
+		v = s.deleteView(f)
 	}
 	s.Web.Render(w, r, http.StatusOK, "delete", &DeletePage{Page: s.Page(w, r), View: v})
 }
 
 func (s *Service) deleteSubmit(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
-	sess, ok := s.SignedInForm(w, r, PathLogin, PathDelete)
+	sess, ok := s.SignedInForm(w, r, selfservice.PathLogin, PathDelete)
 	if !ok {
 		return
 	}
@@ -208,12 +236,12 @@ func (s *Service) deleteSubmit(w http.ResponseWriter, r *http.Request) {
 			s.ServerError(w, r, err)
 			return
 		}
-		s.Web.SetCookie(w, s.Web.CookieName(selfservice.FlowCookie(KindDelete)), v.FlowToken, s.Flows.TTL())
+		s.SetFlowCookie(w, KindDelete, v.FlowToken)
 		v.FlowToken = ""
 		s.Web.Render(w, r, http.StatusOK, "delete", &DeletePage{Page: s.Page(w, r), View: v})
 		return
 	}
-	f, err := s.deleteFlow(r, sess, r.PostForm.Get("flow"))
+	f, err := s.loadDelete(r, sess, r.PostForm.Get("flow"))
 	if errors.Is(err, selfservice.ErrFlowExpired) || errors.Is(err, selfservice.ErrFlowToken) {
 		s.Web.Error(w, r, http.StatusGone, "flow.error.title", "flow.error.expired", PathDelete)
 		return
@@ -235,8 +263,9 @@ func (s *Service) deleteSubmit(w http.ResponseWriter, r *http.Request) {
 	s.Web.Render(w, r, status, "delete", &DeletePage{Page: s.Page(w, r), View: v})
 }
 
-// apiDeleteStart begins deleting the account; finish at
-// /flows/delete/{id} with {"code": ...}.
+// The API: started at POST /api/v1/session/deletion with the session
+// token, finished at /api/v1/flows/delete/{id} with {"code": ...}.
+
 func (s *Service) apiDeleteStart(w http.ResponseWriter, r *http.Request) {
 	sess, ok := s.APISession(w, r)
 	if !ok {
@@ -252,4 +281,20 @@ func (s *Service) apiDeleteStart(w http.ResponseWriter, r *http.Request) {
 		status = http.StatusTooManyRequests
 	}
 	selfservice.WriteJSON(w, status, v)
+}
+
+func (s *Service) showDelete(ctx context.Context, raw *selfservice.Flow, m selfservice.Meta) (*selfservice.View, error) {
+	f, err := decodeDelete(raw)
+	if err != nil {
+		return nil, err
+	}
+	return s.deleteView(f), nil
+}
+
+func (s *Service) apiDeleteSubmit(w http.ResponseWriter, r *http.Request, raw *selfservice.Flow, action string, in selfservice.Input, m selfservice.Meta) (*selfservice.View, error) {
+	f, err := decodeDelete(raw)
+	if err != nil {
+		return nil, err
+	}
+	return s.ConfirmDeletion(r.Context(), f, in, m)
 }

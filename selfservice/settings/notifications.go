@@ -1,4 +1,4 @@
-package login
+package settings
 
 import (
 	"context"
@@ -7,8 +7,6 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/gorilla/mux"
-
 	"github.com/gosid/gosid/account"
 	"github.com/gosid/gosid/notify"
 	"github.com/gosid/gosid/selfservice"
@@ -16,10 +14,9 @@ import (
 	"github.com/gosid/gosid/web"
 )
 
-// Notification settings (per event and channel) and in-account messages.
-
-// PathNotifications is the notification settings and messages page.
-const PathNotifications = "/settings/notifications"
+// Notification settings (per event and channel, one record: the sign-in
+// notice of the security settings is the "login" event) and in-account
+// messages.
 
 // NotificationsPage is the data of that page.
 type NotificationsPage struct {
@@ -42,22 +39,15 @@ type InboxView struct {
 	Read    bool      `json:"read"`
 }
 
-func (s *Service) registerNotifications(r *mux.Router, api *mux.Router) {
-	r.HandleFunc(PathNotifications, s.notificationsPage).Methods(http.MethodGet, http.MethodHead)
-	r.HandleFunc(PathNotifications, s.notificationsSubmit).Methods(http.MethodPost)
-	api.HandleFunc("/session/notifications", s.apiNotifications).Methods(http.MethodGet)
-	api.HandleFunc("/session/notifications", s.apiNotificationsPut).Methods(http.MethodPut)
-}
-
 // inboxLimit is how many messages the page and the API show.
 const inboxLimit = 50
 
 // InboxMessages renders the account's newest messages in lang.
 func (s *Service) InboxMessages(ctx context.Context, accountID, lang string) ([]InboxView, error) {
-	if s.o.Inbox == nil {
+	if s.d.Inbox == nil {
 		return nil, nil
 	}
-	list, err := s.o.Inbox.ListInbox(ctx, accountID, inboxLimit)
+	list, err := s.d.Inbox.ListInbox(ctx, accountID, inboxLimit)
 	if err != nil {
 		return nil, err
 	}
@@ -90,13 +80,13 @@ func (s *Service) SetNotifyPrefs(ctx context.Context, accountID string, set map[
 		prefs := account.ParseNotifyPrefs(a.NotifyPrefs)
 		for event, channels := range set {
 			if !prefs.Set(event, channels) {
-				return errBadSetting
+				return selfservice.ErrBadSetting
 			}
 		}
 		a.NotifyPrefs, a.UpdatedAt = prefs.String(), s.Now().UTC()
 		return nil
 	})
-	if errors.Is(err, errBadSetting) {
+	if errors.Is(err, selfservice.ErrBadSetting) {
 		return false, nil
 	} else if err != nil {
 		return false, fmt.Errorf("set notification preferences: %w", err)
@@ -116,15 +106,15 @@ func (s *Service) renderNotifications(w http.ResponseWriter, r *http.Request, se
 		s.ServerError(w, r, err)
 		return
 	}
-	if s.o.Inbox != nil {
-		_ = s.o.Inbox.MarkInboxRead(ctx, a.ID, s.Now())
+	if s.d.Inbox != nil {
+		_ = s.d.Inbox.MarkInboxRead(ctx, a.ID, s.Now())
 	}
 	s.Web.Render(w, r, http.StatusOK, "notifications", &NotificationsPage{Page: s.Page(w, r),
 		Events: account.NotifyEvents, Channels: account.NotifyChannels, On: prefsTable(a), Messages: msgs, Saved: saved})
 }
 
 func (s *Service) notificationsPage(w http.ResponseWriter, r *http.Request) {
-	sess, ok := s.SignedIn(w, r, PathLogin)
+	sess, ok := s.SignedIn(w, r, selfservice.PathLogin)
 	if !ok {
 		return
 	}
@@ -132,7 +122,7 @@ func (s *Service) notificationsPage(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Service) notificationsSubmit(w http.ResponseWriter, r *http.Request) {
-	sess, ok := s.SignedInForm(w, r, PathLogin, PathNotifications)
+	sess, ok := s.SignedInForm(w, r, selfservice.PathLogin, PathNotifications)
 	if !ok {
 		return
 	}
@@ -191,5 +181,32 @@ func (s *Service) apiNotificationsPut(w http.ResponseWriter, r *http.Request) {
 		selfservice.APIFail(w, http.StatusBadRequest, "invalid_request", "Unknown event; events: login, security, verification.")
 	default:
 		s.apiNotifications(w, r)
+	}
+}
+
+// apiSettings changes account settings: {"login_notice": "all"|"phone"|"email"|"none"}.
+func (s *Service) apiSettings(w http.ResponseWriter, r *http.Request) {
+	sess, ok := s.APISession(w, r)
+	if !ok {
+		return
+	}
+	in, _, err := selfservice.ReadInput(r)
+	if err != nil {
+		selfservice.APIFail(w, http.StatusBadRequest, "invalid_request", err.Error())
+		return
+	}
+	v, set := in["login_notice"]
+	if !set {
+		selfservice.APIFail(w, http.StatusBadRequest, "invalid_request", "Nothing to change; known settings: login_notice.")
+		return
+	}
+	err = s.SetLoginNotice(r.Context(), sess.AccountID, v)
+	switch {
+	case errors.Is(err, selfservice.ErrBadSetting):
+		selfservice.APIFail(w, http.StatusBadRequest, "invalid_request", "login_notice must be one of all, phone, email, none.")
+	case err != nil:
+		s.APIServerError(w, r, err)
+	default:
+		selfservice.WriteJSON(w, http.StatusOK, map[string]any{"login_notice": v})
 	}
 }
