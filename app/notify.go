@@ -42,6 +42,7 @@ func newQueue(s *Stores, outbox *notify.Outbox) (*notify.Queue, error) {
 	}
 	opts := notify.QueueOptions{Router: router, Sealer: s.Sealer, Logger: s.Log, PollInterval: 200 * time.Millisecond,
 		Queues:      map[string]int{verify.QueueName: 2},
+		TxOf:        s.DB.DriverTx,
 		RescueAfter: s.Config.JobRescueAfter, JobTimeout: s.Config.RegistryTimeout * 4,
 		RetryPolicy: backoff{base: s.Config.JobRetryBase}}
 	if pool := s.DB.PgxPool(); pool != nil {

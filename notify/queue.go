@@ -48,6 +48,10 @@ type QueueOptions struct {
 	// Queues are the queues of other durable jobs (identity checks), name →
 	// workers; their workers join at Start.
 	Queues map[string]int
+	// TxOf returns the driver transaction (pgx.Tx or *sql.Tx of the
+	// queue's own database) that ctx carries, or nil: a job inserted with
+	// such a context commits with that transaction.
+	TxOf func(ctx context.Context) any
 	// RescueAfter is when a job still running (its node died mid-job) is
 	// run again; river's hour when zero. JobTimeout bounds one run.
 	RescueAfter time.Duration
@@ -63,6 +67,10 @@ type Queue struct {
 	sealer      Sealer
 	log         *slog.Logger
 	maxAttempts int
+	// insertTx inserts a job inside a transaction of the database driver
+	// (see QueueOptions.TxOf).
+	insertTx func(ctx context.Context, tx any, args river.JobArgs, opts *river.InsertOpts) error
+	txOf     func(ctx context.Context) any
 	// inserter commits jobs; it exists from construction, so that the
 	// services that enqueue can be built before the workers that run their
 	// jobs. worker runs the jobs once Start has been given every worker.
@@ -160,6 +168,15 @@ func newQueue[TTx any](driver riverdriver.Driver[TTx], opts QueueOptions) (*Queu
 		return nil, fmt.Errorf("notify: queue: %w", err)
 	}
 	q.inserter = inserter
+	q.txOf = opts.TxOf
+	q.insertTx = func(ctx context.Context, tx any, args river.JobArgs, o *river.InsertOpts) error {
+		t, ok := tx.(TTx)
+		if !ok {
+			return fmt.Errorf("notify: a %T transaction on a queue of %T ones", tx, *new(TTx))
+		}
+		_, err := inserter.InsertTx(ctx, t, args, o)
+		return err
+	}
 	q.work = func(register []func(*river.Workers) error) (riverClient, error) {
 		workers := river.NewWorkers()
 		if err := river.AddWorkerSafely(workers, &deliverWorker{q: q}); err != nil {
@@ -242,7 +259,7 @@ func (q *Queue) Enqueue(ctx context.Context, m Message) error {
 	if err != nil {
 		return fmt.Errorf("notify: enqueue: seal: %w", err)
 	}
-	if _, err := q.inserter.Insert(ctx, deliverArgs{Sealed: sealed}, &river.InsertOpts{
+	if err := q.insert(ctx, deliverArgs{Sealed: sealed}, &river.InsertOpts{
 		Priority: priority(m), MaxAttempts: q.maxAttempts,
 	}); err != nil {
 		return fmt.Errorf("notify: enqueue %s: %w", m, err)
@@ -250,10 +267,23 @@ func (q *Queue) Enqueue(ctx context.Context, m Message) error {
 	return nil
 }
 
+// insert commits a job: inside the transaction ctx carries, if any (then
+// the job exists exactly when that transaction commits), else on its own.
+func (q *Queue) insert(ctx context.Context, args river.JobArgs, opts *river.InsertOpts) error {
+	if q.txOf != nil {
+		if tx := q.txOf(ctx); tx != nil {
+			return q.insertTx(ctx, tx, args, opts)
+		}
+	}
+	_, err := q.inserter.Insert(ctx, args, opts)
+	return err
+}
+
 // Insert stores another durable job (one whose worker joins at Start); it
-// is committed when Insert returns nil.
+// is committed when Insert returns nil, or with the transaction ctx
+// carries.
 func (q *Queue) Insert(ctx context.Context, args river.JobArgs, opts *river.InsertOpts) error {
-	if _, err := q.inserter.Insert(ctx, args, opts); err != nil {
+	if err := q.insert(ctx, args, opts); err != nil {
 		return fmt.Errorf("notify: insert %s job: %w", args.Kind(), err)
 	}
 	return nil

@@ -264,14 +264,20 @@ func (s *Service) Submit(ctx context.Context, accountID string, d *Data, by stri
 		if !ok {
 			return ErrBusy
 		}
-		return s.recordTx(ctx, accountID, "verification.submitted", map[string]string{"by": by})
+		if err := s.recordTx(ctx, accountID, "verification.submitted", map[string]string{"by": by}); err != nil {
+			return err
+		}
+		// The check's job commits with the data it checks: a crash can
+		// leave neither or both, never a profile waiting for a check that
+		// nobody will run.
+		return s.jobs.Insert(ctx, CheckArgs{AccountID: accountID, Submission: r.Submission}, nil)
 	})
 	if errors.Is(err, ErrBusy) {
 		return ErrBusy
 	} else if err != nil {
 		return fmt.Errorf("verify: submit: %w", err)
 	}
-	return s.jobs.Insert(ctx, CheckArgs{AccountID: accountID, Submission: r.Submission}, nil)
+	return nil
 }
 
 // ChangesVerified reports whether d changes a name or document that was

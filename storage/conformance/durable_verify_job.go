@@ -9,6 +9,7 @@ import (
 	"github.com/gosid/gosid/account"
 	"github.com/gosid/gosid/audit"
 	"github.com/gosid/gosid/registry"
+	"github.com/gosid/gosid/storage"
 	"github.com/gosid/gosid/verify"
 	"github.com/riverqueue/river"
 )
@@ -20,6 +21,7 @@ var durVerifyJobCases = []durCase{
 	{"FailureAfterProfileWrite", durVerifyFailAfterProfile},
 	{"FailureAfterEveryWrite", durVerifyFailAfterAll},
 	{"DeletedAccountLeftAlone", durVerifyDeletedAccount},
+	{"SubmitWithoutItsJob", durVerifySubmitJobFails},
 }
 
 var errDurKilled = errors.New("job killed")
@@ -70,10 +72,16 @@ func (durRegistry) CheckINN(context.Context, registry.INNQuery) (registry.Result
 }
 
 // durJobs is the job queue of durSubmitted: it keeps the submission a
-// check job was committed for.
-type durJobs struct{ submission *string }
+// check job was committed for, or fails when fail is set.
+type durJobs struct {
+	submission *string
+	fail       error
+}
 
 func (j durJobs) Insert(_ context.Context, args river.JobArgs, _ *river.InsertOpts) error {
+	if j.fail != nil {
+		return j.fail
+	}
 	*j.submission = args.(verify.CheckArgs).Submission
 	return nil
 }
@@ -85,7 +93,7 @@ func durSubmitted(t *testing.T, f *durFaulty) (*verify.Service, string) {
 	durCreateAccounts(t, f.Durable, durAccount("a1", "+79000000001", ""))
 	var submission string
 	svc := verify.New(verify.Options{Store: f, Accounts: f, Audit: f, Tx: f, Cipher: durCipher{}, Registry: durRegistry{},
-		Now: func() time.Time { return durNow }}, durJobs{&submission})
+		Now: func() time.Time { return durNow }}, durJobs{submission: &submission})
 	d := &verify.Data{FamilyName: "Петров", GivenName: "Пётр", BirthDate: "1990-01-02", SNILS: "11223344595",
 		Passport: verify.Passport{Series: "4510", Number: "123456", IssueDate: "2010-01-02", IssuedBy: "ОВД", DeptCode: "770-001"}}
 	if err := svc.Submit(t.Context(), "a1", d, "citizen"); err != nil {
@@ -158,5 +166,33 @@ func durVerifyDeletedAccount(t *testing.T, s Durable) {
 	durSame(t, "deleted account after its check", a, deleted)
 	if r := durGetProfile(t, s, "a1"); r.Status == verify.StatusVerified {
 		t.Fatal("a deleted account's profile was verified")
+	}
+}
+
+// durVerifySubmitJobFails: data submitted for a check whose job cannot be
+// committed is not stored either; before, the profile stayed "verifying"
+// with no check to finish it, and every later submission was refused as
+// busy.
+func durVerifySubmitJobFails(t *testing.T, s Durable) {
+	durCreateAccounts(t, s, durAccount("a1", "+79000000001", ""))
+	var submission string
+	svc := verify.New(verify.Options{Store: s, Accounts: s, Audit: s, Tx: s, Cipher: durCipher{}, Registry: durRegistry{},
+		Now: func() time.Time { return durNow }}, durJobs{submission: &submission, fail: errDurKilled})
+	d := &verify.Data{FamilyName: "Петров", GivenName: "Пётр", BirthDate: "1990-01-02", SNILS: "11223344595",
+		Passport: verify.Passport{Series: "4510", Number: "123456", IssueDate: "2010-01-02", IssuedBy: "ОВД", DeptCode: "770-001"}}
+	if err := svc.Submit(t.Context(), "a1", d, "citizen"); err == nil {
+		t.Fatal("Submit succeeded although its check could not be queued")
+	}
+	if _, err := s.GetProfile(t.Context(), "a1"); !errors.Is(err, storage.ErrNotFound) {
+		t.Fatalf("profile after a submission whose job failed: %v; want none stored", err)
+	}
+	// The citizen can submit again: nothing is stuck "verifying".
+	svc = verify.New(verify.Options{Store: s, Accounts: s, Audit: s, Tx: s, Cipher: durCipher{}, Registry: durRegistry{},
+		Now: func() time.Time { return durNow }}, durJobs{submission: &submission})
+	if err := svc.Submit(t.Context(), "a1", d, "citizen"); err != nil {
+		t.Fatalf("Submit again: %v", err)
+	}
+	if r := durGetProfile(t, s, "a1"); r.Status != verify.StatusVerifying || r.Submission != submission {
+		t.Fatalf("profile after the second submission: %+v", r)
 	}
 }

@@ -375,6 +375,28 @@ func (s *Store) InTx(ctx context.Context, fn func(ctx context.Context) error) er
 	})
 }
 
+// DriverTx is the database driver's transaction that ctx carries (InTx):
+// a pgx.Tx on PostgreSQL, a *sql.Tx on SQLite; nil outside a transaction.
+// Other libraries on the same database (the job queue) use it to join the
+// transaction, so that a job is committed with the change that made it.
+func (s *Store) DriverTx(ctx context.Context) any {
+	t := s.inCtx(ctx)
+	if t == nil {
+		return nil
+	}
+	switch q := t.q.(type) {
+	case pgQuerier:
+		if tx, ok := q.q.(pgx.Tx); ok {
+			return tx
+		}
+	case liteQuerier:
+		if tx, ok := q.w.(*sql.Tx); ok {
+			return tx
+		}
+	}
+	return nil
+}
+
 // wrap maps dialect errors to the storage sentinels.
 func (s *Store) wrap(op string, err error) error {
 	switch {
