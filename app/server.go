@@ -24,6 +24,8 @@ import (
 	"github.com/gosid/gosid/notify"
 	"github.com/gosid/gosid/provider"
 	"github.com/gosid/gosid/selfservice"
+	"github.com/gosid/gosid/selfservice/recovery"
+	"github.com/gosid/gosid/selfservice/registration"
 	"github.com/gosid/gosid/session"
 	"github.com/gosid/gosid/verify"
 	"github.com/gosid/gosid/web"
@@ -34,6 +36,10 @@ type Server struct {
 	*Stores
 	Provider *provider.Provider
 	Login    *login.Service
+	// Registration and Recovery are the flows that make an account and
+	// recover access to one.
+	Registration *registration.Service
+	Recovery     *recovery.Service
 	// Engine runs the steps every self-service flow shares.
 	Engine  *selfservice.Engine
 	Web     *web.Renderer
@@ -120,6 +126,8 @@ func NewServer(ctx context.Context, s *Stores) (*Server, error) {
 		Sealer: s.Sealer, TOTP: mfa.NewVerifier(s.Ephemeral), TOTPIssuer: "gosid", WebAuthn: wa,
 		RecoveryKey: s.Sealer.DeriveKey("mfa-recovery"), RequireMFA: cfg.RequireMFA, Verify: srv.Verify, Scans: s.DB,
 	})
+	srv.Registration = registration.New(registration.Deps{Engine: srv.Engine, Notifier: srv.Queue})
+	srv.Recovery = recovery.New(recovery.Deps{Engine: srv.Engine, Notifier: srv.Queue, LiftLockout: srv.Login.LiftLockout})
 	if srv.Handler, err = srv.routes(); err != nil {
 		return nil, err
 	}
@@ -147,6 +155,8 @@ func (srv *Server) routes() (http.Handler, error) {
 	r.Use(srv.Metrics.Middleware, httpx.LimitBody(srv.Config.MaxBodyBytes))
 	srv.Provider.Register(r, srv.Login)
 	srv.Login.Register(r)
+	srv.Registration.Register(r)
+	srv.Recovery.Register(r)
 	srv.Engine.MountAPI(r)
 	r.PathPrefix("/static/").Handler(http.StripPrefix("/static/", srv.Web.Static()))
 	r.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) {
