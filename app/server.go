@@ -25,6 +25,8 @@ import (
 	"github.com/gosid/gosid/notify"
 	"github.com/gosid/gosid/provider"
 	"github.com/gosid/gosid/selfservice"
+	"github.com/gosid/gosid/selfservice/recovery"
+	"github.com/gosid/gosid/selfservice/registration"
 	"github.com/gosid/gosid/selfservice/secondfactor"
 	"github.com/gosid/gosid/selfservice/settings"
 	"github.com/gosid/gosid/session"
@@ -39,6 +41,10 @@ type Server struct {
 	Login    *login.Service
 	// Settings is the citizen's personal account.
 	Settings *settings.Service
+	// Registration and Recovery are the flows that make an account and
+	// recover access to one.
+	Registration *registration.Service
+	Recovery     *recovery.Service
 	// Engine runs the steps every self-service flow shares.
 	Engine *selfservice.Engine
 	// SecondFactor runs challenges, step-up and the security settings.
@@ -136,6 +142,8 @@ func NewServer(ctx context.Context, s *Stores) (*Server, error) {
 		settingsDeps.Outbox = srv.Outbox
 	}
 	srv.Settings = settings.New(settingsDeps)
+	srv.Registration = registration.New(registration.Deps{Engine: srv.Engine, Notifier: srv.Queue})
+	srv.Recovery = recovery.New(recovery.Deps{Engine: srv.Engine, Notifier: srv.Queue, LiftLockout: srv.Login.LiftLockout})
 	if srv.Handler, err = srv.routes(); err != nil {
 		return nil, err
 	}
@@ -165,6 +173,8 @@ func (srv *Server) routes() (http.Handler, error) {
 	srv.Login.Register(r)
 	srv.SecondFactor.Register(r)
 	srv.Settings.Register(r)
+	srv.Registration.Register(r)
+	srv.Recovery.Register(r)
 	srv.Engine.MountAPI(r)
 	r.PathPrefix("/static/").Handler(http.StripPrefix("/static/", srv.Web.Static()))
 	r.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) {

@@ -39,28 +39,6 @@ func (s *Service) handleFlows() {
 			return v, s.finishAPI(r.Context(), f, v)
 		}
 	}
-	s.HandleFlow(KindRegistration, selfservice.APIFlow{
-		Start: func(ctx context.Context, m selfservice.Meta) (*selfservice.View, error) {
-			return s.StartRegistration(ctx, true, "", m)
-		},
-		Show: show,
-		Submit: submit(func(w http.ResponseWriter, r *http.Request, f *SelfFlow, action string, in selfservice.Input, m selfservice.Meta) (*selfservice.View, error) {
-			return s.SubmitRegistration(r.Context(), f, action, in, m)
-		}),
-	})
-	s.HandleFlow(KindRecovery, selfservice.APIFlow{
-		Start: func(ctx context.Context, m selfservice.Meta) (*selfservice.View, error) {
-			return s.StartRecovery(ctx, true, "", m)
-		},
-		Show: show,
-		Submit: submit(func(w http.ResponseWriter, r *http.Request, f *SelfFlow, action string, in selfservice.Input, m selfservice.Meta) (*selfservice.View, error) {
-			v, err := s.SubmitRecovery(r.Context(), f, action, in, m)
-			if v != nil {
-				v.AccountID = "" // recovery ends without a session
-			}
-			return v, err
-		}),
-	})
 	s.HandleFlow(KindLogin, selfservice.APIFlow{
 		Start: func(ctx context.Context, m selfservice.Meta) (*selfservice.View, error) {
 			f := newSelfFlow(KindLogin, selfservice.StateForm, true, "")
@@ -96,9 +74,6 @@ func (s *Service) finishAPI(ctx context.Context, f *SelfFlow, v *selfservice.Vie
 	st := &selfservice.SessionStart{Account: acct, AMR: v.AMR, Reason: selfservice.SignIn}
 	if st.AMR == nil {
 		st.AMR = []string{"pwd"}
-	}
-	if f.Kind == KindRegistration {
-		st.Reason = selfservice.Registration
 	}
 	v.Start = st
 	return nil

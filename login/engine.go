@@ -11,9 +11,6 @@ import (
 func (s *Service) view(f *SelfFlow, m selfservice.Meta) *selfservice.View {
 	v := s.View(f.Flow)
 	switch {
-	case f.Reg != nil && f.State == selfservice.StateConfirm:
-		v.Channel = f.Reg.Channel
-		v.Contact = selfservice.MaskContact(f.Reg.Channel, f.Reg.contact())
 	case f.Rec != nil && f.State == selfservice.StateConfirm:
 		v.Channel = f.Rec.Channel
 		v.Contact = selfservice.MaskContact(f.Rec.Channel, f.Rec.Contact)

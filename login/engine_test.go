@@ -1,7 +1,6 @@
 package login
 
 import (
-	"context"
 	"errors"
 	"fmt"
 	"net/http"
@@ -109,15 +108,6 @@ func TestInputGet(t *testing.T) {
 	}
 }
 
-func TestIsYes(t *testing.T) {
-	for v, want := range map[string]bool{"on": true, "true": true, "yes": true, "1": true,
-		"": false, "0": false, "no": false, "ON": false, "off": false} {
-		if got := isYes(v); got != want {
-			t.Errorf("isYes(%q) = %v, want %v", v, got, want)
-		}
-	}
-}
-
 func TestCodeErrorKey(t *testing.T) {
 	tests := []struct {
 		err  error
@@ -159,50 +149,5 @@ func TestLoginPageError(t *testing.T) {
 		if status != tt.status || key != tt.key {
 			t.Errorf("loginPageError(%q) = %d, %q; want %d, %q", tt.code, status, key, tt.status, tt.key)
 		}
-	}
-}
-
-// TestSelfFlowStore: a flow is driven only with its own token, by the
-// face that started it, as the kind it is.
-func TestSelfFlowStore(t *testing.T) {
-	env := newTestEnv(t)
-	ctx := context.Background()
-	browser, _ := env.startRegistration(t, false)
-	app, _ := env.startRegistration(t, true)
-	tests := []struct {
-		name  string
-		id    string
-		kind  string
-		api   bool
-		token string
-		want  error
-	}{
-		{"browser flow, its token", browser.id, KindRegistration, false, browser.token, nil},
-		{"app flow, its token", app.id, KindRegistration, true, app.token, nil},
-		{"wrong token", app.id, KindRegistration, true, browser.token, selfservice.ErrFlowToken},
-		{"no token", app.id, KindRegistration, true, "", selfservice.ErrFlowToken},
-		{"browser flow through the API", browser.id, KindRegistration, true, browser.token, selfservice.ErrFlowExpired},
-		{"app flow through the pages", app.id, KindRegistration, false, app.token, selfservice.ErrFlowExpired},
-		{"as another kind", app.id, KindRecovery, true, app.token, selfservice.ErrFlowExpired},
-		{"unknown id", "nope", KindRegistration, true, app.token, selfservice.ErrFlowExpired},
-		{"empty id", "", KindRegistration, true, app.token, selfservice.ErrFlowExpired},
-		{"oversize id", strings.Repeat("a", 65), KindRegistration, true, app.token, selfservice.ErrFlowExpired},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			f, err := env.s.self.load(ctx, tt.id, tt.kind, tt.api, tt.token)
-			if !errors.Is(err, tt.want) {
-				t.Fatalf("load = %v, want %v", err, tt.want)
-			}
-			if err == nil && (f.ID != tt.id || f.State != selfservice.StateForm) {
-				t.Errorf("loaded %+v", f)
-			}
-		})
-	}
-	if err := env.s.self.delete(ctx, app.id); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := env.s.self.load(ctx, app.id, KindRegistration, true, app.token); !errors.Is(err, selfservice.ErrFlowExpired) {
-		t.Errorf("a deleted flow loads: %v", err)
 	}
 }

@@ -32,7 +32,6 @@ func (s *Service) Register(r *mux.Router) {
 	r.HandleFunc(PathConsent, s.consentSubmit).Methods(http.MethodPost)
 	r.HandleFunc(provider.PathEndSession, s.endSession).Methods(http.MethodGet, http.MethodPost)
 	r.HandleFunc(PathLogoutConfirm, s.logoutConfirm).Methods(http.MethodPost)
-	s.registerSelfPages(r)
 	s.registerMFAPages(r)
 	s.registerAPI(r)
 }

@@ -3,55 +3,30 @@ package login
 import (
 	"context"
 	"fmt"
-	"time"
 
 	"github.com/gosid/gosid/selfservice"
 )
 
 // Self-service flow kinds.
 const (
-	KindRegistration = "registration"
-	KindRecovery     = "recovery"
-	KindLogin        = "login"
+	KindLogin = "login"
 )
-
-// StatePassword is recovery's step of choosing a new password.
-const StatePassword = "password"
 
 // SelfFlow is a flow of this package: the engine's one flow record with the
 // state each kind keeps in it.
 type SelfFlow struct {
 	*selfservice.Flow
-	Reg *regState
 	Rec *recState
 }
 
 // selfState is how a SelfFlow's own state is kept in the record.
 type selfState struct {
-	Reg *regState `json:"reg,omitempty"`
 	Rec *recState `json:"rec,omitempty"`
 }
 
 // newSelfFlow is a flow of kind in state, for the API or a browser.
 func newSelfFlow(kind, state string, api bool, returnTo string) *SelfFlow {
 	return &SelfFlow{Flow: &selfservice.Flow{Kind: kind, State: state, API: api, ReturnTo: returnTo}}
-}
-
-// regState is what a registration carries between steps. The password is
-// hashed as soon as it is submitted; the plaintext is never stored.
-type regState struct {
-	FamilyName   string    `json:"family_name"`
-	GivenName    string    `json:"given_name"`
-	MiddleName   string    `json:"middle_name,omitempty"`
-	Phone        string    `json:"phone,omitempty"`
-	Email        string    `json:"email,omitempty"`
-	PasswordHash string    `json:"password_hash"`
-	ConsentAt    time.Time `json:"consent_at"`
-	// Channel is the contact being confirmed: "phone" or "email".
-	Channel string `json:"channel"`
-	// Existing marks a contact that already has an account: no code was
-	// sent (its owner was warned instead), and no code will be accepted.
-	Existing bool `json:"existing,omitempty"`
 }
 
 // recState is what a recovery carries between steps.
@@ -69,7 +44,7 @@ type recState struct {
 type selfFlows struct{ store *selfservice.FlowStore }
 
 func (s selfFlows) encode(f *SelfFlow) error {
-	return f.Encode(selfState{Reg: f.Reg, Rec: f.Rec})
+	return f.Encode(selfState{Rec: f.Rec})
 }
 
 func decode(f *selfservice.Flow) (*SelfFlow, error) {
@@ -77,7 +52,7 @@ func decode(f *selfservice.Flow) (*SelfFlow, error) {
 	if err := f.Decode(&st); err != nil {
 		return nil, err
 	}
-	return &SelfFlow{Flow: f, Reg: st.Reg, Rec: st.Rec}, nil
+	return &SelfFlow{Flow: f, Rec: st.Rec}, nil
 }
 
 // create stores a new flow and returns its flow token.

@@ -2,7 +2,6 @@ package login
 
 import (
 	"context"
-	"encoding/json"
 	"path/filepath"
 	"slices"
 	"strings"
@@ -221,61 +220,6 @@ func (e *testEnv) auditTypes(t *testing.T, id string) []string {
 
 var testMeta = selfservice.Meta{IP: "192.0.2.10", UserAgent: "login-test", Lang: "ru"}
 
-// submitFunc is one of the flows' Submit* methods.
-type submitFunc func(context.Context, *SelfFlow, string, selfservice.Input, selfservice.Meta) (*selfservice.View, error)
-
-// flowClient drives one self-service flow the way both faces do: each
-// step loads the flow from the store with its flow token, then submits.
-type flowClient struct {
-	env    *testEnv
-	kind   string
-	api    bool
-	id     string
-	token  string
-	submit submitFunc
-}
-
-func (e *testEnv) startRegistration(t *testing.T, api bool) (*flowClient, *selfservice.View) {
-	t.Helper()
-	v, err := e.s.StartRegistration(context.Background(), api, "", testMeta)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &flowClient{env: e, kind: KindRegistration, api: api, id: v.ID, token: v.FlowToken, submit: e.s.SubmitRegistration}, v
-}
-
-func (e *testEnv) startRecovery(t *testing.T, api bool) (*flowClient, *selfservice.View) {
-	t.Helper()
-	v, err := e.s.StartRecovery(context.Background(), api, "", testMeta)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &flowClient{env: e, kind: KindRecovery, api: api, id: v.ID, token: v.FlowToken, submit: e.s.SubmitRecovery}, v
-}
-
-// flow loads the flow as stored now.
-func (c *flowClient) flow(t *testing.T) *SelfFlow {
-	t.Helper()
-	f, err := c.env.s.self.load(context.Background(), c.id, c.kind, c.api, c.token)
-	if err != nil {
-		t.Fatalf("load %s flow: %v", c.kind, err)
-	}
-	return f
-}
-
-// do runs one step and fails the test on an internal error.
-func (c *flowClient) do(t *testing.T, action string, in selfservice.Input) *selfservice.View {
-	t.Helper()
-	v, err := c.submit(context.Background(), c.flow(t), action, in, testMeta)
-	if err != nil {
-		t.Fatalf("%s %q: %v", c.kind, action, err)
-	}
-	if v == nil {
-		t.Fatalf("%s %q: no view", c.kind, action)
-	}
-	return v
-}
-
 // fe is an expected error: the field ("" for the form) and the code.
 type fe struct{ Field, Code string }
 
@@ -297,23 +241,4 @@ func (e *testEnv) checkView(t *testing.T, v *selfservice.View, state string, wan
 	if !slices.Equal(got, want) {
 		t.Errorf("errors = %v, want %v", got, want)
 	}
-}
-
-// messageCodes lists the codes of a view's notices.
-func messageCodes(v *selfservice.View) []string {
-	var out []string
-	for _, m := range v.Messages {
-		out = append(out, m.Code)
-	}
-	return out
-}
-
-// viewJSON is a view as the API returns it.
-func viewJSON(t *testing.T, v *selfservice.View) string {
-	t.Helper()
-	raw, err := json.Marshal(v)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return string(raw)
 }

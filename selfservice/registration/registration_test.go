@@ -1,14 +1,14 @@
-package login
+package registration
 
 import (
 	"context"
-	"maps"
 	"slices"
 	"strings"
 	"testing"
 
 	"github.com/gosid/gosid/account"
 	"github.com/gosid/gosid/selfservice"
+	sst "github.com/gosid/gosid/selfservice/selfservicetest"
 )
 
 const (
@@ -21,25 +21,8 @@ const (
 func regForm(contact string) selfservice.Input {
 	return selfservice.Input{
 		"family_name": "Петрова", "given_name": "Анна", "middle_name": "Сергеевна", "contact": contact,
-		"password": testPassword, "password_confirm": testPassword, "consent": "on",
+		"password": sst.Password, "password_confirm": sst.Password, "consent": "on",
 	}
-}
-
-// with returns a copy of in with the fields changed.
-func with(in selfservice.Input, kv ...string) selfservice.Input {
-	out := maps.Clone(in)
-	for i := 0; i+1 < len(kv); i += 2 {
-		out[kv[i]] = kv[i+1]
-	}
-	return out
-}
-
-// wrongCode returns a code of the same shape that is not code.
-func wrongCode(code string) string {
-	if code[0] == '9' {
-		return "0" + code[1:]
-	}
-	return string(code[0]+1) + code[1:]
 }
 
 // TestRegistrationForm: (form, register) with each kind of bad input stays
@@ -54,31 +37,31 @@ func TestRegistrationForm(t *testing.T) {
 	}{
 		{"nothing", selfservice.Input{}, []fe{{"family_name", "name.required"}, {"given_name", "name.required"},
 			{"contact", "contact.required"}, {"password", "password.required"}, {"consent", "consent.required"}}},
-		{"family name blank", with(valid, "family_name", "   "), []fe{{"family_name", "name.required"}}},
-		{"family name with a digit", with(valid, "family_name", "Петрова2"), []fe{{"family_name", "name.invalid_chars"}}},
-		{"given name in mixed scripts", with(valid, "given_name", "Аnна"), []fe{{"given_name", "name.mixed_scripts"}}},
-		{"middle name too long", with(valid, "middle_name", strings.Repeat("я", 101)), []fe{{"middle_name", "name.too_long"}}},
-		{"contact missing", with(valid, "contact", ""), []fe{{"contact", "contact.required"}}},
-		{"contact neither phone nor e-mail", with(valid, "contact", "12345"), []fe{{"contact", "contact.invalid"}}},
-		{"contact a malformed e-mail", with(valid, "contact", "petrova@"), []fe{{"contact", "contact.invalid"}}},
-		{"contact a SNILS", with(valid, "contact", "123-456-789 01"), []fe{{"contact", "contact.invalid"}}},
-		{"password missing", with(valid, "password", ""), []fe{{"password", "password.required"}}},
-		{"password too short", with(valid, "password", "Kv8#short", "password_confirm", "Kv8#short"), []fe{{"password", "password.too_short"}}},
-		{"password one case", with(valid, "password", "kv8#trolleybus-omsk", "password_confirm", "kv8#trolleybus-omsk"), []fe{{"password", "password.need_cases"}}},
-		{"password without a digit", with(valid, "password", "Kv#trolleybus-Omsk", "password_confirm", "Kv#trolleybus-Omsk"), []fe{{"password", "password.need_digit"}}},
-		{"password with the name", with(valid, "password", "Петрова#2024x", "password_confirm", "Петрова#2024x"), []fe{{"password", "password.personal"}}},
-		{"password with the phone", with(valid, "contact", "+7 915 706-48-23", "password", "Tel#9157064823x", "password_confirm", "Tel#9157064823x"), []fe{{"password", "password.personal"}}},
-		{"password not confirmed", with(valid, "password_confirm", "Kv8#trolleybus-Omsx"), []fe{{"password_confirm", "password.mismatch"}}},
-		{"no consent", with(valid, "consent", ""), []fe{{"consent", "consent.required"}}},
-		{"consent refused", with(valid, "consent", "off"), []fe{{"consent", "consent.required"}}},
-		{"several at once", with(valid, "given_name", "", "contact", "x", "consent", ""),
+		{"family name blank", sst.With(valid, "family_name", "   "), []fe{{"family_name", "name.required"}}},
+		{"family name with a digit", sst.With(valid, "family_name", "Петрова2"), []fe{{"family_name", "name.invalid_chars"}}},
+		{"given name in mixed scripts", sst.With(valid, "given_name", "Аnна"), []fe{{"given_name", "name.mixed_scripts"}}},
+		{"middle name too long", sst.With(valid, "middle_name", strings.Repeat("я", 101)), []fe{{"middle_name", "name.too_long"}}},
+		{"contact missing", sst.With(valid, "contact", ""), []fe{{"contact", "contact.required"}}},
+		{"contact neither phone nor e-mail", sst.With(valid, "contact", "12345"), []fe{{"contact", "contact.invalid"}}},
+		{"contact a malformed e-mail", sst.With(valid, "contact", "petrova@"), []fe{{"contact", "contact.invalid"}}},
+		{"contact a SNILS", sst.With(valid, "contact", "123-456-789 01"), []fe{{"contact", "contact.invalid"}}},
+		{"password missing", sst.With(valid, "password", ""), []fe{{"password", "password.required"}}},
+		{"password too short", sst.With(valid, "password", "Kv8#short", "password_confirm", "Kv8#short"), []fe{{"password", "password.too_short"}}},
+		{"password one case", sst.With(valid, "password", "kv8#trolleybus-omsk", "password_confirm", "kv8#trolleybus-omsk"), []fe{{"password", "password.need_cases"}}},
+		{"password without a digit", sst.With(valid, "password", "Kv#trolleybus-Omsk", "password_confirm", "Kv#trolleybus-Omsk"), []fe{{"password", "password.need_digit"}}},
+		{"password with the name", sst.With(valid, "password", "Петрова#2024x", "password_confirm", "Петрова#2024x"), []fe{{"password", "password.personal"}}},
+		{"password with the phone", sst.With(valid, "contact", "+7 915 706-48-23", "password", "Tel#9157064823x", "password_confirm", "Tel#9157064823x"), []fe{{"password", "password.personal"}}},
+		{"password not confirmed", sst.With(valid, "password_confirm", "Kv8#trolleybus-Omsx"), []fe{{"password_confirm", "password.mismatch"}}},
+		{"no consent", sst.With(valid, "consent", ""), []fe{{"consent", "consent.required"}}},
+		{"consent refused", sst.With(valid, "consent", "off"), []fe{{"consent", "consent.required"}}},
+		{"several at once", sst.With(valid, "given_name", "", "contact", "x", "consent", ""),
 			[]fe{{"given_name", "name.required"}, {"contact", "contact.invalid"}, {"consent", "consent.required"}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			c, _ := env.startRegistration(t, true)
-			v := c.do(t, "register", tt.in)
-			env.checkView(t, v, selfservice.StateForm, tt.want...)
+			v := c.Do(t, "register", tt.in)
+			env.CheckView(t, v, selfservice.StateForm, tt.want...)
 			if v.Values["contact"] != tt.in.Get("contact") || v.Values["family_name"] != tt.in.Get("family_name") {
 				t.Errorf("values not echoed: %v", v.Values)
 			}
@@ -87,13 +70,13 @@ func TestRegistrationForm(t *testing.T) {
 					t.Errorf("the view echoes %s", k)
 				}
 			}
-			if f := c.flow(t); f.State != selfservice.StateForm || f.Reg != nil {
+			if f := c.flow(t); f.State != selfservice.StateForm || f.reg != nil {
 				t.Errorf("stored flow moved on: %+v", f)
 			}
 		})
 	}
-	if len(env.sent.msgs) != 0 {
-		t.Errorf("a refused form sent %d messages", len(env.sent.msgs))
+	if env.Sent.Len() != 0 {
+		t.Errorf("a refused form sent %d messages", env.Sent.Len())
 	}
 }
 
@@ -108,20 +91,20 @@ func TestRegistrationInputChecks(t *testing.T) {
 		in     selfservice.Input
 		want   fe
 	}{
-		{"family name too long", "register", with(valid, "family_name", strings.Repeat("Ж", 201)), fe{"family_name", "field.too_long"}},
-		{"contact too long", "register", with(valid, "contact", strings.Repeat("a", 250)+"@example.ru"), fe{"contact", "field.too_long"}},
-		{"password too long", "register", with(valid, "password", strings.Repeat("x", 513)), fe{"password", "field.too_long"}},
-		{"given name invalid UTF-8", "register", with(valid, "given_name", "Ан\xffна"), fe{"given_name", "field.invalid_utf8"}},
-		{"contact with a control character", "register", with(valid, "contact", "+7912\x001234589"), fe{"contact", "field.control_chars"}},
-		{"consent with a newline", "register", with(valid, "consent", "on\n"), fe{"consent", "field.control_chars"}},
+		{"family name too long", "register", sst.With(valid, "family_name", strings.Repeat("Ж", 201)), fe{"family_name", "field.too_long"}},
+		{"contact too long", "register", sst.With(valid, "contact", strings.Repeat("a", 250)+"@example.ru"), fe{"contact", "field.too_long"}},
+		{"password too long", "register", sst.With(valid, "password", strings.Repeat("x", 513)), fe{"password", "field.too_long"}},
+		{"given name invalid UTF-8", "register", sst.With(valid, "given_name", "Ан\xffна"), fe{"given_name", "field.invalid_utf8"}},
+		{"contact with a control character", "register", sst.With(valid, "contact", "+7912\x001234589"), fe{"contact", "field.control_chars"}},
+		{"consent with a newline", "register", sst.With(valid, "consent", "on\n"), fe{"consent", "field.control_chars"}},
 		{"action checked the same", "confirm", selfservice.Input{"action": strings.Repeat("a", 33)}, fe{"action", "field.too_long"}},
 		{"code too long, even where no code is due", "confirm", selfservice.Input{"code": strings.Repeat("1", 17)}, fe{"code", "field.too_long"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			c, _ := env.startRegistration(t, false)
-			v := c.do(t, tt.action, tt.in)
-			env.checkView(t, v, selfservice.StateForm, tt.want)
+			v := c.Do(t, tt.action, tt.in)
+			env.CheckView(t, v, selfservice.StateForm, tt.want)
 			if v.Values != nil {
 				t.Errorf("a refused field is echoed: %v", v.Values)
 			}
@@ -130,9 +113,9 @@ func TestRegistrationInputChecks(t *testing.T) {
 
 	// In the confirm state too, and the flow stays there.
 	c, _ := env.startRegistration(t, false)
-	env.checkView(t, c.do(t, "register", valid), selfservice.StateConfirm)
-	env.checkView(t, c.do(t, "confirm", selfservice.Input{"code": "12\x0034"}), selfservice.StateConfirm, fe{"code", "field.control_chars"})
-	env.checkView(t, c.do(t, "confirm", selfservice.Input{"code": "\xff\xfe"}), selfservice.StateConfirm, fe{"code", "field.invalid_utf8"})
+	env.CheckView(t, c.Do(t, "register", valid), selfservice.StateConfirm)
+	env.CheckView(t, c.Do(t, "confirm", selfservice.Input{"code": "12\x0034"}), selfservice.StateConfirm, fe{"code", "field.control_chars"})
+	env.CheckView(t, c.Do(t, "confirm", selfservice.Input{"code": "\xff\xfe"}), selfservice.StateConfirm, fe{"code", "field.invalid_utf8"})
 	if c.flow(t).State != selfservice.StateConfirm {
 		t.Error("a refused code moved the flow")
 	}
@@ -144,10 +127,10 @@ func TestRegistrationUnknownAction(t *testing.T) {
 	env := newTestEnv(t)
 	form, _ := env.startRegistration(t, true)
 	confirm, _ := env.startRegistration(t, true)
-	env.checkView(t, confirm.do(t, "register", regForm(regPhone)), selfservice.StateConfirm)
+	env.CheckView(t, confirm.Do(t, "register", regForm(regPhone)), selfservice.StateConfirm)
 	tests := []struct {
 		name   string
-		c      *flowClient
+		c      *client
 		action string
 		state  string
 	}{
@@ -161,8 +144,8 @@ func TestRegistrationUnknownAction(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			v := tt.c.do(t, tt.action, selfservice.Input{"code": "123456"})
-			env.checkView(t, v, tt.state, fe{"", "flow.error.action"})
+			v := tt.c.Do(t, tt.action, selfservice.Input{"code": "123456"})
+			env.CheckView(t, v, tt.state, fe{"", "flow.error.action"})
 			if f := tt.c.flow(t); f.State != tt.state {
 				t.Errorf("stored state = %q, want %q", f.State, tt.state)
 			}
@@ -190,15 +173,15 @@ func TestRegistrationConfirm(t *testing.T) {
 			env := newTestEnv(t)
 			ctx := context.Background()
 			c, v := env.startRegistration(t, tt.api)
-			env.checkView(t, v, selfservice.StateForm)
-			if v.Type != KindRegistration || v.FlowToken == "" || v.ID == "" {
+			env.CheckView(t, v, selfservice.StateForm)
+			if v.Type != Kind || v.FlowToken == "" || v.ID == "" {
 				t.Fatalf("start: %+v", v)
 			}
 
-			v = c.do(t, "register", regForm(tt.contact))
-			env.checkView(t, v, selfservice.StateConfirm)
-			if v.Channel != tt.channel || v.Contact != tt.masked || !slices.Equal(messageCodes(v), []string{"code.sent"}) {
-				t.Errorf("confirm view: channel %q contact %q messages %v", v.Channel, v.Contact, messageCodes(v))
+			v = c.Do(t, "register", regForm(tt.contact))
+			env.CheckView(t, v, selfservice.StateConfirm)
+			if v.Channel != tt.channel || v.Contact != tt.masked || !slices.Equal(sst.MessageCodes(v), []string{"code.sent"}) {
+				t.Errorf("confirm view: channel %q contact %q messages %v", v.Channel, v.Contact, sst.MessageCodes(v))
 			}
 			if v.FlowToken != "" {
 				t.Error("the flow token is repeated after the start")
@@ -207,13 +190,13 @@ func TestRegistrationConfirm(t *testing.T) {
 			if tt.channel == "email" {
 				to = regEmail
 			}
-			if got := env.sent.templates(to); !slices.Equal(got, []string{tt.template}) {
+			if got := env.Sent.Templates(to); !slices.Equal(got, []string{tt.template}) {
 				t.Fatalf("sent %v to %s, want [%s]", got, to, tt.template)
 			}
-			if f := c.flow(t); f.Reg == nil || f.Reg.PasswordHash == "" || strings.Contains(f.Reg.PasswordHash, testPassword) {
-				t.Fatalf("stored registration: %+v", f.Reg)
+			if f := c.flow(t); f.reg == nil || f.reg.PasswordHash == "" || strings.Contains(f.reg.PasswordHash, sst.Password) {
+				t.Fatalf("stored registration: %+v", f.reg)
 			}
-			code := env.sent.code(t, to)
+			code := env.Sent.Code(t, to)
 
 			steps := []struct {
 				name, action, code string
@@ -221,48 +204,53 @@ func TestRegistrationConfirm(t *testing.T) {
 				errs               []fe
 			}{
 				{"no code", "confirm", "", selfservice.StateConfirm, []fe{{"code", "code.required"}}},
-				{"wrong code", "confirm", wrongCode(code), selfservice.StateConfirm, []fe{{"code", "code.invalid"}}},
+				{"wrong code", "confirm", sst.WrongCode(code), selfservice.StateConfirm, []fe{{"code", "code.invalid"}}},
 				{"short code", "confirm", "12", selfservice.StateConfirm, []fe{{"code", "code.invalid"}}},
 				{"resend too soon", "resend", "", selfservice.StateConfirm, []fe{{"", "code.too_soon"}}},
 				{"right code", "confirm", code, selfservice.StateDone, nil},
 			}
 			for _, st := range steps {
-				v = c.do(t, st.action, selfservice.Input{"code": st.code})
+				v = c.Do(t, st.action, selfservice.Input{"code": st.code})
 				t.Logf("step %s", st.name)
-				env.checkView(t, v, st.state, st.errs...)
+				env.CheckView(t, v, st.state, st.errs...)
 			}
-			if !slices.Equal(messageCodes(v), []string{"registration.done"}) || v.AccountID == "" {
-				t.Fatalf("done view: messages %v account %q", messageCodes(v), v.AccountID)
+			if !slices.Equal(sst.MessageCodes(v), []string{"registration.done"}) || v.AccountID == "" {
+				t.Fatalf("done view: messages %v account %q", sst.MessageCodes(v), v.AccountID)
 			}
 			if v.Contact != "" || v.Channel != "" {
 				t.Errorf("the done view shows the contact: %q %q", v.Contact, v.Channel)
 			}
+			// The face starts the session the registration earned.
+			if st := v.Start; st == nil || st.Account == nil || st.Account.ID != v.AccountID ||
+				st.Reason != selfservice.Registration || !slices.Equal(st.AMR, []string{"pwd"}) {
+				t.Errorf("done view starts %+v", v.Start)
+			}
 
-			a := env.account(t, v.AccountID)
+			a := env.Account(t, v.AccountID)
 			if a.Level != account.LevelSimplified || a.Status != account.StatusActive ||
 				a.FamilyName != "Петрова" || a.GivenName != "Анна" || a.MiddleName != "Сергеевна" ||
-				!a.CreatedAt.Equal(env.now) || a.Locale != "ru" {
+				!a.CreatedAt.Equal(env.Now) || a.Locale != "ru" {
 				t.Errorf("account: %+v", a)
 			}
 			if tt.channel == "phone" && (a.Phone != regPhone || !a.PhoneVerified || a.Email != "") ||
 				tt.channel == "email" && (a.Email != regEmail || !a.EmailVerified || a.Phone != "") {
 				t.Errorf("account contacts: phone %q/%v email %q/%v", a.Phone, a.PhoneVerified, a.Email, a.EmailVerified)
 			}
-			if !env.passwordMatches(t, a.ID, testPassword) {
+			if !env.PasswordMatches(t, a.ID, sst.Password) {
 				t.Error("the password does not sign in")
 			}
-			if got := env.auditTypes(t, a.ID); !slices.Equal(got, []string{"account.created"}) {
+			if got := env.AuditTypes(t, a.ID); !slices.Equal(got, []string{"account.created"}) {
 				t.Errorf("audit: %v", got)
 			}
-			if f := c.flow(t); f.State != selfservice.StateDone || f.Reg.PasswordHash != "" || f.Reg.contact() != "" {
-				t.Errorf("the finished flow keeps data: %+v", f.Reg)
+			if f := c.flow(t); f.State != selfservice.StateDone || f.reg.PasswordHash != "" || f.reg.contact() != "" {
+				t.Errorf("the finished flow keeps data: %+v", f.reg)
 			}
 
 			// A finished flow accepts nothing more.
 			for _, action := range []string{"confirm", "resend", "register"} {
-				env.checkView(t, c.do(t, action, with(regForm(tt.contact), "code", code)), selfservice.StateDone, fe{"", "flow.error.action"})
+				env.CheckView(t, c.Do(t, action, sst.With(regForm(tt.contact), "code", code)), selfservice.StateDone, fe{"", "flow.error.action"})
 			}
-			if _, err := env.s.Accounts.FindAccountByPhone(ctx, "+79121234500"); err == nil {
+			if _, err := env.Engine.Accounts.FindAccountByPhone(ctx, "+79121234500"); err == nil {
 				t.Error("unexpected account")
 			}
 		})
@@ -274,23 +262,23 @@ func TestRegistrationConfirm(t *testing.T) {
 func TestRegistrationCodeBurns(t *testing.T) {
 	env := newTestEnv(t)
 	c, _ := env.startRegistration(t, false)
-	env.checkView(t, c.do(t, "register", regForm(regPhone)), selfservice.StateConfirm)
-	code := env.sent.code(t, regPhone)
+	env.CheckView(t, c.Do(t, "register", regForm(regPhone)), selfservice.StateConfirm)
+	code := env.Sent.Code(t, regPhone)
 	steps := []struct {
 		code string
 		want string
 	}{
-		{wrongCode(code), "code.invalid"},
-		{wrongCode(code), "code.invalid"},
-		{wrongCode(code), "code.burned"},
+		{sst.WrongCode(code), "code.invalid"},
+		{sst.WrongCode(code), "code.invalid"},
+		{sst.WrongCode(code), "code.burned"},
 		{code, "code.expired"},
 	}
 	for i, st := range steps {
-		v := c.do(t, "confirm", selfservice.Input{"code": st.code})
+		v := c.Do(t, "confirm", selfservice.Input{"code": st.code})
 		t.Logf("attempt %d", i+1)
-		env.checkView(t, v, selfservice.StateConfirm, fe{"code", st.want})
+		env.CheckView(t, v, selfservice.StateConfirm, fe{"code", st.want})
 	}
-	if _, err := env.s.Accounts.FindAccountByPhone(context.Background(), regPhone); err == nil {
+	if _, err := env.Engine.Accounts.FindAccountByPhone(context.Background(), regPhone); err == nil {
 		t.Error("an account was made with a burned code")
 	}
 }
@@ -300,17 +288,17 @@ func TestRegistrationCodeBurns(t *testing.T) {
 func TestRegistrationChangeContact(t *testing.T) {
 	env := newTestEnv(t)
 	c, _ := env.startRegistration(t, false)
-	env.checkView(t, c.do(t, "register", regForm(regPhone)), selfservice.StateConfirm)
-	v := c.do(t, "register", regForm(regEmail))
-	env.checkView(t, v, selfservice.StateConfirm)
+	env.CheckView(t, c.Do(t, "register", regForm(regPhone)), selfservice.StateConfirm)
+	v := c.Do(t, "register", regForm(regEmail))
+	env.CheckView(t, v, selfservice.StateConfirm)
 	if v.Channel != "email" || v.Contact != "p***@example.ru" {
 		t.Errorf("after the change: %q %q", v.Channel, v.Contact)
 	}
 	// An invalid change shows the form with its error.
-	env.checkView(t, c.do(t, "register", with(regForm(regEmail), "contact", "nope")), selfservice.StateForm, fe{"contact", "contact.invalid"})
-	v = c.do(t, "confirm", selfservice.Input{"code": env.sent.code(t, regEmail)})
-	env.checkView(t, v, selfservice.StateDone)
-	if a := env.account(t, v.AccountID); a.Email != regEmail || a.Phone != "" {
+	env.CheckView(t, c.Do(t, "register", sst.With(regForm(regEmail), "contact", "nope")), selfservice.StateForm, fe{"contact", "contact.invalid"})
+	v = c.Do(t, "confirm", selfservice.Input{"code": env.Sent.Code(t, regEmail)})
+	env.CheckView(t, v, selfservice.StateDone)
+	if a := env.Account(t, v.AccountID); a.Email != regEmail || a.Phone != "" {
 		t.Errorf("account: phone %q email %q", a.Phone, a.Email)
 	}
 }
@@ -322,7 +310,7 @@ func TestRegistrationExistingContact(t *testing.T) {
 	for _, contact := range []string{regPhone, regEmail} {
 		t.Run(contact, func(t *testing.T) {
 			taken, fresh := newTestEnv(t), newTestEnv(t)
-			owner := taken.newAccount(t, regPhone, regEmail)
+			owner := taken.NewAccount(t, regPhone, regEmail)
 
 			ct, vt := taken.startRegistration(t, true)
 			cf, vf := fresh.startRegistration(t, true)
@@ -331,21 +319,21 @@ func TestRegistrationExistingContact(t *testing.T) {
 				a2, b2 := *a, *b
 				a2.ID, a2.FlowToken, a2.ExpiresAt = "", "", b2.ExpiresAt
 				b2.ID, b2.FlowToken = "", ""
-				if got, want := viewJSON(t, &a2), viewJSON(t, &b2); got != want {
+				if got, want := sst.ViewJSON(t, &a2), sst.ViewJSON(t, &b2); got != want {
 					t.Errorf("%s: taken contact answers\n%s\nfresh contact answers\n%s", step, got, want)
 				}
 			}
 			same("start", vt, vf)
-			same("register", ct.do(t, "register", regForm(contact)), cf.do(t, "register", regForm(contact)))
-			same("resend", ct.do(t, "resend", nil), cf.do(t, "resend", nil))
-			code := fresh.sent.code(t, contact)
-			same("wrong code", ct.do(t, "confirm", selfservice.Input{"code": wrongCode(code)}), cf.do(t, "confirm", selfservice.Input{"code": wrongCode(code)}))
+			same("register", ct.Do(t, "register", regForm(contact)), cf.Do(t, "register", regForm(contact)))
+			same("resend", ct.Do(t, "resend", nil), cf.Do(t, "resend", nil))
+			code := fresh.Sent.Code(t, contact)
+			same("wrong code", ct.Do(t, "confirm", selfservice.Input{"code": sst.WrongCode(code)}), cf.Do(t, "confirm", selfservice.Input{"code": sst.WrongCode(code)}))
 
-			msgs := taken.sent.to(contact)
+			msgs := taken.Sent.To(contact)
 			if len(msgs) != 1 || msgs[0].Template != "register_existing" || msgs[0].Data["code"] != "" {
 				t.Fatalf("sent to the owner: %v", msgs)
 			}
-			if accts := taken.auditTypes(t, owner.ID); len(accts) != 0 {
+			if accts := taken.AuditTypes(t, owner.ID); len(accts) != 0 {
 				t.Errorf("audit of the owner: %v", accts)
 			}
 		})
@@ -359,14 +347,14 @@ func TestRegistrationExistingRefusesCode(t *testing.T) {
 	env := newTestEnv(t)
 	ctx := context.Background()
 	c, _ := env.startRegistration(t, false)
-	env.checkView(t, c.do(t, "register", regForm(regPhone)), selfservice.StateConfirm)
+	env.CheckView(t, c.Do(t, "register", regForm(regPhone)), selfservice.StateConfirm)
 	f := c.flow(t)
-	f.Reg.Existing = true
-	if err := env.s.self.save(ctx, f); err != nil {
+	f.reg.Existing = true
+	if err := env.s.save(ctx, f); err != nil {
 		t.Fatal(err)
 	}
-	env.checkView(t, c.do(t, "confirm", selfservice.Input{"code": env.sent.code(t, regPhone)}), selfservice.StateConfirm, fe{"code", "code.invalid"})
-	if _, err := env.s.Accounts.FindAccountByPhone(ctx, regPhone); err == nil {
+	env.CheckView(t, c.Do(t, "confirm", selfservice.Input{"code": env.Sent.Code(t, regPhone)}), selfservice.StateConfirm, fe{"code", "code.invalid"})
+	if _, err := env.Engine.Accounts.FindAccountByPhone(ctx, regPhone); err == nil {
 		t.Error("an account was made for a taken contact")
 	}
 }
@@ -376,10 +364,10 @@ func TestRegistrationExistingRefusesCode(t *testing.T) {
 func TestRegistrationConflict(t *testing.T) {
 	env := newTestEnv(t)
 	c, _ := env.startRegistration(t, true)
-	env.checkView(t, c.do(t, "register", regForm(regPhone)), selfservice.StateConfirm)
-	env.newAccount(t, regPhone, "")
-	v := c.do(t, "confirm", selfservice.Input{"code": env.sent.code(t, regPhone)})
-	env.checkView(t, v, selfservice.StateConfirm, fe{"", "registration.conflict"})
+	env.CheckView(t, c.Do(t, "register", regForm(regPhone)), selfservice.StateConfirm)
+	env.NewAccount(t, regPhone, "")
+	v := c.Do(t, "confirm", selfservice.Input{"code": env.Sent.Code(t, regPhone)})
+	env.CheckView(t, v, selfservice.StateConfirm, fe{"", "registration.conflict"})
 	if v.AccountID != "" {
 		t.Error("a conflicting registration signs in")
 	}

@@ -1,4 +1,4 @@
-package login
+package recovery
 
 import (
 	"context"
@@ -8,6 +8,7 @@ import (
 
 	"github.com/gosid/gosid/account"
 	"github.com/gosid/gosid/selfservice"
+	sst "github.com/gosid/gosid/selfservice/selfservicetest"
 	"github.com/gosid/gosid/session"
 )
 
@@ -37,15 +38,15 @@ func TestRecoveryStartForm(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			c, v := env.startRecovery(t, false)
-			env.checkView(t, v, selfservice.StateForm)
-			env.checkView(t, c.do(t, "start", selfservice.Input{"login": tt.login}), selfservice.StateForm, tt.want)
-			if f := c.flow(t); f.State != selfservice.StateForm || f.Rec != nil {
+			env.CheckView(t, v, selfservice.StateForm)
+			env.CheckView(t, c.Do(t, "start", selfservice.Input{"login": tt.login}), selfservice.StateForm, tt.want)
+			if f := c.flow(t); f.State != selfservice.StateForm || f.rec != nil {
 				t.Errorf("stored flow moved on: %+v", f)
 			}
 		})
 	}
-	if len(env.sent.msgs) != 0 {
-		t.Errorf("sent %d messages", len(env.sent.msgs))
+	if env.Sent.Len() != 0 {
+		t.Errorf("sent %d messages", env.Sent.Len())
 	}
 }
 
@@ -55,16 +56,16 @@ func TestRecoveryStartForm(t *testing.T) {
 func TestRecoveryNoEnumeration(t *testing.T) {
 	env := newTestEnv(t)
 	ctx := context.Background()
-	env.newAccount(t, recPhone, recEmail)
-	unconfirmed := env.newAccount(t, "+79125555589", "anya@example.ru")
-	if _, err := env.s.Accounts.UpdateAccount(ctx, unconfirmed.ID, func(a *account.Account) error {
+	env.NewAccount(t, recPhone, recEmail)
+	unconfirmed := env.NewAccount(t, "+79125555589", "anya@example.ru")
+	if _, err := env.Engine.Accounts.UpdateAccount(ctx, unconfirmed.ID, func(a *account.Account) error {
 		a.PhoneVerified, a.EmailVerified = false, false
 		return nil
 	}); err != nil {
 		t.Fatal(err)
 	}
-	blocked := env.newAccount(t, "+79127777789", "alla@example.ru")
-	if _, err := env.s.Accounts.UpdateAccount(ctx, blocked.ID, func(a *account.Account) error {
+	blocked := env.NewAccount(t, "+79127777789", "alla@example.ru")
+	if _, err := env.Engine.Accounts.UpdateAccount(ctx, blocked.ID, func(a *account.Account) error {
 		a.Status = account.StatusBlocked
 		return nil
 	}); err != nil {
@@ -93,11 +94,11 @@ func TestRecoveryNoEnumeration(t *testing.T) {
 					{"start", selfservice.Input{"login": login}},
 					{"resend", nil},
 					{"confirm", selfservice.Input{"code": "000000"}},
-					{"password", selfservice.Input{"password": otherPassword, "password_confirm": otherPassword}},
+					{"password", selfservice.Input{"password": sst.OtherPassword, "password_confirm": sst.OtherPassword}},
 				} {
-					v := c.do(t, step.action, step.in)
-					v.ID, v.ExpiresAt = "", env.now
-					out = append(out, viewJSON(t, v))
+					v := c.Do(t, step.action, step.in)
+					v.ID, v.ExpiresAt = "", env.Now
+					out = append(out, sst.ViewJSON(t, v))
 				}
 				return out
 			}
@@ -109,11 +110,11 @@ func TestRecoveryNoEnumeration(t *testing.T) {
 				if got := answers(other); !slices.Equal(got, want) {
 					t.Errorf("%s answers\n%v\nwhere an account's contact answers\n%v", other, got, want)
 				}
-				if msgs := env.sent.to(other); len(msgs) != 0 {
+				if msgs := env.Sent.To(other); len(msgs) != 0 {
 					t.Errorf("sent to %s: %v", other, msgs)
 				}
 			}
-			if got := env.sent.templates(group.known); !slices.Equal(got, []string{"otp"}) {
+			if got := env.Sent.Templates(group.known); !slices.Equal(got, []string{"otp"}) {
 				t.Errorf("sent to the account's contact: %v", got)
 			}
 		})
@@ -127,24 +128,24 @@ func TestRecoveryFlow(t *testing.T) {
 		t.Run(map[bool]string{false: "page", true: "API"}[api], func(t *testing.T) {
 			env := newTestEnv(t)
 			ctx := context.Background()
-			acct := env.newAccount(t, recPhone, recEmail)
-			secret, err := env.s.Sessions.Create(ctx, &session.Session{AccountID: acct.ID, AuthTime: env.now,
-				AMR: []string{"pwd"}, CreatedAt: env.now})
+			acct := env.NewAccount(t, recPhone, recEmail)
+			secret, err := env.Engine.Sessions.Create(ctx, &session.Session{AccountID: acct.ID, AuthTime: env.Now,
+				AMR: []string{"pwd"}, CreatedAt: env.Now})
 			if err != nil {
 				t.Fatal(err)
 			}
 
 			c, _ := env.startRecovery(t, api)
-			v := c.do(t, "start", selfservice.Input{"login": "8 912 123 45 89"})
-			env.checkView(t, v, selfservice.StateConfirm)
-			if v.Channel != "phone" || v.Contact != "+7(912)***-**-89" || !slices.Equal(messageCodes(v), []string{"recovery.sent"}) {
-				t.Errorf("confirm view: %q %q %v", v.Channel, v.Contact, messageCodes(v))
+			v := c.Do(t, "start", selfservice.Input{"login": "8 912 123 45 89"})
+			env.CheckView(t, v, selfservice.StateConfirm)
+			if v.Channel != "phone" || v.Contact != "+7(912)***-**-89" || !slices.Equal(sst.MessageCodes(v), []string{"recovery.sent"}) {
+				t.Errorf("confirm view: %q %q %v", v.Channel, v.Contact, sst.MessageCodes(v))
 			}
-			msgs := env.sent.to(recPhone)
+			msgs := env.Sent.To(recPhone)
 			if len(msgs) != 1 || msgs[0].Template != "otp" || msgs[0].Data["purpose"] != "recover" || msgs[0].Channel != "sms" {
 				t.Fatalf("sent: %v", msgs)
 			}
-			code := env.sent.code(t, recPhone)
+			code := env.Sent.Code(t, recPhone)
 
 			steps := []struct {
 				name   string
@@ -153,10 +154,10 @@ func TestRecoveryFlow(t *testing.T) {
 				state  string
 				errs   []fe
 			}{
-				{"password before the code", "password", selfservice.Input{"password": otherPassword, "password_confirm": otherPassword},
+				{"password before the code", "password", selfservice.Input{"password": sst.OtherPassword, "password_confirm": sst.OtherPassword},
 					selfservice.StateConfirm, []fe{{"", "flow.error.action"}}},
 				{"no code", "confirm", selfservice.Input{}, selfservice.StateConfirm, []fe{{"code", "code.required"}}},
-				{"wrong code", "confirm", selfservice.Input{"code": wrongCode(code)}, selfservice.StateConfirm, []fe{{"code", "code.invalid"}}},
+				{"wrong code", "confirm", selfservice.Input{"code": sst.WrongCode(code)}, selfservice.StateConfirm, []fe{{"code", "code.invalid"}}},
 				{"resend too soon", "resend", nil, selfservice.StateConfirm, []fe{{"", "code.too_soon"}}},
 				{"right code", "confirm", selfservice.Input{"code": code}, StatePassword, nil},
 				{"the code again", "confirm", selfservice.Input{"code": code}, StatePassword, []fe{{"", "flow.error.action"}}},
@@ -174,38 +175,45 @@ func TestRecoveryFlow(t *testing.T) {
 					StatePassword, []fe{{"password", "password.personal"}}},
 				{"with the e-mail", "password", selfservice.Input{"password": "Anna#Tver-2024x", "password_confirm": "Anna#Tver-2024x"},
 					StatePassword, []fe{{"password", "password.personal"}}},
-				{"not confirmed", "password", selfservice.Input{"password": otherPassword, "password_confirm": otherPassword + "x"},
+				{"not confirmed", "password", selfservice.Input{"password": sst.OtherPassword, "password_confirm": sst.OtherPassword + "x"},
 					StatePassword, []fe{{"password_confirm", "password.mismatch"}}},
-				{"new password", "password", selfservice.Input{"password": otherPassword, "password_confirm": otherPassword}, selfservice.StateDone, nil},
-				{"done: password again", "password", selfservice.Input{"password": otherPassword, "password_confirm": otherPassword},
+				{"new password", "password", selfservice.Input{"password": sst.OtherPassword, "password_confirm": sst.OtherPassword}, selfservice.StateDone, nil},
+				{"done: password again", "password", selfservice.Input{"password": sst.OtherPassword, "password_confirm": sst.OtherPassword},
 					selfservice.StateDone, []fe{{"", "flow.error.action"}}},
 				{"done: start again", "start", selfservice.Input{"login": recPhone}, selfservice.StateDone, []fe{{"", "flow.error.action"}}},
 			}
 			for _, st := range steps {
-				v = c.do(t, st.action, st.in)
+				v = c.Do(t, st.action, st.in)
 				t.Logf("step %q", st.name)
-				env.checkView(t, v, st.state, st.errs...)
-				if st.name == "new password" && !slices.Equal(messageCodes(v), []string{"recovery.done"}) {
-					t.Errorf("done messages: %v", messageCodes(v))
+				env.CheckView(t, v, st.state, st.errs...)
+				if st.name == "new password" && !slices.Equal(sst.MessageCodes(v), []string{"recovery.done"}) {
+					t.Errorf("done messages: %v", sst.MessageCodes(v))
 				}
 			}
 
-			if env.passwordMatches(t, acct.ID, testPassword) || !env.passwordMatches(t, acct.ID, otherPassword) {
+			if env.PasswordMatches(t, acct.ID, sst.Password) || !env.PasswordMatches(t, acct.ID, sst.OtherPassword) {
 				t.Error("the password was not changed")
 			}
-			if a := env.account(t, acct.ID); !a.PasswordChangedAt.Equal(env.now) {
+			if a := env.Account(t, acct.ID); !a.PasswordChangedAt.Equal(env.Now) {
 				t.Errorf("password changed at %v", a.PasswordChangedAt)
 			}
-			if sess, err := env.s.Sessions.ByToken(ctx, secret); err != nil || sess != nil {
+			if sess, err := env.Engine.Sessions.ByToken(ctx, secret); err != nil || sess != nil {
 				t.Errorf("the session from before the recovery lives on: %+v, %v", sess, err)
 			}
-			if f := c.flow(t); f.Rec.AccountID != "" || f.Rec.Contact != "" {
-				t.Errorf("the finished flow keeps the account: %+v", f.Rec)
+			if f := c.flow(t); f.rec.AccountID != "" || f.rec.Contact != "" {
+				t.Errorf("the finished flow keeps the account: %+v", f.rec)
 			}
-			if got := env.auditTypes(t, acct.ID); !slices.Equal(got, []string{"recovery.code_sent", "password.recovered"}) {
+			// The lockout is lifted once, when the password was set.
+			if got := env.liftedFor(); !slices.Equal(got, []string{acct.ID}) {
+				t.Errorf("lockout lifted for %v, want [%s]", got, acct.ID)
+			}
+			if v.Start != nil || v.AccountID != "" {
+				t.Errorf("recovery signs in: %+v", v.Start)
+			}
+			if got := env.AuditTypes(t, acct.ID); !slices.Equal(got, []string{"recovery.code_sent", "password.recovered"}) {
 				t.Errorf("audit: %v", got)
 			}
-			if got := env.sent.templates(recEmail); !slices.Equal(got, []string{"password_changed"}) {
+			if got := env.Sent.Templates(recEmail); !slices.Equal(got, []string{"password_changed"}) {
 				t.Errorf("sent to the e-mail: %v", got)
 			}
 		})
@@ -217,49 +225,28 @@ func TestRecoveryFlow(t *testing.T) {
 func TestRecoveryGuards(t *testing.T) {
 	env := newTestEnv(t)
 	ctx := context.Background()
-	acct := env.newAccount(t, recPhone, "")
+	acct := env.NewAccount(t, recPhone, "")
 
 	c, _ := env.startRecovery(t, false)
-	env.checkView(t, c.do(t, "start", selfservice.Input{"login": recPhone}), selfservice.StateConfirm)
+	env.CheckView(t, c.Do(t, "start", selfservice.Input{"login": recPhone}), selfservice.StateConfirm)
 	f := c.flow(t)
-	f.Rec.AccountID = "" // as for an unknown contact
-	if err := env.s.self.save(ctx, f); err != nil {
+	f.rec.AccountID = "" // as for an unknown contact
+	if err := env.s.save(ctx, f); err != nil {
 		t.Fatal(err)
 	}
-	env.checkView(t, c.do(t, "confirm", selfservice.Input{"code": env.sent.code(t, recPhone)}), selfservice.StateConfirm, fe{"code", "code.invalid"})
+	env.CheckView(t, c.Do(t, "confirm", selfservice.Input{"code": env.Sent.Code(t, recPhone)}), selfservice.StateConfirm, fe{"code", "code.invalid"})
 
 	f = c.flow(t)
-	f.State, f.Rec = StatePassword, &recState{Channel: "phone", Contact: recPhone, AccountID: acct.ID}
-	if err := env.s.self.save(ctx, f); err != nil {
+	f.State, f.rec = StatePassword, &recState{Channel: "phone", Contact: recPhone, AccountID: acct.ID}
+	if err := env.s.save(ctx, f); err != nil {
 		t.Fatal(err)
 	}
-	pw := selfservice.Input{"password": otherPassword, "password_confirm": otherPassword}
-	env.checkView(t, c.do(t, "password", pw), StatePassword, fe{"", "flow.error.action"})
-	if !env.passwordMatches(t, acct.ID, testPassword) {
+	pw := selfservice.Input{"password": sst.OtherPassword, "password_confirm": sst.OtherPassword}
+	env.CheckView(t, c.Do(t, "password", pw), StatePassword, fe{"", "flow.error.action"})
+	if !env.PasswordMatches(t, acct.ID, sst.Password) {
 		t.Error("an unproven flow changed the password")
 	}
-}
-
-// TestRecoveryLiftsLockout: a citizen locked out by wrong passwords signs
-// in with the new password at once.
-func TestRecoveryLiftsLockout(t *testing.T) {
-	env := newTestEnv(t)
-	ctx := context.Background()
-	env.newAccount(t, recPhone, "")
-	wrong := selfservice.Input{"login": recPhone, "password": otherPassword}
-	for range maxPasswordFailures {
-		if _, err := env.s.passwordStep(ctx, wrong, false, testMeta); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if res := env.signIn(t, recPhone, testPassword, testMeta); res.Code != "login.locked" {
-		t.Fatalf("before the recovery: %+v", res)
-	}
-	c, _ := env.startRecovery(t, true)
-	c.do(t, "start", selfservice.Input{"login": recPhone})
-	env.checkView(t, c.do(t, "confirm", selfservice.Input{"code": env.sent.code(t, recPhone)}), StatePassword)
-	env.checkView(t, c.do(t, "password", selfservice.Input{"password": otherPassword, "password_confirm": otherPassword}), selfservice.StateDone)
-	if res := env.signIn(t, recPhone, otherPassword, testMeta); res.Account == nil {
-		t.Errorf("after the recovery: %+v", res)
+	if got := env.liftedFor(); len(got) != 0 {
+		t.Errorf("an unproven flow lifted the lockout of %v", got)
 	}
 }
