@@ -19,7 +19,6 @@ import (
 	"github.com/gosid/gosid/consent"
 	"github.com/gosid/gosid/geoip"
 	"github.com/gosid/gosid/internal/httpx"
-	"github.com/gosid/gosid/login"
 	"github.com/gosid/gosid/metrics"
 	"github.com/gosid/gosid/mfa"
 	"github.com/gosid/gosid/notify"
@@ -29,6 +28,7 @@ import (
 	"github.com/gosid/gosid/selfservice/registration"
 	"github.com/gosid/gosid/selfservice/secondfactor"
 	"github.com/gosid/gosid/selfservice/settings"
+	"github.com/gosid/gosid/selfservice/signin"
 	"github.com/gosid/gosid/session"
 	"github.com/gosid/gosid/verify"
 	"github.com/gosid/gosid/web"
@@ -38,7 +38,9 @@ import (
 type Server struct {
 	*Stores
 	Provider *provider.Provider
-	Login    *login.Service
+	// SignIn signs citizens in, for gosid itself and for relying services
+	// (the provider's interaction), and serves consent, level and logout.
+	SignIn *signin.Service
 	// Settings is the citizen's personal account.
 	Settings *settings.Service
 	// Registration and Recovery are the flows that make an account and
@@ -131,7 +133,7 @@ func NewServer(ctx context.Context, s *Stores) (*Server, error) {
 		Sealer: s.Sealer, TOTP: mfa.NewVerifier(s.Ephemeral), TOTPIssuer: "gosid", WebAuthn: wa,
 		RecoveryKey: s.Sealer.DeriveKey("mfa-recovery"), RequireMFA: cfg.RequireMFA,
 	})
-	srv.Login = login.New(login.Options{
+	srv.SignIn = signin.New(signin.Options{
 		Engine: srv.Engine, Ephemeral: s.Ephemeral, Consents: s.DB, LoginRatePerIP: cfg.LoginRatePerIP,
 		LockoutKey: s.Sealer.DeriveKey("lockout"),
 		Notifier:   srv.Queue, OnLogin: srv.Metrics.Login, SecondFactor: srv.SecondFactor, Verify: srv.Verify,
@@ -143,7 +145,7 @@ func NewServer(ctx context.Context, s *Stores) (*Server, error) {
 	}
 	srv.Settings = settings.New(settingsDeps)
 	srv.Registration = registration.New(registration.Deps{Engine: srv.Engine, Notifier: srv.Queue})
-	srv.Recovery = recovery.New(recovery.Deps{Engine: srv.Engine, Notifier: srv.Queue, LiftLockout: srv.Login.LiftLockout})
+	srv.Recovery = recovery.New(recovery.Deps{Engine: srv.Engine, Notifier: srv.Queue, LiftLockout: srv.SignIn.LiftLockout})
 	if srv.Handler, err = srv.routes(); err != nil {
 		return nil, err
 	}
@@ -169,8 +171,8 @@ func newWebAuthn(issuer string, log *slog.Logger) (*webauthn.WebAuthn, error) {
 func (srv *Server) routes() (http.Handler, error) {
 	r := mux.NewRouter()
 	r.Use(srv.Metrics.Middleware, httpx.LimitBody(srv.Config.MaxBodyBytes))
-	srv.Provider.Register(r, srv.Login)
-	srv.Login.Register(r)
+	srv.Provider.Register(r, srv.SignIn)
+	srv.SignIn.Register(r)
 	srv.SecondFactor.Register(r)
 	srv.Settings.Register(r)
 	srv.Registration.Register(r)

@@ -118,7 +118,7 @@ func (s *Service) methods(ctx context.Context, a *account.Account) ([]selfservic
 	}
 	usable, err := s.mfa.Usable(ctx, &mfa.Subject{Account: a, Factors: fs})
 	if err != nil {
-		return nil, nil, fmt.Errorf("login: usable methods: %w", err)
+		return nil, nil, fmt.Errorf("second factor: usable methods: %w", err)
 	}
 	out := make([]selfservice.MethodView, 0, len(usable))
 	for _, meth := range usable {
@@ -203,7 +203,7 @@ func (s *Service) SubmitSecondFactor(ctx context.Context, f *flow, action string
 			return v, nil
 		}
 		if v.WebAuthn, err = cer.BeginCheck(ctx, ch); err != nil {
-			return nil, fmt.Errorf("login: begin %s: %w", method, err)
+			return nil, fmt.Errorf("second factor: begin %s: %w", method, err)
 		}
 		f.MFA.State, v.Method = ch.State, method
 		return v, s.flows.save(ctx, f)
@@ -257,11 +257,11 @@ func (s *Service) refused(ctx context.Context, v *selfservice.View, m selfservic
 		key = "mfa.recovery_invalid"
 	case errors.Is(err, mfa.ErrRefused):
 		field, key = "", "mfa.webauthn_failed"
-		s.Log().Info("login: webauthn refused", "account", accountID, "err", err)
+		s.Log().Info("second factor: webauthn refused", "account", accountID, "err", err)
 	case errors.Is(err, mfa.ErrNoFactor):
 		field, key = "method", "mfa.method"
 	default:
-		return fmt.Errorf("login: check %s: %w", method, err)
+		return fmt.Errorf("second factor: check %s: %w", method, err)
 	}
 	if audit && errors.Is(err, mfa.ErrFailedAttempt) {
 		s.Record(ctx, m, accountID, "mfa.failure", "", map[string]string{"method": method})
@@ -286,7 +286,7 @@ func (s *Service) MaskedContact(a *account.Account, kind string) string {
 func (s *Service) SendSecondFactorCode(ctx context.Context, a *account.Account, kind, purpose string, m selfservice.Meta) error {
 	snd, ok := s.mfa.Get(kind).(mfa.Sender)
 	if !ok {
-		return fmt.Errorf("login: send code: %q sends no codes", kind)
+		return fmt.Errorf("second factor: send code: %q sends no codes", kind)
 	}
 	return snd.Send(ctx, &mfa.Subject{Account: a, Lang: m.Lang}, purpose)
 }
@@ -345,7 +345,7 @@ func (s *Service) enrollRefused(v *selfservice.View, m selfservice.Meta, kind st
 	case errors.Is(err, mfa.ErrNoContact):
 		key = "mfa.no_contact"
 	default:
-		return nil, fmt.Errorf("login: begin enrolling %s: %w", kind, err)
+		return nil, fmt.Errorf("second factor: begin enrolling %s: %w", kind, err)
 	}
 	s.AddErr(v, m, "", key)
 	return v, nil
@@ -355,7 +355,7 @@ func (s *Service) enrollRefused(v *selfservice.View, m selfservice.Meta, kind st
 func (s *Service) enrolment(f *flow, a *account.Account, fs []*mfa.Factor, m selfservice.Meta) (mfa.Enroller, *mfa.Enrolment, error) {
 	en, ok := s.mfa.Get(f.Enroll.Kind).(mfa.Enroller)
 	if !ok {
-		return nil, nil, fmt.Errorf("login: enrolment of %q: %w", f.Enroll.Kind, selfservice.ErrFlowExpired)
+		return nil, nil, fmt.Errorf("second factor: enrolment of %q: %w", f.Enroll.Kind, selfservice.ErrFlowExpired)
 	}
 	return en, &mfa.Enrolment{Subject: mfa.Subject{Account: a, Factors: fs, Lang: m.Lang}, State: f.Enroll.State}, nil
 }
@@ -377,7 +377,7 @@ func (s *Service) RefreshRegistration(ctx context.Context, f *flow, a *account.A
 	}
 	setup, err := en.BeginEnroll(ctx, e)
 	if err != nil {
-		return nil, fmt.Errorf("login: refresh enrolment: %w", err)
+		return nil, fmt.Errorf("second factor: refresh enrolment: %w", err)
 	}
 	f.Enroll.State = e.State
 	return setup.Options, s.flows.save(ctx, f)

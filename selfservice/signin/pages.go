@@ -1,4 +1,4 @@
-package login
+package signin
 
 import (
 	"context"
@@ -163,7 +163,7 @@ func (s *Service) checkPassword(ctx context.Context, m selfservice.Meta, login, 
 	}
 	// The counter is taken before the password is checked, so parallel
 	// attempts cannot check more than maxPasswordFailures passwords.
-	key := "login:fail:" + acct.ID
+	key := kvFailures + acct.ID
 	fails, err := s.o.Ephemeral.Incr(ctx, key, passwordLockout)
 	if err != nil {
 		return nil, "", fmt.Errorf("failure counter: %w", err)
@@ -198,7 +198,7 @@ func (s *Service) checkPassword(ctx context.Context, m selfservice.Meta, login, 
 // attempt says "locked" here too and the answers do not tell which logins
 // exist. A locked login is refused without hashing, as an account is.
 func (s *Service) noAccount(ctx context.Context, login, password string) (string, error) {
-	fails, err := s.o.Ephemeral.Incr(ctx, "login:fail:id:"+s.loginKey(login), passwordLockout)
+	fails, err := s.o.Ephemeral.Incr(ctx, kvFailures+"id:"+s.loginKey(login), passwordLockout)
 	if err != nil {
 		return "", fmt.Errorf("failure counter: %w", err)
 	}

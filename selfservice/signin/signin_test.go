@@ -1,4 +1,4 @@
-package login
+package signin
 
 import (
 	"context"
@@ -255,8 +255,8 @@ func TestAPILoginUsesPasswordStep(t *testing.T) {
 			env := newTestEnv(t)
 			ctx := context.Background()
 			acct := env.newAccount(t, signPhone, "")
-			f := newSelfFlow(KindLogin, selfservice.StateForm, true, "")
-			if _, err := env.s.start(ctx, f, testMeta); err != nil {
+			f := &selfservice.Flow{Kind: KindLogin, State: selfservice.StateForm, API: true}
+			if _, err := env.s.Start(ctx, f); err != nil {
 				t.Fatal(err)
 			}
 			w := httptest.NewRecorder()
@@ -277,8 +277,8 @@ func TestAPILoginUsesPasswordStep(t *testing.T) {
 	for range testRatePerIP {
 		env.signIn(t, "+79163527199", otherPassword, testMeta)
 	}
-	f := newSelfFlow(KindLogin, selfservice.StateForm, true, "")
-	if _, err := env.s.start(ctx, f, testMeta); err != nil {
+	f := &selfservice.Flow{Kind: KindLogin, State: selfservice.StateForm, API: true}
+	if _, err := env.s.Start(ctx, f); err != nil {
 		t.Fatal(err)
 	}
 	w := httptest.NewRecorder()

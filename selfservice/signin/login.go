@@ -1,10 +1,12 @@
-// Package login runs the hosted flows a citizen goes through on behalf of a
+// Package signin signs citizens in: the sign-in page and the API's sign-in
+// flow (one password step, then maybe the second factor), and the hosted
+// flows a citizen goes through on behalf of a
 // relying service: sign-in, consent and sign-out. It implements the
 // provider's Interaction: the provider asks it to decide on each
 // authorization request, and it either answers at once (a valid session and
 // remembered consent) or takes the citizen through the pages and resumes the
 // request afterwards.
-package login
+package signin
 
 import (
 	"context"
@@ -72,7 +74,6 @@ type Service struct {
 	*selfservice.Engine
 	o       Options
 	consent *consent.Service
-	self    selfFlows
 	log     *slog.Logger
 	sf      *secondfactor.Service
 }
@@ -138,7 +139,6 @@ func New(o Options) *Service {
 		Engine:  e,
 		o:       o,
 		consent: consent.New(o.Consents, e.OAuth, e.Now),
-		self:    selfFlows{store: e.Flows},
 		log:     e.Log(),
 		sf:      o.SecondFactor,
 	}
