@@ -39,8 +39,10 @@ type Server struct {
 	*Stores
 	Provider *provider.Provider
 	// SignIn signs citizens in, for gosid itself and for relying services
-	// (the provider's interaction), and serves consent, level and logout.
+	// (the provider's interaction), and serves the level page and logout.
 	SignIn *signin.Service
+	// Consent is the consent page of authorization requests.
+	Consent *consent.Pages
 	// Settings is the citizen's personal account.
 	Settings *settings.Service
 	// Registration and Recovery are the flows that make an account and
@@ -133,12 +135,14 @@ func NewServer(ctx context.Context, s *Stores) (*Server, error) {
 		Sealer: s.Sealer, TOTP: mfa.NewVerifier(s.Ephemeral), TOTPIssuer: "gosid", WebAuthn: wa,
 		RecoveryKey: s.Sealer.DeriveKey("mfa-recovery"), RequireMFA: cfg.RequireMFA,
 	})
+	consents := consent.New(s.DB, srv.Provider, nil)
+	srv.Consent = consent.NewPages(srv.Engine, consents)
 	srv.SignIn = signin.New(signin.Options{
-		Engine: srv.Engine, Ephemeral: s.Ephemeral, Consents: s.DB, LoginRatePerIP: cfg.LoginRatePerIP,
+		Engine: srv.Engine, Ephemeral: s.Ephemeral, Consent: consents, LoginRatePerIP: cfg.LoginRatePerIP,
 		LockoutKey: s.Sealer.DeriveKey("lockout"),
 		Notifier:   srv.Queue, OnLogin: srv.Metrics.Login, SecondFactor: srv.SecondFactor, Verify: srv.Verify,
 	})
-	settingsDeps := settings.Deps{Engine: srv.Engine, Consent: consent.New(s.DB, srv.Engine.OAuth, srv.Engine.Now),
+	settingsDeps := settings.Deps{Engine: srv.Engine, Consent: consents,
 		SecondFactor: srv.SecondFactor, Notifier: srv.Queue, Verify: srv.Verify, Scans: s.DB, Inbox: s.DB}
 	if cfg.Dev {
 		settingsDeps.Outbox = srv.Outbox
@@ -173,6 +177,7 @@ func (srv *Server) routes() (http.Handler, error) {
 	r.Use(srv.Metrics.Middleware, httpx.LimitBody(srv.Config.MaxBodyBytes))
 	srv.Provider.Register(r, srv.SignIn)
 	srv.SignIn.Register(r)
+	srv.Consent.Register(r)
 	srv.SecondFactor.Register(r)
 	srv.Settings.Register(r)
 	srv.Registration.Register(r)

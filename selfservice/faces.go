@@ -261,3 +261,28 @@ func ReplaceCookie(r *http.Request, name, value string) *http.Request {
 	r2.Header.Set("Cookie", strings.Join(kept, "; "))
 	return r2
 }
+
+// AuthorizeFlowOf loads the authorization request a page (consent, the
+// trust level needed) belongs to, and
+// the session of the citizen who signed in for it; on any mismatch it
+// answers with the expired-flow page and returns ok=false.
+func (e *Engine) AuthorizeFlowOf(w http.ResponseWriter, r *http.Request, id string) (*Flow, *session.Session, bool) {
+	flow, err := e.Flows.LoadAny(r.Context(), id, KindAuthorize)
+	if errors.Is(err, ErrFlowExpired) {
+		e.Expired(w, r)
+		return nil, nil, false
+	} else if err != nil {
+		e.ServerError(w, r, err)
+		return nil, nil, false
+	}
+	sess, err := e.Sessions.Current(r)
+	if err != nil {
+		e.ServerError(w, r, err)
+		return nil, nil, false
+	}
+	if sess == nil || sess.AccountID != flow.AccountID {
+		e.Expired(w, r)
+		return nil, nil, false
+	}
+	return flow, sess, true
+}

@@ -51,7 +51,8 @@ type Options struct {
 	Engine *selfservice.Engine
 	// Ephemeral keeps the rate-limit and lockout counters.
 	Ephemeral storage.Ephemeral
-	Consents  consent.Store
+	// Consent decides whether the citizen agreed to what a service asks.
+	Consent *consent.Service
 	// LoginRatePerIP caps password attempts per client IP per minute.
 	LoginRatePerIP int
 	// LockoutKey (32 bytes) keys the HMAC under which failed sign-ins of a
@@ -138,7 +139,7 @@ func New(o Options) *Service {
 	s := &Service{
 		Engine:  e,
 		o:       o,
-		consent: consent.New(o.Consents, e.OAuth, e.Now),
+		consent: o.Consent,
 		log:     e.Log(),
 		sf:      o.SecondFactor,
 	}

@@ -66,7 +66,7 @@ func (s *Service) afterPassword(w http.ResponseWriter, r *http.Request, flow *se
 // requirement was not met) or to the account.
 func (s *Service) levelPage(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
-	flow, sess, ok := s.consentFlow(w, r, r.URL.Query().Get("flow"))
+	flow, sess, ok := s.AuthorizeFlowOf(w, r, r.URL.Query().Get("flow"))
 	if !ok {
 		return
 	}
@@ -90,7 +90,7 @@ func (s *Service) levelSubmit(w http.ResponseWriter, r *http.Request) {
 		s.Web.Error(w, r, http.StatusBadRequest, "error.title", "error.bad_request", "")
 		return
 	}
-	flow, sess, ok := s.consentFlow(w, r, r.PostForm.Get("flow"))
+	flow, sess, ok := s.AuthorizeFlowOf(w, r, r.PostForm.Get("flow"))
 	if !ok {
 		return
 	}

@@ -8,18 +8,15 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/gorilla/mux"
-	"github.com/ory/fosite"
 
 	"net/url"
 
 	"github.com/gosid/gosid/account"
 	"github.com/gosid/gosid/provider"
 	"github.com/gosid/gosid/selfservice"
-	"github.com/gosid/gosid/session"
 	"github.com/gosid/gosid/storage"
 	"github.com/gosid/gosid/web"
 )
@@ -28,8 +25,6 @@ import (
 func (s *Service) Register(r *mux.Router) {
 	r.HandleFunc(PathLogin, s.loginPage).Methods(http.MethodGet, http.MethodHead)
 	r.HandleFunc(PathLogin, s.loginSubmit).Methods(http.MethodPost)
-	r.HandleFunc(PathConsent, s.consentPage).Methods(http.MethodGet, http.MethodHead)
-	r.HandleFunc(PathConsent, s.consentSubmit).Methods(http.MethodPost)
 	r.HandleFunc(provider.PathEndSession, s.endSession).Methods(http.MethodGet, http.MethodPost)
 	r.HandleFunc(PathLogoutConfirm, s.logoutConfirm).Methods(http.MethodPost)
 	s.registerMFAPages(r)
@@ -251,87 +246,4 @@ func (s *Service) findAccount(ctx context.Context, login string) (*account.Accou
 		return nil, nil
 	}
 	return acct, err
-}
-
-// consentFlow loads the authorization flow a consent page belongs to and
-// the session of the citizen who signed in for it; on any mismatch it
-// answers with the expired-flow page and returns ok=false.
-func (s *Service) consentFlow(w http.ResponseWriter, r *http.Request, id string) (*selfservice.Flow, *session.Session, bool) {
-	flow, err := s.Flows.LoadAny(r.Context(), id, selfservice.KindAuthorize)
-	if errors.Is(err, selfservice.ErrFlowExpired) {
-		s.Expired(w, r)
-		return nil, nil, false
-	} else if err != nil {
-		s.ServerError(w, r, err)
-		return nil, nil, false
-	}
-	sess, err := s.Sessions.Current(r)
-	if err != nil {
-		s.ServerError(w, r, err)
-		return nil, nil, false
-	}
-	if sess == nil || sess.AccountID != flow.AccountID {
-		s.Expired(w, r)
-		return nil, nil, false
-	}
-	return flow, sess, true
-}
-
-func (s *Service) consentPage(w http.ResponseWriter, r *http.Request) {
-	ctx := r.Context()
-	flow, _, ok := s.consentFlow(w, r, r.URL.Query().Get("flow"))
-	if !ok {
-		return
-	}
-	var items []web.ScopeItem
-	for _, sc := range strings.Fields(flow.Form.Get("scope")) {
-		if knownScope(sc) {
-			items = append(items, web.ScopeItem{Name: sc, TitleKey: "scope." + sc + ".title", DescKey: "scope." + sc + ".desc"})
-		}
-	}
-	s.Web.Render(w, r, http.StatusOK, "consent", &web.ConsentData{
-		Page: s.Page(w, r), FlowID: flow.ID, ClientName: s.ClientName(ctx, flow.ClientID), Scopes: items,
-	})
-}
-
-func knownScope(s string) bool {
-	switch s {
-	case "openid", "profile", "email", "phone", "offline_access", "verified_claims":
-		return true
-	}
-	return false
-}
-
-func (s *Service) consentSubmit(w http.ResponseWriter, r *http.Request) {
-	ctx := r.Context()
-	if err := r.ParseForm(); err != nil {
-		s.Web.Error(w, r, http.StatusBadRequest, "error.title", "error.bad_request", "")
-		return
-	}
-	flow, sess, ok := s.consentFlow(w, r, r.PostForm.Get("flow"))
-	if !ok {
-		return
-	}
-	if !s.Web.CheckCSRF(r) {
-		s.Web.Error(w, r, http.StatusForbidden, "error.title", "csrf.error", "")
-		return
-	}
-	if r.PostForm.Get("decision") != "allow" {
-		s.Record(ctx, s.Meta(r), sess.AccountID, "consent.denied", flow.ClientID, nil)
-		_ = s.Flows.Delete(ctx, flow.ID)
-		s.OAuth.WriteAuthorizeError(w, r, flow.Form, fosite.ErrAccessDenied.WithHint("The citizen declined to share the requested data."))
-		return
-	}
-	if err := s.saveConsent(ctx, sess.AccountID, flow); err != nil {
-		s.ServerError(w, r, err)
-		return
-	}
-	s.Record(ctx, s.Meta(r), sess.AccountID, "consent.granted", flow.ClientID, map[string]string{"scope": flow.Form.Get("scope")})
-	s.OAuth.Resume(w, r, flow.ID, flow.Form)
-}
-
-// saveConsent remembers the requested scopes together with any granted
-// before.
-func (s *Service) saveConsent(ctx context.Context, subject string, flow *selfservice.Flow) error {
-	return s.consent.Remember(ctx, subject, flow.ClientID, strings.Fields(flow.Form.Get("scope")))
 }

@@ -13,6 +13,7 @@ import (
 
 	"github.com/gosid/gosid/account"
 	"github.com/gosid/gosid/codes"
+	"github.com/gosid/gosid/consent"
 	"github.com/gosid/gosid/notify"
 	"github.com/gosid/gosid/selfservice"
 	"github.com/gosid/gosid/selfservice/secondfactor"
@@ -76,7 +77,7 @@ func newTestEnv(t *testing.T) *testEnv {
 	sf := secondfactor.New(secondfactor.Deps{Engine: engine, Ephemeral: db, Queue: env.sent,
 		RecoveryKey: testKey("recovery")})
 	env.s = New(Options{
-		Engine: engine, SecondFactor: sf, Consents: db, Ephemeral: db,
+		Engine: engine, SecondFactor: sf, Consent: consent.New(db, nil, nil), Ephemeral: db,
 		Notifier:       env.sent,
 		LockoutKey:     testKey("lockout"),
 		LoginRatePerIP: testRatePerIP,

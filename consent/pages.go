@@ -1,0 +1,92 @@
+package consent
+
+import (
+	"context"
+	"net/http"
+	"strings"
+
+	"github.com/gorilla/mux"
+	"github.com/ory/fosite"
+
+	"github.com/gosid/gosid/selfservice"
+	"github.com/gosid/gosid/web"
+)
+
+// Pages is the consent page of an authorization request: the citizen sees
+// which service asks for what, in words, and allows or declines. Allowing
+// remembers the consent and resumes the request; declining answers the
+// service with access_denied.
+type Pages struct {
+	*selfservice.Engine
+	svc *Service
+}
+
+// NewPages returns the consent pages on the self-service engine.
+func NewPages(e *selfservice.Engine, svc *Service) *Pages { return &Pages{Engine: e, svc: svc} }
+
+// Register mounts the consent page.
+func (s *Pages) Register(r *mux.Router) {
+	r.HandleFunc(selfservice.PathConsent, s.consentPage).Methods(http.MethodGet, http.MethodHead)
+	r.HandleFunc(selfservice.PathConsent, s.consentSubmit).Methods(http.MethodPost)
+}
+
+func (s *Pages) consentPage(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	flow, _, ok := s.AuthorizeFlowOf(w, r, r.URL.Query().Get("flow"))
+	if !ok {
+		return
+	}
+	var items []web.ScopeItem
+	for _, sc := range strings.Fields(flow.Form.Get("scope")) {
+		if knownScope(sc) {
+			items = append(items, web.ScopeItem{Name: sc, TitleKey: "scope." + sc + ".title", DescKey: "scope." + sc + ".desc"})
+		}
+	}
+	s.Web.Render(w, r, http.StatusOK, "consent", &web.ConsentData{
+		Page: s.Page(w, r), FlowID: flow.ID, ClientName: s.ClientName(ctx, flow.ClientID), Scopes: items,
+	})
+}
+
+func knownScope(s string) bool {
+	switch s {
+	case "openid", "profile", "email", "phone", "offline_access", "verified_claims":
+		return true
+	}
+	return false
+}
+
+func (s *Pages) consentSubmit(w http.ResponseWriter, r *http.Request) {
+	ctx := r.Context()
+	if err := r.ParseForm(); err != nil {
+		s.Web.Error(w, r, http.StatusBadRequest, "error.title", "error.bad_request", "")
+		return
+	}
+	flow, sess, ok := s.AuthorizeFlowOf(w, r, r.PostForm.Get("flow"))
+	if !ok {
+		return
+	}
+	if !s.Web.CheckCSRF(r) {
+		s.Web.Error(w, r, http.StatusForbidden, "error.title", "csrf.error", "")
+		return
+	}
+	if r.PostForm.Get("decision") != "allow" {
+		s.Record(ctx, s.Meta(r), sess.AccountID, "consent.denied", flow.ClientID, nil)
+		if err := s.Flows.Delete(ctx, flow.ID); err != nil {
+			s.Log().Warn("consent: end the declined request", "err", err)
+		}
+		s.OAuth.WriteAuthorizeError(w, r, flow.Form, fosite.ErrAccessDenied.WithHint("The citizen declined to share the requested data."))
+		return
+	}
+	if err := s.saveConsent(ctx, sess.AccountID, flow); err != nil {
+		s.ServerError(w, r, err)
+		return
+	}
+	s.Record(ctx, s.Meta(r), sess.AccountID, "consent.granted", flow.ClientID, map[string]string{"scope": flow.Form.Get("scope")})
+	s.OAuth.Resume(w, r, flow.ID, flow.Form)
+}
+
+// saveConsent remembers the requested scopes together with any granted
+// before.
+func (s *Pages) saveConsent(ctx context.Context, subject string, flow *selfservice.Flow) error {
+	return s.svc.Remember(ctx, subject, flow.ClientID, strings.Fields(flow.Form.Get("scope")))
+}
