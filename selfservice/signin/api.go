@@ -70,7 +70,7 @@ func (s *Service) finishAPI(ctx context.Context, v *selfservice.View) error {
 }
 
 func (s *Service) registerAPI(r *mux.Router) {
-	api := r.PathPrefix(PathAPI).Subrouter()
+	api := r.PathPrefix(selfservice.PathAPI).Subrouter()
 	api.HandleFunc("/session", s.apiWhoami).Methods(http.MethodGet)
 	api.HandleFunc("/session", s.apiLogout).Methods(http.MethodDelete)
 }

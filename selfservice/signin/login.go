@@ -101,29 +101,6 @@ type OAuth interface {
 	RevokeSubject(ctx context.Context, subject, clientID string) error
 }
 
-// Paths of the hosted pages (the engine's table).
-const (
-	PathLogin            = selfservice.PathLogin
-	PathConsent          = selfservice.PathConsent
-	PathLogoutConfirm    = selfservice.PathLogoutConfirm
-	PathLogout           = selfservice.PathLogout
-	PathRegistration     = selfservice.PathRegistration
-	PathRegistrationLink = selfservice.PathRegistrationLink
-	PathRecovery         = selfservice.PathRecovery
-	PathPassword         = selfservice.PathPassword
-	PathContacts         = selfservice.PathContacts
-	PathAccount          = selfservice.PathAccount
-	PathOutbox           = selfservice.PathOutbox
-	PathSecondFactor     = selfservice.PathSecondFactor
-	PathLevel            = selfservice.PathLevel
-	PathOffer            = selfservice.PathOffer
-	PathSecurity         = selfservice.PathSecurity
-	PathEnroll           = selfservice.PathEnroll
-	PathSessions         = selfservice.PathSessions
-	PathServices         = selfservice.PathServices
-	PathAPI              = selfservice.PathAPI
-)
-
 // Lockout policy (DESIGN.md "Decisions").
 const (
 	maxPasswordFailures = 3
@@ -185,7 +162,7 @@ func (s *Service) Authorize(w http.ResponseWriter, r *http.Request, ac *provider
 		if prompts.Has("none") {
 			return nil, fosite.ErrLoginRequired.WithHint("The citizen is not signed in.")
 		}
-		return nil, s.redirectToPage(w, r, PathLogin, flow, ac, requestedAt)
+		return nil, s.redirectToPage(w, r, selfservice.PathLogin, flow, ac, requestedAt)
 	}
 
 	need, wantMFA := s.requirements(ac)
@@ -197,7 +174,7 @@ func (s *Service) Authorize(w http.ResponseWriter, r *http.Request, ac *provider
 			flow = &selfservice.Flow{Kind: selfservice.KindAuthorize, ClientID: ac.Client.ID, Form: ac.Form, RequestedAt: requestedAt}
 		}
 		flow.AccountID = acct.ID
-		return nil, s.redirectToPage(w, r, PathLevel, flow, ac, requestedAt)
+		return nil, s.redirectToPage(w, r, selfservice.PathLevel, flow, ac, requestedAt)
 	}
 	if wantMFA && !mfa.HasMFA(sess.AMR) {
 		if s.Engine.Factors == nil {
@@ -220,7 +197,7 @@ func (s *Service) Authorize(w http.ResponseWriter, r *http.Request, ac *provider
 			flow = &selfservice.Flow{Kind: selfservice.KindAuthorize, ClientID: ac.Client.ID, Form: ac.Form, RequestedAt: requestedAt}
 		}
 		flow.AccountID = acct.ID
-		return nil, s.redirectToPage(w, r, PathConsent, flow, ac, requestedAt)
+		return nil, s.redirectToPage(w, r, selfservice.PathConsent, flow, ac, requestedAt)
 	}
 	if flow != nil {
 		_ = s.Flows.Delete(ctx, flow.ID)
@@ -287,7 +264,7 @@ func (s *Service) stepUp(w http.ResponseWriter, r *http.Request, acct *account.A
 		return fosite.ErrServerError.WithWrap(err)
 	}
 	s.Web.SetCookie(w, s.Web.CookieName(selfservice.FlowCookie(secondfactor.KindMFA)), v.FlowToken, s.Flows.TTL())
-	http.Redirect(w, r, PathSecondFactor+"?flow="+v.ID, http.StatusSeeOther)
+	http.Redirect(w, r, selfservice.PathSecondFactor+"?flow="+v.ID, http.StatusSeeOther)
 	return nil
 }
 

@@ -23,10 +23,10 @@ import (
 
 // Register mounts the hosted pages on r.
 func (s *Service) Register(r *mux.Router) {
-	r.HandleFunc(PathLogin, s.loginPage).Methods(http.MethodGet, http.MethodHead)
-	r.HandleFunc(PathLogin, s.loginSubmit).Methods(http.MethodPost)
+	r.HandleFunc(selfservice.PathLogin, s.loginPage).Methods(http.MethodGet, http.MethodHead)
+	r.HandleFunc(selfservice.PathLogin, s.loginSubmit).Methods(http.MethodPost)
 	r.HandleFunc(provider.PathEndSession, s.endSession).Methods(http.MethodGet, http.MethodPost)
-	r.HandleFunc(PathLogoutConfirm, s.logoutConfirm).Methods(http.MethodPost)
+	r.HandleFunc(selfservice.PathLogoutConfirm, s.logoutConfirm).Methods(http.MethodPost)
 	s.registerMFAPages(r)
 	s.registerAPI(r)
 }
@@ -66,8 +66,8 @@ func (s *Service) renderLogin(w http.ResponseWriter, r *http.Request, status int
 		Login:       login,
 		ErrorKey:    errKey,
 		ClientName:  s.ClientName(r.Context(), flow.ClientID),
-		ForgotURL:   PathRecovery + back,
-		RegisterURL: PathRegistration + back,
+		ForgotURL:   selfservice.PathRecovery + back,
+		RegisterURL: selfservice.PathRegistration + back,
 	})
 }
 
@@ -176,7 +176,7 @@ func (s *Service) checkPassword(ctx context.Context, m selfservice.Meta, login, 
 		if fails == maxPasswordFailures {
 			s.Record(ctx, m, acct.ID, "login.locked", "", map[string]string{"minutes": "15"})
 			s.Notify(ctx, acct, "login_locked", m, map[string]string{"minutes": "15",
-				"recover_url": s.Issuer + PathRecovery})
+				"recover_url": s.Issuer + selfservice.PathRecovery})
 			return nil, outcomeLocked, nil
 		}
 		return nil, outcomeInvalid, nil

@@ -260,7 +260,7 @@ func TestAPILoginUsesPasswordStep(t *testing.T) {
 				t.Fatal(err)
 			}
 			w := httptest.NewRecorder()
-			r := httptest.NewRequest(http.MethodPost, PathAPI+"/flows/login/"+f.ID, nil)
+			r := httptest.NewRequest(http.MethodPost, selfservice.PathAPI+"/flows/login/"+f.ID, nil)
 			v, err := env.s.apiLogin(w, r, f, selfservice.Input{"login": signPhone, "password": tt.password}, testMeta)
 			if err != nil || v == nil {
 				t.Fatalf("apiLogin: %v, %v", v, err)
@@ -282,7 +282,7 @@ func TestAPILoginUsesPasswordStep(t *testing.T) {
 		t.Fatal(err)
 	}
 	w := httptest.NewRecorder()
-	r := httptest.NewRequest(http.MethodPost, PathAPI+"/flows/login/"+f.ID, nil)
+	r := httptest.NewRequest(http.MethodPost, selfservice.PathAPI+"/flows/login/"+f.ID, nil)
 	v, err := env.s.apiLogin(w, r, f, selfservice.Input{"login": signPhone, "password": testPassword}, testMeta)
 	if err != nil || v != nil || w.Code != http.StatusTooManyRequests || w.Header().Get("Retry-After") != "60" {
 		t.Errorf("over the rate: %d %v %+v %v", w.Code, w.Header(), v, err)

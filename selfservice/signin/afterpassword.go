@@ -33,10 +33,10 @@ type OfferPage struct {
 }
 
 func (s *Service) registerMFAPages(r *mux.Router) {
-	r.HandleFunc(PathLevel, s.levelPage).Methods(http.MethodGet, http.MethodHead)
-	r.HandleFunc(PathLevel, s.levelSubmit).Methods(http.MethodPost)
-	r.HandleFunc(PathOffer, s.offerPage).Methods(http.MethodGet, http.MethodHead)
-	r.HandleFunc(PathOffer, s.offerSubmit).Methods(http.MethodPost)
+	r.HandleFunc(selfservice.PathLevel, s.levelPage).Methods(http.MethodGet, http.MethodHead)
+	r.HandleFunc(selfservice.PathLevel, s.levelSubmit).Methods(http.MethodPost)
+	r.HandleFunc(selfservice.PathOffer, s.offerPage).Methods(http.MethodGet, http.MethodHead)
+	r.HandleFunc(selfservice.PathOffer, s.offerSubmit).Methods(http.MethodPost)
 }
 
 // afterPassword decides what follows a right password on the sign-in
@@ -55,7 +55,7 @@ func (s *Service) afterPassword(w http.ResponseWriter, r *http.Request, flow *se
 			return
 		}
 		s.Web.SetCookie(w, s.Web.CookieName(selfservice.FlowCookie(secondfactor.KindMFA)), v.FlowToken, s.Flows.TTL())
-		http.Redirect(w, r, PathSecondFactor+"?flow="+url.QueryEscape(v.ID), http.StatusSeeOther)
+		http.Redirect(w, r, selfservice.PathSecondFactor+"?flow="+url.QueryEscape(v.ID), http.StatusSeeOther)
 		return
 	}
 	s.SignInAccount(w, r, flow.ID, res.Account, []string{"pwd"})
@@ -105,7 +105,7 @@ func (s *Service) levelSubmit(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Service) offerPage(w http.ResponseWriter, r *http.Request) {
-	sess, ok := s.SignedIn(w, r, PathLogin)
+	sess, ok := s.SignedIn(w, r, selfservice.PathLogin)
 	if !ok {
 		return
 	}
@@ -126,7 +126,7 @@ func (s *Service) offerPage(w http.ResponseWriter, r *http.Request) {
 // remembers the refusal for a while, "continue" just goes on.
 func (s *Service) offerSubmit(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
-	sess, ok := s.SignedInForm(w, r, PathLogin, "")
+	sess, ok := s.SignedInForm(w, r, selfservice.PathLogin, "")
 	if !ok {
 		return
 	}
@@ -138,7 +138,7 @@ func (s *Service) offerSubmit(w http.ResponseWriter, r *http.Request) {
 	}
 	switch r.PostForm.Get("decision") {
 	case "setup":
-		target := PathSecurity
+		target := selfservice.PathSecurity
 		if id != "" {
 			target += "?return_to=" + url.QueryEscape(id)
 		}
@@ -155,5 +155,5 @@ func (s *Service) offerSubmit(w http.ResponseWriter, r *http.Request) {
 		}
 		s.Record(ctx, s.Meta(r), acct.ID, "mfa.offer_declined", "", nil)
 	}
-	s.ContinueTo(w, r, id, PathAccount)
+	s.ContinueTo(w, r, id, selfservice.PathAccount)
 }
