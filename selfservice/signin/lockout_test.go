@@ -12,7 +12,7 @@ import (
 func TestLiftLockout(t *testing.T) {
 	env := newTestEnv(t)
 	ctx := context.Background()
-	acct := env.newAccount(t, "+79121234589", "")
+	acct := env.NewAccount(t, "+79121234589", "")
 	wrong := selfservice.Input{"login": acct.Phone, "password": otherPassword}
 	for range maxPasswordFailures {
 		if _, err := env.s.passwordStep(ctx, wrong, false, testMeta); err != nil {

@@ -13,7 +13,6 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
-	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -23,7 +22,6 @@ import (
 	"github.com/gosid/gosid/account"
 	"github.com/gosid/gosid/consent"
 	"github.com/gosid/gosid/mfa"
-	"github.com/gosid/gosid/notify"
 	"github.com/gosid/gosid/provider"
 	"github.com/gosid/gosid/selfservice"
 	"github.com/gosid/gosid/selfservice/secondfactor"
@@ -31,18 +29,6 @@ import (
 	"github.com/gosid/gosid/storage"
 	"github.com/gosid/gosid/verify"
 )
-
-// Transactor runs fn in one transaction of the durable stores: every store
-// method called with fn's context is part of it, and fn's writes are
-// committed together or not at all.
-type Transactor interface {
-	InTx(ctx context.Context, fn func(ctx context.Context) error) error
-}
-
-// noTx runs fn as it is, for stores without transactions.
-type noTx struct{}
-
-func (noTx) InTx(ctx context.Context, fn func(ctx context.Context) error) error { return fn(ctx) }
 
 // Options configure the service.
 type Options struct {
@@ -58,8 +44,6 @@ type Options struct {
 	// LockoutKey (32 bytes) keys the HMAC under which failed sign-ins of a
 	// login with no account are counted.
 	LockoutKey []byte
-	// Notifier delivers one-time codes (the durable queue of package notify).
-	Notifier Notifier
 	// OnLogin is called with the outcome of every password attempt
 	// (success, invalid, locked, rate_limited) for metrics.
 	OnLogin func(outcome string)
@@ -77,28 +61,6 @@ type Service struct {
 	consent *consent.Service
 	log     *slog.Logger
 	sf      *secondfactor.Service
-}
-
-// Notifier delivers messages to citizens.
-type Notifier interface {
-	Enqueue(ctx context.Context, m notify.Message) error
-}
-
-// Notices sends a notice about an account to the channels its owner chose
-// (notify.Notices); lang applies when the account has no language set.
-type Notices interface {
-	Send(ctx context.Context, a *account.Account, template, lang string, data map[string]string)
-}
-
-// OAuth is what the flows need of the OAuth provider: resuming or failing
-// an authorization request, checking an id_token_hint, and the grants a
-// citizen gave.
-type OAuth interface {
-	Resume(w http.ResponseWriter, r *http.Request, flowID string, form url.Values)
-	WriteAuthorizeError(w http.ResponseWriter, r *http.Request, form url.Values, err error)
-	VerifyIDTokenHint(ctx context.Context, token string) (*provider.IDTokenHint, error)
-	ClientsWithGrants(ctx context.Context, subject string) ([]string, error)
-	RevokeSubject(ctx context.Context, subject, clientID string) error
 }
 
 // Lockout policy (DESIGN.md "Decisions").

@@ -67,8 +67,8 @@ func TestPasswordStep(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			env := newTestEnv(t)
-			acct := env.newAccount(t, signPhone, signEmail)
-			blocked := env.newAccount(t, "+79163527102", "")
+			acct := env.NewAccount(t, signPhone, signEmail)
+			blocked := env.NewAccount(t, "+79163527102", "")
 			if _, err := env.s.Accounts.UpdateAccount(context.Background(), blocked.ID, func(a *account.Account) error {
 				a.Status = account.StatusBlocked
 				return nil
@@ -98,7 +98,7 @@ func TestPasswordStep(t *testing.T) {
 // account; then even the right one is refused, and the owner is told once.
 func TestPasswordStepLockout(t *testing.T) {
 	env := newTestEnv(t)
-	acct := env.newAccount(t, signPhone, signEmail)
+	acct := env.NewAccount(t, signPhone, signEmail)
 	steps := []struct {
 		password string
 		want     string
@@ -126,12 +126,12 @@ func TestPasswordStepLockout(t *testing.T) {
 	if got := env.logins.all(); !slices.Equal(got, want) {
 		t.Errorf("outcomes = %v, want %v", got, want)
 	}
-	if got, want := env.auditTypes(t, acct.ID), []string{"login.failure", "login.failure", "login.failure", "login.locked",
+	if got, want := env.AuditTypes(t, acct.ID), []string{"login.failure", "login.failure", "login.failure", "login.locked",
 		"login.blocked_attempt", "login.blocked_attempt"}; !slices.Equal(got, want) {
 		t.Errorf("audit = %v, want %v", got, want)
 	}
 	for _, to := range []string{signPhone, signEmail} {
-		if got := env.sent.templates(to); !slices.Equal(got, []string{"login_locked"}) {
+		if got := env.Sent.Templates(to); !slices.Equal(got, []string{"login_locked"}) {
 			t.Errorf("sent to %s: %v", to, got)
 		}
 	}
@@ -141,7 +141,7 @@ func TestPasswordStepLockout(t *testing.T) {
 // the count is of failures in a row.
 func TestPasswordStepSuccessResets(t *testing.T) {
 	env := newTestEnv(t)
-	env.newAccount(t, signPhone, "")
+	env.NewAccount(t, signPhone, "")
 	for _, st := range []struct{ password, want string }{
 		{otherPassword, "login.invalid"},
 		{otherPassword, "login.invalid"},
@@ -160,7 +160,7 @@ func TestPasswordStepSuccessResets(t *testing.T) {
 // costs no attempt: it neither locks the account nor uses the IP's budget.
 func TestPasswordStepRefusedInputCountsNothing(t *testing.T) {
 	env := newTestEnv(t)
-	env.newAccount(t, signPhone, "")
+	env.NewAccount(t, signPhone, "")
 	for range testRatePerIP + maxPasswordFailures {
 		if res := env.signIn(t, signPhone, strings.Repeat("x", 513), testMeta); res.Code != "field.too_long" {
 			t.Fatalf("%+v", res)
@@ -177,7 +177,7 @@ func TestPasswordStepRefusedInputCountsNothing(t *testing.T) {
 // whether or not an account exists, with the same answers).
 func TestPasswordStepUnknownLikeWrong(t *testing.T) {
 	env := newTestEnv(t)
-	acct := env.newAccount(t, signPhone, "")
+	acct := env.NewAccount(t, signPhone, "")
 	for i := range maxPasswordFailures + 2 {
 		known := env.signIn(t, signPhone, otherPassword, testMeta)
 		unknown := env.signIn(t, "+79163527199", otherPassword, testMeta)
@@ -192,7 +192,7 @@ func TestPasswordStepUnknownLikeWrong(t *testing.T) {
 			break
 		}
 	}
-	if got := env.auditTypes(t, acct.ID); len(got) == 0 {
+	if got := env.AuditTypes(t, acct.ID); len(got) == 0 {
 		t.Error("the account's audit trail misses the failures")
 	}
 }
@@ -201,7 +201,7 @@ func TestPasswordStepUnknownLikeWrong(t *testing.T) {
 // minute, counted whatever the login, right or wrong.
 func TestPasswordStepRateLimit(t *testing.T) {
 	env := newTestEnv(t)
-	env.newAccount(t, signPhone, "")
+	env.NewAccount(t, signPhone, "")
 	for i := range testRatePerIP {
 		login := "+791635272" + string(rune('0'+i/10)) + string(rune('0'+i%10)) // a different unknown login each time
 		if res := env.signIn(t, login, otherPassword, testMeta); res.Code != "login.invalid" {
@@ -225,7 +225,7 @@ func TestPasswordStepRateLimit(t *testing.T) {
 // factor is passed on (the account has none turned on).
 func TestPasswordStepSecondFactor(t *testing.T) {
 	env := newTestEnv(t)
-	env.newAccount(t, signPhone, "")
+	env.NewAccount(t, signPhone, "")
 	for _, wants := range []bool{false, true} {
 		res, err := env.s.passwordStep(context.Background(), selfservice.Input{"login": signPhone, "password": testPassword}, wants, testMeta)
 		if err != nil || res.Account == nil || res.NeedMFA != wants {
@@ -254,7 +254,7 @@ func TestAPILoginUsesPasswordStep(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			env := newTestEnv(t)
 			ctx := context.Background()
-			acct := env.newAccount(t, signPhone, "")
+			acct := env.NewAccount(t, signPhone, "")
 			f := &selfservice.Flow{Kind: KindLogin, State: selfservice.StateForm, API: true}
 			if _, err := env.s.Start(ctx, f); err != nil {
 				t.Fatal(err)
@@ -265,7 +265,7 @@ func TestAPILoginUsesPasswordStep(t *testing.T) {
 			if err != nil || v == nil {
 				t.Fatalf("apiLogin: %v, %v", v, err)
 			}
-			env.checkView(t, v, tt.state, tt.want...)
+			env.CheckView(t, v, tt.state, tt.want...)
 			if (tt.state == selfservice.StateDone) != (v.AccountID == acct.ID) {
 				t.Errorf("account %q", v.AccountID)
 			}
