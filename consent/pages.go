@@ -57,16 +57,8 @@ func knownScope(s string) bool {
 
 func (s *Pages) consentSubmit(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
-	if err := r.ParseForm(); err != nil {
-		s.Web.Error(w, r, http.StatusBadRequest, "error.title", "error.bad_request", "")
-		return
-	}
-	flow, sess, ok := s.AuthorizeFlowOf(w, r, r.PostForm.Get("flow"))
+	flow, sess, ok := s.AuthorizeForm(w, r)
 	if !ok {
-		return
-	}
-	if !s.Web.CheckCSRF(r) {
-		s.Web.Error(w, r, http.StatusForbidden, "error.title", "csrf.error", "")
 		return
 	}
 	if r.PostForm.Get("decision") != "allow" {

@@ -286,3 +286,23 @@ func (e *Engine) AuthorizeFlowOf(w http.ResponseWriter, r *http.Request, id stri
 	}
 	return flow, sess, true
 }
+
+// AuthorizeForm reads a form posted on a page of an authorization request
+// (consent, the level needed): the request must belong to the signed-in
+// citizen and the CSRF token must hold. On failure it answers and returns
+// ok=false.
+func (e *Engine) AuthorizeForm(w http.ResponseWriter, r *http.Request) (*Flow, *session.Session, bool) {
+	if err := r.ParseForm(); err != nil {
+		e.BadRequest(w, r)
+		return nil, nil, false
+	}
+	flow, sess, ok := e.AuthorizeFlowOf(w, r, r.PostForm.Get("flow"))
+	if !ok {
+		return nil, nil, false
+	}
+	if !e.Web.CheckCSRF(r) {
+		e.Web.Error(w, r, http.StatusForbidden, "error.title", "csrf.error", "")
+		return nil, nil, false
+	}
+	return flow, sess, true
+}

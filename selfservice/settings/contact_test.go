@@ -2,22 +2,17 @@ package settings
 
 import (
 	"context"
-	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	sst "github.com/gosid/gosid/selfservice/selfservicetest"
 
 	"github.com/google/uuid"
 
 	"github.com/gosid/gosid/account"
-	"github.com/gosid/gosid/codes"
-	"github.com/gosid/gosid/notify"
 	"github.com/gosid/gosid/selfservice"
-	"github.com/gosid/gosid/session"
-	"github.com/gosid/gosid/storage/sqlstore"
-	"github.com/gosid/gosid/web"
 )
 
 // The contact flow's (state, action) → (state, errors, messages sent),
@@ -25,57 +20,10 @@ import (
 // the real renderer and real one-time codes; the HTTP tests in app/ are
 // the end-to-end reference.
 
-type sentMessages struct {
-	mu   sync.Mutex
-	msgs []notify.Message
-}
-
-func (n *sentMessages) Enqueue(_ context.Context, m notify.Message) error {
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	n.msgs = append(n.msgs, m)
-	return nil
-}
-
-func (n *sentMessages) to(contact string) []notify.Message {
-	n.mu.Lock()
-	defer n.mu.Unlock()
-	var out []notify.Message
-	for _, m := range n.msgs {
-		if m.To == contact {
-			out = append(out, m)
-		}
-	}
-	return out
-}
-
-func testKey(purpose string) []byte { return []byte((purpose + strings.Repeat("k", 32))[:32]) }
-
-func newTestService(t *testing.T) (*Service, *sentMessages) {
+func newTestService(t *testing.T) (*Service, *sst.Notifier) {
 	t.Helper()
-	ctx := context.Background()
-	db, err := sqlstore.OpenSQLite(ctx, filepath.Join(t.TempDir(), "settings.db"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(db.Close)
-	if err := db.Migrate(ctx); err != nil {
-		t.Fatal(err)
-	}
-	renderer, err := web.New(web.Options{CSRFKey: testKey("csrf")})
-	if err != nil {
-		t.Fatal(err)
-	}
-	sent := &sentMessages{}
-	engine := selfservice.New(selfservice.Deps{
-		Accounts: db, Audit: db, Web: renderer, Tx: db,
-		Flows: selfservice.NewFlowStore(db, time.Hour, testKey("flow"), nil),
-		Sessions: session.NewStore(session.Options{Ephemeral: db, Index: db, TTL: time.Hour,
-			Cookie: renderer.CookieName("gosid_session")}),
-		Codes:   codes.New(db, testKey("codes"), codes.DefaultPolicy),
-		Notices: &notify.Notices{Queue: sent, Inbox: db},
-	})
-	return New(Deps{Engine: engine, Notifier: sent}), sent
+	env := sst.New(t)
+	return New(Deps{Engine: env.Engine, Notifier: env.Sent}), env.Sent
 }
 
 func newAccount(t *testing.T, s *Service, phone, email string) *account.Account {
@@ -168,7 +116,7 @@ func TestContactFlow(t *testing.T) {
 					in[k] = x
 				}
 				if in["code"] == "*" {
-					msgs := sent.to(newEmail)
+					msgs := sent.To(newEmail)
 					if len(msgs) == 0 {
 						t.Fatal("no code was sent")
 					}
@@ -183,10 +131,10 @@ func TestContactFlow(t *testing.T) {
 			if v.State != tc.state || !slices.Equal(errorCodes(v), tc.errs) {
 				t.Fatalf("got state %q errors %v, want %q %v", v.State, errorCodes(v), tc.state, tc.errs)
 			}
-			if got := len(sent.to(newEmail)) + len(sent.to(otherEmail)); (tc.sentTo != "") != (got > 0) {
+			if got := len(sent.To(newEmail)) + len(sent.To(otherEmail)); (tc.sentTo != "") != (got > 0) {
 				t.Fatalf("codes sent: %d, want some: %v", got, tc.sentTo != "")
 			}
-			if len(sent.to(otherEmail)) > 0 {
+			if len(sent.To(otherEmail)) > 0 {
 				t.Fatal("a code went to another account's contact")
 			}
 			got, err := s.Accounts.GetAccount(ctx, a.ID)

@@ -86,19 +86,13 @@ func (s *Service) levelPage(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Service) levelSubmit(w http.ResponseWriter, r *http.Request) {
-	if err := r.ParseForm(); err != nil {
-		s.Web.Error(w, r, http.StatusBadRequest, "error.title", "error.bad_request", "")
-		return
-	}
-	flow, sess, ok := s.AuthorizeFlowOf(w, r, r.PostForm.Get("flow"))
+	flow, sess, ok := s.AuthorizeForm(w, r)
 	if !ok {
 		return
 	}
-	if !s.Web.CheckCSRF(r) {
-		s.Web.Error(w, r, http.StatusForbidden, "error.title", "csrf.error", "")
-		return
+	if err := s.Flows.Delete(r.Context(), flow.ID); err != nil {
+		s.Log().Warn("signin: end the request the level page answered", "err", err)
 	}
-	_ = s.Flows.Delete(r.Context(), flow.ID)
 	s.Record(r.Context(), s.Meta(r), sess.AccountID, "login.level_insufficient", flow.ClientID, nil)
 	s.OAuth.WriteAuthorizeError(w, r, flow.Form,
 		errUnmet.WithHint("The account's trust level is below what the service requires."))
