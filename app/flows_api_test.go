@@ -320,6 +320,28 @@ func TestAPIBadInput(t *testing.T) {
 	if status, v := a.do(http.MethodGet, "/api/v1/flows/registration/unknown-flow", f.FlowToken, nil); status != http.StatusGone {
 		t.Fatalf("unknown flow: %d %+v", status, v)
 	}
+	// Paths the API does not have answer JSON too, never the HTML error page.
+	for _, p := range []struct{ method, path string }{
+		{http.MethodPost, "/api/v1/flows/bogus"}, {http.MethodPost, "/api/v1/flows/lo%00gin"},
+		{http.MethodGet, "/api/v1/nope"}, {http.MethodGet, "/oauth2/nope"},
+	} {
+		req, err := http.NewRequest(p.method, env.URL+p.path, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var body struct{ Error string }
+		decodeErr := json.NewDecoder(resp.Body).Decode(&body)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusNotFound || !strings.HasPrefix(resp.Header.Get("Content-Type"), "application/json") ||
+			decodeErr != nil || body.Error != "not_found" {
+			t.Errorf("%s %s: %d %s %q (%v); want a JSON 404", p.method, p.path, resp.StatusCode,
+				resp.Header.Get("Content-Type"), body.Error, decodeErr)
+		}
+	}
 }
 
 func TestAPILoginRateLimitPerIP(t *testing.T) {

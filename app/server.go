@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"net/url"
+	"strings"
 	"time"
 
 	"github.com/go-webauthn/webauthn/webauthn"
@@ -194,6 +195,12 @@ func (srv *Server) routes() (http.Handler, error) {
 		http.Redirect(w, r, provider.PathDiscovery, http.StatusFound)
 	})
 	r.NotFoundHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		// An API client gets JSON, never a page, even for a path that
+		// does not exist.
+		if strings.HasPrefix(r.URL.Path, selfservice.PathAPI+"/") || strings.HasPrefix(r.URL.Path, "/oauth2/") {
+			selfservice.APIFail(w, http.StatusNotFound, "not_found", "No such endpoint.")
+			return
+		}
 		srv.Web.Error(w, r, http.StatusNotFound, "error.title", "error.not_found", "")
 	})
 	r.MethodNotAllowedHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

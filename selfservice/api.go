@@ -118,10 +118,7 @@ func (e *Engine) apiSubmit(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 	}
-	status := http.StatusOK
-	if len(v.Errors) > 0 {
-		status = http.StatusUnprocessableEntity
-	}
+	status := Status(v)
 	WriteJSON(w, status, v)
 }
 

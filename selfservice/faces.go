@@ -306,3 +306,26 @@ func (e *Engine) AuthorizeForm(w http.ResponseWriter, r *http.Request) (*Flow, *
 	}
 	return flow, sess, true
 }
+
+// APIInput is the signed-in API request's session and JSON body; on a
+// missing session or an unreadable body it answers and returns ok=false.
+func (e *Engine) APIInput(w http.ResponseWriter, r *http.Request) (*session.Session, Input, bool) {
+	sess, ok := e.APISession(w, r)
+	if !ok {
+		return nil, nil, false
+	}
+	in, _, err := ReadInput(r)
+	if err != nil {
+		APIFail(w, http.StatusBadRequest, "invalid_request", err.Error())
+		return nil, nil, false
+	}
+	return sess, in, true
+}
+
+// Status is the HTTP status of a step's view: 422 when it carries errors.
+func Status(v *View) int {
+	if len(v.Errors) > 0 {
+		return http.StatusUnprocessableEntity
+	}
+	return http.StatusOK
+}

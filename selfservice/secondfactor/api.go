@@ -83,13 +83,8 @@ func (s *Service) apiFactors(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Service) apiEnrollStart(w http.ResponseWriter, r *http.Request) {
-	sess, ok := s.APISession(w, r)
+	sess, in, ok := s.APIInput(w, r)
 	if !ok {
-		return
-	}
-	in, _, err := selfservice.ReadInput(r)
-	if err != nil {
-		selfservice.APIFail(w, http.StatusBadRequest, "invalid_request", err.Error())
 		return
 	}
 	if fe := selfservice.CheckInput(in); fe != nil {

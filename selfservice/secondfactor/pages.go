@@ -267,10 +267,7 @@ func (s *Service) securitySubmit(w http.ResponseWriter, r *http.Request) {
 		s.ServerError(w, r, err)
 		return
 	}
-	status := http.StatusOK
-	if len(v.Errors) > 0 {
-		status = http.StatusUnprocessableEntity
-	}
+	status := selfservice.Status(v)
 	s.renderSecurity(w, r, status, sess, v, returnTo)
 }
 
@@ -392,10 +389,7 @@ func (s *Service) enrollSubmit(w http.ResponseWriter, r *http.Request) {
 		s.ServerError(w, r, err)
 		return
 	}
-	status := http.StatusOK
-	if len(v.Errors) > 0 {
-		status = http.StatusUnprocessableEntity
-	}
+	status := selfservice.Status(v)
 	if v.AccountID != "" && !mfa.HasMFA(sess.AMR) {
 		// Proving the new factor makes this session a two-factor one.
 		acct, err := s.Accounts.GetAccount(ctx, sess.AccountID)

@@ -281,10 +281,7 @@ func (s *Service) contactsSubmit(w http.ResponseWriter, r *http.Request) {
 		s.ServerError(w, r, err)
 		return
 	}
-	status := http.StatusOK
-	if len(v.Errors) > 0 {
-		status = http.StatusUnprocessableEntity
-	}
+	status := selfservice.Status(v)
 	s.renderContact(w, r, status, v)
 }
 

@@ -186,13 +186,8 @@ func (s *Service) apiNotificationsPut(w http.ResponseWriter, r *http.Request) {
 
 // apiSettings changes account settings: {"login_notice": "all"|"phone"|"email"|"none"}.
 func (s *Service) apiSettings(w http.ResponseWriter, r *http.Request) {
-	sess, ok := s.APISession(w, r)
+	sess, in, ok := s.APIInput(w, r)
 	if !ok {
-		return
-	}
-	in, _, err := selfservice.ReadInput(r)
-	if err != nil {
-		selfservice.APIFail(w, http.StatusBadRequest, "invalid_request", err.Error())
 		return
 	}
 	v, set := in["login_notice"]
@@ -200,7 +195,7 @@ func (s *Service) apiSettings(w http.ResponseWriter, r *http.Request) {
 		selfservice.APIFail(w, http.StatusBadRequest, "invalid_request", "Nothing to change; known settings: login_notice.")
 		return
 	}
-	err = s.SetLoginNotice(r.Context(), sess.AccountID, v)
+	err := s.SetLoginNotice(r.Context(), sess.AccountID, v)
 	switch {
 	case errors.Is(err, selfservice.ErrBadSetting):
 		selfservice.APIFail(w, http.StatusBadRequest, "invalid_request", "login_notice must be one of all, phone, email, none.")

@@ -116,13 +116,8 @@ func (s *Service) passwordSubmit(w http.ResponseWriter, r *http.Request) {
 
 func (s *Service) apiPassword(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
-	sess, ok := s.APISession(w, r)
+	sess, in, ok := s.APIInput(w, r)
 	if !ok {
-		return
-	}
-	in, _, err := selfservice.ReadInput(r)
-	if err != nil {
-		selfservice.APIFail(w, http.StatusBadRequest, "invalid_request", err.Error())
 		return
 	}
 	m := s.Meta(r)

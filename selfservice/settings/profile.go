@@ -302,13 +302,8 @@ func (s *Service) apiProfile(w http.ResponseWriter, r *http.Request) {
 }
 
 func (s *Service) apiProfileSubmit(w http.ResponseWriter, r *http.Request) {
-	sess, ok := s.APISession(w, r)
+	sess, in, ok := s.APIInput(w, r)
 	if !ok {
-		return
-	}
-	in, _, err := selfservice.ReadInput(r)
-	if err != nil {
-		selfservice.APIFail(w, http.StatusBadRequest, "invalid_request", err.Error())
 		return
 	}
 	v, err := s.SubmitProfile(r.Context(), sess.AccountID, in, s.Meta(r))
