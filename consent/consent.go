@@ -22,6 +22,10 @@ type Store interface {
 	GetConsent(ctx context.Context, subject, clientID string) (*Grant, error)
 	// SaveConsent creates or replaces the grant for (Subject, ClientID).
 	SaveConsent(ctx context.Context, g *Grant) error
+	// UpdateConsent changes the grant for (subject, clientID) with fn, as
+	// one atomic read-change-write; a missing grant is given to fn empty,
+	// granted at now. An error from fn writes nothing.
+	UpdateConsent(ctx context.Context, subject, clientID string, now time.Time, fn func(g *Grant) error) error
 	DeleteConsent(ctx context.Context, subject, clientID string) error
 	ListConsents(ctx context.Context, subject string) ([]*Grant, error)
 }

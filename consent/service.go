@@ -54,23 +54,21 @@ func (s *Service) Covers(ctx context.Context, subject, clientID string, requeste
 
 // Remember records that the citizen agreed to scopes, together with what
 // they agreed to before, so that a later request for the same or fewer
-// scopes goes through without asking again.
+// scopes goes through without asking again. Two consents given at once
+// (two tabs, two services' scopes) both count.
 func (s *Service) Remember(ctx context.Context, subject, clientID string, scopes []string) error {
 	now := s.now().UTC()
-	g, err := s.store.GetConsent(ctx, subject, clientID)
-	if errors.Is(err, storage.ErrNotFound) {
-		g = &Grant{Subject: subject, ClientID: clientID, GrantedAt: now}
-	} else if err != nil {
-		return fmt.Errorf("consent: load: %w", err)
-	}
-	for _, sc := range scopes {
-		if !slices.Contains(g.Scopes, sc) {
-			g.Scopes = append(g.Scopes, sc)
+	err := s.store.UpdateConsent(ctx, subject, clientID, now, func(g *Grant) error {
+		for _, sc := range scopes {
+			if !slices.Contains(g.Scopes, sc) {
+				g.Scopes = append(g.Scopes, sc)
+			}
 		}
-	}
-	g.UpdatedAt = now
-	if err := s.store.SaveConsent(ctx, g); err != nil {
-		return fmt.Errorf("consent: save: %w", err)
+		g.UpdatedAt = now
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("consent: remember: %w", err)
 	}
 	return nil
 }

@@ -1,7 +1,10 @@
 package conformance
 
 import (
+	"errors"
 	"fmt"
+	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -13,6 +16,7 @@ import (
 var durConsentCases = []durCase{
 	{"SaveGetReplace", durConsentSave},
 	{"ListAndDelete", durConsentList},
+	{"ConcurrentUpdates", durConsentConcurrent},
 }
 
 var durAuditCases = []durCase{
@@ -151,4 +155,48 @@ func durAuditPaging(t *testing.T, s Durable) {
 	if page, err := s.ListEvents(ctx, "a1", all[0].ID+1, 1); err != nil || len(page) != 1 || page[0].ID != all[0].ID {
 		t.Fatalf("ListEvents before an ID of another account = %+v, %v", page, err)
 	}
+}
+
+// durConsentConcurrent: consents given at once (two tabs, two services'
+// scopes) each add their scope; none is lost, and an updater that fails
+// writes nothing.
+func durConsentConcurrent(t *testing.T, s Durable) {
+	ctx := t.Context()
+	const n = 20
+	var wg sync.WaitGroup
+	errs := make(chan error, n)
+	for i := range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			scope := fmt.Sprintf("scope%02d", i)
+			errs <- s.UpdateConsent(ctx, "a1", "c1", durNow, func(g *consent.Grant) error {
+				if !slices.Contains(g.Scopes, scope) {
+					g.Scopes = append(g.Scopes, scope)
+				}
+				g.UpdatedAt = durNow
+				return nil
+			})
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Fatalf("UpdateConsent: %v", err)
+		}
+	}
+	g, err := s.GetConsent(ctx, "a1", "c1")
+	if err != nil {
+		t.Fatalf("GetConsent: %v", err)
+	}
+	if len(g.Scopes) != n || !g.GrantedAt.Equal(durNow) {
+		t.Fatalf("after %d concurrent updates the consent holds %d scopes (%v), granted %v", n, len(g.Scopes), g.Scopes, g.GrantedAt)
+	}
+	boom := errors.New("refused")
+	if err := s.UpdateConsent(ctx, "a1", "c2", durNow, func(*consent.Grant) error { return boom }); !errors.Is(err, boom) {
+		t.Fatalf("UpdateConsent with a failing updater = %v", err)
+	}
+	_, err = s.GetConsent(ctx, "a1", "c2")
+	durWant(t, "a consent whose updater failed", err, storage.ErrNotFound)
 }
