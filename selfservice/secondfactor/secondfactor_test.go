@@ -579,3 +579,38 @@ func TestFresh(t *testing.T) {
 		})
 	}
 }
+
+// TestEnrollStartedBeforeFirstFactor: an enrolment a password-only session
+// began while the account had no factor cannot finish once another factor
+// was turned on meanwhile: adding a factor beside one needs a fresh second
+// factor (StartEnroll's rule), and the flow was authorised only as the
+// first. Before the fix the late enrolment went through, so a session
+// holding just the password could add an authenticator of its own.
+func TestEnrollStartedBeforeFirstFactor(t *testing.T) {
+	env := newTestEnv(t, false)
+	tests := []struct {
+		name  string
+		first bool // finish the early flow before the other factor is on
+		state string
+		errs  []fe
+		kinds []string
+	}{
+		{"finished first", true, selfservice.StateDone, nil, []string{mfa.KindTOTP}},
+		{"finished after another factor", false, selfservice.StateConfirm, []fe{{"", "flow.error.action"}}, []string{mfa.KindSMS}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			a := env.newAccount(t, true, true)
+			early, v := env.startEnroll(t, true, env.passwordSession(a), mfa.KindTOTP)
+			code := env.code(t, v.TOTPSecret, 0)
+			if !tt.first {
+				sms, _ := env.startEnroll(t, true, env.passwordSession(a), mfa.KindSMS)
+				env.CheckView(t, sms.Do(t, "", selfservice.Input{"code": env.Sent.Code(t, a.Phone)}), selfservice.StateDone)
+			}
+			env.run(t, early, []step{{"late code", "", selfservice.Input{"code": code}, tt.state, tt.errs}})
+			if got := env.factorKinds(t, a.ID); !slices.Equal(got, tt.kinds) {
+				t.Errorf("factors = %v, want %v", got, tt.kinds)
+			}
+		})
+	}
+}
