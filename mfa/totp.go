@@ -74,6 +74,16 @@ type Verifier struct {
 // NewVerifier returns a verifier keeping its counters in eph.
 func NewVerifier(eph storage.Ephemeral) *Verifier { return &Verifier{eph: eph, now: time.Now} }
 
+// NewVerifierAt returns a verifier on the given clock (the wall clock when
+// now is nil), so that codes are checked at the same time as the rest of a
+// flow (the engine's clock; a fixed one in tests).
+func NewVerifierAt(eph storage.Ephemeral, now func() time.Time) *Verifier {
+	if now == nil {
+		now = time.Now
+	}
+	return &Verifier{eph: eph, now: now}
+}
+
 // Verify checks code for the account's secret. The failure counter is taken
 // before the comparison, so parallel guesses cannot exceed the limit; a
 // matching code is claimed for its time step exactly once.

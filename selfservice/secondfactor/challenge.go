@@ -68,6 +68,10 @@ type challengeState struct {
 type enrollState struct {
 	AccountID string `json:"account_id"`
 	Kind      string `json:"kind"`
+	// First: the account had no factor when the flow began, so the session
+	// that began it needed no fresh second factor; it may only add the
+	// first one.
+	First bool `json:"first,omitempty"`
 	// State is the method's (mfa.Enrolment.State).
 	State []byte `json:"state,omitempty"`
 }
@@ -314,7 +318,7 @@ func (s *Service) StartEnroll(ctx context.Context, api bool, sess *session.Sessi
 	if len(fs) > 0 && !s.Fresh(sess) {
 		return nil, ErrStepUp
 	}
-	f := withEnroll(newFlow(KindEnroll, selfservice.StateConfirm, api, ""), &enrollState{AccountID: accountID, Kind: kind})
+	f := withEnroll(newFlow(KindEnroll, selfservice.StateConfirm, api, ""), &enrollState{AccountID: accountID, Kind: kind, First: len(fs) == 0})
 	v := &selfservice.View{Type: KindEnroll, State: selfservice.StateForm}
 	en, ok := s.mfa.Get(kind).(mfa.Enroller)
 	if !ok {
@@ -428,6 +432,12 @@ func (s *Service) SubmitEnroll(ctx context.Context, f *flow, action string, in s
 	fs, err := s.AccountFactors(ctx, a.ID)
 	if err != nil {
 		return nil, err
+	}
+	if f.Enroll.First && len(fs) > 0 {
+		// A factor was turned on since this flow began without a fresh
+		// second factor: adding another now takes one (StartEnroll).
+		s.AddErr(v, m, "", "flow.error.action")
+		return v, nil
 	}
 	en, e, err := s.enrolment(f, a, fs, m)
 	if err != nil {
