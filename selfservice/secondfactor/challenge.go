@@ -460,7 +460,11 @@ func (s *Service) SubmitEnroll(ctx context.Context, f *flow, action string, in s
 	} else if err != nil {
 		return nil, err
 	}
-	_ = s.flows.delete(ctx, f.ID)
+	// The factor is on; a flow left behind expires by itself, so a
+	// failure to end it must not hide the recovery codes just made.
+	if err := s.flows.delete(ctx, f.ID); err != nil {
+		s.Log().Warn("second factor: end the enrolment flow", "err", err)
+	}
 	f.State = selfservice.StateDone
 	v = s.view(f)
 	v.Method = fct.Kind

@@ -93,7 +93,10 @@ func (s *Service) challengeSubmit(w http.ResponseWriter, r *http.Request) {
 	if !s.Web.CheckCSRF(r) {
 		v := s.view(f)
 		s.AddErr(v, m, "", "csrf.error")
-		_ = s.fillChallenge(ctx, v, f)
+		if err := s.fillChallenge(ctx, v, f); err != nil {
+			s.ServerError(w, r, err)
+			return
+		}
 		s.renderChallenge(w, r, http.StatusForbidden, f, v)
 		return
 	}

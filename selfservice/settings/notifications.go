@@ -107,7 +107,9 @@ func (s *Service) renderNotifications(w http.ResponseWriter, r *http.Request, se
 		return
 	}
 	if s.d.Inbox != nil {
-		_ = s.d.Inbox.MarkInboxRead(ctx, a.ID, s.Now())
+		if err := s.d.Inbox.MarkInboxRead(ctx, a.ID, s.Now()); err != nil {
+			s.Log().Warn("settings: mark messages read", "err", err)
+		}
 	}
 	s.Web.Render(w, r, http.StatusOK, "notifications", &NotificationsPage{Page: s.Page(w, r),
 		Events: account.NotifyEvents, Channels: account.NotifyChannels, On: prefsTable(a), Messages: msgs, Saved: saved})

@@ -162,7 +162,9 @@ func (s *Service) Authorize(w http.ResponseWriter, r *http.Request, ac *provider
 		return nil, s.redirectToPage(w, r, selfservice.PathConsent, flow, ac, requestedAt)
 	}
 	if flow != nil {
-		_ = s.Flows.Delete(ctx, flow.ID)
+		if err := s.Flows.Delete(ctx, flow.ID); err != nil {
+			s.Log().Warn("signin: end the authorization flow", "err", err)
+		}
 	}
 	return &provider.Decision{
 		Subject:       acct.ID,

@@ -101,7 +101,9 @@ func (s *Service) logoutConfirm(w http.ResponseWriter, r *http.Request) {
 		s.Web.Error(w, r, http.StatusForbidden, "error.title", "csrf.error", "")
 		return
 	}
-	_ = s.Flows.Delete(ctx, flow.ID)
+	if err := s.Flows.Delete(ctx, flow.ID); err != nil {
+		s.Log().Warn("signin: end the logout flow", "err", err)
+	}
 	if r.PostForm.Get("decision") != "yes" {
 		s.Web.Render(w, r, http.StatusOK, "message", &web.MessageData{
 			Page: s.Page(w, r), TitleKey: "logout.cancelled.title", MessageKey: "logout.cancelled.message",
