@@ -18,6 +18,7 @@ import (
 
 	"github.com/gosid/gosid/codes"
 	"github.com/gosid/gosid/consent"
+	consentpages "github.com/gosid/gosid/consent/pages"
 	"github.com/gosid/gosid/geoip"
 	"github.com/gosid/gosid/internal/httpx"
 	"github.com/gosid/gosid/metrics"
@@ -43,7 +44,7 @@ type Server struct {
 	// (the provider's interaction), and serves the level page and logout.
 	SignIn *signin.Service
 	// Consent is the consent page of authorization requests.
-	Consent *consent.Pages
+	Consent *consentpages.Pages
 	// Settings is the citizen's personal account.
 	Settings *settings.Service
 	// Registration and Recovery are the flows that make an account and
@@ -137,7 +138,7 @@ func NewServer(ctx context.Context, s *Stores) (*Server, error) {
 		RecoveryKey: s.Sealer.DeriveKey("mfa-recovery"), RequireMFA: cfg.RequireMFA,
 	})
 	consents := consent.New(s.DB, srv.Provider, nil)
-	srv.Consent = consent.NewPages(srv.Engine, consents)
+	srv.Consent = consentpages.New(srv.Engine, consents)
 	srv.SignIn = signin.New(signin.Options{
 		Engine: srv.Engine, Ephemeral: s.Ephemeral, Consent: consents, LoginRatePerIP: cfg.LoginRatePerIP,
 		LockoutKey: s.Sealer.DeriveKey("lockout"),

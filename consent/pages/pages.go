@@ -1,4 +1,8 @@
-package consent
+// Package pages is the consent page of an authorization request, on the
+// self-service engine. It sits apart from package consent, the domain
+// (decisions, remembered grants, connected services), so that storage
+// adapters, which import the domain, never reach the HTTP layer.
+package pages
 
 import (
 	"context"
@@ -8,6 +12,7 @@ import (
 	"github.com/gorilla/mux"
 	"github.com/ory/fosite"
 
+	"github.com/gosid/gosid/consent"
 	"github.com/gosid/gosid/selfservice"
 	"github.com/gosid/gosid/web"
 )
@@ -18,11 +23,11 @@ import (
 // service with access_denied.
 type Pages struct {
 	*selfservice.Engine
-	svc *Service
+	svc *consent.Service
 }
 
-// NewPages returns the consent pages on the self-service engine.
-func NewPages(e *selfservice.Engine, svc *Service) *Pages { return &Pages{Engine: e, svc: svc} }
+// New returns the consent pages on the self-service engine.
+func New(e *selfservice.Engine, svc *consent.Service) *Pages { return &Pages{Engine: e, svc: svc} }
 
 // Register mounts the consent page.
 func (s *Pages) Register(r *mux.Router) {
