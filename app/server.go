@@ -214,10 +214,33 @@ func (srv *Server) routes() (http.Handler, error) {
 		return nil, fmt.Errorf("trusted_proxies: %w", err)
 	}
 	var h http.Handler = r
+	h = httpx.Unavailable(srv.storesDown, srv.unavailable)(h)
 	h = httpx.AccessLog(srv.Log)(h)
 	h = realIP(h)
 	h = httpx.Recover(srv.Log)(h)
 	return h, nil
+}
+
+// storesDown reports whether the database or the short-lived store does
+// not answer now (asked only when a request failed inside).
+func (srv *Server) storesDown(ctx context.Context) bool {
+	ctx, cancel := context.WithTimeout(ctx, 500*time.Millisecond)
+	defer cancel()
+	return srv.DB.Ping(ctx) != nil || srv.Ephemeral.Ping(ctx) != nil
+}
+
+// unavailable answers a request that failed because a store is away: a
+// JSON error (RFC 6749's temporarily_unavailable) on the APIs, a page in
+// the citizen's language elsewhere; the browser's back button still has
+// what the citizen typed.
+func (srv *Server) unavailable(w http.ResponseWriter, r *http.Request) {
+	p := r.URL.Path
+	if strings.HasPrefix(p, selfservice.PathAPI+"/") || strings.HasPrefix(p, "/oauth2/") || strings.HasPrefix(p, "/.well-known/") {
+		selfservice.APIFail(w, http.StatusServiceUnavailable, "temporarily_unavailable",
+			"The service is temporarily unavailable; try again in a few seconds.")
+		return
+	}
+	srv.Web.Error(w, r, http.StatusServiceUnavailable, "error.title", "error.unavailable", "")
 }
 
 func (srv *Server) ready(w http.ResponseWriter, r *http.Request) {

@@ -36,6 +36,7 @@ import (
 	"time"
 
 	goredis "github.com/redis/go-redis/v9"
+	"github.com/sony/gobreaker/v2"
 
 	"github.com/gosid/gosid/storage"
 )
@@ -62,8 +63,9 @@ return n
 
 // Store is a storage.Ephemeral on Redis. It is safe for concurrent use.
 type Store struct {
-	c      goredis.UniversalClient
-	prefix string
+	c       goredis.UniversalClient
+	prefix  string
+	breaker *gobreaker.CircuitBreaker[struct{}]
 }
 
 var _ storage.Ephemeral = (*Store)(nil)
@@ -71,7 +73,7 @@ var _ storage.Ephemeral = (*Store)(nil)
 // New returns a Store that keeps its keys under prefix (for example
 // "gosid:") in c. The caller keeps ownership of c unless it calls Close.
 func New(c goredis.UniversalClient, prefix string) *Store {
-	return &Store{c: c, prefix: prefix}
+	return &Store{c: c, prefix: prefix, breaker: newBreaker(prefix)}
 }
 
 // Open connects to the Redis described by url (see the package comment for
@@ -109,7 +111,7 @@ func (s *Store) Put(ctx context.Context, key string, val []byte, ttl time.Durati
 	if ttl <= 0 {
 		return fmt.Errorf("redis put: %w", errBadTTL)
 	}
-	if err := s.c.Set(ctx, s.key(key), val, millis(ttl)).Err(); err != nil {
+	if err := s.run(ctx, "put", func() error { return s.c.Set(ctx, s.key(key), val, millis(ttl)).Err() }); err != nil {
 		return fmt.Errorf("redis put: %w", err)
 	}
 	return nil
@@ -120,7 +122,11 @@ func (s *Store) PutNX(ctx context.Context, key string, val []byte, ttl time.Dura
 	if ttl <= 0 {
 		return false, fmt.Errorf("redis putnx: %w", errBadTTL)
 	}
-	ok, err := s.c.SetNX(ctx, s.key(key), val, millis(ttl)).Result()
+	var ok bool
+	err := s.run(ctx, "putnx", func() (err error) {
+		ok, err = s.c.SetNX(ctx, s.key(key), val, millis(ttl)).Result()
+		return err
+	})
 	if err != nil {
 		return false, fmt.Errorf("redis putnx: %w", err)
 	}
@@ -129,7 +135,11 @@ func (s *Store) PutNX(ctx context.Context, key string, val []byte, ttl time.Dura
 
 // Get implements storage.Ephemeral.
 func (s *Store) Get(ctx context.Context, key string) ([]byte, error) {
-	b, err := s.c.Get(ctx, s.key(key)).Bytes()
+	var b []byte
+	err := s.run(ctx, "get", func() (err error) {
+		b, err = s.c.Get(ctx, s.key(key)).Bytes()
+		return err
+	})
 	if err != nil {
 		return nil, mapErr("get", err)
 	}
@@ -139,7 +149,11 @@ func (s *Store) Get(ctx context.Context, key string) ([]byte, error) {
 // Take implements storage.Ephemeral with GETDEL (Redis 6.2 or later), which
 // hands the value to exactly one of any number of concurrent callers.
 func (s *Store) Take(ctx context.Context, key string) ([]byte, error) {
-	b, err := s.c.GetDel(ctx, s.key(key)).Bytes()
+	var b []byte
+	err := s.run(ctx, "take", func() (err error) {
+		b, err = s.c.GetDel(ctx, s.key(key)).Bytes()
+		return err
+	})
 	if err != nil {
 		return nil, mapErr("take", err)
 	}
@@ -148,7 +162,7 @@ func (s *Store) Take(ctx context.Context, key string) ([]byte, error) {
 
 // Delete implements storage.Ephemeral.
 func (s *Store) Delete(ctx context.Context, key string) error {
-	if err := s.c.Del(ctx, s.key(key)).Err(); err != nil {
+	if err := s.run(ctx, "delete", func() error { return s.c.Del(ctx, s.key(key)).Err() }); err != nil {
 		return fmt.Errorf("redis delete: %w", err)
 	}
 	return nil
@@ -160,7 +174,11 @@ func (s *Store) Incr(ctx context.Context, key string, ttl time.Duration) (int64,
 	if ttl <= 0 {
 		return 0, fmt.Errorf("redis incr: %w", errBadTTL)
 	}
-	n, err := incrScript.Run(ctx, s.c, []string{s.key(key)}, millis(ttl).Milliseconds()).Int64()
+	var n int64
+	err := s.run(ctx, "incr", func() (err error) {
+		n, err = incrScript.Run(ctx, s.c, []string{s.key(key)}, millis(ttl).Milliseconds()).Int64()
+		return err
+	})
 	if err != nil {
 		return 0, fmt.Errorf("redis incr: %w", err)
 	}
@@ -169,7 +187,11 @@ func (s *Store) Incr(ctx context.Context, key string, ttl time.Duration) (int64,
 
 // TTL implements storage.Ephemeral. A key without an expiry reports NoExpiry.
 func (s *Store) TTL(ctx context.Context, key string) (time.Duration, error) {
-	d, err := s.c.PTTL(ctx, s.key(key)).Result()
+	var d time.Duration
+	err := s.run(ctx, "ttl", func() (err error) {
+		d, err = s.c.PTTL(ctx, s.key(key)).Result()
+		return err
+	})
 	if err != nil {
 		return 0, fmt.Errorf("redis ttl: %w", err)
 	}
@@ -184,7 +206,7 @@ func (s *Store) TTL(ctx context.Context, key string) (time.Duration, error) {
 
 // Ping implements storage.Ephemeral.
 func (s *Store) Ping(ctx context.Context) error {
-	if err := s.c.Ping(ctx).Err(); err != nil {
+	if err := s.run(ctx, "ping", func() error { return s.c.Ping(ctx).Err() }); err != nil {
 		return fmt.Errorf("redis ping: %w", err)
 	}
 	return nil

@@ -7,6 +7,7 @@ import (
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
 
 	goredis "github.com/redis/go-redis/v9"
 )
@@ -46,6 +47,8 @@ func parseURL(raw string) (endpoint, error) {
 		if err != nil {
 			return endpoint{}, urlErr(err)
 		}
+		t := timeoutsOf(rest)
+		t.apply(&o.DialTimeout, &o.ReadTimeout, &o.WriteTimeout, &o.PoolTimeout)
 		return endpoint{single: o}, nil
 	case "cluster":
 		u, err := multiHostURL(base, rest, "6379")
@@ -60,6 +63,8 @@ func parseURL(raw string) (endpoint, error) {
 		if err != nil {
 			return endpoint{}, urlErr(err)
 		}
+		t := timeoutsOf(rest)
+		t.apply(&o.DialTimeout, &o.ReadTimeout, &o.WriteTimeout, &o.PoolTimeout)
 		return endpoint{cluster: o}, nil
 	case "sentinel":
 		u, err := multiHostURL(base, rest, "26379")
@@ -76,6 +81,8 @@ func parseURL(raw string) (endpoint, error) {
 		if o.MasterName == "" {
 			return endpoint{}, errors.New("invalid URL: sentinel needs a master name (master-name@hosts or ?master_name=)")
 		}
+		t := timeoutsOf(rest)
+		t.apply(&o.DialTimeout, &o.ReadTimeout, &o.WriteTimeout, &o.PoolTimeout)
 		return endpoint{failover: o}, nil
 	}
 	return endpoint{}, fmt.Errorf("invalid URL: unsupported scheme %q", scheme)
@@ -172,4 +179,38 @@ func urlErr(err error) error {
 		err = ue.Err
 	}
 	return fmt.Errorf("invalid URL: %w", err)
+}
+
+// Default timeouts, shorter than go-redis's (5 s to dial, 3 s to read): a
+// citizen waiting on a page should learn within about a second that Redis
+// is away, and the circuit breaker then answers at once. A URL that sets a
+// timeout keeps its own.
+const (
+	defaultDialTimeout = time.Second
+	defaultIOTimeout   = time.Second
+	defaultPoolTimeout = 1500 * time.Millisecond
+)
+
+// timeouts says which timeouts a URL sets itself.
+type timeouts struct{ dial, read, write, pool bool }
+
+func timeoutsOf(rest string) timeouts {
+	_, query, _ := strings.Cut(rest, "?")
+	q, _ := url.ParseQuery(query)
+	return timeouts{dial: q.Has("dial_timeout"), read: q.Has("read_timeout"), write: q.Has("write_timeout"), pool: q.Has("pool_timeout")}
+}
+
+func (t timeouts) apply(dial, read, write, pool *time.Duration) {
+	if !t.dial {
+		*dial = defaultDialTimeout
+	}
+	if !t.read {
+		*read = defaultIOTimeout
+	}
+	if !t.write {
+		*write = defaultIOTimeout
+	}
+	if !t.pool {
+		*pool = defaultPoolTimeout
+	}
 }

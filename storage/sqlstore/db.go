@@ -104,6 +104,12 @@ func OpenPostgres(ctx context.Context, databaseURL string) (*Store, error) {
 	if !strings.Contains(databaseURL, "pool_max_conns") {
 		cfg.MaxConns = max(minPoolConns, int32(4*runtime.GOMAXPROCS(0)))
 	}
+	// A server that accepts connections but does not answer (frozen,
+	// overloaded) must not hold a citizen's request for minutes: a new
+	// connection gets a few seconds unless the URL says otherwise.
+	if !strings.Contains(databaseURL, "connect_timeout") {
+		cfg.ConnConfig.ConnectTimeout = 3 * time.Second
+	}
 	pool, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, fmt.Errorf("sqlstore: connect postgres: %w", err)
