@@ -46,6 +46,8 @@ type unavailableError struct {
 	err error
 }
 
-func (e *unavailableError) Error() string { return e.op + ": " + ErrUnavailable.Error() + ": " + e.err.Error() }
+func (e *unavailableError) Error() string {
+	return e.op + ": " + ErrUnavailable.Error() + ": " + e.err.Error()
+}
 
 func (e *unavailableError) Unwrap() []error { return []error{ErrUnavailable, e.err} }
