@@ -23,6 +23,7 @@ import (
 	"github.com/gosid/gosid/codes"
 	"github.com/gosid/gosid/notify"
 	"github.com/gosid/gosid/selfservice"
+	"github.com/gosid/gosid/selfservice/lockout"
 	"github.com/gosid/gosid/session"
 	"github.com/gosid/gosid/storage/sqlstore"
 	"github.com/gosid/gosid/web"
@@ -72,6 +73,7 @@ func New(t *testing.T) *Env {
 			Cookie: renderer.CookieName("gosid_session")}),
 		// Cheap argon2id parameters: the tests check outcomes, not cost.
 		Passwords:  account.NewPasswordHasher(account.Argon2Params{Memory: 1024, Time: 1, Threads: 1}, 0),
+		Lockout:    lockout.New(db),
 		Codes:      codes.New(db, Key("codes"), codes.DefaultPolicy),
 		Notices:    &notify.Notices{Queue: env.Sent, Inbox: db},
 		Issuer:     "https://id.example.test",
