@@ -172,7 +172,6 @@ func TestChangePasswordParallelGuesses(t *testing.T) {
 	}
 }
 
-
 func newPasswordEnv(t *testing.T) (*sst.Env, *pwService) {
 	t.Helper()
 	env := sst.New(t)
