@@ -26,6 +26,7 @@ import (
 	"github.com/gosid/gosid/notify"
 	"github.com/gosid/gosid/provider"
 	"github.com/gosid/gosid/selfservice"
+	"github.com/gosid/gosid/selfservice/lockout"
 	"github.com/gosid/gosid/selfservice/recovery"
 	"github.com/gosid/gosid/selfservice/registration"
 	"github.com/gosid/gosid/selfservice/secondfactor"
@@ -129,8 +130,8 @@ func NewServer(ctx context.Context, s *Stores) (*Server, error) {
 		Accounts: s.DB, Clients: s.Clients, Audit: s.DB, Web: srv.Web, Sessions: sessions,
 		Flows: selfservice.NewFlowStore(s.Ephemeral, cfg.FlowTTL, s.Sealer.DeriveKey("flow"), nil),
 		Codes: codes.New(s.Ephemeral, s.Sealer.DeriveKey("codes"), codes.DefaultPolicy), Notices: notices,
-		OAuth: srv.Provider, Tx: s.DB, Factors: s.DB, Passwords: s.Passwords, Issuer: cfg.Issuer,
-		SessionTTL: cfg.SessionTTL, Dev: cfg.Dev, Logger: s.Log,
+		OAuth: srv.Provider, Tx: s.DB, Factors: s.DB, Passwords: s.Passwords, Lockout: lockout.New(s.Ephemeral),
+		Issuer: cfg.Issuer, SessionTTL: cfg.SessionTTL, Dev: cfg.Dev, Logger: s.Log,
 	})
 	srv.SecondFactor = secondfactor.New(secondfactor.Deps{
 		Engine: srv.Engine, Ephemeral: s.Ephemeral, Queue: srv.Queue,

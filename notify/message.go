@@ -26,6 +26,10 @@ type Message struct {
 	Template string
 	Lang     string // "ru" (the default when empty) or "en"
 	Data     map[string]string
+	// Decoy marks a message that is queued like any other and never
+	// delivered: a step that must not tell whether a contact is an
+	// account's (recovery) does the same work for one that is not.
+	Decoy bool
 }
 
 // String describes m without its data or its full recipient, so that a

@@ -69,9 +69,10 @@ func (o *Outbox) Send(_ context.Context, r Rendered) error {
 
 // Enqueue renders m and records it at once, with no queue and no delivery:
 // the notifier of a development server that runs without the job queue.
+// A decoy is rendered and dropped.
 func (o *Outbox) Enqueue(_ context.Context, m Message) error {
 	r, err := Render(m)
-	if err != nil {
+	if err != nil || m.Decoy {
 		return err
 	}
 	o.record(m, r)

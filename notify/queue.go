@@ -112,6 +112,7 @@ type sealedMessage struct {
 	Template string            `json:"template"`
 	Lang     string            `json:"lang,omitempty"`
 	Data     map[string]string `json:"data,omitempty"`
+	Decoy    bool              `json:"decoy,omitempty"`
 }
 
 // NewPostgresQueue returns a queue on PostgreSQL.
@@ -327,6 +328,12 @@ func (w *deliverWorker) Work(ctx context.Context, job *river.Job[deliverArgs]) e
 		return fmt.Errorf("notify: open sealed message: %w", err)
 	}
 	log = log.With("template", m.Template, "channel", string(m.Channel), "to", Mask(m.To))
+	if m.Decoy {
+		// Queued so that enqueuing cost what a real message does; it
+		// goes nowhere.
+		log.Debug("notify: decoy message dropped")
+		return nil
+	}
 	err = w.q.router.Deliver(ctx, m)
 	if err == nil {
 		log.Info("notify: message delivered")

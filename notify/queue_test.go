@@ -241,6 +241,25 @@ func TestQueueDelivers(t *testing.T) {
 	})
 }
 
+// A decoy is committed like a message (a job row, the same work for the
+// caller) and completes without reaching a sender.
+func TestQueueDropsDecoys(t *testing.T) {
+	eachDatabase(t, func(t *testing.T, db testDB) {
+		h := db.connect(t)
+		sms, logs := newFakeSender(), &syncBuffer{}
+		q := startQueue(t, h, testOptions(t, testSealer(t), &Router{SMS: sms}, logs))
+		m := otpTo("+79161234567", "000000")
+		m.Decoy = true
+		if err := q.Enqueue(context.Background(), m); err != nil {
+			t.Fatal(err)
+		}
+		waitJob(t, h, "completed")
+		if calls, delivered := sms.counts(); calls != 0 || delivered != 0 {
+			t.Errorf("a decoy reached the sender: %d calls, %d delivered", calls, delivered)
+		}
+	})
+}
+
 func TestQueueRetriesThenDeliversOnce(t *testing.T) {
 	eachDatabase(t, func(t *testing.T, db testDB) {
 		h := db.connect(t)

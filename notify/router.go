@@ -28,11 +28,14 @@ type Router struct {
 var errNoSender = errors.New("notify: no sender for the channel")
 
 // Deliver renders m and sends it. Render errors wrap ErrPermanent: the
-// same message would fail again.
+// same message would fail again. A decoy is rendered and dropped.
 func (rt *Router) Deliver(ctx context.Context, m Message) error {
 	r, err := Render(m)
 	if err != nil {
 		return permanent(err)
+	}
+	if m.Decoy {
+		return nil
 	}
 	return rt.send(ctx, m, r)
 }

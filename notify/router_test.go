@@ -90,6 +90,30 @@ func TestRouterOutbox(t *testing.T) {
 	}
 }
 
+// A decoy renders (a decoy that could not render is refused as any
+// message) and reaches neither a sender nor the outbox.
+func TestRouterAndOutboxDropDecoys(t *testing.T) {
+	ctx := context.Background()
+	sms := newFakeSender()
+	o := NewOutbox(10, slog.New(slog.DiscardHandler))
+	rt := &Router{SMS: sms, Outbox: o}
+	m := otpTo("+79161234567", "000000")
+	m.Decoy = true
+	if err := rt.Deliver(ctx, m); err != nil {
+		t.Fatal(err)
+	}
+	if err := o.Enqueue(ctx, m); err != nil {
+		t.Fatal(err)
+	}
+	if calls, _ := sms.counts(); calls != 0 || len(o.List()) != 0 {
+		t.Errorf("a decoy went out: %d sends, %d in the outbox", calls, len(o.List()))
+	}
+	bad := Message{Channel: ChannelSMS, To: "+79161234567", Template: "no-such-template", Decoy: true}
+	if err := rt.Deliver(ctx, bad); err == nil {
+		t.Error("a decoy that cannot render was accepted")
+	}
+}
+
 func TestRouterPermanentFailures(t *testing.T) {
 	ctx := context.Background()
 	rt := &Router{SMS: newFakeSender()}

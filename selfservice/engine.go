@@ -14,6 +14,7 @@ import (
 	"github.com/gosid/gosid/codes"
 	"github.com/gosid/gosid/mfa"
 	"github.com/gosid/gosid/provider"
+	"github.com/gosid/gosid/selfservice/lockout"
 	"github.com/gosid/gosid/session"
 	"github.com/gosid/gosid/web"
 )
@@ -58,6 +59,9 @@ type Deps struct {
 	Tx Transactor
 	// Passwords hashes and checks citizens' passwords.
 	Passwords *account.PasswordHasher
+	// Lockout counts wrong passwords per account, for every step that
+	// checks one (CheckPassword).
+	Lockout *lockout.Counter
 	// Factors lists an account's second factors (for the offer to turn
 	// one on); nil means gosid runs without a second factor.
 	Factors mfa.Store

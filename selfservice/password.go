@@ -5,7 +5,75 @@ import (
 	"fmt"
 
 	"github.com/gosid/gosid/account"
+	"github.com/gosid/gosid/selfservice/lockout"
 )
+
+// Outcomes of CheckPassword.
+const (
+	PasswordRight  = "success"
+	PasswordWrong  = "invalid"
+	PasswordLocked = "locked"
+)
+
+// PasswordEvents name the audit events of one step that checks a
+// password (the lock itself is always "login.locked": it is one lock).
+type PasswordEvents struct {
+	// Failure is a wrong password ("login.failure").
+	Failure string
+	// Blocked is an attempt refused while locked ("login.blocked_attempt").
+	Blocked string
+}
+
+// CheckPassword compares a citizen's password under the per-account
+// lockout that every step checking one shares (package lockout): the
+// attempt is counted before the password is compared, so parallel attempts
+// compare at most lockout.MaxFailures passwords; the MaxFailures-th wrong
+// one locks for lockout.Window (recorded, and the owner is told), later
+// ones are refused without comparing; a right one clears the counter. It
+// returns PasswordRight, PasswordWrong or PasswordLocked.
+func (e *Engine) CheckPassword(ctx context.Context, m Meta, a *account.Account, password string, ev PasswordEvents) (string, error) {
+	if e.Lockout == nil {
+		return "", fmt.Errorf("check password: no lockout counter")
+	}
+	n, err := e.Lockout.Take(ctx, a.ID)
+	if err != nil {
+		return "", err
+	}
+	if n.Locked() {
+		e.Record(ctx, m, a.ID, ev.Blocked, "", nil)
+		return PasswordLocked, nil
+	}
+	ok, _, err := e.Passwords.Verify(ctx, a.PasswordHash, password)
+	if err != nil {
+		return "", fmt.Errorf("verify password: %w", err)
+	}
+	if !ok {
+		e.Record(ctx, m, a.ID, ev.Failure, "", map[string]string{"failures": fmt.Sprint(int64(n))})
+		if n.Locks() {
+			e.Record(ctx, m, a.ID, "login.locked", "", map[string]string{"minutes": lockout.Minutes})
+			e.Notify(ctx, a, "login_locked", m, map[string]string{"minutes": lockout.Minutes,
+				"recover_url": e.Issuer + PathRecovery})
+			return PasswordLocked, nil
+		}
+		return PasswordWrong, nil
+	}
+	if err := e.Lockout.Reset(ctx, a.ID); err != nil {
+		return "", err
+	}
+	return PasswordRight, nil
+}
+
+// LiftLockout ends the password lockout of an account at once (a recovery
+// proved the citizen): the next password is compared again.
+func (e *Engine) LiftLockout(ctx context.Context, accountID string) error {
+	if e.Lockout == nil {
+		return fmt.Errorf("lift lockout: no lockout counter")
+	}
+	if err := e.Lockout.Reset(ctx, accountID); err != nil {
+		return fmt.Errorf("lift lockout: %w", err)
+	}
+	return nil
+}
 
 // CheckNewPassword applies the policy and the confirmation field.
 func CheckNewPassword(a *account.Account, in Input) *account.FieldError {

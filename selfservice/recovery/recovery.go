@@ -10,6 +10,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"strings"
 
 	"github.com/gorilla/mux"
 
@@ -210,18 +211,28 @@ func contactConfirmed(a *account.Account, kind string) bool {
 	return a.EmailVerified
 }
 
-// sendCode issues a code and sends it to an account's contact only.
+// sendCode issues a code and sends it to an account's contact only. For
+// any other contact it does the same work before answering (issue 10,
+// defect 3: the time of the answer must not tell): an audit event (with no
+// account) and a message queued as a decoy, which the queue drops.
 func (s *Service) sendCode(ctx context.Context, f *flow, m selfservice.Meta) error {
 	rec := f.rec
 	ttl, minutes := selfservice.CodeTTL(rec.Channel)
 	code, err := s.e.Codes.Issue(ctx, "recover", rec.Contact, ttl)
-	if err != nil || rec.AccountID == "" {
+	if err != nil {
 		return err
 	}
-	s.e.Record(ctx, m, rec.AccountID, "recovery.code_sent", "", map[string]string{"channel": rec.Channel})
+	known := rec.AccountID != ""
+	event := "recovery.code_sent"
+	if !known {
+		event = "recovery.code_not_sent"
+		code = strings.Repeat("0", len(code)) // a decoy carries no code
+	}
+	s.e.Record(ctx, m, rec.AccountID, event, "", map[string]string{"channel": rec.Channel})
 	err = s.notifier.Enqueue(ctx, notify.Message{
 		Channel: selfservice.ContactChannel(rec.Channel), To: rec.Contact, Template: "otp", Lang: m.Lang,
-		Data: map[string]string{"code": code, "minutes": minutes, "purpose": "recover"},
+		Data:  map[string]string{"code": code, "minutes": minutes, "purpose": "recover"},
+		Decoy: !known,
 	})
 	if err != nil {
 		return fmt.Errorf("recovery: send code: %w", err)

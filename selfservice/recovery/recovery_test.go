@@ -250,3 +250,86 @@ func TestRecoveryGuards(t *testing.T) {
 		t.Errorf("an unproven flow lifted the lockout of %v", got)
 	}
 }
+
+// TestRecoveryNoEnumerationWork (issue 10, defect 3): the start of a
+// recovery (and a resend) does the same work for a contact of an active
+// account as for an unknown, unconfirmed or blocked one — the same store
+// reads and writes, an audit event, a message queued (a decoy the queue
+// drops, with no code) — so the time of the answer does not tell them
+// apart. It compares the operations, not durations.
+func TestRecoveryNoEnumerationWork(t *testing.T) {
+	env := newTestEnv(t)
+	ctx := context.Background()
+	env.NewAccount(t, recPhone, recEmail)
+	unconfirmed := env.NewAccount(t, "+79125555589", "anya@example.ru")
+	if _, err := env.Engine.Accounts.UpdateAccount(ctx, unconfirmed.ID, func(a *account.Account) error {
+		a.PhoneVerified, a.EmailVerified = false, false
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	blocked := env.NewAccount(t, "+79127777789", "alla@example.ru")
+	if _, err := env.Engine.Accounts.UpdateAccount(ctx, blocked.ID, func(a *account.Account) error {
+		a.Status = account.StatusBlocked
+		return nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	// work runs start and resend for login and returns the operations
+	// each made.
+	work := func(t *testing.T, login string) [][]string {
+		t.Helper()
+		c, _ := env.startRecovery(t, true)
+		env.Ops.Take()
+		var out [][]string
+		for _, step := range []struct {
+			action string
+			in     selfservice.Input
+		}{
+			{"start", selfservice.Input{"login": login}},
+			{"resend", nil},
+		} {
+			c.Do(t, step.action, step.in)
+			out = append(out, env.Ops.Take())
+		}
+		return out
+	}
+	for _, group := range []struct {
+		name   string
+		known  string
+		others []string
+	}{
+		{"phone", recPhone, []string{"+79120000089", "+79125555589", "+79127777789"}},
+		{"e-mail", recEmail, []string{"alex@example.ru", "anya@example.ru", "alla@example.ru"}},
+	} {
+		t.Run(group.name, func(t *testing.T) {
+			want := work(t, group.known)
+			if !slices.Contains(want[0], "audit.AppendEvent") || !slices.Contains(want[0], "queue.Enqueue") {
+				t.Fatalf("the account's contact: %v", want[0])
+			}
+			for _, other := range group.others {
+				if got := work(t, other); !slices.EqualFunc(got, want, slices.Equal) {
+					t.Errorf("%s does\n%v\nwhere an account's contact does\n%v", other, got, want)
+				}
+			}
+		})
+	}
+	// The decoys went nowhere and carry no code.
+	decoys := env.Sent.Decoys()
+	if len(decoys) == 0 {
+		t.Fatal("no decoy was queued")
+	}
+	for _, m := range decoys {
+		if strings.Trim(m.Data["code"], "0") != "" || m.Template != "otp" {
+			t.Errorf("decoy to %s: %s %v", m.To, m.Template, m.Data)
+		}
+	}
+	// The audit events of the unknown contacts name no account.
+	evs, err := env.DB.ListEvents(ctx, "", 0, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(evs) != len(decoys) {
+		t.Errorf("%d events with no account, %d decoys", len(evs), len(decoys))
+	}
+}

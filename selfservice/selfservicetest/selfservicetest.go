@@ -23,6 +23,7 @@ import (
 	"github.com/gosid/gosid/codes"
 	"github.com/gosid/gosid/notify"
 	"github.com/gosid/gosid/selfservice"
+	"github.com/gosid/gosid/selfservice/lockout"
 	"github.com/gosid/gosid/session"
 	"github.com/gosid/gosid/storage/sqlstore"
 	"github.com/gosid/gosid/web"
@@ -42,6 +43,9 @@ type Env struct {
 	Engine *selfservice.Engine
 	DB     *sqlstore.Store
 	Sent   *Notifier
+	// Ops records the operations the engine made on its stores (the
+	// accounts, the audit log, the short-lived store) and on Sent.
+	Ops *Ops
 	// Now is the engine's clock: the wall-clock time of the test's start
 	// (the short-lived store counts its TTLs on the wall clock).
 	Now time.Time
@@ -63,16 +67,19 @@ func New(t *testing.T) *Env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	env := &Env{DB: db, Sent: &Notifier{}, Now: time.Now().UTC().Truncate(time.Second)}
+	ops := &Ops{}
+	env := &Env{DB: db, Sent: &Notifier{ops: ops}, Ops: ops, Now: time.Now().UTC().Truncate(time.Second)}
 	now := func() time.Time { return env.Now }
+	kv := recKV{kv: db, ops: ops}
 	env.Engine = selfservice.New(selfservice.Deps{
-		Accounts: db, Audit: db, Web: renderer, Tx: db, Factors: db,
-		Flows: selfservice.NewFlowStore(db, time.Hour, Key("flow"), now),
-		Sessions: session.NewStore(session.Options{Ephemeral: db, Index: db, TTL: time.Hour,
+		Accounts: recAccounts{Store: db, ops: ops}, Audit: recAudit{Store: db, ops: ops}, Web: renderer, Tx: db, Factors: db,
+		Flows: selfservice.NewFlowStore(kv, time.Hour, Key("flow"), now),
+		Sessions: session.NewStore(session.Options{Ephemeral: kv, Index: db, TTL: time.Hour,
 			Cookie: renderer.CookieName("gosid_session")}),
 		// Cheap argon2id parameters: the tests check outcomes, not cost.
 		Passwords:  account.NewPasswordHasher(account.Argon2Params{Memory: 1024, Time: 1, Threads: 1}, 0),
-		Codes:      codes.New(db, Key("codes"), codes.DefaultPolicy),
+		Lockout:    lockout.New(kv),
+		Codes:      codes.New(kv, Key("codes"), codes.DefaultPolicy),
 		Notices:    &notify.Notices{Queue: env.Sent, Inbox: db},
 		Issuer:     "https://id.example.test",
 		SessionTTL: time.Hour,
@@ -87,25 +94,41 @@ func Key(purpose string) []byte {
 }
 
 // Notifier is the delivery queue as a gateway adapter sees it: it keeps
-// every message, so that a test reads the one-time codes from it.
+// every message, so that a test reads the one-time codes from it. Decoys
+// (notify.Message.Decoy) are kept apart: the queue takes them and delivers
+// nothing.
 type Notifier struct {
-	mu   sync.Mutex
-	msgs []notify.Message
+	mu     sync.Mutex
+	msgs   []notify.Message
+	decoys []notify.Message
+	ops    *Ops
 }
 
 // Enqueue keeps m.
 func (n *Notifier) Enqueue(_ context.Context, m notify.Message) error {
+	n.record()
 	n.mu.Lock()
 	defer n.mu.Unlock()
+	if m.Decoy {
+		n.decoys = append(n.decoys, m)
+		return nil
+	}
 	n.msgs = append(n.msgs, m)
 	return nil
 }
 
-// Len is the number of messages sent.
+// Len is the number of messages sent (decoys are not).
 func (n *Notifier) Len() int {
 	n.mu.Lock()
 	defer n.mu.Unlock()
 	return len(n.msgs)
+}
+
+// Decoys are the messages queued to be dropped, oldest first.
+func (n *Notifier) Decoys() []notify.Message {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	return slices.Clone(n.decoys)
 }
 
 // To returns the messages sent to a contact, oldest first.

@@ -23,7 +23,9 @@ type PasswordPage struct {
 	LoginURL string
 }
 
-// ChangePassword checks the current password and the new one and sets it.
+// ChangePassword checks the current password (under the per-account
+// lockout sign-in uses: three wrong ones, in sign-in or here, lock both
+// for 15 minutes) and the new one, and sets it.
 func (s *Service) ChangePassword(ctx context.Context, accountID string, in selfservice.Input, m selfservice.Meta) (*selfservice.View, error) {
 	v := &selfservice.View{Type: "password", State: selfservice.StateForm}
 	if s.rejectInput(v, in, m) {
@@ -33,12 +35,23 @@ func (s *Service) ChangePassword(ctx context.Context, accountID string, in selfs
 	if err != nil {
 		return nil, fmt.Errorf("change password: load account: %w", err)
 	}
-	ok, _, err := s.Passwords.Verify(ctx, a.PasswordHash, in["current_password"])
+	if in["current_password"] == "" {
+		// Nothing to compare (no password is empty): not an attempt.
+		s.AddErr(v, m, "current_password", "password.current_wrong")
+		return v, nil
+	}
+	// The sign-in's lockout: the same counter, lock, audit and notice, so
+	// that a stolen session is no way to guess the password.
+	outcome, err := s.CheckPassword(ctx, m, a, in["current_password"], selfservice.PasswordEvents{
+		Failure: "password.change_failed", Blocked: "password.change_blocked"})
 	if err != nil {
 		return nil, fmt.Errorf("change password: check current: %w", err)
 	}
-	if !ok {
-		s.Record(ctx, m, a.ID, "password.change_failed", "", nil)
+	switch outcome {
+	case selfservice.PasswordLocked:
+		s.AddErr(v, m, "current_password", "login.locked")
+		return v, nil
+	case selfservice.PasswordWrong:
 		s.AddErr(v, m, "current_password", "password.current_wrong")
 		return v, nil
 	}

@@ -24,6 +24,7 @@ import (
 	"github.com/gosid/gosid/mfa"
 	"github.com/gosid/gosid/provider"
 	"github.com/gosid/gosid/selfservice"
+	"github.com/gosid/gosid/selfservice/lockout"
 	"github.com/gosid/gosid/selfservice/secondfactor"
 	"github.com/gosid/gosid/session"
 	"github.com/gosid/gosid/storage"
@@ -35,7 +36,8 @@ type Options struct {
 	// Engine runs the steps every flow shares (flows, sessions, codes,
 	// audit, notices, the OAuth side).
 	Engine *selfservice.Engine
-	// Ephemeral keeps the rate-limit and lockout counters.
+	// Ephemeral keeps the per-IP rate-limit counters (the lockout
+	// counters are the engine's).
 	Ephemeral storage.Ephemeral
 	// Consent decides whether the citizen agreed to what a service asks.
 	Consent *consent.Service
@@ -63,11 +65,8 @@ type Service struct {
 	sf      *secondfactor.Service
 }
 
-// Lockout policy (DESIGN.md "Decisions").
-const (
-	maxPasswordFailures = 3
-	passwordLockout     = 15 * time.Minute
-)
+// Lockout policy (DESIGN.md "Decisions"), package lockout's.
+const maxPasswordFailures = lockout.MaxFailures
 
 // New returns the service.
 func New(o Options) *Service {

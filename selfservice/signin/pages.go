@@ -156,33 +156,16 @@ func (s *Service) checkPassword(ctx context.Context, m selfservice.Meta, login, 
 		outcome, err := s.noAccount(ctx, login, password)
 		return nil, outcome, err
 	}
-	// The counter is taken before the password is checked, so parallel
+	// The engine's lockout step, shared with the change of password: the
+	// counter is taken before the password is checked, so parallel
 	// attempts cannot check more than maxPasswordFailures passwords.
-	key := kvFailures + acct.ID
-	fails, err := s.o.Ephemeral.Incr(ctx, key, passwordLockout)
+	outcome, err := s.CheckPassword(ctx, m, acct, password, selfservice.PasswordEvents{
+		Failure: "login.failure", Blocked: "login.blocked_attempt"})
 	if err != nil {
-		return nil, "", fmt.Errorf("failure counter: %w", err)
+		return nil, "", err
 	}
-	if fails > maxPasswordFailures {
-		s.Record(ctx, m, acct.ID, "login.blocked_attempt", "", nil)
-		return nil, outcomeLocked, nil
-	}
-	ok, _, err := s.Passwords.Verify(ctx, acct.PasswordHash, password)
-	if err != nil {
-		return nil, "", fmt.Errorf("verify password: %w", err)
-	}
-	if !ok {
-		s.Record(ctx, m, acct.ID, "login.failure", "", map[string]string{"failures": fmt.Sprint(fails)})
-		if fails == maxPasswordFailures {
-			s.Record(ctx, m, acct.ID, "login.locked", "", map[string]string{"minutes": "15"})
-			s.Notify(ctx, acct, "login_locked", m, map[string]string{"minutes": "15",
-				"recover_url": s.Issuer + selfservice.PathRecovery})
-			return nil, outcomeLocked, nil
-		}
-		return nil, outcomeInvalid, nil
-	}
-	if err := s.o.Ephemeral.Delete(ctx, key); err != nil {
-		return nil, "", fmt.Errorf("reset failure counter: %w", err)
+	if outcome != selfservice.PasswordRight {
+		return nil, outcome, nil
 	}
 	return acct, outcomeSuccess, nil
 }
@@ -193,15 +176,15 @@ func (s *Service) checkPassword(ctx context.Context, m selfservice.Meta, login, 
 // attempt says "locked" here too and the answers do not tell which logins
 // exist. A locked login is refused without hashing, as an account is.
 func (s *Service) noAccount(ctx context.Context, login, password string) (string, error) {
-	fails, err := s.o.Ephemeral.Incr(ctx, kvFailures+"id:"+s.loginKey(login), passwordLockout)
+	fails, err := s.Lockout.TakeLogin(ctx, s.loginKey(login))
 	if err != nil {
-		return "", fmt.Errorf("failure counter: %w", err)
+		return "", err
 	}
-	if fails > maxPasswordFailures {
+	if fails.Locked() {
 		return outcomeLocked, nil
 	}
 	_ = s.Passwords.DummyVerify(ctx, password)
-	if fails == maxPasswordFailures {
+	if fails.Locks() {
 		return outcomeLocked, nil
 	}
 	return outcomeInvalid, nil

@@ -15,9 +15,9 @@ import (
 
 // Outcomes of a password attempt, for metrics (Options.OnLogin).
 const (
-	outcomeSuccess     = "success"
-	outcomeInvalid     = "invalid"
-	outcomeLocked      = "locked"
+	outcomeSuccess     = selfservice.PasswordRight
+	outcomeInvalid     = selfservice.PasswordWrong
+	outcomeLocked      = selfservice.PasswordLocked
 	outcomeRateLimited = "rate_limited"
 )
 
