@@ -21,7 +21,7 @@ const PathAPI = "/api/v1"
 // Meta describes the request's caller.
 func (e *Engine) Meta(r *http.Request) Meta {
 	return Meta{IP: httpx.ClientIP(r), UserAgent: r.UserAgent(), Lang: e.Web.Lang(r),
-		API: strings.HasPrefix(r.URL.Path, PathAPI+"/")}
+		API: strings.HasPrefix(r.URL.Path, PathAPI+"/"), Device: e.Cookie(r, session.DeviceCookie)}
 }
 
 // Page is the basics of every page: language, CSRF token, development mode.

@@ -35,7 +35,20 @@ func (e *Engine) CheckPassword(ctx context.Context, m Meta, a *account.Account, 
 	if e.Lockout == nil {
 		return "", fmt.Errorf("check password: no lockout counter")
 	}
-	n, err := e.Lockout.Take(ctx, a.ID)
+	// A device the account was used from before has a budget of its own;
+	// every other attempt (strangers, new devices) shares the account's.
+	known, device, err := e.Sessions.KnownDevice(ctx, a.ID, m.Device)
+	if err != nil {
+		return "", err
+	}
+	take, reset := e.Lockout.Take, e.Lockout.Reset
+	if known {
+		take = func(ctx context.Context, id string) (lockout.Attempt, error) {
+			return e.Lockout.TakeDevice(ctx, id, device)
+		}
+		reset = func(ctx context.Context, id string) error { return e.Lockout.ResetDevice(ctx, id, device) }
+	}
+	n, err := take(ctx, a.ID)
 	if err != nil {
 		return "", err
 	}
@@ -57,7 +70,7 @@ func (e *Engine) CheckPassword(ctx context.Context, m Meta, a *account.Account, 
 		}
 		return PasswordWrong, nil
 	}
-	if err := e.Lockout.Reset(ctx, a.ID); err != nil {
+	if err := reset(ctx, a.ID); err != nil {
 		return "", err
 	}
 	return PasswordRight, nil
@@ -65,12 +78,20 @@ func (e *Engine) CheckPassword(ctx context.Context, m Meta, a *account.Account, 
 
 // LiftLockout ends the password lockout of an account at once (a recovery
 // proved the citizen): the next password is compared again.
-func (e *Engine) LiftLockout(ctx context.Context, accountID string) error {
+func (e *Engine) LiftLockout(ctx context.Context, accountID, device string) error {
 	if e.Lockout == nil {
 		return fmt.Errorf("lift lockout: no lockout counter")
 	}
 	if err := e.Lockout.Reset(ctx, accountID); err != nil {
 		return fmt.Errorf("lift lockout: %w", err)
+	}
+	// The device that proved the citizen keeps its own budget: lift it too.
+	if known, h, err := e.Sessions.KnownDevice(ctx, accountID, device); err != nil {
+		return fmt.Errorf("lift lockout: %w", err)
+	} else if known {
+		if err := e.Lockout.ResetDevice(ctx, accountID, h); err != nil {
+			return fmt.Errorf("lift lockout: %w", err)
+		}
 	}
 	return nil
 }

@@ -17,6 +17,9 @@ type Meta struct {
 	Lang      string
 	// API marks a request through the JSON API (for the audit trail).
 	API bool
+	// Device is the device id the caller presented (the device cookie of
+	// a browser, an app's device_token); "" for none.
+	Device string
 }
 
 // MaxCredentialJSON bounds a WebAuthn response.

@@ -4,10 +4,13 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/gosid/gosid/storage"
 )
 
 // Devices: a browser or app is recognised by a long-lived random id (a
@@ -36,6 +39,24 @@ func (s *Store) RememberDevice(ctx context.Context, accountID, id string) (strin
 		return id, false, fmt.Errorf("session: remember device: %w", err)
 	}
 	return id, fresh, nil
+}
+
+// KnownDevice reports whether the account was used from the device id
+// before, and returns the hash the device is known by (for keys of its
+// own, such as its password budget). It marks nothing.
+func (s *Store) KnownDevice(ctx context.Context, accountID, id string) (bool, string, error) {
+	if len(id) != deviceIDLen {
+		return false, "", nil
+	}
+	sum := sha256.Sum256([]byte(id))
+	h := hex.EncodeToString(sum[:])
+	_, err := s.eph.Get(ctx, kvKnownDevice+accountID+":"+h)
+	if errors.Is(err, storage.ErrNotFound) {
+		return false, "", nil
+	} else if err != nil {
+		return false, "", fmt.Errorf("session: known device: %w", err)
+	}
+	return true, h, nil
 }
 
 // DeviceName turns a User-Agent into "Browser, OS" for the sessions list;

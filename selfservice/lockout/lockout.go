@@ -55,6 +55,23 @@ func (c *Counter) Take(ctx context.Context, accountID string) (Attempt, error) {
 	return c.take(ctx, kvFailures+accountID)
 }
 
+// TakeDevice counts an attempt on the account's password from a device
+// that has signed in to it before: such a device keeps a budget of its
+// own, so that a stranger who locks the account's password for everyone
+// else (three guesses at a known phone number) does not lock its owner out
+// on the owner's own browser or app. device is a hash of the device id.
+func (c *Counter) TakeDevice(ctx context.Context, accountID, device string) (Attempt, error) {
+	return c.take(ctx, kvFailures+accountID+":dev:"+device)
+}
+
+// ResetDevice clears a known device's own counter.
+func (c *Counter) ResetDevice(ctx context.Context, accountID, device string) error {
+	if err := c.kv.Delete(ctx, kvFailures+accountID+":dev:"+device); err != nil {
+		return fmt.Errorf("reset failure counter: %w", err)
+	}
+	return nil
+}
+
 // TakeLogin counts an attempt on a login that names no account; key
 // names the login without storing it (an HMAC of its normalised form).
 func (c *Counter) TakeLogin(ctx context.Context, key string) (Attempt, error) {

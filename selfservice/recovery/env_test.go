@@ -21,7 +21,7 @@ type testEnv struct {
 func newTestEnv(t *testing.T) *testEnv {
 	t.Helper()
 	env := &testEnv{Env: sst.New(t)}
-	env.s = New(Deps{Engine: env.Engine, Notifier: env.Sent, LiftLockout: func(_ context.Context, id string) error {
+	env.s = New(Deps{Engine: env.Engine, Notifier: env.Sent, LiftLockout: func(_ context.Context, id, _ string) error {
 		env.mu.Lock()
 		defer env.mu.Unlock()
 		env.lifted = append(env.lifted, id)

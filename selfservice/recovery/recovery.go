@@ -33,14 +33,14 @@ type Deps struct {
 	Notifier selfservice.Notifier
 	// LiftLockout ends the password lockout of an account (sign-in keeps
 	// the counter), so that the new password signs in at once.
-	LiftLockout func(ctx context.Context, accountID string) error
+	LiftLockout func(ctx context.Context, accountID, device string) error
 }
 
 // Service runs recoveries.
 type Service struct {
 	e           *selfservice.Engine
 	notifier    selfservice.Notifier
-	liftLockout func(ctx context.Context, accountID string) error
+	liftLockout func(ctx context.Context, accountID, device string) error
 }
 
 // New returns the service and serves the flow through the JSON flows API.
@@ -275,7 +275,7 @@ func (s *Service) password(ctx context.Context, f *flow, in selfservice.Input, m
 		return nil, fmt.Errorf("recovery: %w", err)
 	}
 	// Recovery lifts a password lockout at once.
-	if err := s.liftLockout(ctx, acct.ID); err != nil {
+	if err := s.liftLockout(ctx, acct.ID, m.Device); err != nil {
 		return nil, fmt.Errorf("recovery: lift lockout: %w", err)
 	}
 	f.State = selfservice.StateDone

@@ -79,6 +79,8 @@ func (s *Service) registerAPI(r *mux.Router) {
 // step as the sign-in page.
 func (s *Service) apiLogin(w http.ResponseWriter, r *http.Request, f *selfservice.Flow, in selfservice.Input, m selfservice.Meta) (*selfservice.View, error) {
 	ctx := r.Context()
+	// An app names its device in the body (a browser by its cookie).
+	m.Device = in.Get("device_token")
 	res, err := s.passwordStep(ctx, in, false, m)
 	if err != nil {
 		return nil, err
