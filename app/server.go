@@ -57,7 +57,11 @@ type Server struct {
 	SecondFactor *secondfactor.Service
 	Web          *web.Renderer
 	Metrics      *metrics.Metrics
+	// Handler serves citizens and relying services (Config.Addr);
+	// AdminHandler serves operators (Config.AdminAddr): /metrics, /healthz
+	// and /readyz. /metrics is on AdminHandler only.
 	Handler      http.Handler
+	AdminHandler http.Handler
 	// Outbox records every message in development mode (/dev/outbox).
 	Outbox *notify.Outbox
 	// Queue delivers messages durably (e-mail over SMTP, SMS through the
@@ -155,6 +159,7 @@ func NewServer(ctx context.Context, s *Stores) (*Server, error) {
 	if srv.Handler, err = srv.routes(); err != nil {
 		return nil, err
 	}
+	srv.AdminHandler = srv.adminRoutes()
 	return srv, nil
 }
 
@@ -186,12 +191,9 @@ func (srv *Server) routes() (http.Handler, error) {
 	srv.Recovery.Register(r)
 	srv.Engine.MountAPI(r)
 	r.PathPrefix("/static/").Handler(http.StripPrefix("/static/", srv.Web.Static()))
-	r.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) {
-		w.Header().Set("Content-Type", "text/plain")
-		_, _ = w.Write([]byte("ok\n"))
-	})
+	// Load balancers probe the public listener too.
+	r.HandleFunc("/healthz", healthz)
 	r.HandleFunc("/readyz", srv.ready)
-	r.Handle("/metrics", srv.Metrics.Handler())
 	r.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, provider.PathDiscovery, http.StatusFound)
 	})
@@ -217,7 +219,24 @@ func (srv *Server) routes() (http.Handler, error) {
 	h = httpx.AccessLog(srv.Log)(h)
 	h = realIP(h)
 	h = httpx.Recover(srv.Log)(h)
+	if srv.Config.Secure() {
+		h = httpx.HSTS(h)
+	}
 	return h, nil
+}
+
+// adminRoutes is the operator listener's handler: metrics and probes.
+func (srv *Server) adminRoutes() http.Handler {
+	mx := http.NewServeMux()
+	mx.Handle("GET /metrics", srv.Metrics.Handler())
+	mx.HandleFunc("GET /healthz", healthz)
+	mx.HandleFunc("GET /readyz", srv.ready)
+	return httpx.Recover(srv.Log)(mx)
+}
+
+func healthz(w http.ResponseWriter, _ *http.Request) {
+	w.Header().Set("Content-Type", "text/plain")
+	_, _ = w.Write([]byte("ok\n"))
 }
 
 func (srv *Server) ready(w http.ResponseWriter, r *http.Request) {
@@ -293,7 +312,7 @@ func (srv *Server) Run(ctx context.Context) error {
 	}
 	srv.Log.Info("gosid listening", "addr", ln.Addr().String(), "issuer", cfg.Issuer,
 		"database", srv.DB.Dialect(), "redis", cfg.RedisURL != "", "dev", cfg.Dev)
-	errc := make(chan error, 1)
+	errc := make(chan error, 2)
 	go func() {
 		if cfg.TLSCert != "" {
 			errc <- hs.ServeTLS(ln, cfg.TLSCert, cfg.TLSKey)
@@ -301,14 +320,38 @@ func (srv *Server) Run(ctx context.Context) error {
 			errc <- hs.Serve(ln)
 		}
 	}()
+	var admin *http.Server
+	if cfg.AdminEnabled() {
+		aln, err := net.Listen("tcp", cfg.AdminAddr)
+		if err != nil {
+			_ = hs.Close()
+			return fmt.Errorf("admin listener: %w", err)
+		}
+		admin = &http.Server{
+			Handler:           srv.AdminHandler,
+			ReadHeaderTimeout: 10 * time.Second,
+			ReadTimeout:       30 * time.Second,
+			WriteTimeout:      60 * time.Second,
+			MaxHeaderBytes:    32 << 10,
+		}
+		srv.Log.Info("admin listening (/metrics, /healthz, /readyz)", "addr", aln.Addr().String())
+		go func() { errc <- admin.Serve(aln) }()
+	}
 	select {
 	case err := <-errc:
+		_ = hs.Close()
+		if admin != nil {
+			_ = admin.Close()
+		}
 		return err
 	case <-ctx.Done():
 	}
 	srv.Log.Info("shutting down: waiting for in-flight requests")
 	sctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
+	if admin != nil {
+		defer admin.Close()
+	}
 	if err := hs.Shutdown(sctx); err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return err
 	}
