@@ -126,3 +126,50 @@ func TestBadIDsPages(t *testing.T) {
 		})
 	}
 }
+
+// The OAuth endpoints take ids and tokens from forms and queries too.
+func TestBadIDsOAuth(t *testing.T) {
+	for name, start := range idBackends(t) {
+		t.Run(name, func(t *testing.T) {
+			env := start()
+			c := webClient()
+			secret := env.CreateClient(t, c)
+			for idName, id := range badIDs {
+				for _, rq := range []struct {
+					method, path string
+					form         url.Values
+					auth         bool
+				}{
+					{http.MethodGet, "/oauth2/authorize", url.Values{"client_id": {id}, "response_type": {"code"}, "scope": {"openid"}}, false},
+					{http.MethodGet, "/oauth2/authorize", url.Values{"client_id": {c.ID}, "request_uri": {"urn:ietf:params:oauth:request_uri:" + id}}, false},
+					{http.MethodPost, "/oauth2/token", url.Values{"grant_type": {"authorization_code"}, "code": {"a." + id}, "redirect_uri": {redirectURI}}, true},
+					{http.MethodPost, "/oauth2/token", url.Values{"grant_type": {"refresh_token"}, "refresh_token": {"a." + id}}, true},
+					{http.MethodPost, "/oauth2/token", url.Values{"grant_type": {"client_credentials"}, "client_id": {id}, "client_secret": {"x"}}, false},
+					{http.MethodPost, "/oauth2/revoke", url.Values{"token": {"a." + id}}, true},
+					{http.MethodPost, "/oauth2/introspect", url.Values{"token": {"a." + id}}, true},
+					{http.MethodPost, "/oauth2/userinfo", url.Values{"access_token": {"a." + id}}, false},
+					{http.MethodGet, "/oauth2/logout", url.Values{"id_token_hint": {"a." + id}, "client_id": {id}}, false},
+				} {
+					var req *http.Request
+					if rq.method == http.MethodGet {
+						req, _ = http.NewRequest(rq.method, env.URL+rq.path+"?"+rq.form.Encode(), nil)
+					} else {
+						req, _ = http.NewRequest(rq.method, env.URL+rq.path, strings.NewReader(rq.form.Encode()))
+						req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+					}
+					if rq.auth {
+						req.SetBasicAuth(c.ID, secret)
+					}
+					resp, err := (&http.Client{CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }}).Do(req)
+					if err != nil {
+						t.Fatal(err)
+					}
+					resp.Body.Close()
+					if resp.StatusCode >= 500 {
+						t.Errorf("%s %s <%s>: %d", rq.method, rq.path, idName, resp.StatusCode)
+					}
+				}
+			}
+		})
+	}
+}
