@@ -287,16 +287,42 @@ func (srv *Server) Start(ctx context.Context) (stop func(), err error) {
 }
 
 // Run starts the background work and serves until ctx is cancelled, then
-// shuts down gracefully: in-flight requests finish.
+// shuts down gracefully: in-flight requests finish. It listens on Addr and,
+// unless it is "off", on AdminAddr.
 func (srv *Server) Run(ctx context.Context) error {
+	cfg := srv.Config
+	var aln net.Listener
+	if cfg.AdminEnabled() {
+		var err error
+		if aln, err = net.Listen("tcp", cfg.AdminAddr); err != nil {
+			return fmt.Errorf("admin listener: %w", err)
+		}
+	}
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		if aln != nil {
+			_ = aln.Close()
+		}
+		return err
+	}
+	return srv.Serve(ctx, ln, aln)
+}
+
+// Serve is Run on listeners already open: ln for citizens and relying
+// services (TLS when configured), admin (nil: none) for operators. It
+// closes both.
+func (srv *Server) Serve(ctx context.Context, ln, admin net.Listener) error {
 	cfg := srv.Config
 	stop, err := srv.Start(ctx)
 	if err != nil {
+		_ = ln.Close()
+		if admin != nil {
+			_ = admin.Close()
+		}
 		return err
 	}
 	defer stop()
 	hs := &http.Server{
-		Addr:              cfg.Addr,
 		Handler:           srv.Handler,
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
@@ -305,10 +331,6 @@ func (srv *Server) Run(ctx context.Context) error {
 		MaxHeaderBytes:    32 << 10,
 		TLSConfig:         &tls.Config{MinVersion: tls.VersionTLS12},
 		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
-	}
-	ln, err := net.Listen("tcp", cfg.Addr)
-	if err != nil {
-		return err
 	}
 	srv.Log.Info("gosid listening", "addr", ln.Addr().String(), "issuer", cfg.Issuer,
 		"database", srv.DB.Dialect(), "redis", cfg.RedisURL != "", "dev", cfg.Dev)
@@ -320,38 +342,27 @@ func (srv *Server) Run(ctx context.Context) error {
 			errc <- hs.Serve(ln)
 		}
 	}()
-	var admin *http.Server
-	if cfg.AdminEnabled() {
-		aln, err := net.Listen("tcp", cfg.AdminAddr)
-		if err != nil {
-			_ = hs.Close()
-			return fmt.Errorf("admin listener: %w", err)
-		}
-		admin = &http.Server{
-			Handler:           srv.AdminHandler,
-			ReadHeaderTimeout: 10 * time.Second,
-			ReadTimeout:       30 * time.Second,
-			WriteTimeout:      60 * time.Second,
-			MaxHeaderBytes:    32 << 10,
-		}
-		srv.Log.Info("admin listening (/metrics, /healthz, /readyz)", "addr", aln.Addr().String())
-		go func() { errc <- admin.Serve(aln) }()
+	as := &http.Server{
+		Handler:           srv.AdminHandler,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		MaxHeaderBytes:    32 << 10,
 	}
+	if admin != nil {
+		srv.Log.Info("admin listening (/metrics, /healthz, /readyz)", "addr", admin.Addr().String())
+		go func() { errc <- as.Serve(admin) }()
+	}
+	defer as.Close()
 	select {
 	case err := <-errc:
 		_ = hs.Close()
-		if admin != nil {
-			_ = admin.Close()
-		}
 		return err
 	case <-ctx.Done():
 	}
 	srv.Log.Info("shutting down: waiting for in-flight requests")
 	sctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	if admin != nil {
-		defer admin.Close()
-	}
 	if err := hs.Shutdown(sctx); err != nil && !errors.Is(err, http.ErrServerClosed) {
 		return err
 	}
