@@ -17,10 +17,14 @@ RUN mkdir -p /out/data
 FROM gcr.io/distroless/static-debian12:nonroot
 COPY --from=build /gosid /gosid
 COPY --from=build --chown=65532:65532 /out/data /data
+# The admin listener (/metrics, /healthz, /readyz) listens on all of the
+# container's interfaces so that Prometheus can reach it; publish it only
+# on a private network.
 ENV GOSID_ADDR=:8080 \
+    GOSID_ADMIN_ADDR=:9090 \
     GOSID_DATA_DIR=/data
 VOLUME ["/data"]
-EXPOSE 8080
+EXPOSE 8080 9090
 USER nonroot:nonroot
 ENTRYPOINT ["/gosid"]
 CMD ["serve"]

@@ -60,6 +60,7 @@ func TestCheckSurvivesKilledProcess(t *testing.T) {
 	base := fmt.Sprintf("http://localhost:%d", port)
 	dir := t.TempDir()
 	env := append(os.Environ(), "GOSID_DEV=true", "GOSID_DATA_DIR="+dir, "GOSID_ADDR=127.0.0.1:"+strconv.Itoa(port),
+		"GOSID_ADMIN_ADDR=127.0.0.1:0",
 		"GOSID_ISSUER="+base, "GOSID_REGISTRY_URL="+gateway.URL, "GOSID_DATABASE_URL=", "GOSID_REDIS_URL=")
 	run := func(extra []string, args ...string) *exec.Cmd {
 		cmd := exec.Command(bin, args...)

@@ -335,22 +335,36 @@ func countEvents(events []*audit.Event, typ string) int {
 
 func TestOperationsEndpoints(t *testing.T) {
 	env := apptest.Start(t, apptest.NewConfig(t, apptest.SQLite))
-	for path, want := range map[string]string{"/healthz": "ok", "/readyz": "ok", "/metrics": "gosid_http_requests_total"} {
-		// Hit discovery first so the request counter has a sample.
-		resp, err := env.Client().Get(env.URL + "/.well-known/openid-configuration")
-		if err != nil {
-			t.Fatal(err)
-		}
-		resp.Body.Close()
-		resp, err = env.Client().Get(env.URL + path)
+	get := func(u string) (int, string) {
+		t.Helper()
+		resp, err := env.Client().Get(u)
 		if err != nil {
 			t.Fatal(err)
 		}
 		body, _ := io.ReadAll(resp.Body)
 		resp.Body.Close()
-		if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), want) {
-			t.Fatalf("%s: %d %q", path, resp.StatusCode, body)
+		return resp.StatusCode, string(body)
+	}
+	// The probes answer on both listeners (load balancers reach the public
+	// one); the metrics only on the admin listener.
+	for path, want := range map[string]string{"/healthz": "ok", "/readyz": "ok", "/metrics": "gosid_http_requests_total"} {
+		// Hit discovery first so the request counter has a sample.
+		get(env.URL + "/.well-known/openid-configuration")
+		if status, body := get(env.Admin.URL + path); status != http.StatusOK || !strings.Contains(body, want) {
+			t.Fatalf("admin %s: %d %q", path, status, body)
 		}
+		status, body := get(env.URL + path)
+		if path == "/metrics" {
+			if status != http.StatusNotFound || strings.Contains(body, want) {
+				t.Fatalf("public /metrics: %d %q, want 404 without metrics", status, body)
+			}
+		} else if status != http.StatusOK || !strings.Contains(body, want) {
+			t.Fatalf("public %s: %d %q", path, status, body)
+		}
+	}
+	// The admin listener serves nothing else.
+	if status, _ := get(env.Admin.URL + "/.well-known/openid-configuration"); status != http.StatusNotFound {
+		t.Fatalf("admin discovery: %d, want 404", status)
 	}
 	// Oversize bodies are refused with a JSON error, not a 500.
 	resp, err := http.Post(env.URL+"/oauth2/token", "application/x-www-form-urlencoded", strings.NewReader(strings.Repeat("a", 1<<20)))

@@ -58,7 +58,11 @@ type Server struct {
 	SecondFactor *secondfactor.Service
 	Web          *web.Renderer
 	Metrics      *metrics.Metrics
+	// Handler serves citizens and relying services (Config.Addr);
+	// AdminHandler serves operators (Config.AdminAddr): /metrics, /healthz
+	// and /readyz. /metrics is on AdminHandler only.
 	Handler      http.Handler
+	AdminHandler http.Handler
 	// Outbox records every message in development mode (/dev/outbox).
 	Outbox *notify.Outbox
 	// Queue delivers messages durably (e-mail over SMTP, SMS through the
@@ -156,6 +160,7 @@ func NewServer(ctx context.Context, s *Stores) (*Server, error) {
 	if srv.Handler, err = srv.routes(); err != nil {
 		return nil, err
 	}
+	srv.AdminHandler = srv.adminRoutes()
 	return srv, nil
 }
 
@@ -187,12 +192,9 @@ func (srv *Server) routes() (http.Handler, error) {
 	srv.Recovery.Register(r)
 	srv.Engine.MountAPI(r)
 	r.PathPrefix("/static/").Handler(http.StripPrefix("/static/", srv.Web.Static()))
-	r.HandleFunc("/healthz", func(w http.ResponseWriter, _ *http.Request) {
-		w.Header().Set("Content-Type", "text/plain")
-		_, _ = w.Write([]byte("ok\n"))
-	})
+	// Load balancers probe the public listener too.
+	r.HandleFunc("/healthz", healthz)
 	r.HandleFunc("/readyz", srv.ready)
-	r.Handle("/metrics", srv.Metrics.Handler())
 	r.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, provider.PathDiscovery, http.StatusFound)
 	})
@@ -219,6 +221,9 @@ func (srv *Server) routes() (http.Handler, error) {
 	h = httpx.AccessLog(srv.Log)(h)
 	h = realIP(h)
 	h = httpx.Recover(srv.Log)(h)
+	if srv.Config.Secure() {
+		h = httpx.HSTS(h)
+	}
 	return h, nil
 }
 
@@ -242,6 +247,20 @@ func (srv *Server) unavailable(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	srv.Web.Error(w, r, http.StatusServiceUnavailable, "error.title", "error.unavailable", "")
+}
+
+// adminRoutes is the operator listener's handler: metrics and probes.
+func (srv *Server) adminRoutes() http.Handler {
+	mx := http.NewServeMux()
+	mx.Handle("GET /metrics", srv.Metrics.Handler())
+	mx.HandleFunc("GET /healthz", healthz)
+	mx.HandleFunc("GET /readyz", srv.ready)
+	return httpx.Recover(srv.Log)(mx)
+}
+
+func healthz(w http.ResponseWriter, _ *http.Request) {
+	w.Header().Set("Content-Type", "text/plain")
+	_, _ = w.Write([]byte("ok\n"))
 }
 
 func (srv *Server) ready(w http.ResponseWriter, r *http.Request) {
@@ -292,16 +311,42 @@ func (srv *Server) Start(ctx context.Context) (stop func(), err error) {
 }
 
 // Run starts the background work and serves until ctx is cancelled, then
-// shuts down gracefully: in-flight requests finish.
+// shuts down gracefully: in-flight requests finish. It listens on Addr and,
+// unless it is "off", on AdminAddr.
 func (srv *Server) Run(ctx context.Context) error {
+	cfg := srv.Config
+	var aln net.Listener
+	if cfg.AdminEnabled() {
+		var err error
+		if aln, err = net.Listen("tcp", cfg.AdminAddr); err != nil {
+			return fmt.Errorf("admin listener: %w", err)
+		}
+	}
+	ln, err := net.Listen("tcp", cfg.Addr)
+	if err != nil {
+		if aln != nil {
+			_ = aln.Close()
+		}
+		return err
+	}
+	return srv.Serve(ctx, ln, aln)
+}
+
+// Serve is Run on listeners already open: ln for citizens and relying
+// services (TLS when configured), admin (nil: none) for operators. It
+// closes both.
+func (srv *Server) Serve(ctx context.Context, ln, admin net.Listener) error {
 	cfg := srv.Config
 	stop, err := srv.Start(ctx)
 	if err != nil {
+		_ = ln.Close()
+		if admin != nil {
+			_ = admin.Close()
+		}
 		return err
 	}
 	defer stop()
 	hs := &http.Server{
-		Addr:              cfg.Addr,
 		Handler:           srv.Handler,
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
@@ -311,13 +356,9 @@ func (srv *Server) Run(ctx context.Context) error {
 		TLSConfig:         &tls.Config{MinVersion: tls.VersionTLS12},
 		BaseContext:       func(net.Listener) context.Context { return context.WithoutCancel(ctx) },
 	}
-	ln, err := net.Listen("tcp", cfg.Addr)
-	if err != nil {
-		return err
-	}
 	srv.Log.Info("gosid listening", "addr", ln.Addr().String(), "issuer", cfg.Issuer,
 		"database", srv.DB.Dialect(), "redis", cfg.RedisURL != "", "dev", cfg.Dev)
-	errc := make(chan error, 1)
+	errc := make(chan error, 2)
 	go func() {
 		if cfg.TLSCert != "" {
 			errc <- hs.ServeTLS(ln, cfg.TLSCert, cfg.TLSKey)
@@ -325,8 +366,21 @@ func (srv *Server) Run(ctx context.Context) error {
 			errc <- hs.Serve(ln)
 		}
 	}()
+	as := &http.Server{
+		Handler:           srv.AdminHandler,
+		ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      60 * time.Second,
+		MaxHeaderBytes:    32 << 10,
+	}
+	if admin != nil {
+		srv.Log.Info("admin listening (/metrics, /healthz, /readyz)", "addr", admin.Addr().String())
+		go func() { errc <- as.Serve(admin) }()
+	}
+	defer as.Close()
 	select {
 	case err := <-errc:
+		_ = hs.Close()
 		return err
 	case <-ctx.Done():
 	}

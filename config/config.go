@@ -22,6 +22,10 @@ import (
 type Config struct {
 	// Addr is the listen address.
 	Addr string `yaml:"addr" env:"GOSID_ADDR"`
+	// AdminAddr is the operator listener (/metrics, /healthz, /readyz), apart
+	// from the citizen-facing Addr; "off" disables it. Keep it on loopback
+	// or a private network: /metrics is never served on Addr.
+	AdminAddr string `yaml:"admin_addr" env:"GOSID_ADMIN_ADDR"`
 	// Issuer is the public base URL; it appears in tokens and discovery.
 	Issuer string `yaml:"issuer" env:"GOSID_ISSUER"`
 	// DataDir holds the embedded database when DatabaseURL is empty.
@@ -123,6 +127,7 @@ type Config struct {
 func Default() Config {
 	return Config{
 		Addr:            ":8080",
+		AdminAddr:       "127.0.0.1:9090",
 		Issuer:          "http://localhost:8080",
 		DataDir:         "data",
 		RedisPrefix:     "gosid:",
@@ -243,6 +248,12 @@ func (c Config) Validate() error {
 	if u.Scheme == "http" && !c.Dev && !isLoopbackHost(u.Hostname()) {
 		return fmt.Errorf("config: issuer %q must use https outside development mode (set GOSID_DEV=true for local testing)", c.Issuer)
 	}
+	if c.AdminAddr == "" {
+		return errors.New(`config: admin_addr must be a listen address or "off"`)
+	}
+	if c.AdminEnabled() && c.AdminAddr == c.Addr {
+		return errors.New("config: admin_addr must differ from addr (operator endpoints are not for citizens)")
+	}
 	if (c.TLSCert == "") != (c.TLSKey == "") {
 		return errors.New("config: tls_cert and tls_key must be set together")
 	}
@@ -274,6 +285,9 @@ func (c Config) Validate() error {
 	}
 	return nil
 }
+
+// AdminEnabled reports whether the operator listener runs.
+func (c Config) AdminEnabled() bool { return c.AdminAddr != "off" }
 
 // Secure reports whether the issuer is served over HTTPS (cookies get the
 // Secure flag and the __Host- prefix).

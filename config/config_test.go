@@ -20,6 +20,14 @@ func TestLoadDefaults(t *testing.T) {
 	if c.Addr != ":8080" || c.Issuer != "http://localhost:8080" || c.DataDir != "data" || !c.Migrate {
 		t.Fatalf("defaults: %+v", c)
 	}
+	// The operator listener is on loopback unless told otherwise.
+	if c.AdminAddr != "127.0.0.1:9090" || !c.AdminEnabled() {
+		t.Fatalf("admin listener default: %q", c.AdminAddr)
+	}
+	c, err = Load("", envFrom(map[string]string{"GOSID_ADMIN_ADDR": "off"}))
+	if err != nil || c.AdminEnabled() {
+		t.Fatalf("GOSID_ADMIN_ADDR=off: %v, enabled %v", err, c.AdminEnabled())
+	}
 }
 
 func TestEnvironmentWinsOverFile(t *testing.T) {
@@ -59,6 +67,8 @@ func TestLoadRejects(t *testing.T) {
 		{"tls half", map[string]string{"GOSID_TLS_CERT": "c.pem"}, "", "tls"},
 		{"negative ttl", map[string]string{"GOSID_SESSION_TTL": "-1s"}, "", "session_ttl"},
 		{"unknown yaml key", nil, "isuer: x\n", "isuer"},
+		{"admin on the public listener", map[string]string{"GOSID_ADDR": ":8080", "GOSID_ADMIN_ADDR": ":8080"}, "", "admin_addr"},
+		{"empty admin address", nil, "admin_addr: \"\"\n", "admin_addr"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

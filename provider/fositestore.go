@@ -12,6 +12,7 @@ import (
 
 	"github.com/gosid/gosid/clients"
 	"github.com/gosid/gosid/grants"
+	"github.com/gosid/gosid/internal/httpx"
 	"github.com/gosid/gosid/storage"
 )
 
@@ -153,6 +154,12 @@ func (s *fositeStore) get(ctx context.Context, key string, sess fosite.Session) 
 	return r, err
 }
 
+// validSignature reports whether a code's or token's signature (or the
+// code itself), which comes from the client, can be one gosid issued
+// (base64url): anything else is not looked up, since storage may refuse it
+// with an error (PostgreSQL rejects NUL and invalid UTF-8).
+func validSignature(sig string) bool { return httpx.ValidID(sig) }
+
 // GetClient implements fosite.ClientManager.
 func (s *fositeStore) GetClient(ctx context.Context, id string) (fosite.Client, error) {
 	c, err := s.clients.GetClient(ctx, id)
@@ -200,6 +207,9 @@ func (s *fositeStore) CreateAuthorizeCodeSession(ctx context.Context, sig string
 // GetAuthorizeCodeSession returns the request, with ErrInvalidatedAuthorizeCode
 // when the code was already used (fosite then revokes what it issued).
 func (s *fositeStore) GetAuthorizeCodeSession(ctx context.Context, sig string, sess fosite.Session) (fosite.Requester, error) {
+	if !validSignature(sig) {
+		return nil, fosite.ErrNotFound
+	}
 	r, err := s.get(ctx, kvCode+sig, sess)
 	if err != nil {
 		return nil, err
@@ -270,6 +280,9 @@ func (s *fositeStore) CreateRefreshTokenSession(ctx context.Context, sig, _ stri
 // grace window or belonging to a revoked grant comes back with
 // ErrInactiveToken, which makes fosite revoke the whole grant.
 func (s *fositeStore) GetRefreshTokenSession(ctx context.Context, sig string, sess fosite.Session) (fosite.Requester, error) {
+	if !validSignature(sig) {
+		return nil, fosite.ErrNotFound
+	}
 	t, err := s.grants.GetRefreshToken(ctx, sig)
 	if errors.Is(err, storage.ErrNotFound) {
 		return nil, fosite.ErrNotFound
@@ -324,6 +337,9 @@ func (s *fositeStore) CreatePKCERequestSession(ctx context.Context, sig string, 
 
 // GetPKCERequestSession implements pkce.PKCERequestStorage.
 func (s *fositeStore) GetPKCERequestSession(ctx context.Context, sig string, sess fosite.Session) (fosite.Requester, error) {
+	if !validSignature(sig) {
+		return nil, fosite.ErrNotFound
+	}
 	return s.get(ctx, kvPKCE+sig, sess)
 }
 
@@ -339,6 +355,9 @@ func (s *fositeStore) CreateOpenIDConnectSession(ctx context.Context, code strin
 
 // GetOpenIDConnectSession implements openid.OpenIDConnectRequestStorage.
 func (s *fositeStore) GetOpenIDConnectSession(ctx context.Context, code string, r fosite.Requester) (fosite.Requester, error) {
+	if !validSignature(code) {
+		return nil, fosite.ErrNotFound
+	}
 	return s.get(ctx, kvOIDC+code, r.GetSession())
 }
 

@@ -12,6 +12,7 @@ import (
 	"net/url"
 	"time"
 
+	"github.com/gosid/gosid/internal/httpx"
 	"github.com/gosid/gosid/storage"
 )
 
@@ -162,7 +163,7 @@ func (s *FlowStore) Load(ctx context.Context, id, kind string, api bool, token s
 // authorization requests (bound to a session instead) and for the e-mail
 // link, whose own single-use token is the proof.
 func (s *FlowStore) LoadAny(ctx context.Context, id, kind string) (*Flow, error) {
-	if id == "" || len(id) > maxFlowID {
+	if len(id) > maxFlowID || !httpx.ValidID(id) {
 		return nil, ErrFlowExpired
 	}
 	raw, err := s.eph.Get(ctx, kvFlow+id)

@@ -47,6 +47,9 @@ type Env struct {
 	Stores *app.Stores
 	Server *app.Server
 	HTTP   *httptest.Server
+	// Admin serves the operator endpoints (AdminHandler), as the admin
+	// listener does.
+	Admin  *httptest.Server
 	ctx    context.Context
 	cancel context.CancelFunc
 	mu     sync.Mutex
@@ -117,7 +120,7 @@ func Start(t testing.TB, cfg config.Config) *Env {
 	hs.Listener.Close()
 	hs.Listener = ln
 	hs.Start()
-	e := &Env{URL: cfg.Issuer, Config: cfg, Stores: stores, Server: srv, HTTP: hs, ctx: ctx,
+	e := &Env{URL: cfg.Issuer, Config: cfg, Stores: stores, Server: srv, HTTP: hs, Admin: httptest.NewServer(srv.AdminHandler), ctx: ctx,
 		cancel: func() { stopBackground(); cancel() }}
 	t.Cleanup(e.Stop)
 	return e
@@ -142,6 +145,7 @@ func (e *Env) Stop() {
 		return
 	}
 	e.HTTP.Close()
+	e.Admin.Close()
 	e.cancel()
 	e.Stores.Close()
 	e.HTTP = nil

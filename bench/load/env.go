@@ -194,6 +194,8 @@ func (e *benchEnv) configure(dbURL string) error {
 		"GOSID_MASTER_KEY="+base64.StdEncoding.EncodeToString(key),
 		"GOSID_ISSUER="+e.issuer,
 		"GOSID_ADDR="+addr,
+		// A free port of its own, so that several nodes never clash.
+		"GOSID_ADMIN_ADDR=127.0.0.1:0",
 		"GOSID_LOG_LEVEL=warn",
 		// The per-IP sign-in limit would stop the flow benchmark, whose every
 		// sign-in comes from 127.0.0.1.

@@ -174,3 +174,18 @@ func AccessLog(log *slog.Logger) func(http.Handler) http.Handler {
 		})
 	}
 }
+
+// HSTSValue is the Strict-Transport-Security gosid sends when its issuer is
+// https: browsers use only https for the host (and its subdomains) for a
+// year.
+const HSTSValue = "max-age=31536000; includeSubDomains"
+
+// HSTS sets Strict-Transport-Security on every response. It is for an
+// https issuer only, whether gosid terminates TLS or a proxy does: a plain
+// http development server must not send it.
+func HSTS(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Strict-Transport-Security", HSTSValue)
+		next.ServeHTTP(w, r)
+	})
+}

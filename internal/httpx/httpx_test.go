@@ -37,3 +37,25 @@ func TestLimitBodyHonoursTheRoute(t *testing.T) {
 		}
 	}
 }
+
+func TestValidID(t *testing.T) {
+	for _, id := range []string{"a", "AbC-_.~09", "mysvc", strings.Repeat("x", MaxID)} {
+		if !ValidID(id) {
+			t.Errorf("ValidID(%q) = false, want true", id)
+		}
+	}
+	for _, id := range []string{"", "abc\x00def", "abc\xffdef", "абв", "a b", "a/b", "a%00", "a'b", strings.Repeat("x", MaxID+1)} {
+		if ValidID(id) {
+			t.Errorf("ValidID(%q) = true, want false", id)
+		}
+	}
+}
+
+func TestHSTS(t *testing.T) {
+	h := HSTS(http.NotFoundHandler())
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/nope", nil))
+	if got := rec.Header().Get("Strict-Transport-Security"); got != "max-age=31536000; includeSubDomains" {
+		t.Fatalf("Strict-Transport-Security: %q", got)
+	}
+}

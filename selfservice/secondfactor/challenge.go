@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/gosid/gosid/account"
+	"github.com/gosid/gosid/internal/httpx"
 	"github.com/gosid/gosid/mfa"
 	"github.com/gosid/gosid/selfservice"
 	"github.com/gosid/gosid/session"
@@ -490,6 +491,9 @@ func (s *Service) Fresh(sess *session.Session) bool {
 // RemoveFactor turns a factor off. It needs a fresh second factor
 // (ErrStepUp otherwise); the last factor takes the recovery codes with it.
 func (s *Service) RemoveFactor(ctx context.Context, sess *session.Session, id string, m selfservice.Meta) error {
+	if !httpx.ValidID(id) {
+		return storage.ErrNotFound
+	}
 	if !s.Fresh(sess) {
 		return ErrStepUp
 	}

@@ -130,7 +130,11 @@ func (s *Service) fillScans(ctx context.Context, v *ProfileView, accountID strin
 }
 
 func (s *Service) writeScan(w http.ResponseWriter, r *http.Request, accountID, id string, api bool) {
-	sc, err := s.d.Verify.OpenScan(r.Context(), s.d.Scans, accountID, id)
+	var sc *verify.Scan
+	err := storage.ErrNotFound
+	if httpx.ValidID(id) {
+		sc, err = s.d.Verify.OpenScan(r.Context(), s.d.Scans, accountID, id)
+	}
 	if errors.Is(err, storage.ErrNotFound) {
 		if api {
 			selfservice.APIFail(w, http.StatusNotFound, "not_found", "No such scan.")
@@ -139,7 +143,11 @@ func (s *Service) writeScan(w http.ResponseWriter, r *http.Request, accountID, i
 		}
 		return
 	} else if err != nil {
-		s.ServerError(w, r, err)
+		if api {
+			s.APIServerError(w, r, err)
+		} else {
+			s.ServerError(w, r, err)
+		}
 		return
 	}
 	ext := map[string]string{account.ScanJPEG: ".jpg", account.ScanPNG: ".png", account.ScanPDF: ".pdf"}[sc.ContentType]
@@ -207,6 +215,9 @@ func (s *Service) apiScanDelete(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	err := s.d.Scans.DeleteScan(r.Context(), sess.AccountID, mux.Vars(r)["id"])
+	id, err := mux.Vars(r)["id"], error(storage.ErrNotFound)
+	if httpx.ValidID(id) {
+		err = s.d.Scans.DeleteScan(r.Context(), sess.AccountID, id)
+	}
 	s.APINoContent(w, r, err, "No such scan.")
 }

@@ -8,6 +8,7 @@ import (
 
 	"github.com/gorilla/mux"
 
+	"github.com/gosid/gosid/internal/httpx"
 	"github.com/gosid/gosid/selfservice"
 	"github.com/gosid/gosid/session"
 	"github.com/gosid/gosid/storage"
@@ -54,6 +55,9 @@ func (s *Service) Services(ctx context.Context, accountID string) ([]ServiceView
 // token it holds for the citizen. storage.ErrNotFound means it held
 // neither.
 func (s *Service) RevokeService(ctx context.Context, accountID, clientID string, m selfservice.Meta) error {
+	if !httpx.ValidID(clientID) {
+		return storage.ErrNotFound
+	}
 	if err := s.d.Consent.Revoke(ctx, accountID, clientID); err != nil {
 		return err
 	}

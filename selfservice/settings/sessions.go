@@ -10,6 +10,7 @@ import (
 
 	"github.com/gorilla/mux"
 
+	"github.com/gosid/gosid/internal/httpx"
 	"github.com/gosid/gosid/selfservice"
 	"github.com/gosid/gosid/session"
 	"github.com/gosid/gosid/storage"
@@ -59,6 +60,9 @@ func (s *Service) SessionViews(ctx context.Context, accountID, current string) (
 func (s *Service) EndSessions(ctx context.Context, sess *session.Session, action, id string, m selfservice.Meta) (int, error) {
 	switch action {
 	case "end":
+		if !httpx.ValidID(id) {
+			return 0, storage.ErrNotFound
+		}
 		if err := s.Sessions.EndByID(ctx, sess.AccountID, id); err != nil {
 			return 0, err
 		}
