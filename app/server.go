@@ -140,7 +140,7 @@ func NewServer(ctx context.Context, s *Stores) (*Server, error) {
 	consents := consent.New(s.DB, srv.Provider, nil)
 	srv.Consent = consentpages.New(srv.Engine, consents)
 	srv.SignIn = signin.New(signin.Options{
-		Engine: srv.Engine, Ephemeral: s.Ephemeral, Consent: consents, LoginRatePerIP: cfg.LoginRatePerIP,
+		Engine: srv.Engine, Ephemeral: s.Ephemeral, Holds: s.DB, Consent: consents, LoginRatePerIP: cfg.LoginRatePerIP,
 		LockoutKey: s.Sealer.DeriveKey("lockout"),
 		OnLogin:    srv.Metrics.Login, SecondFactor: srv.SecondFactor, Verify: srv.Verify,
 	})

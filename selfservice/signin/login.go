@@ -37,6 +37,10 @@ type Options struct {
 	Engine *selfservice.Engine
 	// Ephemeral keeps the rate-limit and lockout counters.
 	Ephemeral storage.Ephemeral
+	// Holds keeps a lock durably, so that a short-lived store that loses
+	// its counters gives a locked login no new guesses; nil in tests that
+	// need no such loss.
+	Holds storage.Holds
 	// Consent decides whether the citizen agreed to what a service asks.
 	Consent *consent.Service
 	// LoginRatePerIP caps password attempts per client IP per minute.

@@ -163,7 +163,14 @@ func (s *Service) checkPassword(ctx context.Context, m selfservice.Meta, login, 
 	if err != nil {
 		return nil, "", fmt.Errorf("failure counter: %w", err)
 	}
-	if fails > maxPasswordFailures {
+	locked := fails > maxPasswordFailures
+	if !locked {
+		// The counter may be new because the short-lived store lost it.
+		if locked, err = s.heldLocked(ctx, key); err != nil {
+			return nil, "", err
+		}
+	}
+	if locked {
 		s.Record(ctx, m, acct.ID, "login.blocked_attempt", "", nil)
 		return nil, outcomeLocked, nil
 	}
@@ -174,6 +181,9 @@ func (s *Service) checkPassword(ctx context.Context, m selfservice.Meta, login, 
 	if !ok {
 		s.Record(ctx, m, acct.ID, "login.failure", "", map[string]string{"failures": fmt.Sprint(fails)})
 		if fails == maxPasswordFailures {
+			if err := s.holdLocked(ctx, key); err != nil {
+				return nil, "", err
+			}
 			s.Record(ctx, m, acct.ID, "login.locked", "", map[string]string{"minutes": "15"})
 			s.Notify(ctx, acct, "login_locked", m, map[string]string{"minutes": "15",
 				"recover_url": s.Issuer + selfservice.PathRecovery})
@@ -182,6 +192,9 @@ func (s *Service) checkPassword(ctx context.Context, m selfservice.Meta, login, 
 		return nil, outcomeInvalid, nil
 	}
 	if err := s.o.Ephemeral.Delete(ctx, key); err != nil {
+		return nil, "", fmt.Errorf("reset failure counter: %w", err)
+	}
+	if err := s.releaseLock(ctx, key); err != nil {
 		return nil, "", fmt.Errorf("reset failure counter: %w", err)
 	}
 	return acct, outcomeSuccess, nil
@@ -193,15 +206,25 @@ func (s *Service) checkPassword(ctx context.Context, m selfservice.Meta, login, 
 // attempt says "locked" here too and the answers do not tell which logins
 // exist. A locked login is refused without hashing, as an account is.
 func (s *Service) noAccount(ctx context.Context, login, password string) (string, error) {
-	fails, err := s.o.Ephemeral.Incr(ctx, kvFailures+"id:"+s.loginKey(login), passwordLockout)
+	key := kvFailures + "id:" + s.loginKey(login)
+	fails, err := s.o.Ephemeral.Incr(ctx, key, passwordLockout)
 	if err != nil {
 		return "", fmt.Errorf("failure counter: %w", err)
 	}
-	if fails > maxPasswordFailures {
+	locked := fails > maxPasswordFailures
+	if !locked {
+		if locked, err = s.heldLocked(ctx, key); err != nil {
+			return "", err
+		}
+	}
+	if locked {
 		return outcomeLocked, nil
 	}
 	_ = s.Passwords.DummyVerify(ctx, password)
 	if fails == maxPasswordFailures {
+		if err := s.holdLocked(ctx, key); err != nil {
+			return "", err
+		}
 		return outcomeLocked, nil
 	}
 	return outcomeInvalid, nil
