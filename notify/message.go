@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"time"
 	"unicode/utf8"
 )
 
@@ -26,6 +27,12 @@ type Message struct {
 	Template string
 	Lang     string // "ru" (the default when empty) or "en"
 	Data     map[string]string
+	// Expires is when the one-time code in Data stops being valid (zero for
+	// messages without one): a delivery after it sends nothing.
+	Expires time.Time
+	// CodeRef names the code in Data for QueueOptions.Pending (codes.Ref):
+	// a code already used or replaced is not sent.
+	CodeRef string
 }
 
 // String describes m without its data or its full recipient, so that a

@@ -10,6 +10,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"time"
 
 	"github.com/gorilla/mux"
 
@@ -221,7 +222,8 @@ func (s *Service) sendCode(ctx context.Context, f *flow, m selfservice.Meta) err
 	s.e.Record(ctx, m, rec.AccountID, "recovery.code_sent", "", map[string]string{"channel": rec.Channel})
 	err = s.notifier.Enqueue(ctx, notify.Message{
 		Channel: selfservice.ContactChannel(rec.Channel), To: rec.Contact, Template: "otp", Lang: m.Lang,
-		Data: map[string]string{"code": code, "minutes": minutes, "purpose": "recover"},
+		Data:    map[string]string{"code": code, "minutes": minutes, "purpose": "recover"},
+		Expires: time.Now().Add(ttl), CodeRef: s.e.Codes.Ref("recover", rec.Contact),
 	})
 	if err != nil {
 		return fmt.Errorf("recovery: send code: %w", err)
