@@ -7,6 +7,7 @@ import (
 
 	"github.com/riverqueue/river/rivertype"
 
+	"github.com/gosid/gosid/codes"
 	"github.com/gosid/gosid/notify"
 	"github.com/gosid/gosid/verify"
 )
@@ -44,7 +45,11 @@ func newQueue(s *Stores, outbox *notify.Outbox) (*notify.Queue, error) {
 		Queues:      map[string]int{verify.QueueName: 2},
 		TxOf:        s.DB.DriverTx,
 		RescueAfter: s.Config.JobRescueAfter, JobTimeout: s.Config.RegistryTimeout * 4,
-		RetryPolicy: backoff{base: s.Config.JobRetryBase}}
+		DeliveryRescueAfter: s.Config.DeliveryRescueAfter,
+		RetryPolicy:         backoff{base: s.Config.JobRetryBase},
+		// A late delivery (rescued from a dead node) sends no code that was
+		// used or replaced meanwhile; the same key as the server's codes.
+		Pending: codes.New(s.Ephemeral, s.Sealer.DeriveKey("codes"), codes.DefaultPolicy).Pending}
 	if pool := s.DB.PgxPool(); pool != nil {
 		return notify.NewPostgresQueue(pool, opts)
 	}

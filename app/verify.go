@@ -70,7 +70,9 @@ func (srv *Server) newVerifier(reg registry.Registry, notices *notify.Notices) (
 		Store: srv.DB, Accounts: srv.DB, Tx: srv.DB, Cipher: srv.PII, Registry: reg, Audit: srv.DB, Logger: srv.Log,
 		Notify: notices.Notify,
 	}
-	return verify.New(o, srv.Queue), verify.NewWorker(o)
+	w := verify.NewWorker(o)
+	w.RunTimeout = srv.Config.RegistryTimeout * 4
+	return verify.New(o, srv.Queue), w
 }
 
 var _ river.Worker[verify.CheckArgs] = (*verify.Worker)(nil)

@@ -247,3 +247,27 @@ func randomNonce() string {
 	_, _ = rand.Read(b)
 	return base64.RawURLEncoding.EncodeToString(b)
 }
+
+// Ref names the code of (purpose, contact) without the contact in clear
+// (an HMAC), for a delivery job to ask Pending before it sends the code.
+func (s *Service) Ref(purpose, contact string) string {
+	return purpose + ":" + s.contactKey(contact)
+}
+
+// Pending reports whether code is still the valid, unused code of ref: it
+// is not once it was used, burned, replaced by a newer code or expired. A
+// delivery that comes late (a job rescued from a dead node) sends nothing
+// that is no longer pending.
+func (s *Service) Pending(ctx context.Context, ref, code string) (bool, error) {
+	raw, err := s.eph.Get(ctx, "codes:code:"+ref)
+	if errors.Is(err, storage.ErrNotFound) {
+		return false, nil
+	} else if err != nil {
+		return false, err
+	}
+	var rec record
+	if err := json.Unmarshal(raw, &rec); err != nil {
+		return false, fmt.Errorf("codes: decode: %w", err)
+	}
+	return hmac.Equal([]byte(s.mac(ref, code)), []byte(rec.MAC)), nil
+}

@@ -102,6 +102,9 @@ type Config struct {
 	// JobRescueAfter is when a background job whose node died mid-run is
 	// run again by another node.
 	JobRescueAfter time.Duration `yaml:"job_rescue_after" env:"GOSID_JOB_RESCUE_AFTER"`
+	// DeliveryRescueAfter is when a message delivery whose node died is run
+	// again: seconds, well inside a one-time code's validity.
+	DeliveryRescueAfter time.Duration `yaml:"delivery_rescue_after" env:"GOSID_DELIVERY_RESCUE_AFTER"`
 	// LoginRatePerIP is how many password attempts one IP may make a minute.
 	LoginRatePerIP int `yaml:"login_rate_per_ip" env:"GOSID_LOGIN_RATE_PER_IP"`
 	// PasswordHashConcurrency bounds parallel argon2id computations (0: 2×CPUs).
@@ -126,32 +129,33 @@ type Config struct {
 // Default returns the single-machine defaults.
 func Default() Config {
 	return Config{
-		Addr:            ":8080",
-		AdminAddr:       "127.0.0.1:9090",
-		Issuer:          "http://localhost:8080",
-		DataDir:         "data",
-		RedisPrefix:     "gosid:",
-		LogLevel:        "info",
-		Migrate:         true,
-		AccessTokenTTL:  10 * time.Minute,
-		RefreshTokenTTL: 30 * 24 * time.Hour,
-		IDTokenTTL:      time.Hour,
-		AuthCodeTTL:     5 * time.Minute,
-		RefreshGrace:    10 * time.Second,
-		SessionTTL:      12 * time.Hour,
-		FlowTTL:         30 * time.Minute,
-		KeyRetireAfter:  48 * time.Hour,
-		FetchTimeout:    5 * time.Second,
-		FetchMaxBytes:   256 << 10,
-		MaxBodyBytes:    64 << 10,
-		LoginRatePerIP:  30,
-		RegistryTimeout: 20 * time.Second,
-		JobRescueAfter:  10 * time.Minute,
-		JobRetryBase:    time.Second,
-		SMTPPort:        587,
-		SMTPFrom:        "gosid <no-reply@localhost>",
-		SMTPTLS:         "starttls",
-		SMSSender:       "gosid",
+		Addr:                ":8080",
+		AdminAddr:           "127.0.0.1:9090",
+		Issuer:              "http://localhost:8080",
+		DataDir:             "data",
+		RedisPrefix:         "gosid:",
+		LogLevel:            "info",
+		Migrate:             true,
+		AccessTokenTTL:      10 * time.Minute,
+		RefreshTokenTTL:     30 * 24 * time.Hour,
+		IDTokenTTL:          time.Hour,
+		AuthCodeTTL:         5 * time.Minute,
+		RefreshGrace:        10 * time.Second,
+		SessionTTL:          12 * time.Hour,
+		FlowTTL:             30 * time.Minute,
+		KeyRetireAfter:      48 * time.Hour,
+		FetchTimeout:        5 * time.Second,
+		FetchMaxBytes:       256 << 10,
+		MaxBodyBytes:        64 << 10,
+		LoginRatePerIP:      30,
+		RegistryTimeout:     20 * time.Second,
+		JobRescueAfter:      10 * time.Minute,
+		DeliveryRescueAfter: 30 * time.Second,
+		JobRetryBase:        time.Second,
+		SMTPPort:            587,
+		SMTPFrom:            "gosid <no-reply@localhost>",
+		SMTPTLS:             "starttls",
+		SMSSender:           "gosid",
 	}
 }
 

@@ -85,7 +85,8 @@ func (m *CodeMethod) Send(ctx context.Context, s *Subject, purpose string) error
 		ch = notify.ChannelSMS
 	}
 	err = m.deps.Queue.Enqueue(ctx, notify.Message{Channel: ch, To: to, Lang: s.lang(), Template: "otp",
-		Data: map[string]string{"code": code, "minutes": strconv.Itoa(int(m.ttl.Minutes())), "purpose": shown}})
+		Data:    map[string]string{"code": code, "minutes": strconv.Itoa(int(m.ttl.Minutes())), "purpose": shown},
+		Expires: time.Now().Add(m.ttl), CodeRef: m.deps.Codes.Ref("mfa_"+purpose, to)})
 	if err != nil {
 		return fmt.Errorf("mfa: queue %s code: %w", m.kind, err)
 	}

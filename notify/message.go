@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"strings"
+	"time"
 	"unicode/utf8"
 )
 
@@ -30,6 +31,12 @@ type Message struct {
 	// delivered: a step that must not tell whether a contact is an
 	// account's (recovery) does the same work for one that is not.
 	Decoy bool
+	// Expires is when the one-time code in Data stops being valid (zero for
+	// messages without one): a delivery after it sends nothing.
+	Expires time.Time
+	// CodeRef names the code in Data for QueueOptions.Pending (codes.Ref):
+	// a code already used or replaced is not sent.
+	CodeRef string
 }
 
 // String describes m without its data or its full recipient, so that a

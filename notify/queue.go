@@ -56,6 +56,18 @@ type QueueOptions struct {
 	// run again; river's hour when zero. JobTimeout bounds one run.
 	RescueAfter time.Duration
 	JobTimeout  time.Duration
+	// DeliveryRescueAfter is when a delivery still running (its node died)
+	// is run again (30 s when zero): well within a code's validity, not the
+	// minutes of RescueAfter. DeliveryTimeout bounds one delivery (20 s
+	// when zero; at most DeliveryRescueAfter), so a live node's delivery
+	// ends before it could be rescued. Other jobs are rescued once their
+	// own timeout has passed (their workers declare it, see verify.Worker).
+	DeliveryRescueAfter time.Duration
+	DeliveryTimeout     time.Duration
+	// Pending reports whether the code of a message (CodeRef and the code
+	// in Data) is still valid and unused (codes.Service.Pending); nil sends
+	// every message before its Expires.
+	Pending func(ctx context.Context, ref, code string) (bool, error)
 }
 
 // Queue delivers messages through a durable job queue (river) in the
@@ -67,6 +79,9 @@ type Queue struct {
 	sealer      Sealer
 	log         *slog.Logger
 	maxAttempts int
+	deliveryTO  time.Duration
+	pending     func(ctx context.Context, ref, code string) (bool, error)
+	now         func() time.Time
 	// insertTx inserts a job inside a transaction of the database driver
 	// (see QueueOptions.TxOf).
 	insertTx func(ctx context.Context, tx any, args river.JobArgs, opts *river.InsertOpts) error
@@ -113,6 +128,8 @@ type sealedMessage struct {
 	Lang     string            `json:"lang,omitempty"`
 	Data     map[string]string `json:"data,omitempty"`
 	Decoy    bool              `json:"decoy,omitempty"`
+	Expires  time.Time         `json:"expires,omitempty"`
+	CodeRef  string            `json:"code_ref,omitempty"`
 }
 
 // NewPostgresQueue returns a queue on PostgreSQL.
@@ -150,7 +167,23 @@ func newQueue[TTx any](driver riverdriver.Driver[TTx], opts QueueOptions) (*Queu
 	if opts.MaxAttempts <= 0 {
 		opts.MaxAttempts = 8
 	}
-	q := &Queue{router: opts.Router, sealer: opts.Sealer, log: opts.Logger, maxAttempts: opts.MaxAttempts}
+	if opts.DeliveryRescueAfter <= 0 {
+		opts.DeliveryRescueAfter = 30 * time.Second
+	}
+	if opts.DeliveryTimeout <= 0 {
+		opts.DeliveryTimeout = 20 * time.Second
+	}
+	opts.DeliveryTimeout = min(opts.DeliveryTimeout, opts.DeliveryRescueAfter)
+	// River rescues every kind of job after one horizon: the shorter one,
+	// the deliveries'. A job whose worker declares a longer timeout (an
+	// identity check) is left alone until that timeout has passed.
+	rescueAfter := opts.DeliveryRescueAfter
+	if opts.RescueAfter > 0 {
+		rescueAfter = min(rescueAfter, opts.RescueAfter)
+	}
+	jobTimeout := min(opts.DeliveryTimeout, rescueAfter)
+	q := &Queue{router: opts.Router, sealer: opts.Sealer, log: opts.Logger, maxAttempts: opts.MaxAttempts,
+		deliveryTO: jobTimeout, pending: opts.Pending, now: time.Now}
 	queueOf := func(n int) river.QueueConfig {
 		queue := river.QueueConfig{MaxWorkers: n}
 		if opts.PollInterval > 0 {
@@ -194,8 +227,8 @@ func newQueue[TTx any](driver riverdriver.Driver[TTx], opts QueueOptions) (*Queu
 			Queues:               queues,
 			RetryPolicy:          opts.RetryPolicy,
 			Workers:              workers,
-			RescueStuckJobsAfter: opts.RescueAfter,
-			JobTimeout:           opts.JobTimeout,
+			RescueStuckJobsAfter: rescueAfter,
+			JobTimeout:           jobTimeout,
 		})
 	}
 	q.migrate = func(ctx context.Context) error {
@@ -316,6 +349,9 @@ type deliverWorker struct {
 	q *Queue
 }
 
+// Timeout bounds one delivery (QueueOptions.DeliveryTimeout).
+func (w *deliverWorker) Timeout(*river.Job[deliverArgs]) time.Duration { return w.q.deliveryTO }
+
 // Work delivers one message. The error it returns is stored in river_job
 // and logged by river, so it is scrubbed of the recipient and the data.
 func (w *deliverWorker) Work(ctx context.Context, job *river.Job[deliverArgs]) error {
@@ -333,6 +369,20 @@ func (w *deliverWorker) Work(ctx context.Context, job *river.Job[deliverArgs]) e
 		// goes nowhere.
 		log.Debug("notify: decoy message dropped")
 		return nil
+	}
+	if !m.Expires.IsZero() && !w.q.now().Before(m.Expires) {
+		log.Info("notify: the code expired before delivery; not sent")
+		return nil
+	}
+	if code := m.Data["code"]; m.CodeRef != "" && code != "" && w.q.pending != nil {
+		ok, err := w.q.pending(ctx, m.CodeRef, code)
+		if err != nil {
+			return fmt.Errorf("notify: is the code still pending: %w", err)
+		}
+		if !ok {
+			log.Info("notify: the code was used or replaced before delivery; not sent")
+			return nil
+		}
 	}
 	err = w.q.router.Deliver(ctx, m)
 	if err == nil {

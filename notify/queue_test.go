@@ -423,3 +423,56 @@ func TestScrub(t *testing.T) {
 		t.Errorf("scrub: %q, want %q", got, want)
 	}
 }
+
+// TestQueueSendsNoStaleCode (#10 defect 7): a delivery that runs after its
+// code expired, or after the code was used or replaced, sends nothing and
+// completes; a pending code is sent.
+func TestQueueSendsNoStaleCode(t *testing.T) {
+	eachDatabase(t, func(t *testing.T, db testDB) {
+		h := db.connect(t)
+		sms, logs := newFakeSender(), &syncBuffer{}
+		opts := testOptions(t, testSealer(t), &Router{SMS: sms}, logs)
+		opts.Pending = func(_ context.Context, ref, code string) (bool, error) {
+			return ref == "pending" && code == "111111", nil
+		}
+		q := startQueue(t, h, opts)
+		ctx := context.Background()
+		expired := otpTo("+79161234567", "222222")
+		expired.Expires = time.Now().Add(-time.Second)
+		used := otpTo("+79161234567", "333333")
+		used.CodeRef, used.Expires = "used", time.Now().Add(time.Hour)
+		good := otpTo("+79161234567", "111111")
+		good.CodeRef, good.Expires = "pending", time.Now().Add(time.Hour)
+		for _, m := range []Message{expired, used, good} {
+			if err := q.Enqueue(ctx, m); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if r := waitSent(t, sms); !strings.Contains(r.Text, "111111") {
+			t.Fatalf("sent %q", r.Text)
+		}
+		deadline := time.Now().Add(15 * time.Second)
+		for {
+			rows, err := h.query(ctx, jobsQuery)
+			if err != nil {
+				t.Fatal(err)
+			}
+			done := 0
+			for _, r := range rows {
+				if r.state == "completed" {
+					done++
+				}
+			}
+			if done == 3 {
+				break
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("job rows %+v, want three completed", rows)
+			}
+			time.Sleep(20 * time.Millisecond)
+		}
+		if calls, _ := sms.counts(); calls != 1 {
+			t.Fatalf("%d sends, want 1: a stale code was sent", calls)
+		}
+	})
+}

@@ -74,10 +74,13 @@ type ErrorPageFunc func(w http.ResponseWriter, r *http.Request, err *fosite.RFC6
 
 // Options configure the provider.
 type Options struct {
-	Issuer       string
-	Clients      clients.Store
-	Ephemeral    storage.Ephemeral
-	Grants       grants.Store
+	Issuer    string
+	Clients   clients.Store
+	Ephemeral storage.Ephemeral
+	Grants    grants.Store
+	// Holds keeps revocations durably, so that a short-lived store that
+	// loses its data brings no revoked token back (see DenyList).
+	Holds        storage.Holds
 	Keys         KeySet
 	SecretHasher fosite.Hasher
 	// GlobalSecret (32 bytes) keys the HMAC of authorization codes and refresh tokens.
@@ -132,7 +135,7 @@ func New(o Options) (*Provider, error) {
 	if o.Logger == nil {
 		o.Logger = slog.Default()
 	}
-	deny := NewDenyList(o.Ephemeral, o.AccessTokenTTL)
+	deny := NewDenyList(o.Ephemeral, o.Holds, o.AccessTokenTTL)
 	st := &fositeStore{
 		clients: o.Clients, eph: o.Ephemeral, grants: o.Grants, deny: deny, issuer: o.Issuer,
 		codeTTL: o.AuthCodeTTL, parTTL: 90 * time.Second, rtTTL: o.RefreshTokenTTL, grace: o.RefreshGrace,

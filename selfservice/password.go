@@ -41,14 +41,11 @@ func (e *Engine) CheckPassword(ctx context.Context, m Meta, a *account.Account, 
 	if err != nil {
 		return "", err
 	}
-	take, reset := e.Lockout.Take, e.Lockout.Reset
+	budget := lockout.Account(a.ID)
 	if known {
-		take = func(ctx context.Context, id string) (lockout.Attempt, error) {
-			return e.Lockout.TakeDevice(ctx, id, device)
-		}
-		reset = func(ctx context.Context, id string) error { return e.Lockout.ResetDevice(ctx, id, device) }
+		budget = lockout.Device(a.ID, device)
 	}
-	n, err := take(ctx, a.ID)
+	n, err := e.Lockout.Take(ctx, budget)
 	if err != nil {
 		return "", err
 	}
@@ -63,6 +60,9 @@ func (e *Engine) CheckPassword(ctx context.Context, m Meta, a *account.Account, 
 	if !ok {
 		e.Record(ctx, m, a.ID, ev.Failure, "", map[string]string{"failures": fmt.Sprint(int64(n))})
 		if n.Locks() {
+			if err := e.Lockout.Lock(ctx, budget); err != nil {
+				return "", err
+			}
 			e.Record(ctx, m, a.ID, "login.locked", "", map[string]string{"minutes": lockout.Minutes})
 			e.Notify(ctx, a, "login_locked", m, map[string]string{"minutes": lockout.Minutes,
 				"recover_url": e.Issuer + PathRecovery})
@@ -70,7 +70,7 @@ func (e *Engine) CheckPassword(ctx context.Context, m Meta, a *account.Account, 
 		}
 		return PasswordWrong, nil
 	}
-	if err := reset(ctx, a.ID); err != nil {
+	if err := e.Lockout.Reset(ctx, budget); err != nil {
 		return "", err
 	}
 	return PasswordRight, nil
@@ -82,14 +82,14 @@ func (e *Engine) LiftLockout(ctx context.Context, accountID, device string) erro
 	if e.Lockout == nil {
 		return fmt.Errorf("lift lockout: no lockout counter")
 	}
-	if err := e.Lockout.Reset(ctx, accountID); err != nil {
+	if err := e.Lockout.Reset(ctx, lockout.Account(accountID)); err != nil {
 		return fmt.Errorf("lift lockout: %w", err)
 	}
 	// The device that proved the citizen keeps its own budget: lift it too.
 	if known, h, err := e.Sessions.KnownDevice(ctx, accountID, device); err != nil {
 		return fmt.Errorf("lift lockout: %w", err)
 	} else if known {
-		if err := e.Lockout.ResetDevice(ctx, accountID, h); err != nil {
+		if err := e.Lockout.Reset(ctx, lockout.Device(accountID, h)); err != nil {
 			return fmt.Errorf("lift lockout: %w", err)
 		}
 	}

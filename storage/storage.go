@@ -50,3 +50,30 @@ type Ephemeral interface {
 	// Ping reports whether the backing service is reachable.
 	Ping(ctx context.Context) error
 }
+
+// Hold is a durable security decision with an end: a revoked grant or
+// access token, a locked login.
+type Hold struct {
+	Key   string
+	Until time.Time
+}
+
+// Holds is the durable port for the few short-lived decisions that must
+// survive the loss of the Ephemeral store (Redis restarted without its
+// data): revocations and lockouts. They are written here before the
+// Ephemeral copy, which stays the fast path; the durable copy is read only
+// when the Ephemeral store may have lost data (see provider.DenyList) or
+// where a read costs nothing next to the work (a password check).
+type Holds interface {
+	// PutHold records key until the given time, extending an existing hold
+	// that ends sooner (never shortening one).
+	PutHold(ctx context.Context, key string, until time.Time) error
+	// HoldUntil returns the end of the hold on key, or ErrNotFound when
+	// there is none or it ended before now.
+	HoldUntil(ctx context.Context, key string, now time.Time) (time.Time, error)
+	// ListHolds returns the holds whose key starts with prefix and that
+	// end after now.
+	ListHolds(ctx context.Context, prefix string, now time.Time) ([]Hold, error)
+	// DeleteHold lifts the hold on key; a missing key is not an error.
+	DeleteHold(ctx context.Context, key string) error
+}

@@ -2,6 +2,7 @@ package verify
 
 import (
 	"context"
+	"time"
 
 	"github.com/riverqueue/river"
 )
@@ -30,7 +31,14 @@ func (CheckArgs) InsertOpts() river.InsertOpts {
 type Worker struct {
 	river.WorkerDefaults[CheckArgs]
 	checks checker
+	// RunTimeout bounds one run of the checks (the queue's default when
+	// zero); the job is not rescued from a node that died before it has
+	// passed.
+	RunTimeout time.Duration
 }
+
+// Timeout implements river.Worker.
+func (w *Worker) Timeout(*river.Job[CheckArgs]) time.Duration { return w.RunTimeout }
 
 // NewWorker returns the worker of check jobs.
 func NewWorker(o Options) *Worker { return &Worker{checks: newChecker(o)} }

@@ -26,6 +26,7 @@ import (
 	"github.com/gosid/gosid/clients"
 	"github.com/gosid/gosid/config"
 	"github.com/gosid/gosid/internal/testenv"
+	goredis "github.com/gosid/gosid/storage/redis"
 )
 
 // Backend selects the storage a test server runs on.
@@ -213,3 +214,39 @@ func (e *Env) CreateAccount(t testing.TB, phone, password string) *account.Accou
 
 // Client returns an HTTP client for API calls to the server.
 func (e *Env) Client() *http.Client { return &http.Client{Timeout: 10 * time.Second} }
+
+// LoseEphemeral empties the short-lived store as a Redis restarted without
+// its data would (`redis-cli shutdown nosave`): on Redis every key under
+// this server's prefix is deleted, on the embedded store every kv row.
+func (e *Env) LoseEphemeral(t testing.TB) {
+	t.Helper()
+	ctx := context.Background()
+	if e.Config.RedisURL == "" {
+		if _, err := e.Stores.DB.SQLDB().ExecContext(ctx, `DELETE FROM kv`); err != nil {
+			t.Fatalf("empty kv: %v", err)
+		}
+		return
+	}
+	r, err := goredis.Open(ctx, e.Config.RedisURL, "")
+	if err != nil {
+		t.Fatalf("redis: %v", err)
+	}
+	defer r.Close()
+	c := r.Client()
+	it := c.Scan(ctx, 0, e.Config.RedisPrefix+"*", 1000).Iterator()
+	var keys []string
+	for it.Next(ctx) {
+		keys = append(keys, it.Val())
+	}
+	if err := it.Err(); err != nil {
+		t.Fatalf("redis scan: %v", err)
+	}
+	for _, k := range keys {
+		if err := c.Del(ctx, k).Err(); err != nil {
+			t.Fatalf("redis del: %v", err)
+		}
+	}
+	if len(keys) == 0 {
+		t.Fatal("the short-lived store held nothing to lose")
+	}
+}

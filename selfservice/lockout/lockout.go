@@ -1,14 +1,24 @@
-// Package lockout is the per-account password failure counter that every
-// step checking a citizen's password shares (the sign-in and the change of
-// password): DESIGN.md "Decisions", lockout. An attempt is counted before
-// the password is compared, so parallel attempts cannot compare more than
-// MaxFailures passwords in a window; the attempt after the MaxFailures-th
-// failure is refused as locked until the window ends or the lockout is
-// lifted (a recovery, a right password).
+// Package lockout is the password failure counter that every step checking
+// a citizen's password shares (the sign-in and the change of password):
+// DESIGN.md "Decisions", lockout. An attempt is counted before the password
+// is compared, so parallel attempts cannot compare more than MaxFailures
+// passwords in a window; the attempt after the MaxFailures-th failure is
+// refused as locked until the window ends or the lockout is lifted (a
+// recovery, a right password).
+//
+// A budget is counted per account, per device that signed in to the
+// account before (so a stranger cannot lock the owner out on the owner's
+// own browser or app), and per login that names no account (so that the
+// answers do not tell who has one).
+//
+// The counters live in the short-lived store; a lock is also kept durably
+// (storage.Holds), so that a store that loses its data (Redis restarted
+// empty) does not hand a locked login three more guesses.
 package lockout
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -26,17 +36,42 @@ const (
 	Minutes = "15"
 )
 
-// kvFailures prefixes the failed-password counter of an account (and,
-// with "id:", of a login that has no account).
+// kvFailures prefixes the failure counters (the keys are unchanged from
+// earlier versions, so counters in flight keep working).
 const kvFailures = "login:fail:"
 
-// Counter counts password attempts in the short-lived store.
-type Counter struct {
-	kv storage.Ephemeral
+// holdLock prefixes the durable copy of a lock; the rest is the budget.
+const holdLock = "lock:"
+
+// Budget names one failure budget.
+type Budget string
+
+// Account is the budget every attempt on the account shares, but those of
+// its known devices.
+func Account(accountID string) Budget { return Budget(kvFailures + accountID) }
+
+// Device is the budget of a device that signed in to the account before;
+// device is the hash the device is known by.
+func Device(accountID, device string) Budget {
+	return Budget(kvFailures + accountID + ":dev:" + device)
 }
 
-// New returns a counter kept in kv.
-func New(kv storage.Ephemeral) *Counter { return &Counter{kv: kv} }
+// Login is the budget of a login that names no account; key names the
+// login without storing it (an HMAC of its normalised form).
+func Login(key string) Budget { return Budget(kvFailures + "id:" + key) }
+
+// Counter counts password attempts.
+type Counter struct {
+	kv    storage.Ephemeral
+	holds storage.Holds
+	now   func() time.Time
+}
+
+// New returns a counter kept in kv; locks are also kept in holds (nil
+// keeps them in kv only).
+func New(kv storage.Ephemeral, holds storage.Holds) *Counter {
+	return &Counter{kv: kv, holds: holds, now: time.Now}
+}
 
 // Attempt is one counted attempt: its number in the window.
 type Attempt int64
@@ -46,51 +81,52 @@ type Attempt int64
 func (a Attempt) Locked() bool { return a > MaxFailures }
 
 // Locks reports whether the attempt, if its password is wrong, is the one
-// that locks (the MaxFailures-th).
+// that locks (the MaxFailures-th): the caller then calls Lock.
 func (a Attempt) Locks() bool { return a == MaxFailures }
 
-// Take counts an attempt on the account's password; call it before the
-// password is compared.
-func (c *Counter) Take(ctx context.Context, accountID string) (Attempt, error) {
-	return c.take(ctx, kvFailures+accountID)
+// Take counts an attempt on a budget; call it before the password is
+// compared. A budget the short-lived store forgot but that is locked
+// durably answers as locked.
+func (c *Counter) Take(ctx context.Context, b Budget) (Attempt, error) {
+	n, err := c.kv.Incr(ctx, string(b), Window)
+	if err != nil {
+		return 0, fmt.Errorf("failure counter: %w", err)
+	}
+	a := Attempt(n)
+	if a.Locked() || c.holds == nil {
+		return a, nil
+	}
+	// Read only under the limit, next to a password hash that costs far
+	// more than this lookup.
+	if _, err := c.holds.HoldUntil(ctx, holdLock+string(b), c.now()); err == nil {
+		return MaxFailures + 1, nil
+	} else if !errors.Is(err, storage.ErrNotFound) {
+		return 0, fmt.Errorf("failure counter: durable lock: %w", err)
+	}
+	return a, nil
 }
 
-// TakeDevice counts an attempt on the account's password from a device
-// that has signed in to it before: such a device keeps a budget of its
-// own, so that a stranger who locks the account's password for everyone
-// else (three guesses at a known phone number) does not lock its owner out
-// on the owner's own browser or app. device is a hash of the device id.
-func (c *Counter) TakeDevice(ctx context.Context, accountID, device string) (Attempt, error) {
-	return c.take(ctx, kvFailures+accountID+":dev:"+device)
-}
-
-// ResetDevice clears a known device's own counter.
-func (c *Counter) ResetDevice(ctx context.Context, accountID, device string) error {
-	if err := c.kv.Delete(ctx, kvFailures+accountID+":dev:"+device); err != nil {
-		return fmt.Errorf("reset failure counter: %w", err)
+// Lock keeps the budget's lock durably until the window ends.
+func (c *Counter) Lock(ctx context.Context, b Budget) error {
+	if c.holds == nil {
+		return nil
+	}
+	if err := c.holds.PutHold(ctx, holdLock+string(b), c.now().Add(Window)); err != nil {
+		return fmt.Errorf("failure counter: durable lock: %w", err)
 	}
 	return nil
 }
 
-// TakeLogin counts an attempt on a login that names no account; key
-// names the login without storing it (an HMAC of its normalised form).
-func (c *Counter) TakeLogin(ctx context.Context, key string) (Attempt, error) {
-	return c.take(ctx, kvFailures+"id:"+key)
-}
-
-func (c *Counter) take(ctx context.Context, key string) (Attempt, error) {
-	n, err := c.kv.Incr(ctx, key, Window)
-	if err != nil {
-		return 0, fmt.Errorf("failure counter: %w", err)
-	}
-	return Attempt(n), nil
-}
-
-// Reset clears the account's counter: a right password, or a recovery
-// that proved the citizen, ends a lockout at once.
-func (c *Counter) Reset(ctx context.Context, accountID string) error {
-	if err := c.kv.Delete(ctx, kvFailures+accountID); err != nil {
+// Reset clears a budget and its lock: a right password, or a recovery that
+// proved the citizen, ends a lockout at once.
+func (c *Counter) Reset(ctx context.Context, b Budget) error {
+	if err := c.kv.Delete(ctx, string(b)); err != nil {
 		return fmt.Errorf("reset failure counter: %w", err)
+	}
+	if c.holds != nil {
+		if err := c.holds.DeleteHold(ctx, holdLock+string(b)); err != nil {
+			return fmt.Errorf("reset failure counter: durable lock: %w", err)
+		}
 	}
 	return nil
 }

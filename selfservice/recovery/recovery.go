@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/gorilla/mux"
 
@@ -231,8 +232,9 @@ func (s *Service) sendCode(ctx context.Context, f *flow, m selfservice.Meta) err
 	s.e.Record(ctx, m, rec.AccountID, event, "", map[string]string{"channel": rec.Channel})
 	err = s.notifier.Enqueue(ctx, notify.Message{
 		Channel: selfservice.ContactChannel(rec.Channel), To: rec.Contact, Template: "otp", Lang: m.Lang,
-		Data:  map[string]string{"code": code, "minutes": minutes, "purpose": "recover"},
-		Decoy: !known,
+		Data:    map[string]string{"code": code, "minutes": minutes, "purpose": "recover"},
+		Decoy:   !known,
+		Expires: time.Now().Add(ttl), CodeRef: s.e.Codes.Ref("recover", rec.Contact),
 	})
 	if err != nil {
 		return fmt.Errorf("recovery: send code: %w", err)

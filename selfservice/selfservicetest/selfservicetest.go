@@ -78,7 +78,7 @@ func New(t *testing.T) *Env {
 			Cookie: renderer.CookieName("gosid_session")}),
 		// Cheap argon2id parameters: the tests check outcomes, not cost.
 		Passwords:  account.NewPasswordHasher(account.Argon2Params{Memory: 1024, Time: 1, Threads: 1}, 0),
-		Lockout:    lockout.New(kv),
+		Lockout:    lockout.New(kv, db),
 		Codes:      codes.New(kv, Key("codes"), codes.DefaultPolicy),
 		Notices:    &notify.Notices{Queue: env.Sent, Inbox: db},
 		Issuer:     "https://id.example.test",

@@ -17,6 +17,7 @@ import (
 	"github.com/gosid/gosid/account"
 	"github.com/gosid/gosid/provider"
 	"github.com/gosid/gosid/selfservice"
+	"github.com/gosid/gosid/selfservice/lockout"
 	"github.com/gosid/gosid/storage"
 	"github.com/gosid/gosid/web"
 )
@@ -176,7 +177,8 @@ func (s *Service) checkPassword(ctx context.Context, m selfservice.Meta, login, 
 // attempt says "locked" here too and the answers do not tell which logins
 // exist. A locked login is refused without hashing, as an account is.
 func (s *Service) noAccount(ctx context.Context, login, password string) (string, error) {
-	fails, err := s.Lockout.TakeLogin(ctx, s.loginKey(login))
+	budget := lockout.Login(s.loginKey(login))
+	fails, err := s.Lockout.Take(ctx, budget)
 	if err != nil {
 		return "", err
 	}
@@ -185,6 +187,9 @@ func (s *Service) noAccount(ctx context.Context, login, password string) (string
 	}
 	_ = s.Passwords.DummyVerify(ctx, password)
 	if fails.Locks() {
+		if err := s.Lockout.Lock(ctx, budget); err != nil {
+			return "", err
+		}
 		return outcomeLocked, nil
 	}
 	return outcomeInvalid, nil

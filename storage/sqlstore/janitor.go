@@ -19,6 +19,9 @@ func (s *Store) DeleteExpired(ctx context.Context) error {
 	if _, err := s.sweep(ctx, "kv", "key", "expires_at <= $1", msAt(now)); err != nil {
 		return s.wrap("kv sweep", err)
 	}
+	if _, err := s.sweep(ctx, "holds", "key", "until_ms <= $1", msAt(now)); err != nil {
+		return s.wrap("holds sweep", err)
+	}
 	if _, err := s.DeleteExpiredRefreshTokens(ctx, now); err != nil {
 		return err
 	}
