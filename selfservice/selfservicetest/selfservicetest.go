@@ -9,6 +9,7 @@ package selfservicetest
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"maps"
 	"path/filepath"
 	"slices"
@@ -21,9 +22,13 @@ import (
 
 	"github.com/gosid/gosid/account"
 	"github.com/gosid/gosid/codes"
+	"github.com/gosid/gosid/internal/testenv"
 	"github.com/gosid/gosid/notify"
+	"github.com/gosid/gosid/pii"
 	"github.com/gosid/gosid/selfservice"
 	"github.com/gosid/gosid/session"
+	"github.com/gosid/gosid/storage"
+	"github.com/gosid/gosid/storage/redis"
 	"github.com/gosid/gosid/storage/sqlstore"
 	"github.com/gosid/gosid/web"
 )
@@ -41,14 +46,40 @@ var Meta = selfservice.Meta{IP: "192.0.2.10", UserAgent: "selfservice-test", Lan
 type Env struct {
 	Engine *selfservice.Engine
 	DB     *sqlstore.Store
-	Sent   *Notifier
+	// Ephemeral is the short-lived store: DB, or Redis (NewRedis).
+	Ephemeral   storage.Ephemeral
+	redis       *redis.Store
+	redisPrefix string
+	Sent        *Notifier
 	// Now is the engine's clock: the wall-clock time of the test's start
 	// (the short-lived store counts its TTLs on the wall clock).
 	Now time.Time
 }
 
-// New builds an engine on a fresh SQLite database.
+// New builds an engine on a fresh SQLite database, which is also the
+// short-lived store.
 func New(t *testing.T) *Env {
+	t.Helper()
+	return build(t, nil)
+}
+
+// NewRedis builds an engine on a fresh SQLite database with Redis as the
+// short-lived store, under a prefix of the test's own; it skips the test
+// (fails it in CI) when Redis is not reachable.
+func NewRedis(t *testing.T) *Env {
+	t.Helper()
+	url, prefix := testenv.RedisURL(t)
+	r, err := redis.Open(context.Background(), url, prefix)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = r.Close() })
+	env := build(t, r)
+	env.redisPrefix = prefix
+	return env
+}
+
+func build(t *testing.T, redisEph *redis.Store) *Env {
 	t.Helper()
 	ctx := context.Background()
 	db, err := sqlstore.OpenSQLite(ctx, filepath.Join(t.TempDir(), "selfservice.db"))
@@ -63,22 +94,78 @@ func New(t *testing.T) *Env {
 	if err != nil {
 		t.Fatal(err)
 	}
-	env := &Env{DB: db, Sent: &Notifier{}, Now: time.Now().UTC().Truncate(time.Second)}
+	var eph storage.Ephemeral = db
+	if redisEph != nil {
+		eph = redisEph
+	}
+	env := &Env{DB: db, Ephemeral: eph, redis: redisEph, Sent: &Notifier{}, Now: time.Now().UTC().Truncate(time.Second)}
 	now := func() time.Time { return env.Now }
 	env.Engine = selfservice.New(selfservice.Deps{
 		Accounts: db, Audit: db, Web: renderer, Tx: db, Factors: db,
-		Flows: selfservice.NewFlowStore(db, time.Hour, Key("flow"), now),
-		Sessions: session.NewStore(session.Options{Ephemeral: db, Index: db, TTL: time.Hour,
+		Flows: selfservice.NewFlowStore(eph, time.Hour, Key("flow"), Cipher(t, db), now),
+		Sessions: session.NewStore(session.Options{Ephemeral: eph, Index: db, TTL: time.Hour,
 			Cookie: renderer.CookieName("gosid_session")}),
 		// Cheap argon2id parameters: the tests check outcomes, not cost.
 		Passwords:  account.NewPasswordHasher(account.Argon2Params{Memory: 1024, Time: 1, Threads: 1}, 0),
-		Codes:      codes.New(db, Key("codes"), codes.DefaultPolicy),
+		Codes:      codes.New(eph, Key("codes"), codes.DefaultPolicy),
 		Notices:    &notify.Notices{Queue: env.Sent, Inbox: db},
 		Issuer:     "https://id.example.test",
 		SessionTTL: time.Hour,
 		Now:        now,
 	})
 	return env
+}
+
+// DumpEphemeral returns everything the short-lived store holds, as a dump
+// of it would show it: on SQLite every row of every table (the short-lived
+// store is a table there), on Redis every key under the test's prefix with
+// its value.
+func (e *Env) DumpEphemeral(t testing.TB) string {
+	t.Helper()
+	if e.redis == nil {
+		return testenv.DumpDatabase(t, e.DB)
+	}
+	ctx := context.Background()
+	c := e.redis.Client()
+	var b strings.Builder
+	iter := c.Scan(ctx, 0, e.redisPrefix+"*", 1000).Iterator()
+	for iter.Next(ctx) {
+		k := iter.Val()
+		// GET and HGETALL, not DUMP: DUMP may compress a value.
+		var v any
+		var err error
+		switch typ := c.Type(ctx, k).Val(); typ {
+		case "string":
+			v, err = c.Get(ctx, k).Result()
+		case "hash":
+			v, err = c.HGetAll(ctx, k).Result()
+		case "none": // expired since the scan
+		default:
+			t.Fatalf("DumpEphemeral: key %s of type %s", k, typ)
+		}
+		if err != nil {
+			t.Fatalf("read %s: %v", k, err)
+		}
+		fmt.Fprintf(&b, "%s: %v\n", k, v)
+	}
+	if err := iter.Err(); err != nil {
+		t.Fatalf("scan: %v", err)
+	}
+	return b.String()
+}
+
+// Cipher returns a personal-data cipher whose data keys are kept in store,
+// under a test master key.
+func Cipher(t testing.TB, store pii.KeyStore) *pii.Cipher {
+	t.Helper()
+	c, err := pii.New(store, pii.Options{MasterKey: Key("master")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Init(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	return c
 }
 
 // Key is a 32-byte test key for purpose.
