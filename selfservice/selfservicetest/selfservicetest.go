@@ -10,6 +10,7 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"log/slog"
 	"maps"
 	"path/filepath"
 	"slices"
@@ -158,7 +159,7 @@ func (e *Env) DumpEphemeral(t testing.TB) string {
 // under a test master key.
 func Cipher(t testing.TB, store pii.KeyStore) *pii.Cipher {
 	t.Helper()
-	c, err := pii.New(store, pii.Options{MasterKey: Key("master")})
+	c, err := pii.New(store, pii.Options{MasterKey: Key("master"), Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -164,7 +164,7 @@ func (s *Service) checkPassword(ctx context.Context, m selfservice.Meta, login, 
 		return nil, "", fmt.Errorf("failure counter: %w", err)
 	}
 	if fails > maxPasswordFailures {
-		s.Record(ctx, m, acct.ID, "login.blocked_attempt", "", nil)
+		s.recordBlocked(ctx, m, acct.ID, fails-maxPasswordFailures)
 		return nil, outcomeLocked, nil
 	}
 	ok, _, err := s.Passwords.Verify(ctx, acct.PasswordHash, password)
