@@ -132,9 +132,9 @@ func NewServer(ctx context.Context, s *Stores) (*Server, error) {
 		Cookie: srv.Web.CookieName("gosid_session"), Locate: locate, Logger: s.Log})
 	srv.Engine = selfservice.New(selfservice.Deps{
 		Accounts: s.DB, Clients: s.Clients, Audit: s.DB, Web: srv.Web, Sessions: sessions,
-		Flows: selfservice.NewFlowStore(s.Ephemeral, cfg.FlowTTL, s.Sealer.DeriveKey("flow"), nil),
+		Flows: selfservice.NewFlowStore(s.Ephemeral, cfg.FlowTTL, s.Sealer.DeriveKey("flow"), s.PII, nil),
 		Codes: codes.New(s.Ephemeral, s.Sealer.DeriveKey("codes"), codes.DefaultPolicy), Notices: notices,
-		OAuth: srv.Provider, Tx: s.DB, Factors: s.DB, Passwords: s.Passwords, Lockout: lockout.New(s.Ephemeral, s.DB),
+		OAuth: srv.Provider, Tx: s.DB, Factors: s.DB, Passwords: s.Passwords, Lockout: lockout.New(s.Ephemeral, s.DB), Ephemeral: s.Ephemeral,
 		Issuer: cfg.Issuer, SessionTTL: cfg.SessionTTL, Dev: cfg.Dev, Logger: s.Log,
 	})
 	srv.SecondFactor = secondfactor.New(secondfactor.Deps{

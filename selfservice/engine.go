@@ -16,6 +16,7 @@ import (
 	"github.com/gosid/gosid/provider"
 	"github.com/gosid/gosid/selfservice/lockout"
 	"github.com/gosid/gosid/session"
+	"github.com/gosid/gosid/storage"
 	"github.com/gosid/gosid/web"
 )
 
@@ -50,7 +51,10 @@ type Deps struct {
 	Audit    audit.Store
 	Web      *web.Renderer
 	Flows    *FlowStore
-	Sessions *session.Store
+	// Ephemeral is the short-lived store (for the steps' own short-lived
+	// records: the event counting a lockout's refused attempts).
+	Ephemeral storage.Ephemeral
+	Sessions  *session.Store
 	// Codes issues one-time confirmation codes and e-mail links.
 	Codes   *codes.Service
 	Notices Notices

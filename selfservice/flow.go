@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/gosid/gosid/internal/httpx"
+	"github.com/gosid/gosid/pii"
 	"github.com/gosid/gosid/storage"
 )
 
@@ -68,21 +69,41 @@ var ErrFlowExpired = errors.New("selfservice: flow expired")
 // ErrFlowToken means a flow was addressed without its flow token.
 var ErrFlowToken = errors.New("selfservice: missing or wrong flow token")
 
-// FlowStore keeps flows in the short-lived store.
+// FlowCipher seals flow records: the envelope encryption of personal data
+// (*pii.Cipher), so a flow's state — a registrant's names, contacts and
+// password hash, an authorization request's login hint — is never in clear
+// in Redis or the embedded store's short-lived table.
+type FlowCipher interface {
+	Encrypt(plaintext, aad []byte) ([]byte, error)
+	Decrypt(ctx context.Context, ct, aad []byte) ([]byte, error)
+}
+
+// FlowStore keeps flows in the short-lived store, each record sealed.
 type FlowStore struct {
-	eph storage.Ephemeral
-	ttl time.Duration
-	key []byte
-	now func() time.Time
+	eph    storage.Ephemeral
+	ttl    time.Duration
+	key    []byte
+	cipher FlowCipher
+	now    func() time.Time
 }
 
 // NewFlowStore returns a store whose flows live ttl; key (32 bytes) keys
-// the HMAC of flow tokens.
-func NewFlowStore(eph storage.Ephemeral, ttl time.Duration, key []byte, now func() time.Time) *FlowStore {
+// the HMAC of flow tokens and cipher seals every flow record (it must not be
+// nil).
+func NewFlowStore(eph storage.Ephemeral, ttl time.Duration, key []byte, cipher FlowCipher, now func() time.Time) *FlowStore {
+	if cipher == nil {
+		panic("selfservice: NewFlowStore without a cipher")
+	}
 	if now == nil {
 		now = time.Now
 	}
-	return &FlowStore{eph: eph, ttl: ttl, key: key, now: now}
+	return &FlowStore{eph: eph, ttl: ttl, key: key, cipher: cipher, now: now}
+}
+
+// flowAAD binds a sealed flow record to its id and kind: a record copied
+// under another id, or read as another kind of flow, does not open.
+func flowAAD(id, kind string) []byte {
+	return pii.AAD("selfservice flow", id, kind)
 }
 
 const kvFlow = "selfservice:flow:"
@@ -137,7 +158,11 @@ func (s *FlowStore) Save(ctx context.Context, f *Flow) error {
 	if err != nil {
 		return fmt.Errorf("selfservice: encode flow: %w", err)
 	}
-	if err := s.eph.Put(ctx, kvFlow+f.ID, raw, ttl); err != nil {
+	sealed, err := s.cipher.Encrypt(raw, flowAAD(f.ID, f.Kind))
+	if err != nil {
+		return fmt.Errorf("selfservice: seal flow: %w", err)
+	}
+	if err := s.eph.Put(ctx, kvFlow+f.ID, sealed, ttl); err != nil {
 		return fmt.Errorf("selfservice: save flow: %w", err)
 	}
 	return nil
@@ -166,17 +191,26 @@ func (s *FlowStore) LoadAny(ctx context.Context, id, kind string) (*Flow, error)
 	if len(id) > maxFlowID || !httpx.ValidID(id) {
 		return nil, ErrFlowExpired
 	}
-	raw, err := s.eph.Get(ctx, kvFlow+id)
+	sealed, err := s.eph.Get(ctx, kvFlow+id)
 	if errors.Is(err, storage.ErrNotFound) {
 		return nil, ErrFlowExpired
 	} else if err != nil {
 		return nil, fmt.Errorf("selfservice: load flow: %w", err)
 	}
+	// A record of another kind does not open under this kind's aad; nor
+	// does one written in clear before flows were sealed, or one altered:
+	// all of them are, for the citizen, an expired flow.
+	raw, err := s.cipher.Decrypt(ctx, sealed, flowAAD(id, kind))
+	if errors.Is(err, pii.ErrDecrypt) || errors.Is(err, pii.ErrUnknownKey) {
+		return nil, ErrFlowExpired
+	} else if err != nil {
+		return nil, fmt.Errorf("selfservice: open flow: %w", err)
+	}
 	var f Flow
 	if err := json.Unmarshal(raw, &f); err != nil {
 		return nil, fmt.Errorf("selfservice: decode flow: %w", err)
 	}
-	if f.Kind != kind {
+	if f.Kind != kind || f.ID != id {
 		return nil, ErrFlowExpired
 	}
 	return &f, nil

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/gosid/gosid/selfservice"
+	"github.com/gosid/gosid/selfservice/selfservicetest"
 	"github.com/gosid/gosid/storage/sqlstore"
 )
 
@@ -30,7 +31,8 @@ func TestFlowStore(t *testing.T) {
 	ctx := context.Background()
 	now := time.Now().UTC()
 	clock := func() time.Time { return now }
-	store := selfservice.NewFlowStore(openDB(t), time.Hour, []byte(strings.Repeat("k", 32)), clock)
+	db := openDB(t)
+	store := selfservice.NewFlowStore(db, time.Hour, []byte(strings.Repeat("k", 32)), selfservicetest.Cipher(t, db), clock)
 
 	f := &selfservice.Flow{Kind: "registration", State: selfservice.StateForm, API: true}
 	if err := f.Encode(map[string]string{"channel": "phone"}); err != nil {
@@ -131,5 +133,45 @@ func TestCheckInputAndMask(t *testing.T) {
 		if got := selfservice.MaskContact(tt.channel, tt.contact); got != tt.want {
 			t.Errorf("MaskContact(%q) = %q, want %q", tt.contact, got, tt.want)
 		}
+	}
+}
+
+// TestFlowStoreSealed: a flow record is sealed, bound to its id and kind;
+// one moved under another id, or written in clear before flows were
+// sealed, is an expired flow.
+func TestFlowStoreSealed(t *testing.T) {
+	ctx := context.Background()
+	db := openDB(t)
+	store := selfservice.NewFlowStore(db, time.Hour, []byte(strings.Repeat("k", 32)), selfservicetest.Cipher(t, db), nil)
+	f := &selfservice.Flow{Kind: "registration", API: true, Form: map[string][]string{"login_hint": {"+79161234567"}}}
+	if err := f.Encode(map[string]string{"family_name": "Петрова"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := store.Create(ctx, f); err != nil {
+		t.Fatal(err)
+	}
+	sealed, err := db.Get(ctx, "selfservice:flow:"+f.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, v := range []string{"Петрова", "+79161234567", "registration", f.TokenMAC} {
+		if strings.Contains(string(sealed), v) {
+			t.Errorf("%q is in clear in the stored flow", v)
+		}
+	}
+	if err := db.Put(ctx, "selfservice:flow:moved", sealed, time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := store.LoadAny(ctx, "moved", "registration"); !errors.Is(err, selfservice.ErrFlowExpired) {
+		t.Errorf("a record moved under another id loads: %v", err)
+	}
+	if err := db.Put(ctx, "selfservice:flow:legacy", []byte(`{"id":"legacy","kind":"registration"}`), time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := store.LoadAny(ctx, "legacy", "registration"); !errors.Is(err, selfservice.ErrFlowExpired) {
+		t.Errorf("a flow stored in clear loads: %v", err)
+	}
+	if _, err := store.LoadAny(ctx, f.ID, "registration"); err != nil {
+		t.Errorf("the flow itself: %v", err)
 	}
 }

@@ -50,7 +50,7 @@ func (e *Engine) CheckPassword(ctx context.Context, m Meta, a *account.Account, 
 		return "", err
 	}
 	if n.Locked() {
-		e.Record(ctx, m, a.ID, ev.Blocked, "", nil)
+		e.recordBlocked(ctx, m, a.ID, ev.Blocked, budget, int64(n)-lockout.MaxFailures)
 		return PasswordLocked, nil
 	}
 	ok, _, err := e.Passwords.Verify(ctx, a.PasswordHash, password)
@@ -85,6 +85,7 @@ func (e *Engine) LiftLockout(ctx context.Context, accountID, device string) erro
 	if err := e.Lockout.Reset(ctx, lockout.Account(accountID)); err != nil {
 		return fmt.Errorf("lift lockout: %w", err)
 	}
+	e.forgetBlocked(ctx, lockout.Account(accountID))
 	// The device that proved the citizen keeps its own budget: lift it too.
 	if known, h, err := e.Sessions.KnownDevice(ctx, accountID, device); err != nil {
 		return fmt.Errorf("lift lockout: %w", err)
@@ -92,6 +93,7 @@ func (e *Engine) LiftLockout(ctx context.Context, accountID, device string) erro
 		if err := e.Lockout.Reset(ctx, lockout.Device(accountID, h)); err != nil {
 			return fmt.Errorf("lift lockout: %w", err)
 		}
+		e.forgetBlocked(ctx, lockout.Device(accountID, h))
 	}
 	return nil
 }

@@ -2,6 +2,7 @@ package registration
 
 import (
 	"context"
+	"encoding/hex"
 	"slices"
 	"strings"
 	"testing"
@@ -370,5 +371,42 @@ func TestRegistrationConflict(t *testing.T) {
 	env.CheckView(t, v, selfservice.StateConfirm, fe{"", "registration.conflict"})
 	if v.AccountID != "" {
 		t.Error("a conflicting registration signs in")
+	}
+}
+
+// TestRegistrationFlowSealed: a registration waiting for its code keeps the
+// citizen's names, contact and password hash in the short-lived store, for
+// as long as the flow lives; a dump of that store (the embedded store's
+// tables, or Redis) shows none of them.
+func TestRegistrationFlowSealed(t *testing.T) {
+	for _, backend := range []struct {
+		name string
+		new  func(*testing.T) *sst.Env
+	}{{"sqlite", sst.New}, {"redis", sst.NewRedis}} {
+		t.Run(backend.name, func(t *testing.T) {
+			e := backend.new(t)
+			env := &testEnv{Env: e, s: New(Deps{Engine: e.Engine, Notifier: e.Sent})}
+			for _, contact := range []string{regPhone, regEmail} {
+				c, _ := env.startRegistration(t, true)
+				in := regForm(contact)
+				in["middle_name"] = "Святославовна"
+				env.CheckView(t, c.Do(t, "register", in), selfservice.StateConfirm)
+				f := c.flow(t)
+				if f.reg == nil || f.reg.PasswordHash == "" {
+					t.Fatalf("stored registration: %+v", f.reg)
+				}
+				dump := env.DumpEphemeral(t)
+				if !strings.Contains(dump, "selfservice:flow:"+c.ID) {
+					t.Fatalf("the flow is not in the dump:\n%s", dump)
+				}
+				for _, v := range []string{"Петрова", "Анна", "Святославовна", contact,
+					strings.TrimPrefix(regPhone, "+7"), "petrova@", f.reg.PasswordHash, "$argon2id$"} {
+					// A blob column dumps as hex.
+					if strings.Contains(dump, v) || strings.Contains(dump, hex.EncodeToString([]byte(v))) {
+						t.Errorf("%q is in clear in the short-lived store", v)
+					}
+				}
+			}
+		})
 	}
 }

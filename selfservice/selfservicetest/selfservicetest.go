@@ -9,6 +9,8 @@ package selfservicetest
 import (
 	"context"
 	"encoding/json"
+	"fmt"
+	"log/slog"
 	"maps"
 	"path/filepath"
 	"slices"
@@ -21,10 +23,14 @@ import (
 
 	"github.com/gosid/gosid/account"
 	"github.com/gosid/gosid/codes"
+	"github.com/gosid/gosid/internal/testenv"
 	"github.com/gosid/gosid/notify"
+	"github.com/gosid/gosid/pii"
 	"github.com/gosid/gosid/selfservice"
 	"github.com/gosid/gosid/selfservice/lockout"
 	"github.com/gosid/gosid/session"
+	"github.com/gosid/gosid/storage"
+	"github.com/gosid/gosid/storage/redis"
 	"github.com/gosid/gosid/storage/sqlstore"
 	"github.com/gosid/gosid/web"
 )
@@ -42,7 +48,11 @@ var Meta = selfservice.Meta{IP: "192.0.2.10", UserAgent: "selfservice-test", Lan
 type Env struct {
 	Engine *selfservice.Engine
 	DB     *sqlstore.Store
-	Sent   *Notifier
+	// Ephemeral is the short-lived store: DB, or Redis (NewRedis).
+	Ephemeral   storage.Ephemeral
+	redis       *redis.Store
+	redisPrefix string
+	Sent        *Notifier
 	// Ops records the operations the engine made on its stores (the
 	// accounts, the audit log, the short-lived store) and on Sent.
 	Ops *Ops
@@ -51,8 +61,30 @@ type Env struct {
 	Now time.Time
 }
 
-// New builds an engine on a fresh SQLite database.
+// New builds an engine on a fresh SQLite database, which is also the
+// short-lived store.
 func New(t *testing.T) *Env {
+	t.Helper()
+	return build(t, nil)
+}
+
+// NewRedis builds an engine on a fresh SQLite database with Redis as the
+// short-lived store, under a prefix of the test's own; it skips the test
+// (fails it in CI) when Redis is not reachable.
+func NewRedis(t *testing.T) *Env {
+	t.Helper()
+	url, prefix := testenv.RedisURL(t)
+	r, err := redis.Open(context.Background(), url, prefix)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = r.Close() })
+	env := build(t, r)
+	env.redisPrefix = prefix
+	return env
+}
+
+func build(t *testing.T, redisEph *redis.Store) *Env {
 	t.Helper()
 	ctx := context.Background()
 	db, err := sqlstore.OpenSQLite(ctx, filepath.Join(t.TempDir(), "selfservice.db"))
@@ -67,18 +99,23 @@ func New(t *testing.T) *Env {
 	if err != nil {
 		t.Fatal(err)
 	}
+	var eph storage.Ephemeral = db
+	if redisEph != nil {
+		eph = redisEph
+	}
 	ops := &Ops{}
-	env := &Env{DB: db, Sent: &Notifier{ops: ops}, Ops: ops, Now: time.Now().UTC().Truncate(time.Second)}
+	env := &Env{DB: db, Ephemeral: eph, redis: redisEph, Sent: &Notifier{ops: ops}, Ops: ops, Now: time.Now().UTC().Truncate(time.Second)}
 	now := func() time.Time { return env.Now }
-	kv := recKV{kv: db, ops: ops}
+	kv := recKV{kv: eph, ops: ops}
 	env.Engine = selfservice.New(selfservice.Deps{
 		Accounts: recAccounts{Store: db, ops: ops}, Audit: recAudit{Store: db, ops: ops}, Web: renderer, Tx: db, Factors: db,
-		Flows: selfservice.NewFlowStore(kv, time.Hour, Key("flow"), now),
+		Flows: selfservice.NewFlowStore(kv, time.Hour, Key("flow"), Cipher(t, db), now),
 		Sessions: session.NewStore(session.Options{Ephemeral: kv, Index: db, TTL: time.Hour,
 			Cookie: renderer.CookieName("gosid_session")}),
 		// Cheap argon2id parameters: the tests check outcomes, not cost.
 		Passwords:  account.NewPasswordHasher(account.Argon2Params{Memory: 1024, Time: 1, Threads: 1}, 0),
 		Lockout:    lockout.New(kv, db),
+		Ephemeral:  kv,
 		Codes:      codes.New(kv, Key("codes"), codes.DefaultPolicy),
 		Notices:    &notify.Notices{Queue: env.Sent, Inbox: db},
 		Issuer:     "https://id.example.test",
@@ -86,6 +123,58 @@ func New(t *testing.T) *Env {
 		Now:        now,
 	})
 	return env
+}
+
+// DumpEphemeral returns everything the short-lived store holds, as a dump
+// of it would show it: on SQLite every row of every table (the short-lived
+// store is a table there), on Redis every key under the test's prefix with
+// its value.
+func (e *Env) DumpEphemeral(t testing.TB) string {
+	t.Helper()
+	if e.redis == nil {
+		return testenv.DumpDatabase(t, e.DB)
+	}
+	ctx := context.Background()
+	c := e.redis.Client()
+	var b strings.Builder
+	iter := c.Scan(ctx, 0, e.redisPrefix+"*", 1000).Iterator()
+	for iter.Next(ctx) {
+		k := iter.Val()
+		// GET and HGETALL, not DUMP: DUMP may compress a value.
+		var v any
+		var err error
+		switch typ := c.Type(ctx, k).Val(); typ {
+		case "string":
+			v, err = c.Get(ctx, k).Result()
+		case "hash":
+			v, err = c.HGetAll(ctx, k).Result()
+		case "none": // expired since the scan
+		default:
+			t.Fatalf("DumpEphemeral: key %s of type %s", k, typ)
+		}
+		if err != nil {
+			t.Fatalf("read %s: %v", k, err)
+		}
+		fmt.Fprintf(&b, "%s: %v\n", k, v)
+	}
+	if err := iter.Err(); err != nil {
+		t.Fatalf("scan: %v", err)
+	}
+	return b.String()
+}
+
+// Cipher returns a personal-data cipher whose data keys are kept in store,
+// under a test master key.
+func Cipher(t testing.TB, store pii.KeyStore) *pii.Cipher {
+	t.Helper()
+	c, err := pii.New(store, pii.Options{MasterKey: Key("master"), Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Init(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	return c
 }
 
 // Key is a 32-byte test key for purpose.

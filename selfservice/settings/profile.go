@@ -346,7 +346,17 @@ func (s *Service) Activity(ctx context.Context, accountID string, before int64, 
 }
 
 func (s *Service) activityEntry(ctx context.Context, e *audit.Event, lang string, names map[string]string) ActivityEntry {
-	text := s.Web.T(lang, "activity."+e.Type)
+	var args []any
+	if e.Type == "login.blocked_attempt" {
+		// One event counts the attempts of a whole lockout; one written
+		// before they were counted stands for one attempt.
+		n := e.Data[audit.CountKey]
+		if n == "" {
+			n = "1"
+		}
+		args = append(args, n)
+	}
+	text := s.Web.T(lang, "activity."+e.Type, args...)
 	if text == "activity."+e.Type {
 		text = s.Web.T(lang, "activity.other")
 	}

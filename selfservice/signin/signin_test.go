@@ -2,6 +2,7 @@ package signin
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -9,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/gosid/gosid/account"
+	"github.com/gosid/gosid/audit"
 	"github.com/gosid/gosid/selfservice"
 )
 
@@ -126,9 +128,13 @@ func TestPasswordStepLockout(t *testing.T) {
 	if got := env.logins.all(); !slices.Equal(got, want) {
 		t.Errorf("outcomes = %v, want %v", got, want)
 	}
+	// The two refusals during the lockout are one event with a count.
 	if got, want := env.AuditTypes(t, acct.ID), []string{"login.failure", "login.failure", "login.failure", "login.locked",
-		"login.blocked_attempt", "login.blocked_attempt"}; !slices.Equal(got, want) {
+		"login.blocked_attempt"}; !slices.Equal(got, want) {
 		t.Errorf("audit = %v, want %v", got, want)
+	}
+	if evs, _ := env.DB.ListEvents(context.Background(), acct.ID, 0, 1); len(evs) != 1 || evs[0].Data[audit.CountKey] != "2" {
+		t.Errorf("blocked attempts event: %+v", evs[0])
 	}
 	for _, to := range []string{signPhone, signEmail} {
 		if got := env.Sent.Templates(to); !slices.Equal(got, []string{"login_locked"}) {
@@ -286,5 +292,60 @@ func TestAPILoginUsesPasswordStep(t *testing.T) {
 	v, err := env.s.apiLogin(w, r, f, selfservice.Input{"login": signPhone, "password": testPassword}, testMeta)
 	if err != nil || v != nil || w.Code != http.StatusTooManyRequests || w.Header().Get("Retry-After") != "60" {
 		t.Errorf("over the rate: %d %v %+v %v", w.Code, w.Header(), v, err)
+	}
+}
+
+// TestBlockedAttemptsAggregated: a flood of attempts on a locked account
+// (1,000, from as many addresses) leaves one audit event per lockout window
+// whose count says how many were refused, so the citizen's history is not
+// pushed out; a new window (here: the lockout lifted by a recovery, then
+// locked again) has an event of its own.
+func TestBlockedAttemptsAggregated(t *testing.T) {
+	env := newTestEnv(t)
+	ctx := context.Background()
+	acct := env.NewAccount(t, signPhone, signEmail)
+	attempt := func(i int) {
+		t.Helper()
+		m := testMeta
+		m.IP = fmt.Sprintf("198.51.%d.%d", i/250, i%250+1)
+		if res := env.signIn(t, signPhone, otherPassword, m); res.Account != nil {
+			t.Fatalf("attempt %d signed in", i)
+		}
+	}
+	const flood = 1000
+	for i := range maxPasswordFailures + flood {
+		attempt(i)
+	}
+	evs, err := env.DB.ListEvents(ctx, acct.ID, 0, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(evs) > 5 {
+		t.Fatalf("%d audit events after %d blocked attempts: %v", len(evs), flood, env.AuditTypes(t, acct.ID))
+	}
+	blocked := evs[0]
+	if blocked.Type != "login.blocked_attempt" || blocked.Data[audit.CountKey] != fmt.Sprint(flood) ||
+		blocked.IP != "198.51.0.4" {
+		t.Fatalf("blocked attempts event: %+v", blocked)
+	}
+
+	if err := env.s.LiftLockout(ctx, acct.ID, ""); err != nil {
+		t.Fatal(err)
+	}
+	for i := range maxPasswordFailures + 7 {
+		attempt(2000 + i)
+	}
+	evs, err = env.DB.ListEvents(ctx, acct.ID, 0, 100)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var counts []string
+	for _, e := range evs {
+		if e.Type == "login.blocked_attempt" {
+			counts = append(counts, e.Data[audit.CountKey])
+		}
+	}
+	if !slices.Equal(counts, []string{"7", fmt.Sprint(flood)}) {
+		t.Errorf("blocked attempts counts, newest first: %v", counts)
 	}
 }

@@ -22,6 +22,49 @@ var durConsentCases = []durCase{
 var durAuditCases = []durCase{
 	{"RoundTrip", durAuditRoundTrip},
 	{"Paging", durAuditPaging},
+	{"RaiseCount", durAuditRaiseCount},
+}
+
+// durAuditRaiseCount: a counted event's count only goes up, its other data
+// stays, and another account's event is not touched.
+func durAuditRaiseCount(t *testing.T, s Durable) {
+	ctx := t.Context()
+	e := &audit.Event{AccountID: "a1", Type: "login.blocked_attempt", IP: "192.0.2.1",
+		Data: map[string]string{audit.CountKey: "1", "minutes": "15"}, At: durNow}
+	bare := &audit.Event{AccountID: "a1", Type: "login.blocked_attempt", At: durNow}
+	other := &audit.Event{AccountID: "a2", Type: "login.blocked_attempt", Data: map[string]string{audit.CountKey: "1"}, At: durNow}
+	for _, ev := range []*audit.Event{e, bare, other} {
+		if err := s.AppendEvent(ctx, ev); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, n := range []int64{5, 12, 9, 12, 1} {
+		if err := s.RaiseEventCount(ctx, "a1", e.ID, n); err != nil {
+			t.Fatalf("RaiseEventCount(%d): %v", n, err)
+		}
+	}
+	if err := s.RaiseEventCount(ctx, "a1", bare.ID, 3); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.RaiseEventCount(ctx, "a1", other.ID, 99); err != nil {
+		t.Fatalf("another account's event: %v", err)
+	}
+	if err := s.RaiseEventCount(ctx, "a1", 1<<40, 99); err != nil {
+		t.Fatalf("an unknown event: %v", err)
+	}
+	list, err := s.ListEvents(ctx, "a1", 0, 10)
+	if err != nil || len(list) != 2 {
+		t.Fatalf("ListEvents = %d, %v", len(list), err)
+	}
+	if got := list[1].Data; got[audit.CountKey] != "12" || got["minutes"] != "15" || len(got) != 2 {
+		t.Errorf("raised event data = %v, want count 12 and minutes 15", got)
+	}
+	if got := list[0].Data; got[audit.CountKey] != "3" {
+		t.Errorf("event without data raised to %v, want count 3", got)
+	}
+	if list, _ := s.ListEvents(ctx, "a2", 0, 10); len(list) != 1 || list[0].Data[audit.CountKey] != "1" {
+		t.Errorf("another account's event changed: %+v", list[0].Data)
+	}
 }
 
 func durGrant(subject, clientID string, scopes ...string) *consent.Grant {

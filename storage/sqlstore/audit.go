@@ -24,6 +24,22 @@ func (s *Store) AppendEvent(ctx context.Context, e *audit.Event) error {
 	return s.wrap("append event", err)
 }
 
+// RaiseEventCount implements audit.Store. The count lives in the event's
+// JSON data; the comparison is in the UPDATE, so concurrent raises never
+// lower it.
+func (s *Store) RaiseEventCount(ctx context.Context, accountID string, id, n int64) error {
+	q := `UPDATE audit_events SET data = json_set(COALESCE(data, '{}'), '$.count', CAST($1 AS TEXT))
+		WHERE id = $2 AND account_id = $3
+		AND COALESCE(CAST(json_extract(data, '$.count') AS INTEGER), 0) < $1`
+	if s.dialect == dialectPostgres {
+		q = `UPDATE audit_events SET data = jsonb_set(COALESCE(data, '{}'::jsonb), '{count}', to_jsonb($1::bigint::text))
+			WHERE id = $2 AND account_id = $3
+			AND COALESCE((data->>'count')::bigint, 0) < $1::bigint`
+	}
+	_, err := s.q(ctx).exec(ctx, q, n, id, accountID)
+	return s.wrap("raise event count", err)
+}
+
 // defaultEventPage is how many events ListEvents returns for a limit of 0.
 const defaultEventPage = 100
 
