@@ -1,7 +1,8 @@
 // Package codes issues and checks one-time confirmation codes sent by SMS or
 // e-mail, and single-use e-mail links, with the limits of DESIGN.md: six
 // digits; 3 wrong tries burn a code; a new code at most every 60 seconds and
-// 5 an hour per contact; repeated failures block the contact for 30 minutes.
+// 5 an hour per contact; repeated failures block the purpose (for a flow:
+// that flow) for the contact for 30 minutes.
 //
 // Codes are stored only as an HMAC under a server key, in the short-lived
 // store with a TTL, so a copy of Redis reveals no code. Every counter is an
@@ -84,7 +85,8 @@ func (s *Service) contactKey(contact string) string { return s.mac("contact", co
 // interval, the hourly limit and the block.
 func (s *Service) Issue(ctx context.Context, purpose, contact string, ttl time.Duration) (string, error) {
 	ck := s.contactKey(contact)
-	if blocked, err := s.has(ctx, "codes:block:"+ck); err != nil || blocked {
+	scope := purpose + ":" + ck
+	if blocked, err := s.has(ctx, "codes:block:"+scope); err != nil || blocked {
 		return "", errOr(err, ErrBlocked)
 	}
 	// The resend interval is per purpose: a registration code just sent
@@ -107,7 +109,6 @@ func (s *Service) Issue(ctx context.Context, purpose, contact string, ttl time.D
 	if err != nil {
 		return "", err
 	}
-	scope := purpose + ":" + ck
 	raw, _ := json.Marshal(record{MAC: s.mac(scope, code), Nonce: randomNonce()})
 	if err := s.eph.Put(ctx, "codes:code:"+scope, raw, ttl); err != nil {
 		return "", fmt.Errorf("codes: store: %w", err)
@@ -119,10 +120,10 @@ func (s *Service) Issue(ctx context.Context, purpose, contact string, ttl time.D
 // (exactly once, even under concurrent submissions).
 func (s *Service) Verify(ctx context.Context, purpose, contact, code string) error {
 	ck := s.contactKey(contact)
-	if blocked, err := s.has(ctx, "codes:block:"+ck); err != nil || blocked {
+	scope := purpose + ":" + ck
+	if blocked, err := s.has(ctx, "codes:block:"+scope); err != nil || blocked {
 		return errOr(err, ErrBlocked)
 	}
-	scope := purpose + ":" + ck
 	raw, err := s.eph.Get(ctx, "codes:code:"+scope)
 	if errors.Is(err, storage.ErrNotFound) {
 		return ErrExpired
@@ -151,7 +152,7 @@ func (s *Service) Verify(ctx context.Context, purpose, contact, code string) err
 	if !hmac.Equal([]byte(s.mac(scope, code)), []byte(rec.MAC)) {
 		if n == int64(s.policy.MaxAttempts) {
 			_ = s.eph.Delete(ctx, "codes:code:"+scope)
-			return s.burned(ctx, ck)
+			return s.burned(ctx, scope)
 		}
 		return ErrInvalid
 	}
@@ -163,15 +164,19 @@ func (s *Service) Verify(ctx context.Context, purpose, contact, code string) err
 	return nil
 }
 
-// burned counts a burned code against the contact and blocks it after
-// BurnsToBlock of them within the block window.
-func (s *Service) burned(ctx context.Context, ck string) error {
-	n, err := s.eph.Incr(ctx, "codes:burns:"+ck, s.policy.BlockDuration)
+// burned counts a burned code against its scope (purpose and contact) and
+// blocks the scope after BurnsToBlock of them within the block window. The
+// block is per scope, not per contact: codes burned in a flow a stranger
+// started for someone's phone (a purpose that names the flow) block that
+// flow, never the owner's own; the hourly limit per contact still bounds
+// how many codes, and so guesses, anyone gets.
+func (s *Service) burned(ctx context.Context, scope string) error {
+	n, err := s.eph.Incr(ctx, "codes:burns:"+scope, s.policy.BlockDuration)
 	if err != nil {
 		return err
 	}
 	if n >= int64(s.policy.BurnsToBlock) {
-		if err := s.eph.Put(ctx, "codes:block:"+ck, []byte{1}, s.policy.BlockDuration); err != nil {
+		if err := s.eph.Put(ctx, "codes:block:"+scope, []byte{1}, s.policy.BlockDuration); err != nil {
 			return err
 		}
 		return ErrBlocked
@@ -179,12 +184,12 @@ func (s *Service) burned(ctx context.Context, ck string) error {
 	return ErrBurned
 }
 
-// Unblock lifts a contact's block and counters (after a successful
-// recovery by another channel, or by an operator).
-func (s *Service) Unblock(ctx context.Context, contact string) error {
-	ck := s.contactKey(contact)
+// Unblock lifts the block and counters of a purpose for a contact (after a
+// successful recovery by another channel, or by an operator).
+func (s *Service) Unblock(ctx context.Context, purpose, contact string) error {
+	scope := purpose + ":" + s.contactKey(contact)
 	for _, k := range []string{"codes:block:", "codes:burns:"} {
-		if err := s.eph.Delete(ctx, k+ck); err != nil {
+		if err := s.eph.Delete(ctx, k+scope); err != nil {
 			return err
 		}
 	}

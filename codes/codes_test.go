@@ -109,7 +109,7 @@ func TestWrongCodesBurnAndBlock(t *testing.T) {
 	if _, err := s.Issue(ctx, "login", contact, time.Minute); !errors.Is(err, codes.ErrBlocked) {
 		t.Fatalf("blocked contact got a code: %v", err)
 	}
-	if err := s.Unblock(ctx, contact); err != nil {
+	if err := s.Unblock(ctx, "login", contact); err != nil {
 		t.Fatal(err)
 	}
 	time.Sleep(5 * time.Millisecond) // past the (1 ms) resend interval

@@ -216,10 +216,15 @@ func contactConfirmed(a *account.Account, kind string) bool {
 // any other contact it does the same work before answering (issue 10,
 // defect 3: the time of the answer must not tell): an audit event (with no
 // account) and a message queued as a decoy, which the queue drops.
+// codePurpose scopes a recovery's codes to its flow: codes a stranger burns
+// in a recovery they started for someone's phone block their flow, never
+// the owner's (the hourly limit per contact still bounds the guesses).
+func codePurpose(f *flow) string { return "recover:" + f.ID }
+
 func (s *Service) sendCode(ctx context.Context, f *flow, m selfservice.Meta) error {
 	rec := f.rec
 	ttl, minutes := selfservice.CodeTTL(rec.Channel)
-	code, err := s.e.Codes.Issue(ctx, "recover", rec.Contact, ttl)
+	code, err := s.e.Codes.Issue(ctx, codePurpose(f), rec.Contact, ttl)
 	if err != nil {
 		return err
 	}
@@ -234,7 +239,7 @@ func (s *Service) sendCode(ctx context.Context, f *flow, m selfservice.Meta) err
 		Channel: selfservice.ContactChannel(rec.Channel), To: rec.Contact, Template: "otp", Lang: m.Lang,
 		Data:    map[string]string{"code": code, "minutes": minutes, "purpose": "recover"},
 		Decoy:   !known,
-		Expires: time.Now().Add(ttl), CodeRef: s.e.Codes.Ref("recover", rec.Contact),
+		Expires: time.Now().Add(ttl), CodeRef: s.e.Codes.Ref(codePurpose(f), rec.Contact),
 	})
 	if err != nil {
 		return fmt.Errorf("recovery: send code: %w", err)
@@ -244,7 +249,7 @@ func (s *Service) sendCode(ctx context.Context, f *flow, m selfservice.Meta) err
 
 func (s *Service) confirm(ctx context.Context, f *flow, code string, m selfservice.Meta) (*selfservice.View, error) {
 	v := s.view(f)
-	if ok, err := s.e.VerifyCode(ctx, v, m, "recover", f.rec.Contact, code); !ok {
+	if ok, err := s.e.VerifyCode(ctx, v, m, codePurpose(f), f.rec.Contact, code); !ok {
 		return v, err
 	}
 	if f.rec.AccountID == "" {

@@ -333,3 +333,23 @@ func TestRecoveryNoEnumerationWork(t *testing.T) {
 		t.Errorf("%d events with no account, %d decoys", len(evs), len(decoys))
 	}
 }
+
+// TestStrangerCannotBlockOwnersRecovery: a stranger who starts recoveries
+// for someone's phone and burns every code in them blocks those flows
+// only; the owner's own recovery gets its code and goes on.
+func TestStrangerCannotBlockOwnersRecovery(t *testing.T) {
+	env := newTestEnv(t)
+	env.NewAccount(t, recPhone, "")
+	for range 3 {
+		c, _ := env.startRecovery(t, true)
+		env.CheckView(t, c.Do(t, "start", selfservice.Input{"login": recPhone}), selfservice.StateConfirm)
+		wrong := sst.WrongCode(env.Sent.Code(t, recPhone))
+		for range 3 {
+			c.Do(t, "confirm", selfservice.Input{"code": wrong})
+		}
+	}
+	owner, _ := env.startRecovery(t, false)
+	env.CheckView(t, owner.Do(t, "start", selfservice.Input{"login": recPhone}), selfservice.StateConfirm)
+	code := env.Sent.Code(t, recPhone)
+	env.CheckView(t, owner.Do(t, "confirm", selfservice.Input{"code": code}), StatePassword)
+}

@@ -267,7 +267,7 @@ type linkPayload struct {
 func (s *Service) sendCode(ctx context.Context, f *flow, m selfservice.Meta) error {
 	reg := f.reg
 	ttl, minutes := selfservice.CodeTTL(reg.Channel)
-	code, err := s.e.Codes.Issue(ctx, "register", reg.contact(), ttl)
+	code, err := s.e.Codes.Issue(ctx, "register:"+f.ID, reg.contact(), ttl)
 	if err != nil {
 		return err
 	}
@@ -297,7 +297,7 @@ func (s *Service) sendCode(ctx context.Context, f *flow, m selfservice.Meta) err
 
 func (s *Service) confirm(ctx context.Context, f *flow, code string, m selfservice.Meta) (*selfservice.View, error) {
 	v := s.view(f)
-	if ok, err := s.e.VerifyCode(ctx, v, m, "register", f.reg.contact(), code); !ok {
+	if ok, err := s.e.VerifyCode(ctx, v, m, "register:"+f.ID, f.reg.contact(), code); !ok {
 		return v, err
 	}
 	if f.reg.Existing {
