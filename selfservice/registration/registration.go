@@ -288,6 +288,10 @@ func (s *Service) sendCode(ctx context.Context, f *flow, m selfservice.Meta) err
 	default:
 		msg.Template = "otp"
 		msg.Data = map[string]string{"code": code, "minutes": minutes, "purpose": "register"}
+		// A delivery that comes late sends no code that expired or was
+		// used meanwhile (the e-mail also carries a day-long link, so it
+		// always goes).
+		msg.Expires, msg.CodeRef = time.Now().Add(ttl), s.e.Codes.Ref("register:"+f.ID, reg.contact())
 	}
 	if err := s.notifier.Enqueue(ctx, msg); err != nil {
 		return fmt.Errorf("registration: send code: %w", err)

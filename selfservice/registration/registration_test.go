@@ -198,6 +198,20 @@ func TestRegistrationConfirm(t *testing.T) {
 				t.Fatalf("stored registration: %+v", f.reg)
 			}
 			code := env.Sent.Code(t, to)
+			// A text message carries its code's expiry and reference, so a
+			// delivery that comes late sends nothing stale (#10 defect 7).
+			msgs := env.Sent.To(to)
+			if last := msgs[len(msgs)-1]; tt.channel == "phone" {
+				pending, err := env.Engine.Codes.Pending(ctx, last.CodeRef, code)
+				if last.Expires.IsZero() || last.CodeRef == "" || err != nil || !pending {
+					t.Fatalf("the code message: expires %v, ref %q, pending %v (%v)", last.Expires, last.CodeRef, pending, err)
+				}
+				defer func() {
+					if pending, _ := env.Engine.Codes.Pending(ctx, last.CodeRef, code); pending {
+						t.Error("a used code is still pending: a late delivery would send it")
+					}
+				}()
+			}
 
 			steps := []struct {
 				name, action, code string

@@ -178,6 +178,8 @@ func (s *Service) sendContactCode(ctx context.Context, f *contactFlow, m selfser
 	return s.d.Notifier.Enqueue(ctx, notify.Message{
 		Channel: channel, To: st.Contact, Template: "otp", Lang: m.Lang,
 		Data: map[string]string{"code": code, "minutes": minutes, "purpose": "confirm_contact"},
+		// A delivery that comes late sends no code that expired or was used.
+		Expires: time.Now().Add(ttl), CodeRef: s.Codes.Ref("contact", st.Contact),
 	})
 }
 
