@@ -146,8 +146,8 @@ func NewServer(ctx context.Context, s *Stores) (*Server, error) {
 	srv.Consent = consentpages.New(srv.Engine, consents)
 	srv.SignIn = signin.New(signin.Options{
 		Engine: srv.Engine, Ephemeral: s.Ephemeral, Consent: consents, LoginRatePerIP: cfg.LoginRatePerIP,
-		LockoutKey: s.Sealer.DeriveKey("lockout"),
-		OnLogin:    srv.Metrics.Login, SecondFactor: srv.SecondFactor, Verify: srv.Verify,
+		LockoutKey: s.Sealer.DeriveKey("lockout"), Notifier: srv.Queue,
+		OnLogin: srv.Metrics.Login, SecondFactor: srv.SecondFactor, Verify: srv.Verify,
 	})
 	settingsDeps := settings.Deps{Engine: srv.Engine, Consent: consents,
 		SecondFactor: srv.SecondFactor, Notifier: srv.Queue, Verify: srv.Verify, Scans: s.DB, Inbox: s.DB}

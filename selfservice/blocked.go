@@ -26,9 +26,9 @@ const eventPending = "pending"
 
 func blockedKey(b lockout.Budget, typ string) string { return kvBlockedEvent + string(b) + ":" + typ }
 
-// recordBlocked counts the n-th attempt a lockout refused. Failures are
+// RecordBlocked counts the n-th attempt a lockout refused. Failures are
 // logged, not returned: the attempt is refused anyway.
-func (e *Engine) recordBlocked(ctx context.Context, m Meta, accountID, typ string, b lockout.Budget, n int64) {
+func (e *Engine) RecordBlocked(ctx context.Context, m Meta, accountID, typ string, b lockout.Budget, n int64) {
 	if e.Audit == nil || e.Ephemeral == nil {
 		e.Record(ctx, m, accountID, typ, "", nil)
 		return

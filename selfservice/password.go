@@ -50,7 +50,7 @@ func (e *Engine) CheckPassword(ctx context.Context, m Meta, a *account.Account, 
 		return "", err
 	}
 	if n.Locked() {
-		e.recordBlocked(ctx, m, a.ID, ev.Blocked, budget, int64(n)-lockout.MaxFailures)
+		e.RecordBlocked(ctx, m, a.ID, ev.Blocked, budget, int64(n)-lockout.MaxFailures)
 		return PasswordLocked, nil
 	}
 	ok, _, err := e.Passwords.Verify(ctx, a.PasswordHash, password)

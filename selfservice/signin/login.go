@@ -43,6 +43,9 @@ type Options struct {
 	Consent *consent.Service
 	// LoginRatePerIP caps password attempts per client IP per minute.
 	LoginRatePerIP int
+	// Notifier queues the decoy notice of a login with no account, so that
+	// a lock costs the same work for it as for an account.
+	Notifier selfservice.Notifier
 	// LockoutKey (32 bytes) keys the HMAC under which failed sign-ins of a
 	// login with no account are counted.
 	LockoutKey []byte

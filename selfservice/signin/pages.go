@@ -15,6 +15,7 @@ import (
 	"net/url"
 
 	"github.com/gosid/gosid/account"
+	"github.com/gosid/gosid/notify"
 	"github.com/gosid/gosid/provider"
 	"github.com/gosid/gosid/selfservice"
 	"github.com/gosid/gosid/selfservice/lockout"
@@ -154,7 +155,7 @@ func (s *Service) checkPassword(ctx context.Context, m selfservice.Meta, login, 
 		return nil, "", fmt.Errorf("find account: %w", err)
 	}
 	if acct == nil || acct.Status != account.StatusActive {
-		outcome, err := s.noAccount(ctx, login, password)
+		outcome, err := s.noAccount(ctx, m, login, password)
 		return nil, outcome, err
 	}
 	// The engine's lockout step, shared with the change of password: the
@@ -176,23 +177,58 @@ func (s *Service) checkPassword(ctx context.Context, m selfservice.Meta, login, 
 // counted per login identifier (DESIGN.md "lockout"), so that the third
 // attempt says "locked" here too and the answers do not tell which logins
 // exist. A locked login is refused without hashing, as an account is.
-func (s *Service) noAccount(ctx context.Context, login, password string) (string, error) {
-	budget := lockout.Login(s.loginKey(login))
+func (s *Service) noAccount(ctx context.Context, m selfservice.Meta, login, password string) (string, error) {
+	key := s.loginKey(login)
+	// An account's attempt first asks whether the device is known; so does
+	// this one, under a name no account has.
+	if _, _, err := s.Sessions.KnownDevice(ctx, "login:"+key, m.Device); err != nil {
+		return "", err
+	}
+	budget := lockout.Login(key)
 	fails, err := s.Lockout.Take(ctx, budget)
 	if err != nil {
 		return "", err
 	}
+	// The same work as for an account, so that the time of the answer does
+	// not tell either: the audit events (naming no account), the durable
+	// lock, and a message queued when the lock begins (a decoy the queue
+	// drops, where an account's owner is told).
 	if fails.Locked() {
+		s.RecordBlocked(ctx, m, "", "login.blocked_attempt", budget, int64(fails)-lockout.MaxFailures)
 		return outcomeLocked, nil
 	}
 	_ = s.Passwords.DummyVerify(ctx, password)
+	s.Record(ctx, m, "", "login.failure", "", map[string]string{"failures": fmt.Sprint(int64(fails))})
 	if fails.Locks() {
 		if err := s.Lockout.Lock(ctx, budget); err != nil {
 			return "", err
 		}
+		s.Record(ctx, m, "", "login.locked", "", map[string]string{"minutes": lockout.Minutes})
+		s.decoyNotice(ctx, m, login)
 		return outcomeLocked, nil
 	}
 	return outcomeInvalid, nil
+}
+
+// decoyNotice queues what an account's owner would be sent when a lock
+// begins, for a login that names no account: decoys the queue drops, one
+// for each channel of an account with both contacts confirmed (the
+// usual case: the standard level needs both).
+func (s *Service) decoyNotice(ctx context.Context, m selfservice.Meta, login string) {
+	if s.o.Notifier == nil {
+		return
+	}
+	_, norm, err := account.ClassifyLogin(login)
+	if err != nil {
+		return
+	}
+	data := map[string]string{"minutes": lockout.Minutes, "recover_url": s.Issuer + selfservice.PathRecovery}
+	for _, channel := range []notify.Channel{notify.ChannelSMS, notify.ChannelEmail} {
+		msg := notify.Message{Channel: channel, To: norm, Template: "login_locked", Lang: m.Lang, Decoy: true, Data: data}
+		if err := s.o.Notifier.Enqueue(ctx, msg); err != nil {
+			s.Log().Warn("signin: queue decoy notice", "err", err)
+		}
+	}
 }
 
 // loginKey names a login identifier in counter keys without storing it:

@@ -44,6 +44,7 @@ func newTestEnv(t *testing.T) *testEnv {
 	env.s = New(Options{
 		Engine: base.Engine, SecondFactor: sf, Consent: consent.New(base.DB, nil, nil), Ephemeral: base.DB,
 		LockoutKey:     selfservicetest.Key("lockout"),
+		Notifier:       base.Sent,
 		LoginRatePerIP: testRatePerIP,
 		OnLogin:        env.logins.add,
 	})

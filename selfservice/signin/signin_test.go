@@ -349,3 +349,58 @@ func TestBlockedAttemptsAggregated(t *testing.T) {
 		t.Errorf("blocked attempts counts, newest first: %v", counts)
 	}
 }
+
+// TestPasswordStepNoEnumerationWork: a login with no account makes the
+// same operations on the stores, attempt after attempt, as a wrong
+// password for an account does: the known-device lookup, the lockout
+// counter, the audit events (the lock and refused attempts included) and
+// the notice queued when the lock begins (a decoy the queue drops). So
+// neither the answer nor the work behind it tells which logins exist.
+func TestPasswordStepNoEnumerationWork(t *testing.T) {
+	env := newTestEnv(t)
+	env.NewAccount(t, signPhone, "olga.p@example.ru")
+	env.NewAccount(t, "+79163527102", signEmail)
+	// work runs maxPasswordFailures+2 wrong attempts for login and returns
+	// the operations each made.
+	// Each login from an IP of its own: the per-IP budget is not what is
+	// compared here.
+	ip := 0
+	work := func(t *testing.T, login string) [][]string {
+		t.Helper()
+		ip++
+		m := testMeta
+		m.IP = fmt.Sprintf("198.51.100.%d", ip)
+		m.Device = strings.Repeat("d", 43) // a device cookie no account knows
+		env.Ops.Take()
+		var out [][]string
+		for range maxPasswordFailures + 2 {
+			env.signIn(t, login, otherPassword, m)
+			out = append(out, env.Ops.Take())
+		}
+		return out
+	}
+	for _, group := range []struct {
+		name   string
+		known  string
+		others []string
+	}{
+		{"phone", signPhone, []string{"+79163527199"}},
+		{"e-mail", signEmail, []string{"nobody@example.ru"}},
+	} {
+		t.Run(group.name, func(t *testing.T) {
+			want := work(t, group.known)
+			last := want[maxPasswordFailures-1]
+			if !slices.Contains(last, "audit.AppendEvent") || !slices.Contains(last, "queue.Enqueue") {
+				t.Fatalf("the lock of an account: %v", last)
+			}
+			for _, other := range group.others {
+				if got := work(t, other); !slices.EqualFunc(got, want, slices.Equal) {
+					t.Errorf("%s does\n%v\nwhere an account's login does\n%v", other, got, want)
+				}
+			}
+		})
+	}
+	if len(env.Sent.Decoys()) == 0 {
+		t.Error("no decoy was queued for a login with no account")
+	}
+}
