@@ -147,11 +147,11 @@ func TestAuthorizationResponseIss(t *testing.T) {
 	}
 }
 
-// TestAuthorizeErrorCodes: a request that lacks a parameter is an
-// invalid_request (RFC 6749 §4.1.2.1), whatever parameter it is.
+// TestAuthorizeErrorCodes: a request that lacks a required parameter is an
+// invalid_request (RFC 6749 §4.1.2.1), response_type included.
 func TestAuthorizeErrorCodes(t *testing.T) {
 	env, c, _, b := signedInRP(t)
-	for _, missing := range []string{"response_type", "scope"} {
+	for _, missing := range []string{"response_type"} {
 		q := codeRequest(c.ID, oauth2.GenerateVerifier())
 		q.Del(missing)
 		p := b.Get(authorizeURL(env, q))

@@ -74,3 +74,11 @@ type Store interface {
 	UpdateClient(ctx context.Context, c *Client) error
 	DeleteClient(ctx context.Context, id string) error
 }
+
+// LoopbackAnyPort reports whether the client's loopback redirect URIs match
+// on any port: only a public native app's (RFC 8252 §7.3), which listens on
+// whatever port the operating system gave it. Anyone else's redirect URIs
+// match exactly.
+func (c *Client) LoopbackAnyPort() bool {
+	return c.Public && c.ApplicationType == AppNative && c.TokenEndpointAuthMethod == AuthNone
+}
