@@ -76,6 +76,44 @@ func (a *clientAuthenticator) authenticate(ctx context.Context, r *http.Request,
 	return nil, errClientAuth.WithWrap(err)
 }
 
+// authenticateBasicOrAny is authenticate for endpoints that have always
+// taken HTTP Basic from any client with a secret, whichever secret method
+// it registered for the token endpoint: resource servers call
+// introspection with Basic. Other credentials go through authenticate.
+func (a *clientAuthenticator) authenticateBasicOrAny(ctx context.Context, r *http.Request, form url.Values) (fosite.Client, error) {
+	id, secret, ok := r.BasicAuth()
+	if !ok {
+		return a.authenticate(ctx, r, form)
+	}
+	id, err1 := url.QueryUnescape(id)
+	secret, err2 := url.QueryUnescape(secret)
+	if err := errors.Join(err1, err2); err != nil {
+		return nil, errClientAuth.WithWrap(err)
+	}
+	c, err := a.oauth.Store.GetClient(ctx, id)
+	switch {
+	case errors.Is(err, storage.ErrUnavailable):
+		return nil, fosite.ErrTemporarilyUnavailable.WithWrap(err)
+	case err != nil && !errors.Is(err, fosite.ErrNotFound):
+		return nil, fosite.ErrServerError.WithWrap(err)
+	}
+	hasSecret := err == nil && !c.IsPublic() && len(c.GetHashedSecret()) > 0
+	hash := a.decoy
+	if hasSecret {
+		hash = c.GetHashedSecret()
+	}
+	cerr := a.hasher.Compare(ctx, hash, []byte(secret))
+	switch {
+	case err != nil:
+		return nil, errClientAuth.WithWrap(err)
+	case !hasSecret:
+		return nil, errClientAuth.WithWrap(errors.New("the client has no secret"))
+	case cerr != nil:
+		return nil, errClientAuth.WithWrap(cerr)
+	}
+	return c, nil
+}
+
 // presentedSecret is the client secret a request carries, Basic or in the
 // body, or "".
 func presentedSecret(r *http.Request, form url.Values) string {

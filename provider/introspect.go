@@ -34,7 +34,7 @@ func (p *Provider) newIntrospectionRequest(ctx context.Context, r *http.Request)
 	if err := parseParams(r); err != nil {
 		return nil, err
 	}
-	client, err := p.clientAuth.authenticate(ctx, r, r.PostForm)
+	client, err := p.clientAuth.authenticateBasicOrAny(ctx, r, r.PostForm)
 	if err != nil {
 		return nil, err
 	}
