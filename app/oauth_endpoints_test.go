@@ -23,12 +23,19 @@ func keyClient(t *testing.T, env *apptest.Env) (*clients.Client, *ecdsa.PrivateK
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := webClient()
-	c.GrantTypes = append(c.GrantTypes, clients.GrantClientCredentials)
-	c.Scopes = append(c.Scopes, "api")
+	c := webAndServiceClient()
 	c.TokenEndpointAuthMethod, c.JWKS = clients.AuthPrivateKeyJWT, publicJWKS(t, key, "ES256")
 	env.CreateClient(t, c)
 	return c, key
+}
+
+// webAndServiceClient is a web client that may also use client_credentials
+// (scope api): one client for every endpoint that authenticates clients.
+func webAndServiceClient() *clients.Client {
+	c := webClient()
+	c.GrantTypes = append(c.GrantTypes, clients.GrantClientCredentials)
+	c.Scopes = append(c.Scopes, "api")
+	return c
 }
 
 func withAssertion(form url.Values, assertion string) url.Values {
@@ -91,9 +98,7 @@ func TestPrivateKeyJWTAudience(t *testing.T) {
 // at every endpoint that authenticates clients.
 func TestInvalidClientAnswers(t *testing.T) {
 	env := apptest.Start(t, apptest.NewConfig(t, apptest.SQLite))
-	c := webClient()
-	c.GrantTypes = append(c.GrantTypes, clients.GrantClientCredentials)
-	c.Scopes = append(c.Scopes, "api")
+	c := webAndServiceClient()
 	secret := env.CreateClient(t, c)
 	post := webClient()
 	post.TokenEndpointAuthMethod = clients.AuthSecretPost
@@ -165,9 +170,7 @@ func TestIntrospectionAndUserinfoErrors(t *testing.T) {
 // invalid_request at every endpoint taking a form (RFC 6749 §3.1).
 func TestDuplicatedParametersRefused(t *testing.T) {
 	env := apptest.Start(t, apptest.NewConfig(t, apptest.SQLite))
-	c := webClient()
-	c.GrantTypes = append(c.GrantTypes, clients.GrantClientCredentials)
-	c.Scopes = append(c.Scopes, "api")
+	c := webAndServiceClient()
 	secret := env.CreateClient(t, c)
 	par := codeRequest(c.ID, oauth2.GenerateVerifier())
 	par.Add("state", "state-654321")
