@@ -112,7 +112,11 @@ func TestRequestObjects(t *testing.T) {
 	if par.Status != http.StatusCreated {
 		t.Fatalf("par with a request object: %d %s", par.Status, par.Raw)
 	}
-	p = b.Get(authorizeURL(env, url.Values{"client_id": {strict.ID}, "request_uri": {par.Body["request_uri"].(string)}}))
+	// Only the pushed parameters count (RFC 9126 §4, RFC 9101 §5): one
+	// added to the URL (here prompt=login, which would show the sign-in
+	// page again) is ignored.
+	p = b.Get(authorizeURL(env, url.Values{"client_id": {strict.ID}, "request_uri": {par.Body["request_uri"].(string)},
+		"prompt": {"login"}}))
 	if !atClient(p) || p.URL.Query().Get("code") == "" {
 		t.Fatalf("authorize with the pushed request object: %d %s", p.Status, p.URL)
 	}

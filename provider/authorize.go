@@ -27,7 +27,10 @@ func (p *Provider) newAuthorizeRequest(ctx context.Context, r *http.Request) (fo
 		return p.errorTarget(ctx, r.Form), err
 	}
 	if pushedRequestURI(r.Form.Get("request_uri")) {
-		// Checked when it was pushed; fosite resumes it from storage.
+		// Checked when it was pushed; fosite resumes it from storage. Only
+		// the pushed parameters count (RFC 9126 §4, RFC 9101 §5): fosite
+		// would keep any the URL adds.
+		r.Form = url.Values{"client_id": r.Form["client_id"], "request_uri": r.Form["request_uri"]}
 		return p.fositeAuthorizeRequest(ctx, r)
 	}
 	c, err := p.requestClient(ctx, r.Form.Get("client_id"))
