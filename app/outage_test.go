@@ -150,6 +150,10 @@ func TestRedisOutage(t *testing.T) {
 	if p.Status != http.StatusServiceUnavailable || !strings.Contains(p.Body, "временно недоступен") {
 		t.Fatalf("sign-in page during the outage: %d %.300s", p.Status, p.Body)
 	}
+	// It keeps the login typed, never the password.
+	if f, err := p.Form("/login"); err != nil || f.Values.Get("login") != testPhone || strings.Contains(p.Body, testPassword) {
+		t.Fatalf("sign-in page during the outage: %v %v", f, err)
+	}
 
 	// Liveness stays up; readiness says why not.
 	if resp, err := http.Get(env.URL + "/healthz"); err != nil || resp.StatusCode != http.StatusOK {
