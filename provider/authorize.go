@@ -138,14 +138,14 @@ func checkPKCE(ar fosite.AuthorizeRequester) error {
 // setting for. signedObject says the request came as a request object (or
 // is gosid's record of one that did).
 func (p *Provider) precheck(c *fositeClient, form url.Values, signedObject bool) error {
+	if c == nil {
+		return nil // fosite says the client does not exist
+	}
 	if uri := form.Get("request_uri"); uri != "" && !pushedRequestURI(uri) {
 		return fosite.ErrRequestURINotSupported.WithHint("Only request_uri values from the pushed authorization request endpoint are supported.")
 	}
 	if form.Get("response_type") == "" {
 		return fosite.ErrInvalidRequest.WithHint("The response_type parameter is missing.")
-	}
-	if c == nil {
-		return nil // fosite says the client does not exist
 	}
 	if c.c.RequireSignedRequestObject && !signedObject {
 		return fosite.ErrInvalidRequest.WithHint("This client must send its authorization requests as signed request objects (RFC 9101).")
