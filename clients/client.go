@@ -16,6 +16,15 @@ const (
 	AuthNone          = "none"
 )
 
+// Application types (OpenID Connect Dynamic Client Registration §2): a
+// native app runs on the citizen's device and may receive its redirect on
+// any loopback port (RFC 8252 §7.3); a web client's redirect URIs are
+// matched exactly.
+const (
+	AppWeb    = "web"
+	AppNative = "native"
+)
+
 // Client is a registered relying service.
 type Client struct {
 	ID   string
@@ -37,6 +46,14 @@ type Client struct {
 	JWKSURI string
 	// IDTokenAlg is the id_token signing algorithm (RS256 by default, ES256).
 	IDTokenAlg string
+	// ApplicationType is AppWeb (the default) or AppNative.
+	ApplicationType string
+	// RequireSignedRequestObject refuses any authorization request of the
+	// client that is not a signed request object (RFC 9101).
+	RequireSignedRequestObject bool
+	// RequestObjectSigningAlg is the one algorithm the client's request
+	// objects must be signed with; empty means any gosid verifies.
+	RequestObjectSigningAlg string
 	// FirstParty clients skip the consent page.
 	FirstParty bool
 	// MinLevel is the lowest account trust level the client accepts
@@ -56,4 +73,12 @@ type Store interface {
 	ListClients(ctx context.Context) ([]*Client, error)
 	UpdateClient(ctx context.Context, c *Client) error
 	DeleteClient(ctx context.Context, id string) error
+}
+
+// LoopbackAnyPort reports whether the client's loopback redirect URIs match
+// on any port: only a public native app's (RFC 8252 §7.3), which listens on
+// whatever port the operating system gave it. Anyone else's redirect URIs
+// match exactly.
+func (c *Client) LoopbackAnyPort() bool {
+	return c.Public && c.ApplicationType == AppNative && c.TokenEndpointAuthMethod == AuthNone
 }

@@ -22,10 +22,12 @@ const (
 	ResponseTypeCode       = "code"
 )
 
-// id_token signing algorithms a client may register.
+// Signing algorithms a client may register: RS256 and ES256 for id_tokens;
+// those and PS256 for its request objects.
 const (
 	AlgRS256 = "RS256"
 	AlgES256 = "ES256"
+	AlgPS256 = "PS256"
 )
 
 // Limits on client metadata.
@@ -80,6 +82,9 @@ func ApplyDefaults(c *Client) {
 	if c.IDTokenAlg == "" {
 		c.IDTokenAlg = AlgRS256
 	}
+	if c.ApplicationType == "" {
+		c.ApplicationType = AppWeb
+	}
 }
 
 // Validate checks client metadata and returns a *ValidationError for the
@@ -90,7 +95,8 @@ func Validate(c *Client) error {
 	checks := []func(*Client) *ValidationError{
 		validateID, validateName, validateGrantTypes, validateResponseTypes,
 		validateRedirects, validateScopes, validateAuthMethod, validateKeys,
-		validateIDTokenAlg, validateMinLevel, validateAudience,
+		validateIDTokenAlg, validateMinLevel, validateAudience, validateApplicationType,
+		validateRequestObjects,
 	}
 	for _, check := range checks {
 		if err := check(c); err != nil {
@@ -389,6 +395,30 @@ func validateAudience(c *Client) *ValidationError {
 		if a == "" || len(a) > maxURILen || strings.ContainsFunc(a, func(r rune) bool { return r <= ' ' || r >= 0x7f }) {
 			return invalid("audience", "%q must be a non-empty ASCII string without spaces", a)
 		}
+	}
+	return nil
+}
+
+func validateApplicationType(c *Client) *ValidationError {
+	switch c.ApplicationType {
+	case "", AppWeb, AppNative:
+		return nil
+	}
+	return invalid("application_type", "must be web or native")
+}
+
+// validateRequestObjects: a client that signs its request objects (RFC
+// 9101) needs keys gosid can check them with, and an algorithm gosid
+// verifies.
+func validateRequestObjects(c *Client) *ValidationError {
+	switch c.RequestObjectSigningAlg {
+	case "", AlgRS256, AlgES256, AlgPS256:
+	default:
+		return invalid("request_object_signing_alg", "must be RS256, ES256 or PS256")
+	}
+	signs := c.RequireSignedRequestObject || c.RequestObjectSigningAlg != ""
+	if signs && len(c.JWKS) == 0 && c.JWKSURI == "" {
+		return invalid("jwks", "signed request objects need jwks or jwks_uri to verify them with")
 	}
 	return nil
 }

@@ -43,6 +43,14 @@ func (f *fositeClient) GetJSONWebKeys() *jose.JSONWebKeySet      { return f.jwks
 func (f *fositeClient) GetJSONWebKeysURI() string                { return f.c.JWKSURI }
 func (f *fositeClient) GetRequestObjectSigningAlgorithm() string { return "" }
 
+// responseModes are the response modes every client may ask for
+// explicitly (discovery's response_modes_supported). The code flow does
+// not use fragment, so no client may.
+var responseModes = []fosite.ResponseModeType{fosite.ResponseModeQuery, fosite.ResponseModeFormPost}
+
+// GetResponseModes implements fosite.ResponseModeClient.
+func (f *fositeClient) GetResponseModes() []fosite.ResponseModeType { return responseModes }
+
 func (f *fositeClient) GetTokenEndpointAuthMethod() string {
 	if f.c.TokenEndpointAuthMethod == "" {
 		return clients.AuthSecretBasic

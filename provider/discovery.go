@@ -10,7 +10,12 @@ import (
 )
 
 // buildDiscovery renders the OpenID Provider metadata once; it is served
-// from memory.
+// from memory, at the OpenID Connect Discovery address and as RFC 8414
+// authorization server metadata (the same document: RFC 8414 §3 lets it
+// carry OpenID's fields). It lists what works and nothing else: no
+// userinfo signing algorithm unless userinfo can be signed, request_uri
+// only from PAR (clients cannot register request_uris), no select_account
+// (there is no account chooser).
 func (p *Provider) buildDiscovery() ([]byte, error) {
 	iss := p.o.Issuer
 	doc := map[string]any{
@@ -28,7 +33,6 @@ func (p *Provider) buildDiscovery() ([]byte, error) {
 		"grant_types_supported":                            []string{"authorization_code", "refresh_token", "client_credentials"},
 		"subject_types_supported":                          []string{"public"},
 		"id_token_signing_alg_values_supported":            []string{"RS256", "ES256"},
-		"userinfo_signing_alg_values_supported":            []string{"none"},
 		"token_endpoint_auth_methods_supported":            []string{"client_secret_basic", "client_secret_post", "private_key_jwt", "none"},
 		"token_endpoint_auth_signing_alg_values_supported": []string{"RS256", "ES256", "PS256"},
 		"introspection_endpoint_auth_methods_supported":    []string{"client_secret_basic", "client_secret_post", "private_key_jwt"},
@@ -36,18 +40,18 @@ func (p *Provider) buildDiscovery() ([]byte, error) {
 		"code_challenge_methods_supported":                 []string{"S256"},
 		"scopes_supported":                                 []string{"openid", "profile", "email", "phone", "offline_access", "verified_claims"},
 		"claims_supported": []string{"sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "acr", "amr", "sid",
-			"name", "family_name", "given_name", "middle_name", "email", "email_verified", "phone_number", "phone_number_verified",
-			"verified_claims"},
+			"name", "family_name", "given_name", "middle_name", "locale", "updated_at", "email", "email_verified",
+			"phone_number", "phone_number_verified", "verified_claims"},
 		"acr_values_supported":                           account.SupportedACRs(),
-		"prompt_values_supported":                        []string{"none", "login", "consent", "select_account"},
+		"prompt_values_supported":                        supportedPrompts,
 		"claims_parameter_supported":                     false,
 		"request_parameter_supported":                    true,
-		"request_uri_parameter_supported":                true,
-		"require_request_uri_registration":               true,
+		"request_object_signing_alg_values_supported":    []string{"none", "RS256", "ES256", "PS256"},
+		"request_uri_parameter_supported":                false,
 		"require_pushed_authorization_requests":          false,
 		"frontchannel_logout_supported":                  false,
 		"backchannel_logout_supported":                   false,
-		"authorization_response_iss_parameter_supported": false,
+		"authorization_response_iss_parameter_supported": true,
 		"ui_locales_supported":                           []string{"ru", "en"},
 	}
 	return json.MarshalIndent(doc, "", "  ")

@@ -22,6 +22,7 @@ import (
 func (p *Provider) Register(r *mux.Router, ia Interaction) {
 	p.interaction = ia
 	r.HandleFunc(PathDiscovery, p.handleDiscovery).Methods(http.MethodGet, http.MethodHead)
+	r.HandleFunc(PathASMetadata, p.handleDiscovery).Methods(http.MethodGet, http.MethodHead)
 	r.HandleFunc(PathJWKS, p.handleJWKS).Methods(http.MethodGet, http.MethodHead)
 	r.HandleFunc(PathAuthorize, p.handleAuthorize).Methods(http.MethodGet, http.MethodPost)
 	r.HandleFunc(PathPAR, p.handlePAR).Methods(http.MethodPost)
@@ -40,11 +41,7 @@ func FlowID(ctx context.Context) string {
 }
 
 func (p *Provider) handleAuthorize(w http.ResponseWriter, r *http.Request) {
-	ctx := r.Context()
-	ar, err := p.oauth.NewAuthorizeRequest(ctx, r)
-	if err == nil {
-		err = checkPKCE(ar)
-	}
+	ar, err := p.newAuthorizeRequest(r.Context(), r)
 	if err != nil {
 		p.writeAuthorizeError(w, r, ar, err)
 		return
@@ -63,23 +60,6 @@ func (p *Provider) handleAuthorize(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	p.finishAuthorize(w, r, ar, dec)
-}
-
-// checkPKCE refuses, before the citizen is asked to sign in, what fosite
-// would refuse only when issuing the code: a public client without an S256
-// challenge, or any "plain" challenge (RFC 9700 §2.1.1).
-func checkPKCE(ar fosite.AuthorizeRequester) error {
-	form := ar.GetRequestForm()
-	challenge, method := form.Get("code_challenge"), form.Get("code_challenge_method")
-	switch {
-	case challenge == "" && ar.GetClient().IsPublic():
-		return fosite.ErrInvalidRequest.WithHint("Clients must include a code_challenge when performing the authorize code flow, but it is missing.")
-	case challenge != "" && method != "S256":
-		return fosite.ErrInvalidRequest.WithHint("The code_challenge_method must be S256.")
-	case challenge != "" && (len(challenge) < 43 || len(challenge) > 128):
-		return fosite.ErrInvalidRequest.WithHint("The code_challenge must be 43 to 128 characters.")
-	}
-	return nil
 }
 
 // resumableForm is the resolved request minus anything secret or
@@ -160,49 +140,50 @@ func (p *Provider) finishAuthorize(w http.ResponseWriter, r *http.Request, ar fo
 		p.writeAuthorizeError(w, r, ar, err)
 		return
 	}
-	p.oauth.WriteAuthorizeResponse(ctx, w, ar, resp)
+	p.writeAuthorizeResponse(w, ar, resp)
 }
 
+// writeAuthorizeError sends err to the client's redirect URI, or shows the
+// citizen the error page when the request has no valid redirect URI (an
+// unknown client, a redirect URI it did not register).
 func (p *Provider) writeAuthorizeError(w http.ResponseWriter, r *http.Request, ar fosite.AuthorizeRequester, err error) {
-	rfc := fosite.ErrorToRFC6749Error(err)
+	rfc := registeredAuthorizeError(fosite.ErrorToRFC6749Error(err))
 	p.logError(r, "authorize", rfc)
-	if (ar == nil || !ar.IsRedirectURIValid()) && p.o.ErrorPage != nil {
-		p.o.ErrorPage(w, r, rfc)
+	if ar == nil || !ar.IsRedirectURIValid() {
+		if p.o.ErrorPage != nil {
+			p.o.ErrorPage(w, r, rfc)
+			return
+		}
+		p.oauth.WriteAccessError(r.Context(), w, nil, rfc)
 		return
 	}
-	p.oauth.WriteAuthorizeError(r.Context(), w, ar, err)
+	p.sendToClient(w, ar, p.authorizeErrorParams(ar, rfc))
 }
 
 // WriteAuthorizeError lets the UI end a flow with an OAuth error sent back to
-// the client (e.g. access_denied when the citizen declines consent).
+// the client (e.g. access_denied when the citizen declines consent). form
+// is the flow's record of the request (see AuthorizeContext.Form).
 func (p *Provider) WriteAuthorizeError(w http.ResponseWriter, r *http.Request, form url.Values, err error) {
-	req := r.Clone(r.Context())
-	req.Method = http.MethodGet
-	req.URL = &url.URL{Path: PathAuthorize, RawQuery: form.Encode()}
-	req.Body, req.ContentLength, req.Form, req.PostForm = http.NoBody, 0, nil, nil
-	ar, perr := p.oauth.NewAuthorizeRequest(r.Context(), req)
-	if perr != nil {
-		p.writeAuthorizeError(w, r, ar, perr)
-		return
-	}
-	p.writeAuthorizeError(w, r, ar, err)
+	p.writeAuthorizeError(w, r, p.errorTarget(r.Context(), form), err)
 }
 
 func (p *Provider) handlePAR(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
-	ar, err := p.oauth.NewPushedAuthorizeRequest(ctx, r)
-	if err != nil {
-		p.logError(r, "par", fosite.ErrorToRFC6749Error(err))
-		p.oauth.WritePushedAuthorizeError(ctx, w, ar, err)
-		return
+	ar, err := p.newPushedRequest(ctx, r)
+	if err == nil {
+		var resp fosite.PushedAuthorizeResponder
+		if resp, err = p.oauth.NewPushedAuthorizeResponse(ctx, ar, NewSession()); err == nil {
+			p.oauth.WritePushedAuthorizeResponse(ctx, w, ar, resp)
+			return
+		}
 	}
-	resp, err := p.oauth.NewPushedAuthorizeResponse(ctx, ar, NewSession())
-	if err != nil {
-		p.logError(r, "par", fosite.ErrorToRFC6749Error(err))
-		p.oauth.WritePushedAuthorizeError(ctx, w, ar, err)
-		return
+	rfc := fosite.ErrorToRFC6749Error(err)
+	if !errors.Is(err, fosite.ErrInvalidClient) {
+		rfc = registeredAuthorizeError(rfc)
 	}
-	p.oauth.WritePushedAuthorizeResponse(ctx, w, ar, resp)
+	p.logError(r, "par", rfc)
+	challenge(w, r, rfc)
+	p.oauth.WritePushedAuthorizeError(ctx, w, ar, rfc)
 }
 
 // grantTypes are the grants gosid offers; implicit and password never.
@@ -210,6 +191,10 @@ var grantTypes = map[string]bool{"authorization_code": true, "refresh_token": tr
 
 func (p *Provider) handleToken(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
+	if err := parseParams(r); err != nil {
+		p.writeAccessError(w, r, nil, err)
+		return
+	}
 	if gt := r.PostFormValue("grant_type"); gt != "" && !grantTypes[gt] {
 		p.writeAccessError(w, r, nil, fosite.ErrUnsupportedGrantType.WithHintf("The grant type %q is not supported.", gt))
 		return
@@ -285,6 +270,7 @@ func (p *Provider) writeAccessError(w http.ResponseWriter, r *http.Request, ar f
 		err = fosite.ErrInvalidGrant.WithHint("The token is no longer valid.")
 	}
 	p.logError(r, "token", fosite.ErrorToRFC6749Error(err))
+	challenge(w, r, err)
 	p.oauth.WriteAccessError(ctx, w, ar, err)
 }
 
@@ -293,21 +279,25 @@ func isRFC(err error) bool {
 	return errors.As(err, &e) && e.ErrorField != fosite.ErrInactiveToken.ErrorField
 }
 
-func (p *Provider) handleIntrospect(w http.ResponseWriter, r *http.Request) {
-	ctx := r.Context()
-	ir, err := p.oauth.NewIntrospectionRequest(ctx, r, NewSession())
-	if err != nil {
-		p.oauth.WriteIntrospectionError(ctx, w, err)
-		return
-	}
-	p.oauth.WriteIntrospectionResponse(ctx, w, ir)
-}
-
 func (p *Provider) handleRevoke(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
-	err := p.oauth.NewRevocationRequest(ctx, r)
-	if err != nil {
-		p.logError(r, "revoke", fosite.ErrorToRFC6749Error(err))
+	err := parseParams(r)
+	if err == nil {
+		err = p.oauth.NewRevocationRequest(ctx, r)
+	}
+	if err == nil {
+		p.oauth.WriteRevocationResponse(ctx, w, nil)
+		return
+	}
+	rfc := fosite.ErrorToRFC6749Error(err)
+	p.logError(r, "revoke", rfc)
+	// RFC 7009 §2.2: an invalid or foreign token is not the caller's
+	// error (fosite answers 200); a bad request, a failed client
+	// authentication or a failure of the server are.
+	if errors.Is(err, fosite.ErrInvalidRequest) || errors.Is(err, fosite.ErrInvalidClient) || rfc.CodeField >= http.StatusInternalServerError {
+		challenge(w, r, err)
+		p.oauth.WriteAccessError(ctx, w, nil, err)
+		return
 	}
 	p.oauth.WriteRevocationResponse(ctx, w, err)
 }
@@ -316,8 +306,11 @@ func (p *Provider) handleUserinfo(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	token := bearerToken(r)
 	if token == "" {
-		w.Header().Set("WWW-Authenticate", `Bearer realm="gosid"`)
-		writeJSONError(w, http.StatusUnauthorized, "invalid_request", "An access token is required in the Authorization header.")
+		// RFC 6750 §3.1: a request without any credentials gets the
+		// challenge alone, no error code.
+		w.Header().Set("WWW-Authenticate", `Bearer realm="`+realm+`"`)
+		w.Header().Set("Cache-Control", "no-store")
+		w.WriteHeader(http.StatusUnauthorized)
 		return
 	}
 	t, err := verifyAccessToken(ctx, p.atSigner, p.deny, p.o.Issuer, token)

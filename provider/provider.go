@@ -7,6 +7,7 @@ package provider
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"net/url"
@@ -111,7 +112,10 @@ type Provider struct {
 	atSigner  jwt.Signer
 	idSigner  jwt.Signer
 	discovery []byte
-	log       *slog.Logger
+	// jwksFetcher fetches clients' keys from their jwks_uri (cached).
+	jwksFetcher fosite.JWKSFetcherStrategy
+	clientAuth  *clientAuthenticator
+	log         *slog.Logger
 	// interaction is the sign-in UI, given when the endpoints are mounted:
 	// it uses the provider to resume requests, so it is built after it.
 	interaction Interaction
@@ -127,8 +131,13 @@ const (
 	PathPAR        = "/oauth2/par"
 	PathJWKS       = "/.well-known/jwks.json"
 	PathDiscovery  = "/.well-known/openid-configuration"
+	// PathASMetadata is the RFC 8414 authorization server metadata.
+	PathASMetadata = "/.well-known/oauth-authorization-server"
 	PathEndSession = "/oauth2/logout"
 )
+
+// parRequestURIPrefix starts every request_uri the PAR endpoint issues.
+const parRequestURIPrefix = "urn:ietf:params:oauth:request_uri:"
 
 // New composes fosite with gosid's storage, keys and strategies.
 func New(o Options) (*Provider, error) {
@@ -158,12 +167,18 @@ func New(o Options) (*Provider, error) {
 		ClientSecretsHasher:             o.SecretHasher,
 		GlobalSecret:                    o.GlobalSecret,
 		SendDebugMessagesToClients:      o.Dev,
-		PushedAuthorizeRequestURIPrefix: "urn:ietf:params:oauth:request_uri:",
+		PushedAuthorizeRequestURIPrefix: parRequestURIPrefix,
 		PushedAuthorizeContextLifespan:  st.parTTL,
 		HTTPClient:                      NewFetchClient(o.Fetch),
 		RefreshTokenScopes:              []string{"offline_access"},
+		AllowedPromptValues:             supportedPrompts,
 	}
 	cfg.JWKSFetcherStrategy = fosite.NewDefaultJWKSFetcherStrategy(fosite.JWKSFetcherWithHTTPClient(cfg.HTTPClient))
+	auth, err := newClientAuthenticator(context.Background(), o.SecretHasher)
+	if err != nil {
+		return nil, fmt.Errorf("provider: client authentication: %w", err)
+	}
+	cfg.ClientAuthenticationStrategy = auth.authenticate
 
 	hmacStrategy := compose.NewOAuth2HMACStrategy(cfg)
 	atSigner := o.Keys.FositeSigner("ES256")
@@ -182,7 +197,8 @@ func New(o Options) (*Provider, error) {
 		},
 		Signer: idSigner,
 	}
-	p := &Provider{o: o, store: st, deny: deny, atSigner: atSigner, idSigner: idSigner, log: o.Logger}
+	p := &Provider{o: o, store: st, deny: deny, atSigner: atSigner, idSigner: idSigner, log: o.Logger,
+		jwksFetcher: cfg.JWKSFetcherStrategy, clientAuth: auth}
 	p.oauth = compose.Compose(cfg, st, strategy,
 		compose.OAuth2AuthorizeExplicitFactory,
 		compose.OAuth2ClientCredentialsGrantFactory,
@@ -204,7 +220,9 @@ func New(o Options) (*Provider, error) {
 	for i, h := range cfg.TokenEndpointHandlers {
 		cfg.TokenEndpointHandlers[i] = guardedTokenHandler{h}
 	}
-	var err error
+	f := p.oauth.(*fosite.Fosite)
+	f.Config = &fositeConfig{Config: cfg, assertionAudiences: []string{o.Issuer, o.Issuer + PathToken, o.Issuer + PathPAR}}
+	auth.oauth = f
 	if p.discovery, err = p.buildDiscovery(); err != nil {
 		return nil, err
 	}

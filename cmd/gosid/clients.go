@@ -32,6 +32,9 @@ type clientJSON struct {
 	JWKSURI                 string          `json:"jwks_uri,omitempty"`
 	JWKS                    json.RawMessage `json:"jwks,omitempty"`
 	IDTokenSignedAlg        string          `json:"id_token_signed_response_alg"`
+	ApplicationType         string          `json:"application_type,omitempty"`
+	RequireSignedRequest    bool            `json:"require_signed_request_object"`
+	RequestObjectAlg        string          `json:"request_object_signing_alg,omitempty"`
 	Public                  bool            `json:"public"`
 	FirstParty              bool            `json:"first_party"`
 	MinLevel                string          `json:"min_level,omitempty"`
@@ -46,6 +49,8 @@ func toJSON(c *clients.Client, secret string) clientJSON {
 		Scope: strings.Join(c.Scopes, " "), Audience: c.Audience, TokenEndpointAuthMethod: c.TokenEndpointAuthMethod,
 		JWKSURI: c.JWKSURI, JWKS: json.RawMessage(c.JWKS), IDTokenSignedAlg: c.IDTokenAlg, Public: c.Public,
 		FirstParty: c.FirstParty, MinLevel: c.MinLevel, RequireMFA: c.RequireMFA, CreatedAt: c.CreatedAt,
+		ApplicationType: c.ApplicationType, RequireSignedRequest: c.RequireSignedRequestObject,
+		RequestObjectAlg: c.RequestObjectSigningAlg,
 	}
 }
 
@@ -90,6 +95,9 @@ func clientsCreate(ctx context.Context, args []string, stdout, stderr io.Writer)
 	firstParty := fs.Bool("first-party", false, "skip the consent page")
 	minLevel := fs.String("min-level", "", "lowest account level accepted: simplified, standard, confirmed")
 	requireMFA := fs.Bool("require-mfa", false, "require a second factor")
+	appType := fs.String("application-type", "", "web (default) or native: a public native app may use any loopback port")
+	requireSigned := fs.Bool("require-signed-request-object", false, "accept only signed request objects (RFC 9101) from this client")
+	requestAlg := fs.String("request-object-signing-alg", "", "the one algorithm of the client's request objects: RS256, ES256 or PS256")
 	asJSON := fs.Bool("json", false, "print JSON")
 	fs.Var(&redirects, "redirect-uri", "redirect URI (repeatable)")
 	fs.Var(&postLogout, "post-logout-redirect-uri", "post-logout redirect URI (repeatable)")
@@ -103,6 +111,7 @@ func clientsCreate(ctx context.Context, args []string, stdout, stderr io.Writer)
 		ID: *id, Name: *name, RedirectURIs: redirects, PostLogoutRedirectURIs: postLogout, GrantTypes: grants,
 		Scopes: scopes, Audience: audience, Public: *public, TokenEndpointAuthMethod: *method, JWKSURI: *jwksURI,
 		IDTokenAlg: *idAlg, FirstParty: *firstParty, MinLevel: *minLevel, RequireMFA: *requireMFA,
+		ApplicationType: *appType, RequireSignedRequestObject: *requireSigned, RequestObjectSigningAlg: *requestAlg,
 	}
 	if *public && cl.TokenEndpointAuthMethod == "" {
 		cl.TokenEndpointAuthMethod = clients.AuthNone

@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -45,6 +47,21 @@ func TestCLI(t *testing.T) {
 	}
 	if _, err = gosid(t, "clients", "create", "--name", "implicit", "--redirect-uri", "https://a/cb", "--grant-type", "implicit"); err == nil {
 		t.Fatal("the implicit grant was accepted")
+	}
+	jwks := filepath.Join(t.TempDir(), "jwks.json")
+	if err := os.WriteFile(jwks, []byte(`{"keys":[{"kty":"EC","crv":"P-256","use":"sig","kid":"k1",`+
+		`"x":"MKBCTNIcKUSDii11ySs3526iDZ8AiTo7Tu6KPAqv7D4","y":"4Etl6SRW2YiLUrN5vfvVHuhp7x8PxltmWWlbbM4IFyM"}]}`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	out, err = gosid(t, "clients", "create", "--name", "JAR", "--redirect-uri", "http://127.0.0.1/cb", "--public",
+		"--application-type", "native", "--jwks", jwks, "--auth-method", "none", "--require-signed-request-object",
+		"--request-object-signing-alg", "ES256", "--json")
+	if err != nil || !strings.Contains(out, `"application_type": "native"`) || !strings.Contains(out, `"require_signed_request_object": true`) ||
+		!strings.Contains(out, `"request_object_signing_alg": "ES256"`) {
+		t.Fatalf("clients create with request-object settings: %v %s", err, out)
+	}
+	if _, err = gosid(t, "clients", "create", "--name", "nokeys", "--redirect-uri", "https://a/cb", "--require-signed-request-object"); err == nil {
+		t.Fatal("require-signed-request-object without keys was accepted")
 	}
 	if out, err = gosid(t, "accounts", "create", "--phone", "+7 912 345-67-89", "--password", "Correct-Horse-9-battery", "--json"); err != nil || !strings.Contains(out, "+79123456789") {
 		t.Fatalf("accounts create: %v %s", err, out)

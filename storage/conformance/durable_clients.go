@@ -27,6 +27,7 @@ func durFullClient(id string) *clients.Client {
 		Scopes: []string{"openid", "profile", "phone"}, Audience: []string{"https://api.example"}, Public: true,
 		TokenEndpointAuthMethod: clients.AuthPrivateKeyJWT, JWKS: []byte(`{"keys":[]}`), JWKSURI: "https://a.example/jwks",
 		IDTokenAlg: "ES256", FirstParty: true, MinLevel: "standard", RequireMFA: true,
+		ApplicationType: clients.AppNative, RequireSignedRequestObject: true, RequestObjectSigningAlg: "PS256",
 		CreatedAt: durNow, UpdatedAt: durNow.Add(time.Second),
 	}
 }
