@@ -281,6 +281,8 @@ func (p *Provider) writeAccessError(w http.ResponseWriter, r *http.Request, ar f
 			_ = p.store.RevokeRefreshToken(ctx, ar.GetID())
 		}
 		err = fosite.ErrInvalidGrant.WithHint("The authorization code has already been used.")
+	case errors.Is(err, errSuccessorUsed):
+		err = fosite.ErrInvalidGrant.WithHint("The refresh token was already used.")
 	case errors.Is(err, fosite.ErrInactiveToken) && !isRFC(err):
 		err = fosite.ErrInvalidGrant.WithHint("The token is no longer valid.")
 	}

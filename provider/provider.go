@@ -171,8 +171,12 @@ func New(o Options) (*Provider, error) {
 		byAlg: map[string]jwt.Signer{"RS256": o.Keys.FositeSigner("RS256"), "ES256": atSigner},
 		def:   o.Keys.FositeSigner("RS256"),
 	}
+	core, err := newSuccessorStrategy(&oauth2.DefaultJWTStrategy{Signer: atSigner, HMACSHAStrategy: hmacStrategy, Config: cfg}, o.GlobalSecret)
+	if err != nil {
+		return nil, err
+	}
 	strategy := &compose.CommonStrategy{
-		CoreStrategy: &oauth2.DefaultJWTStrategy{Signer: atSigner, HMACSHAStrategy: hmacStrategy, Config: cfg},
+		CoreStrategy: core,
 		OpenIDConnectTokenStrategy: &idTokenStrategy{
 			byAlg: map[string]openid.OpenIDConnectTokenStrategy{
 				"RS256": &openid.DefaultStrategy{Signer: o.Keys.FositeSigner("RS256"), Config: cfg},
@@ -204,7 +208,6 @@ func New(o Options) (*Provider, error) {
 	for i, h := range cfg.TokenEndpointHandlers {
 		cfg.TokenEndpointHandlers[i] = guardedTokenHandler{h}
 	}
-	var err error
 	if p.discovery, err = p.buildDiscovery(); err != nil {
 		return nil, err
 	}
