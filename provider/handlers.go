@@ -412,6 +412,12 @@ type IDTokenHint struct {
 	SessionID string
 }
 
+// Names reports whether the hint was issued for the sign-in session sid
+// of subject; a hint without a sid names no session. nil names none.
+func (h *IDTokenHint) Names(sid, subject string) bool {
+	return h != nil && h.SessionID != "" && h.SessionID == sid && h.Subject == subject
+}
+
 // VerifyIDTokenHint checks an id_token gosid issued. An expired token is
 // accepted, as RP-initiated logout allows; a forged or foreign one is not.
 func (p *Provider) VerifyIDTokenHint(ctx context.Context, token string) (*IDTokenHint, error) {

@@ -47,11 +47,14 @@ type ScopeItem struct {
 }
 
 // LogoutData asks the citizen to confirm signing out (RP-initiated logout
-// without a valid id_token_hint).
+// without an id_token_hint of the current session).
 type LogoutData struct {
 	Page
 	FlowID     string
 	ClientName string
+	// OtherSession: the service's id_token names a session other than the
+	// current one (an earlier sign-in).
+	OtherSession bool
 }
 
 // MessageData is a simple titled message page (signed out; generic info).

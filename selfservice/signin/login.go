@@ -280,14 +280,20 @@ func (s *Service) redirectToPage(w http.ResponseWriter, r *http.Request, path st
 		return fosite.ErrServerError.WithWrap(err)
 	}
 	target := path + "?flow=" + flow.ID
-	if lang := ac.Form.Get("ui_locales"); lang != "" {
-		for _, l := range strings.Fields(lang) {
-			if l == "en" || l == "ru" || strings.HasPrefix(l, "en-") || strings.HasPrefix(l, "ru-") {
-				target += "&lang=" + l[:2]
-				break
-			}
-		}
+	if lang := uiLocale(ac.Form.Get("ui_locales")); lang != "" {
+		target += "&lang=" + lang
 	}
 	http.Redirect(w, r, target, http.StatusSeeOther)
 	return nil
+}
+
+// uiLocale is the first language of a ui_locales list (space-separated
+// BCP 47 tags, preferred first) the pages speak: "ru", "en" or "".
+func uiLocale(list string) string {
+	for _, l := range strings.Fields(list) {
+		if l == "en" || l == "ru" || strings.HasPrefix(l, "en-") || strings.HasPrefix(l, "ru-") {
+			return l[:2]
+		}
+	}
+	return ""
 }
