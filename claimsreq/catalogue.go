@@ -74,6 +74,22 @@ func Covered(granted []string, item string) bool {
 	return s != "" && slices.Contains(granted, s)
 }
 
+// AllItems lists every claim item a request can need, sorted (for the
+// pages' translations).
+func AllItems() []string {
+	var out []string
+	for claim := range scopeOf {
+		if it := item(claim); !slices.Contains(out, it) {
+			out = append(out, it)
+		}
+	}
+	for _, claim := range verifiedClaims {
+		out = append(out, verifiedItem(claim))
+	}
+	slices.Sort(out)
+	return out
+}
+
 // IsItem reports whether a consent entry is a claim item.
 func IsItem(entry string) bool { return strings.HasPrefix(entry, itemPrefix) }
 

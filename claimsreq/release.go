@@ -108,6 +108,15 @@ func (m Member) allowed(granted []string) Member {
 	return out
 }
 
+// Within returns the request without the personal-data claims of scopes
+// other than those listed (the scopes a client is registered for): a
+// claims request reaches past the scopes a service asked for, never past
+// those it may ask for.
+func (r *Request) Within(scopes []string) *Request {
+	// A scope covers every claim it releases, as a consent to it does.
+	return r.Allowed(scopes)
+}
+
 // Scopes returns the scopes whose claim sources hold what the member asks
 // for, so that a caller loads only those.
 func (m Member) Scopes() []string {

@@ -7,6 +7,7 @@ import (
 	"github.com/ory/fosite"
 
 	"github.com/gosid/gosid/account"
+	"github.com/gosid/gosid/claimsreq"
 )
 
 // buildDiscovery renders the OpenID Provider metadata once; it is served
@@ -40,7 +41,7 @@ func (p *Provider) buildDiscovery() ([]byte, error) {
 			"verified_claims"},
 		"acr_values_supported":                           account.SupportedACRs(),
 		"prompt_values_supported":                        []string{"none", "login", "consent", "select_account"},
-		"claims_parameter_supported":                     false,
+		"claims_parameter_supported":                     true,
 		"request_parameter_supported":                    true,
 		"request_uri_parameter_supported":                true,
 		"require_request_uri_registration":               true,
@@ -49,6 +50,11 @@ func (p *Provider) buildDiscovery() ([]byte, error) {
 		"backchannel_logout_supported":                   false,
 		"authorization_response_iss_parameter_supported": false,
 		"ui_locales_supported":                           []string{"ru", "en"},
+		// OpenID Connect for Identity Assurance 1.0 §8.
+		"verified_claims_supported":           true,
+		"trust_frameworks_supported":          []string{claimsreq.TrustFramework},
+		"evidence_supported":                  []string{"electronic_record"},
+		"claims_in_verified_claims_supported": claimsreq.VerifiedClaimNames(),
 	}
 	return json.MarshalIndent(doc, "", "  ")
 }

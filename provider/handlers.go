@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -15,6 +16,7 @@ import (
 	"github.com/ory/fosite/token/jwt"
 
 	"github.com/gosid/gosid/audit"
+	"github.com/gosid/gosid/claimsreq"
 )
 
 // Register mounts the endpoints on r; ia decides each authorization
@@ -45,6 +47,11 @@ func (p *Provider) handleAuthorize(w http.ResponseWriter, r *http.Request) {
 	if err == nil {
 		err = checkPKCE(ar)
 	}
+	var claims *claimsreq.Request
+	if err == nil {
+		restoreRequestObjectClaims(r, ar)
+		claims, err = claimsOf(ar)
+	}
 	if err != nil {
 		p.writeAuthorizeError(w, r, ar, err)
 		return
@@ -54,7 +61,7 @@ func (p *Provider) handleAuthorize(w http.ResponseWriter, r *http.Request) {
 		p.writeAuthorizeError(w, r, ar, fosite.ErrServerError.WithDebug("unexpected client type"))
 		return
 	}
-	dec, err := p.interaction.Authorize(w, r, &AuthorizeContext{Request: ar, Client: fc.c, Form: resumableForm(ar)})
+	dec, err := p.interaction.Authorize(w, r, &AuthorizeContext{Request: ar, Client: fc.c, Form: resumableForm(ar), Claims: claims})
 	if err != nil {
 		p.writeAuthorizeError(w, r, ar, err)
 		return
@@ -62,7 +69,7 @@ func (p *Provider) handleAuthorize(w http.ResponseWriter, r *http.Request) {
 	if dec == nil {
 		return
 	}
-	p.finishAuthorize(w, r, ar, dec)
+	p.finishAuthorize(w, r, ar, claims, dec)
 }
 
 // checkPKCE refuses, before the citizen is asked to sign in, what fosite
@@ -112,8 +119,17 @@ func (p *Provider) Resume(w http.ResponseWriter, r *http.Request, flowID string,
 	p.handleAuthorize(w, req)
 }
 
-func (p *Provider) finishAuthorize(w http.ResponseWriter, r *http.Request, ar fosite.AuthorizeRequester, dec *Decision) {
+func (p *Provider) finishAuthorize(w http.ResponseWriter, r *http.Request, ar fosite.AuthorizeRequester, req *claimsreq.Request, dec *Decision) {
 	ctx := r.Context()
+	if subs, ok := req.Subjects(); ok && !slices.Contains(subs, dec.Subject) {
+		p.writeAuthorizeError(w, r, ar, errSubjectMismatch)
+		return
+	}
+	acr, err := requestedACR(req, dec.ACR)
+	if err != nil {
+		p.writeAuthorizeError(w, r, ar, err)
+		return
+	}
 	for _, s := range dec.GrantedScopes {
 		if ar.GetRequestedScopes().Has(s) {
 			ar.GrantScope(s)
@@ -125,19 +141,29 @@ func (p *Provider) finishAuthorize(w http.ResponseWriter, r *http.Request, ar fo
 	if len(ar.GetGrantedAudience()) == 0 {
 		ar.GrantAudience(p.o.Issuer)
 	}
+	// What the claims parameter asks for, as far as the consent goes.
+	allowed := req.Allowed(slices.Concat(ar.GetGrantedScopes(), dec.GrantedClaims))
 	sess := NewSession()
 	sess.Subject = dec.Subject
 	sess.ClientID = ar.GetClient().GetID()
 	sess.GrantID = ar.GetID()
 	sess.SessionID = dec.SessionID
-	sess.ACR = dec.ACR
+	sess.ACR = acr
 	sess.AMR = append([]string(nil), dec.AMR...)
 	sess.AuthTime = dec.AuthTime.UTC()
+	if allowed != nil && !allowed.UserInfo.Empty() {
+		raw, err := json.Marshal(allowed.UserInfo)
+		if err != nil {
+			p.writeAuthorizeError(w, r, ar, fosite.ErrServerError.WithWrap(err))
+			return
+		}
+		sess.UserinfoRequest = raw
+	}
 	c := sess.DefaultSession.Claims
 	c.Subject = dec.Subject
 	c.AuthTime = dec.AuthTime.UTC()
 	c.RequestedAt = dec.RequestedAt.UTC()
-	c.AuthenticationContextClassReference = dec.ACR
+	c.AuthenticationContextClassReference = acr
 	c.AuthenticationMethodsReferences = sess.AMR
 	c.Extra = map[string]interface{}{}
 	if dec.SessionID != "" {
@@ -145,15 +171,19 @@ func (p *Provider) finishAuthorize(w http.ResponseWriter, r *http.Request, ar fo
 	}
 	if p.o.Claims != nil {
 		claims, err := p.o.Claims(ctx, dec.Subject, ar.GetGrantedScopes())
+		if claims == nil {
+			claims = map[string]any{}
+		}
+		if err == nil && allowed != nil {
+			var asked map[string]any
+			asked, err = p.requestedClaims(ctx, dec.Subject, allowed.IDToken)
+			mergeClaims(claims, asked)
+		}
 		if err != nil {
 			p.writeAuthorizeError(w, r, ar, fosite.ErrServerError.WithWrap(err))
 			return
 		}
-		for k, v := range claims {
-			if _, reserved := c.Extra[k]; !reserved {
-				c.Extra[k] = v
-			}
-		}
+		mergeClaims(c.Extra, claims)
 	}
 	resp, err := p.oauth.NewAuthorizeResponse(ctx, ar, sess)
 	if err != nil {
@@ -191,6 +221,12 @@ func (p *Provider) WriteAuthorizeError(w http.ResponseWriter, r *http.Request, f
 func (p *Provider) handlePAR(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	ar, err := p.oauth.NewPushedAuthorizeRequest(ctx, r)
+	if err == nil {
+		// A pushed request is checked now, as the authorization endpoint
+		// would, and stored with its claims request readable.
+		restoreRequestObjectClaims(r, ar)
+		_, err = claimsOf(ar)
+	}
 	if err != nil {
 		p.logError(r, "par", fosite.ErrorToRFC6749Error(err))
 		p.oauth.WritePushedAuthorizeError(ctx, w, ar, err)
@@ -343,11 +379,25 @@ func (p *Provider) handleUserinfo(w http.ResponseWriter, r *http.Request) {
 	sub := stringClaim(t.Claims, "sub")
 	claims := map[string]any{}
 	if p.o.Claims != nil {
-		if claims, err = p.o.Claims(ctx, sub, scopes); err != nil {
+		claims, err = p.o.Claims(ctx, sub, scopes)
+		if claims == nil {
+			claims = map[string]any{}
+		}
+		var asked map[string]any
+		if err == nil {
+			// What the claims parameter asked for from userinfo, as far as
+			// the consent went: the token carries it, signed.
+			var m claimsreq.Member
+			if m, err = userinfoRequest(t.Claims); err == nil {
+				asked, err = p.requestedClaims(ctx, sub, m)
+			}
+		}
+		if err != nil {
 			p.logError(r, "userinfo", fosite.ErrServerError.WithWrap(err))
 			writeJSONError(w, http.StatusInternalServerError, "server_error", "The server could not load the claims.")
 			return
 		}
+		mergeClaims(claims, asked)
 	}
 	claims["sub"] = sub
 	w.Header().Set("Cache-Control", "no-store")

@@ -19,6 +19,7 @@ import (
 	"github.com/ory/fosite/token/jwt"
 
 	"github.com/gosid/gosid/audit"
+	"github.com/gosid/gosid/claimsreq"
 	"github.com/gosid/gosid/clients"
 	"github.com/gosid/gosid/grants"
 	"github.com/gosid/gosid/storage"
@@ -41,6 +42,8 @@ type AuthorizeContext struct {
 	// Form holds the resolved request parameters (after PAR expansion); the
 	// UI keeps them to resume the request with Provider.Resume.
 	Form url.Values
+	// Claims is the claims request parameter, nil when there is none.
+	Claims *claimsreq.Request
 }
 
 // Decision is the outcome of sign-in and consent for one request.
@@ -54,6 +57,10 @@ type Decision struct {
 	ACR           string
 	AMR           []string
 	GrantedScopes []string
+	// GrantedClaims are the claim items (claimsreq) the citizen agreed to
+	// beyond the scopes; a claim the claims parameter asks for is released
+	// only when the scopes or these cover it.
+	GrantedClaims []string
 }
 
 // Interaction is the sign-in and consent UI. Authorize either returns a

@@ -1,6 +1,7 @@
 package provider
 
 import (
+	"encoding/json"
 	"time"
 
 	"github.com/ory/fosite"
@@ -26,7 +27,14 @@ type Session struct {
 	AMR []string `json:"amr,omitempty"`
 	// AuthTime is when the citizen last authenticated actively.
 	AuthTime time.Time `json:"auth_time,omitempty"`
+	// UserinfoRequest is the userinfo member of the claims parameter, as
+	// far as the citizen's consent covers it (claimsreq.Member JSON). Access
+	// tokens carry it, so that userinfo answers it without a lookup.
+	UserinfoRequest json.RawMessage `json:"userinfo_request,omitempty"`
 }
+
+// claimUserinfoRequest is the access-token claim carrying UserinfoRequest.
+const claimUserinfoRequest = "userinfo_claims"
 
 // NewSession returns an empty session with its id-token parts allocated.
 func NewSession() *Session {
@@ -55,6 +63,9 @@ func (s *Session) GetJWTClaims() jwt.JWTClaimsContainer {
 	if len(s.AMR) > 0 {
 		extra["amr"] = s.AMR
 	}
+	if len(s.UserinfoRequest) > 0 {
+		extra[claimUserinfoRequest] = s.UserinfoRequest
+	}
 	return &jwt.JWTClaims{
 		Subject:    s.GetSubject(),
 		Extra:      extra,
@@ -77,6 +88,7 @@ func (s *Session) Clone() fosite.Session {
 		c.DefaultSession = s.DefaultSession.Clone().(*openid.DefaultSession)
 	}
 	c.AMR = append([]string(nil), s.AMR...)
+	c.UserinfoRequest = append(json.RawMessage(nil), s.UserinfoRequest...)
 	return &c
 }
 

@@ -7,6 +7,8 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/gosid/gosid/claimsreq"
 )
 
 func TestLang(t *testing.T) {
@@ -158,8 +160,12 @@ func TestTranslationKeysUsedExist(t *testing.T) {
 		t.Fatal(err)
 	}
 	keys := append([]string(nil), requiredKeys...)
-	for _, s := range []string{"openid", "profile", "email", "phone", "offline_access"} {
+	for _, s := range []string{"openid", "profile", "email", "phone", "offline_access", "verified_claims"} {
 		keys = append(keys, "scope."+s+".title", "scope."+s+".desc")
+	}
+	// The consent page names each claim a claims request can ask for.
+	for _, it := range claimsreq.AllItems() {
+		keys = append(keys, claimsreq.LabelKey(it))
 	}
 	// Every literal key a template passes to t.
 	use := regexp.MustCompile(`\bt\s+"([^"]+)"`)

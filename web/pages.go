@@ -37,6 +37,17 @@ type ConsentData struct {
 	FlowID     string
 	ClientName string
 	Scopes     []ScopeItem
+	// Claims are the claims the service asks for one by one, beyond its
+	// scopes.
+	Claims []ClaimItem
+}
+
+// ClaimItem is one claim asked for on its own, on the consent page.
+type ClaimItem struct {
+	Name      string // consent item, e.g. "claim:given_name"
+	LabelKey  string // translation key, e.g. "claim.given_name"
+	Essential bool   // the service says it cannot work without it
+	Purpose   string // the service's reason, in its own words
 }
 
 // ScopeItem is one requested scope on the consent page.
