@@ -209,3 +209,20 @@ func FuzzAcceptLanguage(f *testing.F) {
 		}
 	})
 }
+
+// TestConsentEntry: the connected-services page names what a service may
+// read in words, scopes and claims agreed to one by one alike.
+func TestConsentEntry(t *testing.T) {
+	r := newRenderer(t, true)
+	for _, tc := range []struct{ lang, entry, want string }{
+		{"en", "profile", "Full name"},
+		{"en", "claim:given_name", "First name"},
+		{"ru", "claim:verified_claims.snils", "СНИЛС, подтверждённый государственными реестрами"},
+		{"en", "api", "api"},
+		{"en", "claim:nickname", "claim:nickname"},
+	} {
+		if got := r.consentEntry(tc.lang, tc.entry); got != tc.want {
+			t.Errorf("consentEntry(%s, %s) = %q, want %q", tc.lang, tc.entry, got, tc.want)
+		}
+	}
+}
