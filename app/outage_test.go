@@ -19,14 +19,22 @@ import (
 )
 
 // ownRedis is a redis-server process the test owns (never the shared
-// one), on a free loopback port.
+// one), on a free loopback port; its data directory outlives it.
 type ownRedis struct {
 	t    *testing.T
 	port int
+	dir  string
 	cmd  *exec.Cmd
 }
 
 func startOwnRedis(t *testing.T, port int) *ownRedis {
+	t.Helper()
+	return startRedisIn(t, port, t.TempDir())
+}
+
+// startRedisIn starts redis-server on port (0: a free one) with dir as its
+// data directory: a snapshot there (save) is loaded at start.
+func startRedisIn(t *testing.T, port int, dir string) *ownRedis {
 	t.Helper()
 	bin, err := exec.LookPath("redis-server")
 	if err != nil {
@@ -44,11 +52,11 @@ func startOwnRedis(t *testing.T, port int) *ownRedis {
 		ln.Close()
 	}
 	cmd := exec.Command(bin, "--port", fmt.Sprint(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-		"--dir", t.TempDir())
+		"--dir", dir)
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
-	r := &ownRedis{t: t, port: port, cmd: cmd}
+	r := &ownRedis{t: t, port: port, dir: dir, cmd: cmd}
 	t.Cleanup(r.stop)
 	c := goredis.NewClient(&goredis.Options{Addr: r.addr()})
 	defer c.Close()
@@ -68,6 +76,36 @@ func (r *ownRedis) stop() {
 	if r.cmd.ProcessState == nil {
 		_ = r.cmd.Process.Kill()
 		_ = r.cmd.Wait()
+	}
+}
+
+// save writes a snapshot of the data, which a restart in the same
+// directory loads (as a production Redis with persistence would).
+func (r *ownRedis) save() {
+	r.t.Helper()
+	c := goredis.NewClient(&goredis.Options{Addr: r.addr()})
+	defer c.Close()
+	if err := c.Save(context.Background()).Err(); err != nil {
+		r.t.Fatalf("redis save: %v", err)
+	}
+}
+
+// waitReady waits until env's readiness probe passes again.
+func waitReady(t *testing.T, env *apptest.Env) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		resp, err := http.Get(env.URL + "/readyz")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return
+			}
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("gosid did not recover after the store came back")
+		}
+		time.Sleep(100 * time.Millisecond)
 	}
 }
 
@@ -112,6 +150,10 @@ func TestRedisOutage(t *testing.T) {
 	if p.Status != http.StatusServiceUnavailable || !strings.Contains(p.Body, "временно недоступен") {
 		t.Fatalf("sign-in page during the outage: %d %.300s", p.Status, p.Body)
 	}
+	// It keeps the login typed, never the password.
+	if f, err := p.Form("/login"); err != nil || f.Values.Get("login") != testPhone || strings.Contains(p.Body, testPassword) {
+		t.Fatalf("sign-in page during the outage: %v %v", f, err)
+	}
 
 	// Liveness stays up; readiness says why not.
 	if resp, err := http.Get(env.URL + "/healthz"); err != nil || resp.StatusCode != http.StatusOK {
@@ -120,21 +162,77 @@ func TestRedisOutage(t *testing.T) {
 
 	// Redis comes back (empty): gosid recovers without a restart.
 	startOwnRedis(t, rd.port)
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		resp, err := http.Get(env.URL + "/readyz")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				break
-			}
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("gosid did not recover after Redis came back")
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+	waitReady(t, env)
 	if _, v := a.password(testPhone, testPassword); v.SessionToken == "" {
 		t.Fatal("sign-in after the outage failed")
+	}
+}
+
+// TestOutageKeepsTheForm (issue 10, defect 6): a citizen who sends the
+// registration form while Redis is down gets a 503 page in their language
+// (Russian by default, English by Accept-Language) that gives back what
+// they typed (the names and the phone, never the password) in a form
+// posting to the same address; when Redis is back, typing the password
+// again and pressing the button completes the step, and the registration
+// finishes.
+func TestOutageKeepsTheForm(t *testing.T) {
+	rd := startOwnRedis(t, 0)
+	cfg := apptest.NewConfig(t, apptest.SQLite)
+	cfg.RedisURL = "redis://" + rd.addr() + "/0"
+	cfg.RedisPrefix = "outage:"
+	env := apptest.Start(t, cfg)
+	const (
+		phone    = "+7 916 352-71-20"
+		password = "Глубокий-Сон-7-Лес"
+	)
+	typed := url.Values{"action": {"register"}, "family_name": {"Соколова"}, "given_name": {"Анна"},
+		"middle_name": {"Сергеевна"}, "contact": {phone}, "password": {password}, "password_confirm": {password}, "consent": {"yes"}}
+	ru, en := env.NewBrowser(t), env.NewBrowser(t)
+	en.Header.Set("Accept-Language", "en-GB,en;q=0.9")
+	ru.Get(env.URL + "/registration")
+	en.Get(env.URL + "/registration")
+
+	rd.save()
+	rd.stop()
+	for _, c := range []struct {
+		b           *apptest.Browser
+		lang, title string
+	}{{ru, "ru", "Сервис временно недоступен"}, {en, "en", "The service is temporarily unavailable"}} {
+		p := c.b.Submit("/registration", typed)
+		if p.Status != http.StatusServiceUnavailable || p.Header.Get("Retry-After") == "" || p.Header.Get("Content-Language") != c.lang ||
+			!strings.Contains(p.Body, c.title) {
+			t.Fatalf("%s: registration during the outage: %d Retry-After %q %s\n%.600s", c.lang, p.Status,
+				p.Header.Get("Retry-After"), p.Header.Get("Content-Language"), p.Body)
+		}
+		f, err := p.Form("/registration")
+		if err != nil {
+			t.Fatalf("%s: no form to send again: %v", c.lang, err)
+		}
+		for _, k := range []string{"family_name", "given_name", "middle_name", "contact", "consent", "action"} {
+			if f.Values.Get(k) != typed.Get(k) {
+				t.Errorf("%s: %s is %q, typed %q", c.lang, k, f.Values.Get(k), typed.Get(k))
+			}
+		}
+		if f.Values.Get("flow") == "" || f.Values.Get("csrf_token") == "" || f.Values.Has("password") {
+			t.Errorf("%s: the form to send again: %v", c.lang, f.Values)
+		}
+		if strings.Contains(p.Body, password) {
+			t.Errorf("%s: the password is in the page", c.lang)
+		}
+	}
+
+	rd = startRedisIn(t, rd.port, rd.dir)
+	waitReady(t, env)
+	p := ru.Submit("/registration", url.Values{"password": {password}, "password_confirm": {password}})
+	if p.Status != http.StatusOK || !strings.Contains(p.Body, `name="code"`) {
+		t.Fatalf("send again after the outage: %d\n%.600s", p.Status, p.Body)
+	}
+	p = ru.Submit("/registration", url.Values{"action": {"confirm"}, "code": {env.LatestCode(t, phone)}})
+	if p.Status != http.StatusOK {
+		t.Fatalf("confirm: %d\n%.600s", p.Status, p.Body)
+	}
+	acct, err := env.Stores.DB.FindAccountByPhone(context.Background(), "+79163527120")
+	if err != nil || acct.FamilyName != "Соколова" || acct.GivenName != "Анна" || acct.MiddleName != "Сергеевна" {
+		t.Fatalf("the account after the outage: %+v %v", acct, err)
 	}
 }

@@ -237,16 +237,16 @@ func (srv *Server) storesDown(ctx context.Context) bool {
 
 // unavailable answers a request that failed because a store is away: a
 // JSON error (RFC 6749's temporarily_unavailable) on the APIs, a page in
-// the citizen's language elsewhere; the browser's back button still has
-// what the citizen typed.
-func (srv *Server) unavailable(w http.ResponseWriter, r *http.Request) {
+// the citizen's language elsewhere, which gives a posted form back to be
+// sent again.
+func (srv *Server) unavailable(w http.ResponseWriter, r *http.Request, form string) {
 	p := r.URL.Path
 	if strings.HasPrefix(p, selfservice.PathAPI+"/") || strings.HasPrefix(p, "/oauth2/") || strings.HasPrefix(p, "/.well-known/") {
 		selfservice.APIFail(w, http.StatusServiceUnavailable, "temporarily_unavailable",
 			"The service is temporarily unavailable; try again in a few seconds.")
 		return
 	}
-	srv.Web.Error(w, r, http.StatusServiceUnavailable, "error.title", "error.unavailable", "")
+	srv.Web.Unavailable(w, r, form)
 }
 
 // adminRoutes is the operator listener's handler: metrics and probes.

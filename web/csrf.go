@@ -40,15 +40,17 @@ func (r *Renderer) CSRFToken(w http.ResponseWriter, req *http.Request) string {
 // CheckCSRF reports whether the csrf_token form field matches this
 // browser's CSRF cookie.
 func (r *Renderer) CheckCSRF(req *http.Request) bool {
+	return r.validCSRF(req, req.PostFormValue(CSRFField))
+}
+
+// validCSRF reports whether token is the form token of this browser's
+// CSRF cookie.
+func (r *Renderer) validCSRF(req *http.Request, token string) bool {
 	c, err := req.Cookie(r.CookieName(csrfCookie))
-	if err != nil || !validSecret(c.Value) {
+	if err != nil || !validSecret(c.Value) || token == "" {
 		return false
 	}
-	got := req.PostFormValue(CSRFField)
-	if got == "" {
-		return false
-	}
-	return hmac.Equal([]byte(got), []byte(r.csrfMAC(c.Value)))
+	return hmac.Equal([]byte(token), []byte(r.csrfMAC(c.Value)))
 }
 
 func (r *Renderer) csrfMAC(secret string) string {

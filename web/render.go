@@ -127,7 +127,7 @@ func altLangURL(req *http.Request, page, lang string) string {
 	case http.MethodGet, http.MethodHead:
 		q = req.URL.Query()
 	default:
-		if page == "message" || page == "error" {
+		if page == "message" || page == "error" || page == "unavailable" {
 			return ""
 		}
 		q = url.Values{}

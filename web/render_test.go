@@ -246,6 +246,13 @@ func samples() []sample {
 			return &levelPage{FlowID: "f1", ClientName: "Налоги", Need: "standard", Have: "simplified"}
 		}},
 		{"offer", "offer", func() any { return &offerPage{} }},
+		{"unavailable", "unavailable", func() any {
+			return &UnavailableData{Action: "/registration", Fields: []KeptField{{Name: "flow", Value: "f1"},
+				{Name: "family_name", Value: evil, Label: "field.family_name"},
+				{Name: "password", Label: "field.password", Retype: true, Type: "password"},
+				{Name: "code", Label: "field.code", Retype: true, Type: "text"}}}
+		}},
+		{"unavailable-reload", "unavailable", func() any { return &UnavailableData{RetryURL: "/account"} }},
 	}
 }
 

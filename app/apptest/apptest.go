@@ -54,7 +54,8 @@ type Env struct {
 	ctx    context.Context
 	cancel context.CancelFunc
 	mu     sync.Mutex
-	seen   map[string]bool // outbox entries whose code a test already took
+	seen   map[string]bool   // outbox entries whose code a test already took
+	hashes map[string]string // password hashes by password (CreateAccountWith)
 }
 
 // NewConfig returns a configuration for backend with fresh storage.
@@ -191,21 +192,42 @@ func (e *Env) CreateClient(t testing.TB, c *clients.Client) string {
 // CreateAccount creates an active, simplified account with a confirmed phone.
 func (e *Env) CreateAccount(t testing.TB, phone, password string) *account.Account {
 	t.Helper()
-	ctx := context.Background()
 	norm, err := account.NormalizePhone(phone)
 	if err != nil {
 		t.Fatal(err)
 	}
-	hash, err := e.Stores.Passwords.Hash(ctx, password)
-	if err != nil {
-		t.Fatal(err)
+	return e.CreateAccountWith(t, password, func(a *account.Account) { a.Phone, a.PhoneVerified = norm, true })
+}
+
+// CreateAccountWith creates an active, simplified account with password;
+// edit sets its contacts (normalised) and anything else. The password is
+// hashed once per server and password, so that a test can make many
+// accounts quickly.
+func (e *Env) CreateAccountWith(t testing.TB, password string, edit func(a *account.Account)) *account.Account {
+	t.Helper()
+	ctx := context.Background()
+	e.mu.Lock()
+	hash, ok := e.hashes[password]
+	e.mu.Unlock()
+	if !ok {
+		var err error
+		if hash, err = e.Stores.Passwords.Hash(ctx, password); err != nil {
+			t.Fatal(err)
+		}
+		e.mu.Lock()
+		if e.hashes == nil {
+			e.hashes = map[string]string{}
+		}
+		e.hashes[password] = hash
+		e.mu.Unlock()
 	}
 	now := time.Now().UTC()
 	a := &account.Account{
-		ID: uuid.NewString(), Phone: norm, PhoneVerified: true, FamilyName: "Иванов", GivenName: "Иван",
+		ID: uuid.NewString(), FamilyName: "Иванов", GivenName: "Иван",
 		MiddleName: "Иванович", PasswordHash: hash, PasswordChangedAt: now, Level: account.LevelSimplified,
 		Status: account.StatusActive, Locale: "ru", CreatedAt: now, UpdatedAt: now,
 	}
+	edit(a)
 	if err := e.Stores.DB.CreateAccount(ctx, a); err != nil {
 		t.Fatalf("create account: %v", err)
 	}

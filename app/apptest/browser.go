@@ -21,6 +21,8 @@ type Browser struct {
 	issuer *url.URL
 	// Last is the last page fetched.
 	Last *Page
+	// Header is sent with every request (e.g. Accept-Language).
+	Header http.Header
 }
 
 // Page is a fetched response with its body read.
@@ -35,7 +37,7 @@ type Page struct {
 func (e *Env) NewBrowser(t testing.TB) *Browser {
 	jar, _ := cookiejar.New(nil)
 	iss, _ := url.Parse(e.URL)
-	b := &Browser{t: t, issuer: iss}
+	b := &Browser{t: t, issuer: iss, Header: http.Header{}}
 	b.HTTP = &http.Client{
 		Jar:     jar,
 		Timeout: 30 * time.Second,
@@ -51,6 +53,9 @@ func (e *Env) NewBrowser(t testing.TB) *Browser {
 
 func (b *Browser) do(req *http.Request) *Page {
 	b.t.Helper()
+	for k, v := range b.Header {
+		req.Header[k] = v
+	}
 	resp, err := b.HTTP.Do(req)
 	if err != nil {
 		b.t.Fatalf("%s %s: %v", req.Method, req.URL, err)
@@ -115,8 +120,18 @@ func (p *Page) Form(action string) (*Form, error) {
 					found = cur
 				}
 			case "input":
-				if cur != nil && attr(n, "name") != "" && attr(n, "type") == "hidden" {
+				// What a browser sends untouched: hidden fields and the
+				// text fields the page filled in.
+				if cur == nil || attr(n, "name") == "" {
+					break
+				}
+				switch attr(n, "type") {
+				case "hidden":
 					cur.Values.Set(attr(n, "name"), attr(n, "value"))
+				case "text", "email", "tel", "":
+					if v := attr(n, "value"); v != "" {
+						cur.Values.Set(attr(n, "name"), v)
+					}
 				}
 			}
 		}
