@@ -37,9 +37,9 @@ func RequestedClaims(form url.Values, c *clients.Client) (*claimsreq.Request, er
 	return req.Within(c.Scopes), nil
 }
 
-// claimsOf is RequestedClaims of a request fosite parsed, after
-// restoreRequestObjectClaims.
+// claimsOf is RequestedClaims of a request fosite parsed.
 func claimsOf(ar fosite.Requester) (*claimsreq.Request, error) {
+	restoreRequestObjectClaims(ar.GetRequestForm())
 	fc, ok := ar.GetClient().(*fositeClient)
 	if !ok {
 		return nil, fosite.ErrServerError.WithDebug("unexpected client type")
@@ -50,17 +50,10 @@ func claimsOf(ar fosite.Requester) (*claimsreq.Request, error) {
 // restoreRequestObjectClaims puts a request object's claims member back
 // into the request's parameters as the JSON it is. fosite copies each
 // member of a request object into the form with fmt's %s, which turns the
-// object into Go's map notation; the request object itself, already
-// verified by fosite when this runs, still holds the JSON.
-func restoreRequestObjectClaims(r *http.Request, ar fosite.Requester) {
-	if ar == nil {
-		return
-	}
-	ro := r.Form.Get("request")
-	if ro == "" {
-		return
-	}
-	parts := strings.Split(ro, ".")
+// object into Go's map notation; the request object, which fosite has
+// verified when this runs and leaves in the form, still holds the JSON.
+func restoreRequestObjectClaims(form url.Values) {
+	parts := strings.Split(form.Get("request"), ".")
 	if len(parts) != 3 {
 		return
 	}
@@ -76,18 +69,32 @@ func restoreRequestObjectClaims(r *http.Request, ar fosite.Requester) {
 	if !ok {
 		return
 	}
-	var compact bytes.Buffer
 	if t := bytes.TrimSpace(raw); len(t) > 0 && t[0] == '"' {
 		// A client that wrote the parameter as a JSON string.
 		var s string
 		if json.Unmarshal(t, &s) == nil {
-			ar.GetRequestForm().Set("claims", s)
+			form.Set("claims", s)
 		}
 		return
 	}
+	var compact bytes.Buffer
 	if json.Compact(&compact, raw) == nil {
-		ar.GetRequestForm().Set("claims", compact.String())
+		form.Set("claims", compact.String())
 	}
+}
+
+// claimsParamCheck checks a pushed request's claims parameter before it is
+// stored (and stores it readable), as the authorization endpoint checks
+// the parameter before the citizen is asked anything.
+type claimsParamCheck struct{}
+
+func claimsParamFactory(fosite.Configurator, interface{}, interface{}) interface{} {
+	return claimsParamCheck{}
+}
+
+func (claimsParamCheck) HandlePushedAuthorizeEndpointRequest(_ context.Context, ar fosite.AuthorizeRequester, _ fosite.PushedAuthorizeResponder) error {
+	_, err := claimsOf(ar)
+	return err
 }
 
 // errSubjectMismatch refuses a decision about another citizen than the one

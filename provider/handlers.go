@@ -47,11 +47,11 @@ func (p *Provider) handleAuthorize(w http.ResponseWriter, r *http.Request) {
 	if err == nil {
 		err = checkPKCE(ar)
 	}
-	var claims *claimsreq.Request
-	if err == nil {
-		restoreRequestObjectClaims(r, ar)
-		claims, err = claimsOf(ar)
+	if err != nil {
+		p.writeAuthorizeError(w, r, ar, err)
+		return
 	}
+	claims, err := claimsOf(ar)
 	if err != nil {
 		p.writeAuthorizeError(w, r, ar, err)
 		return
@@ -221,12 +221,6 @@ func (p *Provider) WriteAuthorizeError(w http.ResponseWriter, r *http.Request, f
 func (p *Provider) handlePAR(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	ar, err := p.oauth.NewPushedAuthorizeRequest(ctx, r)
-	if err == nil {
-		// A pushed request is checked now, as the authorization endpoint
-		// would, and stored with its claims request readable.
-		restoreRequestObjectClaims(r, ar)
-		_, err = claimsOf(ar)
-	}
 	if err != nil {
 		p.logError(r, "par", fosite.ErrorToRFC6749Error(err))
 		p.oauth.WritePushedAuthorizeError(ctx, w, ar, err)

@@ -178,9 +178,9 @@ func New(o Options) (*Provider, error) {
 		byAlg: map[string]jwt.Signer{"RS256": o.Keys.FositeSigner("RS256"), "ES256": atSigner},
 		def:   o.Keys.FositeSigner("RS256"),
 	}
-	core, err := newSuccessorStrategy(&oauth2.DefaultJWTStrategy{Signer: atSigner, HMACSHAStrategy: hmacStrategy, Config: cfg}, o.GlobalSecret)
-	if err != nil {
-		return nil, err
+	core, cerr := newSuccessorStrategy(&oauth2.DefaultJWTStrategy{Signer: atSigner, HMACSHAStrategy: hmacStrategy, Config: cfg}, o.GlobalSecret)
+	if cerr != nil {
+		return nil, cerr
 	}
 	strategy := &compose.CommonStrategy{
 		CoreStrategy: core,
@@ -201,6 +201,7 @@ func New(o Options) (*Provider, error) {
 		compose.OpenIDConnectExplicitFactory,
 		compose.OpenIDConnectRefreshFactory,
 		compose.OAuth2PKCEFactory,
+		claimsParamFactory, // before the request is stored
 		compose.PushedAuthorizeHandlerFactory,
 		func(fosite.Configurator, interface{}, interface{}) interface{} {
 			return &jwtIntrospector{signer: atSigner, deny: deny, issuer: o.Issuer}
@@ -215,6 +216,7 @@ func New(o Options) (*Provider, error) {
 	for i, h := range cfg.TokenEndpointHandlers {
 		cfg.TokenEndpointHandlers[i] = guardedTokenHandler{h}
 	}
+	var err error
 	if p.discovery, err = p.buildDiscovery(); err != nil {
 		return nil, err
 	}
