@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"net/url"
 	"slices"
@@ -165,6 +166,65 @@ func mergeClaims(dst, src map[string]any) {
 		}
 	}
 }
+
+// idTokenClaims are the claims an id_token carries: those the granted
+// scopes allow, and what the claims parameter asked for in the id_token as
+// far as the consent went (allowed).
+func (p *Provider) idTokenClaims(ctx context.Context, subject string, scopes []string, allowed *claimsreq.Request) (map[string]any, error) {
+	claims, err := p.o.Claims(ctx, subject, scopes)
+	if err != nil || allowed == nil {
+		return claims, err
+	}
+	if claims == nil {
+		claims = map[string]any{}
+	}
+	asked, err := p.requestedClaims(ctx, subject, allowed.IDToken)
+	if err != nil {
+		return nil, err
+	}
+	mergeClaims(claims, asked)
+	return claims, nil
+}
+
+// askUserinfo keeps with the session what the claims parameter asked for
+// from userinfo as far as the consent went, for its access tokens to carry.
+func (s *Session) askUserinfo(allowed *claimsreq.Request) error {
+	if allowed == nil || allowed.UserInfo.Empty() {
+		return nil
+	}
+	raw, err := json.Marshal(allowed.UserInfo)
+	if err != nil {
+		return fmt.Errorf("provider: encode the userinfo request: %w", err)
+	}
+	s.UserinfoRequest = raw
+	return nil
+}
+
+// userinfoClaims is userinfo's answer for an access token: the claims its
+// scopes allow, and what the claims parameter asked for from userinfo as
+// far as the consent went (the token carries it, signed).
+func (p *Provider) userinfoClaims(ctx context.Context, subject string, scopes []string, token map[string]any) (map[string]any, error) {
+	claims, err := p.o.Claims(ctx, subject, scopes)
+	if err != nil {
+		return nil, err
+	}
+	if claims == nil {
+		claims = map[string]any{}
+	}
+	m, err := userinfoRequest(token)
+	if err != nil {
+		return nil, err
+	}
+	asked, err := p.requestedClaims(ctx, subject, m)
+	if err != nil {
+		return nil, err
+	}
+	mergeClaims(claims, asked)
+	return claims, nil
+}
+
+// claimUserinfoRequest is the access-token claim carrying UserinfoRequest.
+const claimUserinfoRequest = "userinfo_claims"
 
 // userinfoRequest reads the userinfo member an access token carries.
 func userinfoRequest(claims map[string]any) (claimsreq.Member, error) {

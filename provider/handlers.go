@@ -151,14 +151,6 @@ func (p *Provider) finishAuthorize(w http.ResponseWriter, r *http.Request, ar fo
 	sess.ACR = acr
 	sess.AMR = append([]string(nil), dec.AMR...)
 	sess.AuthTime = dec.AuthTime.UTC()
-	if allowed != nil && !allowed.UserInfo.Empty() {
-		raw, err := json.Marshal(allowed.UserInfo)
-		if err != nil {
-			p.writeAuthorizeError(w, r, ar, fosite.ErrServerError.WithWrap(err))
-			return
-		}
-		sess.UserinfoRequest = raw
-	}
 	c := sess.DefaultSession.Claims
 	c.Subject = dec.Subject
 	c.AuthTime = dec.AuthTime.UTC()
@@ -170,20 +162,20 @@ func (p *Provider) finishAuthorize(w http.ResponseWriter, r *http.Request, ar fo
 		c.Extra["sid"] = dec.SessionID
 	}
 	if p.o.Claims != nil {
-		claims, err := p.o.Claims(ctx, dec.Subject, ar.GetGrantedScopes())
-		if claims == nil {
-			claims = map[string]any{}
-		}
-		if err == nil && allowed != nil {
-			var asked map[string]any
-			asked, err = p.requestedClaims(ctx, dec.Subject, allowed.IDToken)
-			mergeClaims(claims, asked)
-		}
+		claims, err := p.idTokenClaims(ctx, dec.Subject, ar.GetGrantedScopes(), allowed)
 		if err != nil {
 			p.writeAuthorizeError(w, r, ar, fosite.ErrServerError.WithWrap(err))
 			return
 		}
-		mergeClaims(c.Extra, claims)
+		for k, v := range claims {
+			if _, reserved := c.Extra[k]; !reserved {
+				c.Extra[k] = v
+			}
+		}
+	}
+	if err := sess.askUserinfo(allowed); err != nil {
+		p.writeAuthorizeError(w, r, ar, fosite.ErrServerError.WithWrap(err))
+		return
 	}
 	resp, err := p.oauth.NewAuthorizeResponse(ctx, ar, sess)
 	if err != nil {
@@ -373,25 +365,11 @@ func (p *Provider) handleUserinfo(w http.ResponseWriter, r *http.Request) {
 	sub := stringClaim(t.Claims, "sub")
 	claims := map[string]any{}
 	if p.o.Claims != nil {
-		claims, err = p.o.Claims(ctx, sub, scopes)
-		if claims == nil {
-			claims = map[string]any{}
-		}
-		var asked map[string]any
-		if err == nil {
-			// What the claims parameter asked for from userinfo, as far as
-			// the consent went: the token carries it, signed.
-			var m claimsreq.Member
-			if m, err = userinfoRequest(t.Claims); err == nil {
-				asked, err = p.requestedClaims(ctx, sub, m)
-			}
-		}
-		if err != nil {
+		if claims, err = p.userinfoClaims(ctx, sub, scopes, t.Claims); err != nil {
 			p.logError(r, "userinfo", fosite.ErrServerError.WithWrap(err))
 			writeJSONError(w, http.StatusInternalServerError, "server_error", "The server could not load the claims.")
 			return
 		}
-		mergeClaims(claims, asked)
 	}
 	claims["sub"] = sub
 	w.Header().Set("Cache-Control", "no-store")

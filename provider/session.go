@@ -22,19 +22,16 @@ type Session struct {
 	GrantID string `json:"grant_id,omitempty"`
 	// SessionID is the sign-in session (OIDC sid), for logout.
 	SessionID string `json:"sid,omitempty"`
+	// UserinfoRequest is the userinfo member of the claims parameter, as
+	// far as the citizen's consent covers it (claimsreq.Member JSON). Access
+	// tokens carry it, so that userinfo answers it without a lookup.
+	UserinfoRequest json.RawMessage `json:"userinfo_request,omitempty"`
 	// ACR and AMR describe the authentication (OpenID Connect Core §2).
 	ACR string   `json:"acr,omitempty"`
 	AMR []string `json:"amr,omitempty"`
 	// AuthTime is when the citizen last authenticated actively.
 	AuthTime time.Time `json:"auth_time,omitempty"`
-	// UserinfoRequest is the userinfo member of the claims parameter, as
-	// far as the citizen's consent covers it (claimsreq.Member JSON). Access
-	// tokens carry it, so that userinfo answers it without a lookup.
-	UserinfoRequest json.RawMessage `json:"userinfo_request,omitempty"`
 }
-
-// claimUserinfoRequest is the access-token claim carrying UserinfoRequest.
-const claimUserinfoRequest = "userinfo_claims"
 
 // NewSession returns an empty session with its id-token parts allocated.
 func NewSession() *Session {
@@ -54,6 +51,9 @@ func (s *Session) GetJWTClaims() jwt.JWTClaimsContainer {
 	if s.SessionID != "" {
 		extra["sid"] = s.SessionID
 	}
+	if len(s.UserinfoRequest) > 0 {
+		extra[claimUserinfoRequest] = s.UserinfoRequest
+	}
 	if !s.AuthTime.IsZero() {
 		extra["auth_time"] = s.AuthTime.Unix()
 	}
@@ -62,9 +62,6 @@ func (s *Session) GetJWTClaims() jwt.JWTClaimsContainer {
 	}
 	if len(s.AMR) > 0 {
 		extra["amr"] = s.AMR
-	}
-	if len(s.UserinfoRequest) > 0 {
-		extra[claimUserinfoRequest] = s.UserinfoRequest
 	}
 	return &jwt.JWTClaims{
 		Subject:    s.GetSubject(),
