@@ -9,8 +9,11 @@ import (
 
 // Grant is what a citizen agreed to share with one client.
 type Grant struct {
-	Subject   string
-	ClientID  string
+	Subject  string
+	ClientID string
+	// Scopes are the scopes agreed to, and the claims agreed to one by one
+	// (a claims request beyond the scopes) as claimsreq items
+	// ("claim:given_name").
 	Scopes    []string
 	GrantedAt time.Time
 	UpdatedAt time.Time

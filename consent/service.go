@@ -7,6 +7,7 @@ import (
 	"slices"
 	"time"
 
+	"github.com/gosid/gosid/claimsreq"
 	"github.com/gosid/gosid/storage"
 )
 
@@ -36,7 +37,8 @@ func New(store Store, tokens Tokens, now func() time.Time) *Service {
 }
 
 // Covers reports whether the citizen's remembered consent to the client
-// covers every requested scope.
+// covers every requested item: scopes, and claims asked for one by one
+// (claimsreq items, covered by their own consent or their scope's).
 func (s *Service) Covers(ctx context.Context, subject, clientID string, requested []string) (bool, error) {
 	g, err := s.store.GetConsent(ctx, subject, clientID)
 	if errors.Is(err, storage.ErrNotFound) {
@@ -44,15 +46,16 @@ func (s *Service) Covers(ctx context.Context, subject, clientID string, requeste
 	} else if err != nil {
 		return false, fmt.Errorf("consent: load: %w", err)
 	}
-	for _, sc := range requested {
-		if !slices.Contains(g.Scopes, sc) {
+	for _, it := range requested {
+		if !claimsreq.Covered(g.Scopes, it) {
 			return false, nil
 		}
 	}
 	return true, nil
 }
 
-// Remember records that the citizen agreed to scopes, together with what
+// Remember records that the citizen agreed to scopes (and claim items),
+// together with what
 // they agreed to before, so that a later request for the same or fewer
 // scopes goes through without asking again. Two consents given at once
 // (two tabs, two services' scopes) both count.

@@ -7,6 +7,7 @@ import (
 	"github.com/ory/fosite"
 
 	"github.com/gosid/gosid/account"
+	"github.com/gosid/gosid/claimsreq"
 )
 
 // buildDiscovery renders the OpenID Provider metadata once; it is served
@@ -44,7 +45,7 @@ func (p *Provider) buildDiscovery() ([]byte, error) {
 			"phone_number", "phone_number_verified", "verified_claims"},
 		"acr_values_supported":                           account.SupportedACRs(),
 		"prompt_values_supported":                        supportedPrompts,
-		"claims_parameter_supported":                     false,
+		"claims_parameter_supported":                     true,
 		"request_parameter_supported":                    true,
 		"request_object_signing_alg_values_supported":    []string{"none", "RS256", "ES256", "PS256"},
 		"request_uri_parameter_supported":                false,
@@ -53,6 +54,11 @@ func (p *Provider) buildDiscovery() ([]byte, error) {
 		"backchannel_logout_supported":                   false,
 		"authorization_response_iss_parameter_supported": true,
 		"ui_locales_supported":                           []string{"ru", "en"},
+		// OpenID Connect for Identity Assurance 1.0 §8.
+		"verified_claims_supported":           true,
+		"trust_frameworks_supported":          []string{claimsreq.TrustFramework},
+		"evidence_supported":                  []string{"electronic_record"},
+		"claims_in_verified_claims_supported": claimsreq.VerifiedClaimNames(),
 	}
 	return json.MarshalIndent(doc, "", "  ")
 }

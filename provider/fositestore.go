@@ -250,6 +250,13 @@ func (s *fositeStore) DeleteAccessTokenSession(context.Context, string) error { 
 
 // CreateRefreshTokenSession stores a refresh token, unless its grant was
 // revoked meanwhile (a code redeemed twice at once).
+//
+// A successor is derived from the token it replaces (successorStrategy), so
+// a refresh repeated inside the grace window, or run twice at once, stores
+// the same signature: the first insert wins and the others hand out the
+// identical token, as long as it is still live and unused. A successor that
+// was used already means the client has moved on: the replay is refused,
+// and no second chain ever starts.
 func (s *fositeStore) CreateRefreshTokenSession(ctx context.Context, sig, _ string, r fosite.Requester) error {
 	if denied, err := s.deny.GrantDenied(ctx, r.GetID()); err != nil {
 		return err
@@ -265,7 +272,7 @@ func (s *fositeStore) CreateRefreshTokenSession(ctx context.Context, sig, _ stri
 	if exp.IsZero() {
 		exp = now.Add(s.rtTTL)
 	}
-	return s.grants.CreateRefreshToken(ctx, &grants.RefreshToken{
+	err = s.grants.CreateRefreshToken(ctx, &grants.RefreshToken{
 		Signature: sig,
 		RequestID: r.GetID(),
 		ClientID:  r.GetClient().GetID(),
@@ -274,7 +281,25 @@ func (s *fositeStore) CreateRefreshTokenSession(ctx context.Context, sig, _ stri
 		CreatedAt: now,
 		ExpiresAt: exp,
 	})
+	if !errors.Is(err, storage.ErrConflict) {
+		return err
+	}
+	prev, err := s.grants.GetRefreshToken(ctx, sig)
+	if err != nil {
+		return fmt.Errorf("load the successor already issued: %w", err)
+	}
+	switch {
+	case prev.RequestID != r.GetID():
+		return fmt.Errorf("refresh token signature taken by another grant: %w", storage.ErrConflict)
+	case !prev.RevokedAt.IsZero() || !prev.UsedAt.IsZero() || !prev.ExpiresAt.After(now):
+		return errSuccessorUsed
+	}
+	return nil
 }
+
+// errSuccessorUsed refuses a rotated-out refresh token inside the grace
+// window whose successor is no longer live: the client already moved on.
+var errSuccessorUsed = errors.New("provider: the refresh token's successor was already used")
 
 // GetRefreshTokenSession returns the request; a token rotated before the
 // grace window or belonging to a revoked grant comes back with

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -15,6 +16,7 @@ import (
 	"github.com/ory/fosite/token/jwt"
 
 	"github.com/gosid/gosid/audit"
+	"github.com/gosid/gosid/claimsreq"
 )
 
 // Register mounts the endpoints on r; ia decides each authorization
@@ -46,12 +48,17 @@ func (p *Provider) handleAuthorize(w http.ResponseWriter, r *http.Request) {
 		p.writeAuthorizeError(w, r, ar, err)
 		return
 	}
+	claims, err := claimsOf(ar)
+	if err != nil {
+		p.writeAuthorizeError(w, r, ar, err)
+		return
+	}
 	fc, ok := ar.GetClient().(*fositeClient)
 	if !ok {
 		p.writeAuthorizeError(w, r, ar, fosite.ErrServerError.WithDebug("unexpected client type"))
 		return
 	}
-	dec, err := p.interaction.Authorize(w, r, &AuthorizeContext{Request: ar, Client: fc.c, Form: resumableForm(ar)})
+	dec, err := p.interaction.Authorize(w, r, &AuthorizeContext{Request: ar, Client: fc.c, Form: resumableForm(ar), Claims: claims})
 	if err != nil {
 		p.writeAuthorizeError(w, r, ar, err)
 		return
@@ -59,7 +66,7 @@ func (p *Provider) handleAuthorize(w http.ResponseWriter, r *http.Request) {
 	if dec == nil {
 		return
 	}
-	p.finishAuthorize(w, r, ar, dec)
+	p.finishAuthorize(w, r, ar, claims, dec)
 }
 
 // resumableForm is the resolved request minus anything secret or
@@ -92,8 +99,17 @@ func (p *Provider) Resume(w http.ResponseWriter, r *http.Request, flowID string,
 	p.handleAuthorize(w, req)
 }
 
-func (p *Provider) finishAuthorize(w http.ResponseWriter, r *http.Request, ar fosite.AuthorizeRequester, dec *Decision) {
+func (p *Provider) finishAuthorize(w http.ResponseWriter, r *http.Request, ar fosite.AuthorizeRequester, req *claimsreq.Request, dec *Decision) {
 	ctx := r.Context()
+	if subs, ok := req.Subjects(); ok && !slices.Contains(subs, dec.Subject) {
+		p.writeAuthorizeError(w, r, ar, errSubjectMismatch)
+		return
+	}
+	acr, err := requestedACR(req, dec.ACR)
+	if err != nil {
+		p.writeAuthorizeError(w, r, ar, err)
+		return
+	}
 	for _, s := range dec.GrantedScopes {
 		if ar.GetRequestedScopes().Has(s) {
 			ar.GrantScope(s)
@@ -105,26 +121,28 @@ func (p *Provider) finishAuthorize(w http.ResponseWriter, r *http.Request, ar fo
 	if len(ar.GetGrantedAudience()) == 0 {
 		ar.GrantAudience(p.o.Issuer)
 	}
+	// What the claims parameter asks for, as far as the consent goes.
+	allowed := req.Allowed(slices.Concat(ar.GetGrantedScopes(), dec.GrantedClaims))
 	sess := NewSession()
 	sess.Subject = dec.Subject
 	sess.ClientID = ar.GetClient().GetID()
 	sess.GrantID = ar.GetID()
 	sess.SessionID = dec.SessionID
-	sess.ACR = dec.ACR
+	sess.ACR = acr
 	sess.AMR = append([]string(nil), dec.AMR...)
 	sess.AuthTime = dec.AuthTime.UTC()
 	c := sess.DefaultSession.Claims
 	c.Subject = dec.Subject
 	c.AuthTime = dec.AuthTime.UTC()
 	c.RequestedAt = dec.RequestedAt.UTC()
-	c.AuthenticationContextClassReference = dec.ACR
+	c.AuthenticationContextClassReference = acr
 	c.AuthenticationMethodsReferences = sess.AMR
 	c.Extra = map[string]interface{}{}
 	if dec.SessionID != "" {
 		c.Extra["sid"] = dec.SessionID
 	}
 	if p.o.Claims != nil {
-		claims, err := p.o.Claims(ctx, dec.Subject, ar.GetGrantedScopes())
+		claims, err := p.idTokenClaims(ctx, dec.Subject, ar.GetGrantedScopes(), allowed)
 		if err != nil {
 			p.writeAuthorizeError(w, r, ar, fosite.ErrServerError.WithWrap(err))
 			return
@@ -134,6 +152,10 @@ func (p *Provider) finishAuthorize(w http.ResponseWriter, r *http.Request, ar fo
 				c.Extra[k] = v
 			}
 		}
+	}
+	if err := sess.askUserinfo(allowed); err != nil {
+		p.writeAuthorizeError(w, r, ar, fosite.ErrServerError.WithWrap(err))
+		return
 	}
 	resp, err := p.oauth.NewAuthorizeResponse(ctx, ar, sess)
 	if err != nil {
@@ -266,6 +288,8 @@ func (p *Provider) writeAccessError(w http.ResponseWriter, r *http.Request, ar f
 			_ = p.store.RevokeRefreshToken(ctx, ar.GetID())
 		}
 		err = fosite.ErrInvalidGrant.WithHint("The authorization code has already been used.")
+	case errors.Is(err, errSuccessorUsed):
+		err = fosite.ErrInvalidGrant.WithHint("The refresh token was already used.")
 	case errors.Is(err, fosite.ErrInactiveToken) && !isRFC(err):
 		err = fosite.ErrInvalidGrant.WithHint("The token is no longer valid.")
 	}
@@ -334,7 +358,7 @@ func (p *Provider) handleUserinfo(w http.ResponseWriter, r *http.Request) {
 	sub := stringClaim(t.Claims, "sub")
 	claims := map[string]any{}
 	if p.o.Claims != nil {
-		if claims, err = p.o.Claims(ctx, sub, scopes); err != nil {
+		if claims, err = p.userinfoClaims(ctx, sub, scopes, t.Claims); err != nil {
 			p.logError(r, "userinfo", fosite.ErrServerError.WithWrap(err))
 			writeJSONError(w, http.StatusInternalServerError, "server_error", "The server could not load the claims.")
 			return
@@ -401,6 +425,12 @@ type IDTokenHint struct {
 	Subject   string
 	Audience  []string
 	SessionID string
+}
+
+// Names reports whether the hint was issued for the sign-in session sid
+// of subject; a hint without a sid names no session. nil names none.
+func (h *IDTokenHint) Names(sid, subject string) bool {
+	return h != nil && h.SessionID != "" && h.SessionID == sid && h.Subject == subject
 }
 
 // VerifyIDTokenHint checks an id_token gosid issued. An expired token is

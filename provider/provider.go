@@ -20,6 +20,7 @@ import (
 	"github.com/ory/fosite/token/jwt"
 
 	"github.com/gosid/gosid/audit"
+	"github.com/gosid/gosid/claimsreq"
 	"github.com/gosid/gosid/clients"
 	"github.com/gosid/gosid/grants"
 	"github.com/gosid/gosid/storage"
@@ -42,6 +43,8 @@ type AuthorizeContext struct {
 	// Form holds the resolved request parameters (after PAR expansion); the
 	// UI keeps them to resume the request with Provider.Resume.
 	Form url.Values
+	// Claims is the claims request parameter, nil when there is none.
+	Claims *claimsreq.Request
 }
 
 // Decision is the outcome of sign-in and consent for one request.
@@ -55,6 +58,10 @@ type Decision struct {
 	ACR           string
 	AMR           []string
 	GrantedScopes []string
+	// GrantedClaims are the claim items (claimsreq) the citizen agreed to
+	// beyond the scopes; a claim the claims parameter asks for is released
+	// only when the scopes or these cover it.
+	GrantedClaims []string
 }
 
 // Interaction is the sign-in and consent UI. Authorize either returns a
@@ -186,8 +193,12 @@ func New(o Options) (*Provider, error) {
 		byAlg: map[string]jwt.Signer{"RS256": o.Keys.FositeSigner("RS256"), "ES256": atSigner},
 		def:   o.Keys.FositeSigner("RS256"),
 	}
+	core, cerr := newSuccessorStrategy(&oauth2.DefaultJWTStrategy{Signer: atSigner, HMACSHAStrategy: hmacStrategy, Config: cfg}, o.GlobalSecret)
+	if cerr != nil {
+		return nil, cerr
+	}
 	strategy := &compose.CommonStrategy{
-		CoreStrategy: &oauth2.DefaultJWTStrategy{Signer: atSigner, HMACSHAStrategy: hmacStrategy, Config: cfg},
+		CoreStrategy: core,
 		OpenIDConnectTokenStrategy: &idTokenStrategy{
 			byAlg: map[string]openid.OpenIDConnectTokenStrategy{
 				"RS256": &openid.DefaultStrategy{Signer: o.Keys.FositeSigner("RS256"), Config: cfg},
@@ -206,6 +217,7 @@ func New(o Options) (*Provider, error) {
 		compose.OpenIDConnectExplicitFactory,
 		compose.OpenIDConnectRefreshFactory,
 		compose.OAuth2PKCEFactory,
+		claimsParamFactory, // before the request is stored
 		compose.PushedAuthorizeHandlerFactory,
 		func(fosite.Configurator, interface{}, interface{}) interface{} {
 			return &jwtIntrospector{signer: atSigner, deny: deny, issuer: o.Issuer}

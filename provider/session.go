@@ -1,6 +1,7 @@
 package provider
 
 import (
+	"encoding/json"
 	"time"
 
 	"github.com/ory/fosite"
@@ -21,6 +22,10 @@ type Session struct {
 	GrantID string `json:"grant_id,omitempty"`
 	// SessionID is the sign-in session (OIDC sid), for logout.
 	SessionID string `json:"sid,omitempty"`
+	// UserinfoRequest is the userinfo member of the claims parameter, as
+	// far as the citizen's consent covers it (claimsreq.Member JSON). Access
+	// tokens carry it, so that userinfo answers it without a lookup.
+	UserinfoRequest json.RawMessage `json:"userinfo_request,omitempty"`
 	// ACR and AMR describe the authentication (OpenID Connect Core §2).
 	ACR string   `json:"acr,omitempty"`
 	AMR []string `json:"amr,omitempty"`
@@ -45,6 +50,9 @@ func (s *Session) GetJWTClaims() jwt.JWTClaimsContainer {
 	}
 	if s.SessionID != "" {
 		extra["sid"] = s.SessionID
+	}
+	if len(s.UserinfoRequest) > 0 {
+		extra[claimUserinfoRequest] = s.UserinfoRequest
 	}
 	if !s.AuthTime.IsZero() {
 		extra["auth_time"] = s.AuthTime.Unix()
@@ -77,6 +85,7 @@ func (s *Session) Clone() fosite.Session {
 		c.DefaultSession = s.DefaultSession.Clone().(*openid.DefaultSession)
 	}
 	c.AMR = append([]string(nil), s.AMR...)
+	c.UserinfoRequest = append(json.RawMessage(nil), s.UserinfoRequest...)
 	return &c
 }
 

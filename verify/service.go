@@ -11,6 +11,8 @@ import (
 	"slices"
 	"time"
 
+	"github.com/gosid/gosid/claimsreq"
+
 	"github.com/riverqueue/river"
 
 	"github.com/gosid/gosid/account"
@@ -532,7 +534,7 @@ func (s *Service) VerifiedClaims(ctx context.Context, accountID string) (map[str
 		evidence = append(evidence, map[string]any{"type": "electronic_record", "record": map[string]any{"type": "ru_inn", "source": map[string]any{"name": "FNS"}}})
 	}
 	return map[string]any{
-		"verification": map[string]any{"trust_framework": "ru_gosid", "time": p.VerifiedAt.UTC().Format(time.RFC3339),
+		"verification": map[string]any{"trust_framework": claimsreq.TrustFramework, "time": p.VerifiedAt.UTC().Format(time.RFC3339),
 			"evidence": evidence},
 		"claims": claims,
 	}, nil

@@ -7,6 +7,8 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+
+	"github.com/gosid/gosid/claimsreq"
 )
 
 func TestLang(t *testing.T) {
@@ -158,8 +160,12 @@ func TestTranslationKeysUsedExist(t *testing.T) {
 		t.Fatal(err)
 	}
 	keys := append([]string(nil), requiredKeys...)
-	for _, s := range []string{"openid", "profile", "email", "phone", "offline_access"} {
+	for _, s := range []string{"openid", "profile", "email", "phone", "offline_access", "verified_claims"} {
 		keys = append(keys, "scope."+s+".title", "scope."+s+".desc")
+	}
+	// The consent page names each claim a claims request can ask for.
+	for _, it := range claimsreq.AllItems() {
+		keys = append(keys, claimsreq.LabelKey(it))
 	}
 	// Every literal key a template passes to t.
 	use := regexp.MustCompile(`\bt\s+"([^"]+)"`)
@@ -202,4 +208,21 @@ func FuzzAcceptLanguage(f *testing.F) {
 			t.Fatalf("acceptLanguage(%q) = %q", h, got)
 		}
 	})
+}
+
+// TestConsentEntry: the connected-services page names what a service may
+// read in words, scopes and claims agreed to one by one alike.
+func TestConsentEntry(t *testing.T) {
+	r := newRenderer(t, true)
+	for _, tc := range []struct{ lang, entry, want string }{
+		{"en", "profile", "Full name"},
+		{"en", "claim:given_name", "First name"},
+		{"ru", "claim:verified_claims.snils", "СНИЛС, подтверждённый государственными реестрами"},
+		{"en", "api", "api"},
+		{"en", "claim:nickname", "claim:nickname"},
+	} {
+		if got := r.consentEntry(tc.lang, tc.entry); got != tc.want {
+			t.Errorf("consentEntry(%s, %s) = %q, want %q", tc.lang, tc.entry, got, tc.want)
+		}
+	}
 }

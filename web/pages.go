@@ -37,6 +37,17 @@ type ConsentData struct {
 	FlowID     string
 	ClientName string
 	Scopes     []ScopeItem
+	// Claims are the claims the service asks for one by one, beyond its
+	// scopes.
+	Claims []ClaimItem
+}
+
+// ClaimItem is one claim asked for on its own, on the consent page.
+type ClaimItem struct {
+	Name      string // consent item, e.g. "claim:given_name"
+	LabelKey  string // translation key, e.g. "claim.given_name"
+	Essential bool   // the service says it cannot work without it
+	Purpose   string // the service's reason, in its own words
 }
 
 // ScopeItem is one requested scope on the consent page.
@@ -47,11 +58,14 @@ type ScopeItem struct {
 }
 
 // LogoutData asks the citizen to confirm signing out (RP-initiated logout
-// without a valid id_token_hint).
+// without an id_token_hint of the current session).
 type LogoutData struct {
 	Page
 	FlowID     string
 	ClientName string
+	// OtherSession: the service's id_token names a session other than the
+	// current one (an earlier sign-in).
+	OtherSession bool
 }
 
 // MessageData is a simple titled message page (signed out; generic info).

@@ -16,6 +16,8 @@ import (
 	"log/slog"
 	"path"
 	"strings"
+
+	"github.com/gosid/gosid/claimsreq"
 )
 
 //go:embed templates static i18n
@@ -109,7 +111,22 @@ func (r *Renderer) funcs(lang string) template.FuncMap {
 		"fields":  fieldsOf,
 		"dict":    dict,
 		"list":    func(v ...string) []string { return v },
+		"consent": func(entry string) string { return r.consentEntry(lang, entry) },
 	}
+}
+
+// consentEntry names one entry of a remembered consent in words: a scope
+// by its title, a claim agreed to on its own by its label; an entry with no
+// translation (a service's own scope) as it is.
+func (r *Renderer) consentEntry(lang, entry string) string {
+	key := "scope." + entry + ".title"
+	if claimsreq.IsItem(entry) {
+		key = claimsreq.LabelKey(entry)
+	}
+	if s, ok := r.tr[normLang(lang)][key]; ok {
+		return s
+	}
+	return entry
 }
 
 // dict builds the argument of a partial template from key, value pairs.

@@ -6,13 +6,17 @@ package pages
 
 import (
 	"context"
+	"fmt"
 	"net/http"
+	"slices"
 	"strings"
 
 	"github.com/gorilla/mux"
 	"github.com/ory/fosite"
 
+	"github.com/gosid/gosid/claimsreq"
 	"github.com/gosid/gosid/consent"
+	"github.com/gosid/gosid/provider"
 	"github.com/gosid/gosid/selfservice"
 	"github.com/gosid/gosid/web"
 )
@@ -42,14 +46,37 @@ func (s *Pages) consentPage(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var items []web.ScopeItem
-	for _, sc := range strings.Fields(flow.Form.Get("scope")) {
+	scopes := strings.Fields(flow.Form.Get("scope"))
+	for _, sc := range scopes {
 		if knownScope(sc) {
 			items = append(items, web.ScopeItem{Name: sc, TitleKey: "scope." + sc + ".title", DescKey: "scope." + sc + ".desc"})
 		}
 	}
+	// Claims the service asks for one by one, beyond its scopes: each is
+	// shown, and only what is shown can be released.
+	req, err := s.requestedClaims(ctx, flow)
+	if err != nil {
+		s.ServerError(w, r, err)
+		return
+	}
+	var claims []web.ClaimItem
+	for _, it := range req.Items(scopes) {
+		claims = append(claims, web.ClaimItem{Name: it.Name, LabelKey: claimsreq.LabelKey(it.Name), Essential: it.Essential, Purpose: it.Purpose})
+	}
 	s.Web.Render(w, r, http.StatusOK, "consent", &web.ConsentData{
-		Page: s.Page(w, r), FlowID: flow.ID, ClientName: s.ClientName(ctx, flow.ClientID), Scopes: items,
+		Page: s.Page(w, r), FlowID: flow.ID, ClientName: s.ClientName(ctx, flow.ClientID), Scopes: items, Claims: claims,
 	})
+}
+
+// requestedClaims is the flow's claims parameter as the provider honours
+// it (checked when the request arrived).
+func (s *Pages) requestedClaims(ctx context.Context, flow *selfservice.Flow) (*claimsreq.Request, error) {
+	c, err := s.Clients.GetClient(ctx, flow.ClientID)
+	if err != nil {
+		return nil, fmt.Errorf("consent: the flow's client: %w", err)
+	}
+	req, _ := provider.RequestedClaims(flow.Form, c)
+	return req, nil
 }
 
 func knownScope(s string) bool {
@@ -82,8 +109,13 @@ func (s *Pages) consentSubmit(w http.ResponseWriter, r *http.Request) {
 	s.OAuth.Resume(w, r, flow.ID, flow.Form)
 }
 
-// saveConsent remembers the requested scopes together with any granted
-// before.
+// saveConsent remembers the requested scopes and claims together with any
+// granted before.
 func (s *Pages) saveConsent(ctx context.Context, subject string, flow *selfservice.Flow) error {
-	return s.svc.Remember(ctx, subject, flow.ClientID, strings.Fields(flow.Form.Get("scope")))
+	scopes := strings.Fields(flow.Form.Get("scope"))
+	req, err := s.requestedClaims(ctx, flow)
+	if err != nil {
+		return err
+	}
+	return s.svc.Remember(ctx, subject, flow.ClientID, slices.Concat(scopes, req.ItemNames(scopes)))
 }

@@ -8,7 +8,6 @@ import (
 	"github.com/gorilla/mux"
 
 	"github.com/gosid/gosid/account"
-	"github.com/gosid/gosid/provider"
 	"github.com/gosid/gosid/selfservice"
 	"github.com/gosid/gosid/selfservice/secondfactor"
 	"github.com/gosid/gosid/web"
@@ -80,7 +79,7 @@ func (s *Service) levelPage(w http.ResponseWriter, r *http.Request) {
 		s.ServerError(w, r, err)
 		return
 	}
-	need, _ := s.requirements(&provider.AuthorizeContext{Client: c, Form: flow.Form})
+	need, _, _ := s.requirements(flowContext(c, flow))
 	s.Web.Render(w, r, http.StatusForbidden, "level", &LevelPage{Page: s.Page(w, r), FlowID: flow.ID,
 		ClientName: c.Name, Need: string(need), Have: string(acct.Level)})
 }

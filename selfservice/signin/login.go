@@ -13,6 +13,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -20,6 +21,7 @@ import (
 	"github.com/ory/fosite"
 
 	"github.com/gosid/gosid/account"
+	"github.com/gosid/gosid/clients"
 	"github.com/gosid/gosid/consent"
 	"github.com/gosid/gosid/mfa"
 	"github.com/gosid/gosid/provider"
@@ -129,7 +131,10 @@ func (s *Service) Authorize(w http.ResponseWriter, r *http.Request, ac *provider
 		return nil, s.redirectToPage(w, r, selfservice.PathLogin, flow, ac, requestedAt)
 	}
 
-	need, wantMFA := s.requirements(ac)
+	need, wantMFA, err := s.requirements(ac)
+	if err != nil {
+		return nil, err
+	}
 	if need.Rank() > acct.Level.Rank() {
 		if prompts.Has("none") {
 			return nil, errUnmet.WithHintf("The service requires the %s trust level; this account is %s.", need, acct.Level)
@@ -149,7 +154,7 @@ func (s *Service) Authorize(w http.ResponseWriter, r *http.Request, ac *provider
 		}
 		return nil, s.stepUp(w, r, acct, sess, flow, ac, requestedAt)
 	}
-	granted, ok, err := s.consented(ctx, acct.ID, ac, prompts)
+	granted, claims, ok, err := s.consented(ctx, acct.ID, ac, prompts)
 	if err != nil {
 		return nil, fosite.ErrServerError.WithWrap(err)
 	}
@@ -176,6 +181,7 @@ func (s *Service) Authorize(w http.ResponseWriter, r *http.Request, ac *provider
 		ACR:           account.SessionACR(acct.Level, mfa.HasMFA(sess.AMR)),
 		AMR:           sess.AMR,
 		GrantedScopes: granted,
+		GrantedClaims: claims,
 	}, nil
 }
 
@@ -188,12 +194,14 @@ var errUnmet = &fosite.RFC6749Error{
 
 // requirements returns the trust level and whether a second factor the
 // request needs: the client's registered minimum and policy, the global
-// setting, and acr_values (of several values, the weakest one gosid can
-// satisfy is what the client asked for at least).
-func (s *Service) requirements(ac *provider.AuthorizeContext) (account.Level, bool) {
+// setting, acr_values and the acr the claims parameter asks for (of several
+// values, the weakest one gosid can satisfy is what the client asked for at
+// least). An essential acr none of whose values gosid knows can never be
+// met: unmet_authentication_requirements (OpenID Connect Core §5.5.1.1).
+func (s *Service) requirements(ac *provider.AuthorizeContext) (account.Level, bool, error) {
 	need := account.Level(ac.Client.MinLevel)
 	wantMFA := ac.Client.RequireMFA || s.sf.RequireMFA()
-	if acrs := strings.Fields(ac.Form.Get("acr_values")); len(acrs) > 0 {
+	raise := func(acrs []string) bool {
 		lowest, lowestMFA, known := account.Level(""), true, false
 		for _, acr := range acrs {
 			l, m, ok := account.ParseACR(acr)
@@ -210,8 +218,21 @@ func (s *Service) requirements(ac *provider.AuthorizeContext) (account.Level, bo
 			}
 			wantMFA = wantMFA || lowestMFA
 		}
+		return known
 	}
-	return need, wantMFA
+	raise(strings.Fields(ac.Form.Get("acr_values")))
+	if acrs, essential := ac.Claims.ACR(); len(acrs) > 0 && !raise(acrs) && essential {
+		return "", false, errUnmet.WithHint("None of the essential acr values is one gosid offers.")
+	}
+	return need, wantMFA, nil
+}
+
+// flowContext is the authorization request an authorization flow keeps,
+// for deciding what it needs.
+func flowContext(c *clients.Client, flow *selfservice.Flow) *provider.AuthorizeContext {
+	// The claims parameter was checked when the request arrived.
+	claims, _ := provider.RequestedClaims(flow.Form, c)
+	return &provider.AuthorizeContext{Client: c, Form: flow.Form, Claims: claims}
 }
 
 // stepUp sends a signed-in citizen to the second-factor page; the
@@ -236,12 +257,19 @@ func (s *Service) stepUp(w http.ResponseWriter, r *http.Request, acct *account.A
 
 // needsLogin decides whether the citizen must (re-)authenticate: no
 // session, prompt=login not yet satisfied within this flow, max_age
-// exceeded, or an id_token_hint naming someone else.
+// exceeded, or a claims parameter demanding someone else.
 func (s *Service) needsLogin(sess *session.Session, flow *selfservice.Flow, ac *provider.AuthorizeContext, prompts fosite.Arguments, now time.Time) bool {
 	if sess == nil {
 		return true
 	}
 	if prompts.Has("login") && (flow == nil || sess.AuthTime.Before(flow.RequestedAt)) {
+		return true
+	}
+	// The claims parameter demands a citizen by sub (Core §5.5.1): someone
+	// else signed in signs in again, once; the provider refuses a decision
+	// about anybody but the one demanded.
+	if subs, ok := ac.Claims.Subjects(); ok && !slices.Contains(subs, sess.AccountID) &&
+		(flow == nil || sess.AuthTime.Before(flow.RequestedAt)) {
 		return true
 	}
 	if ma := ac.Form.Get("max_age"); ma != "" {
@@ -253,23 +281,26 @@ func (s *Service) needsLogin(sess *session.Session, flow *selfservice.Flow, ac *
 	return false
 }
 
-// consented returns the scopes to grant and whether the citizen has agreed
-// to all requested ones (first-party clients need no consent page).
-func (s *Service) consented(ctx context.Context, subject string, ac *provider.AuthorizeContext, prompts fosite.Arguments) ([]string, bool, error) {
+// consented returns the scopes and claim items to grant and whether the
+// citizen has agreed to all requested ones (first-party clients need no
+// consent page). Claim items are the claims the claims parameter asks for
+// beyond the requested scopes.
+func (s *Service) consented(ctx context.Context, subject string, ac *provider.AuthorizeContext, prompts fosite.Arguments) ([]string, []string, bool, error) {
 	requested := ac.Request.GetRequestedScopes()
+	claims := ac.Claims.ItemNames(requested)
 	if ac.Client.FirstParty {
-		return requested, true, nil
+		return requested, claims, true, nil
 	}
 	if prompts.Has("consent") {
 		if flow := provider.FlowID(ctx); flow == "" {
-			return nil, false, nil
+			return nil, nil, false, nil
 		}
 	}
-	ok, err := s.consent.Covers(ctx, subject, ac.Client.ID, requested)
+	ok, err := s.consent.Covers(ctx, subject, ac.Client.ID, slices.Concat(requested, claims))
 	if err != nil || !ok {
-		return nil, false, err
+		return nil, nil, false, err
 	}
-	return requested, true, nil
+	return requested, claims, true, nil
 }
 
 func (s *Service) redirectToPage(w http.ResponseWriter, r *http.Request, path string, flow *selfservice.Flow, ac *provider.AuthorizeContext, requestedAt time.Time) error {
@@ -280,14 +311,20 @@ func (s *Service) redirectToPage(w http.ResponseWriter, r *http.Request, path st
 		return fosite.ErrServerError.WithWrap(err)
 	}
 	target := path + "?flow=" + flow.ID
-	if lang := ac.Form.Get("ui_locales"); lang != "" {
-		for _, l := range strings.Fields(lang) {
-			if l == "en" || l == "ru" || strings.HasPrefix(l, "en-") || strings.HasPrefix(l, "ru-") {
-				target += "&lang=" + l[:2]
-				break
-			}
-		}
+	if lang := uiLocale(ac.Form.Get("ui_locales")); lang != "" {
+		target += "&lang=" + lang
 	}
 	http.Redirect(w, r, target, http.StatusSeeOther)
 	return nil
+}
+
+// uiLocale is the first language of a ui_locales list (space-separated
+// BCP 47 tags, preferred first) the pages speak: "ru", "en" or "".
+func uiLocale(list string) string {
+	for _, l := range strings.Fields(list) {
+		if l == "en" || l == "ru" || strings.HasPrefix(l, "en-") || strings.HasPrefix(l, "ru-") {
+			return l[:2]
+		}
+	}
+	return ""
 }

@@ -6,15 +6,18 @@ import (
 	"net/url"
 
 	"github.com/gosid/gosid/clients"
+	"github.com/gosid/gosid/provider"
 	"github.com/gosid/gosid/selfservice"
 	"github.com/gosid/gosid/web"
 )
 
 // endSession implements OpenID Connect RP-Initiated Logout 1.0. A valid
-// id_token_hint for the current session signs the citizen out at once;
-// otherwise the citizen confirms on a page, so that a third-party link
-// cannot sign anybody out. post_logout_redirect_uri must be registered for
-// the client exactly.
+// id_token_hint naming the current session (its sid) signs the citizen out
+// at once; otherwise the citizen confirms on a page (§2), so that neither a
+// third-party link nor a service holding an id_token of an earlier, ended
+// session of the same citizen can end the session they have now.
+// post_logout_redirect_uri must be registered for the client exactly, and
+// state goes back with it.
 func (s *Service) endSession(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
 	if err := r.ParseForm(); err != nil {
@@ -22,15 +25,15 @@ func (s *Service) endSession(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	q := r.Form
-	var hintSub string
+	var hint *provider.IDTokenHint
 	clientID := q.Get("client_id")
 	if raw := q.Get("id_token_hint"); raw != "" {
-		hint, err := s.OAuth.VerifyIDTokenHint(ctx, raw)
+		h, err := s.OAuth.VerifyIDTokenHint(ctx, raw)
 		if err != nil {
 			s.Web.Error(w, r, http.StatusBadRequest, "logout.error.title", "logout.error.hint", "")
 			return
 		}
-		hintSub = hint.Subject
+		hint = h
 		if clientID == "" && len(hint.Audience) == 1 {
 			clientID = hint.Audience[0]
 		} else if clientID != "" && !contains(hint.Audience, clientID) {
@@ -64,7 +67,7 @@ func (s *Service) endSession(w http.ResponseWriter, r *http.Request) {
 		s.ServerError(w, r, err)
 		return
 	}
-	if sess == nil || (hintSub != "" && hintSub == sess.AccountID) {
+	if sess == nil || hint.Names(sess.ID, sess.AccountID) {
 		s.finishLogout(w, r, form)
 		return
 	}
@@ -80,7 +83,15 @@ func (s *Service) endSession(w http.ResponseWriter, r *http.Request) {
 	if client != nil {
 		name = client.Name
 	}
-	s.Web.Render(w, r, http.StatusOK, "logout", &web.LogoutData{Page: s.Page(w, r), FlowID: flow.ID, ClientName: name})
+	page := s.Page(w, r)
+	if lang := uiLocale(q.Get("ui_locales")); lang != "" && r.URL.Query().Get("lang") == "" {
+		// The service knows the citizen's language (§2 ui_locales); the
+		// choice is remembered for the confirmation's answer too.
+		s.Web.SetLang(w, r, lang)
+		page.Lang = lang
+	}
+	s.Web.Render(w, r, http.StatusOK, "logout", &web.LogoutData{Page: page, FlowID: flow.ID, ClientName: name,
+		OtherSession: hint != nil})
 }
 
 func (s *Service) logoutConfirm(w http.ResponseWriter, r *http.Request) {

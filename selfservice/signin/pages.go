@@ -135,7 +135,7 @@ func (s *Service) clientWantsMFA(ctx context.Context, flow *selfservice.Flow) bo
 	if err != nil {
 		return false
 	}
-	_, want := s.requirements(&provider.AuthorizeContext{Client: c, Form: flow.Form})
+	_, want, _ := s.requirements(flowContext(c, flow))
 	return want
 }
 
