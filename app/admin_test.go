@@ -3,32 +3,21 @@ package app_test
 import (
 	"context"
 	"io"
-	"log/slog"
 	"net"
 	"net/http"
 	"strings"
 	"testing"
 	"time"
 
-	"github.com/gosid/gosid/app"
 	"github.com/gosid/gosid/app/apptest"
 )
 
 // Serve runs the public and the admin listener: the metrics are on the
 // admin one only, the probes on both.
 func TestAdminListener(t *testing.T) {
-	cfg := apptest.NewConfig(t, apptest.SQLite)
+	srv := apptest.NewServer(t, apptest.NewConfig(t, apptest.SQLite))
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	stores, err := app.Open(ctx, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)), true)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer stores.Close()
-	srv, err := app.NewServer(ctx, stores)
-	if err != nil {
-		t.Fatal(err)
-	}
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

@@ -1,14 +1,10 @@
 package app_test
 
 import (
-	"context"
-	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"testing"
 
-	"github.com/gosid/gosid/app"
 	"github.com/gosid/gosid/app/apptest"
 )
 
@@ -22,17 +18,7 @@ var hstsPaths = []string{
 func TestHSTSWithHTTPSIssuer(t *testing.T) {
 	cfg := apptest.NewConfig(t, apptest.SQLite)
 	cfg.Issuer = "https://id.localhost"
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	stores, err := app.Open(ctx, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)), true)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer stores.Close()
-	srv, err := app.NewServer(ctx, stores)
-	if err != nil {
-		t.Fatal(err)
-	}
+	srv := apptest.NewServer(t, cfg)
 	for name, hs := range map[string]*httptest.Server{
 		"tls in gosid":   httptest.NewTLSServer(srv.Handler),
 		"behind a proxy": httptest.NewServer(srv.Handler),

@@ -106,6 +106,14 @@ func (a *api) amr(token string) []string {
 // recovery codes.
 func (a *api) enrollTOTP(session string) (string, []string) {
 	a.t.Helper()
+	secret, _, recovery := a.enrollTOTPCode(session)
+	return secret, recovery
+}
+
+// enrollTOTPCode is enrollTOTP that also returns the code that confirmed
+// the enrolment (a code computed again later may be of the next step).
+func (a *api) enrollTOTPCode(session string) (secret, code string, recovery []string) {
+	a.t.Helper()
 	f := &mfaView{}
 	if status := a.call(http.MethodPost, "/api/v1/session/factors", session, map[string]any{"method": "totp"}, f); status != http.StatusCreated {
 		a.t.Fatalf("start enrolment: %d %+v", status, f)
@@ -113,12 +121,12 @@ func (a *api) enrollTOTP(session string) (string, []string) {
 	if f.TOTPSecret == "" || !strings.HasPrefix(f.QR, "data:image/png;base64,") {
 		a.t.Fatalf("enrolment shows no secret or QR code: %+v", f)
 	}
-	code, _ := totp.GenerateCode(f.TOTPSecret, time.Now())
+	code, _ = totp.GenerateCode(f.TOTPSecret, time.Now())
 	status, v := a.flow("enroll", f, map[string]any{"code": code})
 	if status != http.StatusOK || v.State != "done" {
 		a.t.Fatalf("confirm enrolment: %d %+v", status, v)
 	}
-	return f.TOTPSecret, v.RecoveryCodes
+	return f.TOTPSecret, code, v.RecoveryCodes
 }
 
 func wrongCode(right string) string {
@@ -150,7 +158,7 @@ func TestAPISecondFactorTOTP(t *testing.T) {
 		if status, v := a.flow("enroll", f, map[string]any{"code": wrongCode(right)}); status != http.StatusUnprocessableEntity || v.errCode("code") != "mfa.invalid" {
 			t.Fatalf("wrong enrolment code: %d %+v", status, v)
 		}
-		secret, recovery := a.enrollTOTP(session)
+		secret, used, recovery := a.enrollTOTPCode(session)
 		if len(recovery) != 10 {
 			t.Fatalf("got %d recovery codes, want 10", len(recovery))
 		}
@@ -174,8 +182,7 @@ func TestAPISecondFactorTOTP(t *testing.T) {
 		if got := v.methods(); !slices.Equal(got, []string{"totp", "recovery"}) {
 			t.Fatalf("methods %v", got)
 		}
-		// The code used for enrolment (same time step) is refused: no replay.
-		used, _ := totp.GenerateCode(secret, time.Now())
+		// The code used for enrolment is refused: no replay.
 		if status, r := a.flow("login", v, map[string]any{"method": "totp", "code": used}); status != http.StatusUnprocessableEntity ||
 			(r.errCode("code") != "mfa.replayed" && r.errCode("code") != "mfa.invalid") {
 			t.Fatalf("replayed code: %d %+v", status, r)

@@ -128,6 +128,24 @@ func Start(t testing.TB, cfg config.Config) *Env {
 	return e
 }
 
+// NewServer builds a server on cfg without starting it or its background
+// work, for a test that serves it its own way; it is closed with the test.
+func NewServer(t testing.TB, cfg config.Config) *app.Server {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	stores, err := app.Open(ctx, cfg, slog.New(slog.NewTextHandler(io.Discard, nil)), true)
+	if err != nil {
+		t.Fatalf("open stores: %v", err)
+	}
+	t.Cleanup(stores.Close)
+	srv, err := app.NewServer(ctx, stores)
+	if err != nil {
+		t.Fatalf("new server: %v", err)
+	}
+	return srv
+}
+
 // listen retries briefly: a restarted server's port may still be closing.
 func listen(addr string) (net.Listener, error) {
 	var err error
