@@ -122,7 +122,9 @@ type Provider struct {
 	// jwksFetcher fetches clients' keys from their jwks_uri (cached).
 	jwksFetcher fosite.JWKSFetcherStrategy
 	clientAuth  *clientAuthenticator
-	log         *slog.Logger
+	// origins are the web origins of all clients, for CORS preflights.
+	origins *originIndex
+	log     *slog.Logger
 	// interaction is the sign-in UI, given when the endpoints are mounted:
 	// it uses the provider to resume requests, so it is built after it.
 	interaction Interaction
@@ -209,7 +211,8 @@ func New(o Options) (*Provider, error) {
 		Signer: idSigner,
 	}
 	p := &Provider{o: o, store: st, deny: deny, atSigner: atSigner, idSigner: idSigner, log: o.Logger,
-		jwksFetcher: cfg.JWKSFetcherStrategy, clientAuth: auth}
+		jwksFetcher: cfg.JWKSFetcherStrategy, clientAuth: auth,
+		origins: &originIndex{store: o.Clients, now: time.Now}}
 	p.oauth = compose.Compose(cfg, st, strategy,
 		compose.OAuth2AuthorizeExplicitFactory,
 		compose.OAuth2ClientCredentialsGrantFactory,
