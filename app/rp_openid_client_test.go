@@ -81,8 +81,9 @@ func browseAsCitizen(b *apptest.Browser, u, login, password string) *url.URL {
 // client_secret_post, client_secret_basic, private_key_jwt and a public
 // client, state-less PKCE, refresh with rotation, userinfo, introspection,
 // revocation, PAR, JAR, JAR through PAR, client credentials, RP-initiated
-// logout. Every check the script reports must pass. DPoP (RFC 9449) is not
-// checked: gosid does not offer it yet.
+// logout. Every check the script reports must pass, except those in
+// knownFailing (DPoP, RFC 9449, which gosid does not offer yet): each of
+// those must fail, so that the work that makes one pass removes it here.
 func TestOpenIDClient(t *testing.T) {
 	node := nodePackages(t, "openid-client")
 	env := apptest.StartTLS(t, apptest.NewConfig(t, apptest.SQLite))
@@ -127,9 +128,13 @@ func TestOpenIDClient(t *testing.T) {
 	if err := os.WriteFile(certFile, env.CertPEM, 0o600); err != nil {
 		t.Fatal(err)
 	}
+	knownFailing := map[string]bool{
+		"DPoP-bound tokens (RFC 9449), public client": true,
+		"userinfo with a DPoP-bound access token":     true,
+	}
 	checks := runRPScript(t, env, node, "openid-client.mjs", []string{"RP_CONFIG=" + string(cfg), "NODE_EXTRA_CA_CERTS=" + certFile},
-		phone, password)
-	const want = 29
+		phone, password, knownFailing)
+	const want = 31
 	if len(checks) < want {
 		t.Errorf("the script reported %d checks, want %d", len(checks), want)
 	}
@@ -137,8 +142,8 @@ func TestOpenIDClient(t *testing.T) {
 
 // runRPScript runs a relying-party script of the harness, browses for it
 // and returns the checks it reported, failing the test for each that did
-// not pass.
-func runRPScript(t *testing.T, env *apptest.Env, node, script string, envVars []string, login, password string) []rpCheck {
+// not pass (and for each in knownFailing that did).
+func runRPScript(t *testing.T, env *apptest.Env, node, script string, envVars []string, login, password string, knownFailing map[string]bool) []rpCheck {
 	t.Helper()
 	cmd := exec.CommandContext(t.Context(), node, script)
 	cmd.Dir = rpHarness
@@ -177,6 +182,14 @@ func runRPScript(t *testing.T, env *apptest.Env, node, script string, envVars []
 			done = true
 		default:
 			checks = append(checks, m)
+			if knownFailing[m.Check] {
+				if m.OK {
+					t.Errorf("PASS %s, listed as known to fail: remove it from knownFailing", m.Check)
+				} else {
+					t.Logf("known to fail: %s: %.200s", m.Check, m.Detail)
+				}
+				continue
+			}
 			if m.OK {
 				t.Logf("ok   %s %s", m.Check, m.Detail)
 			} else {

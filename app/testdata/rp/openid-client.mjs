@@ -141,6 +141,8 @@ await check('introspection of the own access token', async () => {
 await check('introspection of the own refresh token', async () => {
   const r = await client.tokenIntrospection(webConfig, refreshed.refresh_token)
   assert(r.active === true && r.client_id === web.client_id, JSON.stringify(r))
+  const at = await client.tokenIntrospection(webConfig, refreshed.access_token)
+  return `exp ${r.exp} (access token's ${at.exp})`
 })
 await check('introspection by another client says active:false', async () => {
   const r = await client.tokenIntrospection(basicConfig, refreshed.access_token)
@@ -251,6 +253,25 @@ await check('wrong PKCE verifier refused', async () => {
     return 'invalid_grant'
   }
   throw new Error('a code was exchanged with the wrong verifier')
+})
+
+// DPoP (RFC 9449): gosid does not offer it yet; TestOpenIDClient lists these
+// checks as known to fail and fails once they pass.
+let dpopTokens, dpop
+await check('DPoP-bound tokens (RFC 9449), public client', async () => {
+  dpop = client.getDPoPHandle(pubConfig, await client.randomDPoPKeyPair())
+  const verifier = client.randomPKCECodeVerifier()
+  const params = { redirect_uri: pub.redirect_uri, scope: 'openid profile', state: client.randomState(),
+    code_challenge: await client.calculatePKCECodeChallenge(verifier), code_challenge_method: 'S256' }
+  const callback = await browse(client.buildAuthorizationUrl(pubConfig, params))
+  dpopTokens = await client.authorizationCodeGrant(pubConfig, callback, { pkceCodeVerifier: verifier, expectedState: params.state },
+    undefined, { DPoP: dpop })
+  assert(String(dpopTokens.token_type).toLowerCase() === 'dpop', `token_type ${dpopTokens.token_type}`)
+})
+await check('userinfo with a DPoP-bound access token', async () => {
+  assert(dpopTokens && String(dpopTokens.token_type).toLowerCase() === 'dpop', 'no DPoP-bound token')
+  const info = await client.fetchUserInfo(pubConfig, dpopTokens.access_token, webSub, { DPoP: dpop })
+  assert(info.sub === webSub, 'sub')
 })
 
 await check('RP-initiated logout', async () => {
