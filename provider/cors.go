@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/gosid/gosid/clients"
@@ -39,34 +40,48 @@ const corsMaxAge = "600"
 
 // corsIndexTTL bounds how long an origin added to a client takes to be
 // allowed in preflights on this node, and how often an unknown origin can
-// make the node list the clients again.
-const corsIndexTTL = time.Second
+// make the node list the clients again; corsIndexMaxAge how long a removed
+// one stays allowed in preflights (a response still needs its client).
+const (
+	corsIndexTTL    = time.Second
+	corsIndexMaxAge = 5 * time.Second
+)
 
-// originIndex maps every registered origin to the clients that registered
-// it, rebuilt from the client store at most once per corsIndexTTL.
+// originIndex knows every registered origin, rebuilt from the client store
+// on a miss (at most once per corsIndexTTL) and when older than
+// corsIndexMaxAge. Lookups do not wait for a rebuild in progress.
 type originIndex struct {
 	store clients.Store
 	now   func() time.Time
 
-	mu      sync.Mutex
+	mu  sync.Mutex // one rebuild at a time
+	cur atomic.Pointer[originSet]
+}
+
+type originSet struct {
 	built   time.Time
 	origins map[string]bool
 }
 
-// known reports whether some client registered origin. A miss rebuilds the
-// index when it is older than corsIndexTTL; a failing store keeps the last
-// index.
+// known reports whether some client registered origin. A store that fails
+// leaves the last index in place.
 func (x *originIndex) known(ctx context.Context, origin string) bool {
+	if s := x.cur.Load(); s != nil {
+		age := x.now().Sub(s.built)
+		if s.origins[origin] && age < corsIndexMaxAge || !s.origins[origin] && age < corsIndexTTL {
+			return s.origins[origin]
+		}
+	}
 	x.mu.Lock()
 	defer x.mu.Unlock()
-	if x.origins[origin] {
-		return true
-	}
-	if !x.built.IsZero() && x.now().Sub(x.built) < corsIndexTTL {
-		return false
+	if s := x.cur.Load(); s != nil && x.now().Sub(s.built) < corsIndexTTL {
+		return s.origins[origin] // rebuilt meanwhile
 	}
 	all, err := x.store.ListClients(ctx)
 	if err != nil {
+		if s := x.cur.Load(); s != nil {
+			return s.origins[origin]
+		}
 		return false
 	}
 	m := map[string]bool{}
@@ -75,7 +90,7 @@ func (x *originIndex) known(ctx context.Context, origin string) bool {
 			m[o] = true
 		}
 	}
-	x.origins, x.built = m, x.now()
+	x.cur.Store(&originSet{built: x.now(), origins: m})
 	return m[origin]
 }
 
