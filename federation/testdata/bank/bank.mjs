@@ -45,7 +45,7 @@ const provider = new Provider(issuer, {
     accountId: sub,
     claims: async () => ({ sub, ...customers[sub] }),
   },
-  claims: { openid: ['sub'], bank_identity: claimNames },
+  claims: { acr: null, amr: null, auth_time: null, openid: ['sub', 'amr'], bank_identity: claimNames },
   scopes: ['openid', 'bank_identity'],
   acrValues: ['urn:bank:loa:high'],
   pkce: { required: () => true },
