@@ -153,7 +153,7 @@ func TestRoundTripClaimMapping(t *testing.T) {
 			if id.Subject != tc.sub || id.Issuer != b.Issuer || id.Bank != b.ID {
 				t.Errorf("identity %+v", id)
 			}
-			if b.ID == "bank-a" && (id.ACR != "urn:bank:loa:high" || len(id.AMR) != 2) {
+			if b.ID == "bank-a" && (id.ACR != "urn:bank:loa:high" || len(id.AMR) != 3) {
 				t.Errorf("acr %q amr %v", id.ACR, id.AMR)
 			}
 			// The code is spent: the same answer twice is refused.

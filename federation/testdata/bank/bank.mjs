@@ -65,7 +65,7 @@ async function interaction(req, res) {
   }
   if (details.prompt.name === 'login') {
     return provider.interactionFinished(req, res, {
-      login: { accountId: next.account, acr: 'urn:bank:loa:high', amr: ['pwd', 'otp'] },
+      login: { accountId: next.account, acr: 'urn:bank:loa:high', amr: ['pwd', 'otp', 'mfa'] },
     }, { mergeWithLastSubmission: false });
   }
   const grant = details.grantId
