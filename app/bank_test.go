@@ -354,4 +354,3 @@ func TestBankPages(t *testing.T) {
 		t.Fatalf("after bank sign-in: %d %s", p.Status, p.URL)
 	}
 }
-
