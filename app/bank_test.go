@@ -354,3 +354,44 @@ func TestBankPages(t *testing.T) {
 		t.Fatalf("after bank sign-in: %d %s", p.Status, p.URL)
 	}
 }
+
+// TestDevBankConfirm: in development mode the built-in development bank
+// is offered and confirms a reference-registry person, as a newcomer
+// would try it.
+func TestDevBankConfirm(t *testing.T) {
+	reg, err := sim.Start("127.0.0.1:0", sim.ServerOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = reg.Close() })
+	cfg := apptest.NewConfig(t, apptest.SQLite)
+	cfg.RegistryURL = reg.URL
+	env := apptest.Start(t, cfg)
+	a := &api{t: t, env: env}
+	standardAccount(t, a, "+79160000103")
+	b := env.NewBrowser(t)
+	b.Get(env.URL + "/login")
+	b.Submit("/login", url.Values{"login": {"+79160000103"}, "password": {testPassword}})
+	p := b.Get(env.URL + "/settings/banks")
+	if !strings.Contains(p.Body, `data-bank="devbank"`) {
+		t.Fatalf("no development bank offered: %s", p.Body)
+	}
+	p = b.Submit("/settings/banks/start", url.Values{"bank": {"devbank"}})
+	if p.Status != http.StatusSeeOther {
+		t.Fatalf("start: %d %s", p.Status, p.Body)
+	}
+	u := p.URL
+	form := u.Query()
+	form.Set("person", "ivanov")
+	res, err := (&http.Client{Timeout: 30 * time.Second, CheckRedirect: func(*http.Request, []*http.Request) error {
+		return http.ErrUseLastResponse
+	}}).PostForm(u.Scheme+"://"+u.Host+"/authorize", form)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_ = res.Body.Close()
+	p = b.Get(res.Header.Get("Location"))
+	if p.Status != http.StatusOK || !strings.Contains(p.Body, `data-level="confirmed"`) {
+		t.Fatalf("after the development bank: %d %s %s", p.Status, p.URL, p.Body)
+	}
+}

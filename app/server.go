@@ -149,9 +149,11 @@ func NewServer(ctx context.Context, s *Stores) (*Server, error) {
 	})
 	consents := consent.New(s.DB, srv.Provider, nil)
 	srv.Consent = consentpages.New(srv.Engine, consents)
-	if srv.Banks, err = srv.newBanks(); err != nil {
+	banks, stopBanks, err := srv.newBanks()
+	if err != nil {
 		return nil, err
 	}
+	srv.Banks, srv.stopRegistry = banks, func() { stopRegistry(); stopBanks() }
 	srv.Bank = bank.New(bank.Deps{Engine: srv.Engine, Banks: srv.Banks, Links: s.DB, Verify: srv.Verify})
 	srv.SignIn = signin.New(signin.Options{
 		Banks: len(srv.Banks.Enabled()) > 0, Engine: srv.Engine, Ephemeral: s.Ephemeral, Consent: consents, LoginRatePerIP: cfg.LoginRatePerIP,
