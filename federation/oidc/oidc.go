@@ -391,3 +391,10 @@ func safe(s string) string {
 }
 
 var _ federation.Connector = (*Connector)(nil)
+
+// Check fetches the bank's discovery now (for `gosid banks check`); the
+// result is kept like a first use's.
+func (c *Connector) Check(ctx context.Context) error {
+	_, err := c.discover(ctx)
+	return err
+}
