@@ -1,6 +1,7 @@
 package app_test
 
 import (
+	"context"
 	"net"
 	"net/http"
 	"net/http/cookiejar"
@@ -10,6 +11,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/chromedp/chromedp"
 
 	"github.com/gosid/gosid/app/apptest"
 	"github.com/gosid/gosid/federation"
@@ -393,5 +396,54 @@ func TestDevBankConfirm(t *testing.T) {
 	p = b.Get(res.Header.Get("Location"))
 	if p.Status != http.StatusOK || !strings.Contains(p.Body, `data-level="confirmed"`) {
 		t.Fatalf("after the development bank: %d %s %s", p.Status, p.URL, p.Body)
+	}
+}
+
+// TestBrowserBankConfirm: in Chromium, through gosid's pages and the
+// banks' own: confirm through bank A (npm oidc-provider), then link the
+// development bank by picking a person on its page.
+func TestBrowserBankConfirm(t *testing.T) {
+	ctx := chromium(t)
+	be := startWithBanks(t, apptest.SQLite)
+	env := be.env
+	a := &api{t: t, env: env}
+	const phone = "+79160000104"
+	standardAccount(t, a, phone)
+	var body string
+	run := func(step string, actions ...chromedp.Action) {
+		t.Helper()
+		actions = append(actions, shot("bank-"+step))
+		sctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+		defer cancel()
+		if err := chromedp.Run(sctx, actions...); err != nil {
+			_ = chromedp.Run(ctx, shot("bank-"+step+"-failed"), chromedp.Text("body", &body, chromedp.ByQuery))
+			t.Fatalf("%s: %v\npage text: %s", step, err, body)
+		}
+	}
+	run("1-signin",
+		chromedp.Navigate(env.URL+"/login?lang=ru"),
+		chromedp.WaitVisible(`#bank-login`, chromedp.ByQuery),
+		chromedp.SendKeys(`input[name="login"]`, phone, chromedp.ByQuery),
+		chromedp.SendKeys(`input[name="password"]`, testPassword, chromedp.ByQuery),
+		chromedp.Submit(`input[name="password"]`, chromedp.ByQuery),
+		chromedp.WaitNotPresent(`input[name="password"]`, chromedp.ByQuery),
+	)
+	run("2-banks",
+		chromedp.Navigate(env.URL+"/settings/banks"),
+		chromedp.WaitVisible(`#level[data-level="standard"]`, chromedp.ByQuery),
+		chromedp.Click(`li[data-bank="bank-a"] button`, chromedp.ByQuery),
+		chromedp.WaitVisible(`#bank-confirmed`, chromedp.ByQuery),
+		chromedp.WaitVisible(`#level[data-level="confirmed"]`, chromedp.ByQuery),
+		chromedp.WaitVisible(`li[data-link="bank-a"]`, chromedp.ByQuery),
+	)
+	run("3-devbank",
+		chromedp.Click(`li[data-bank="devbank"] button`, chromedp.ByQuery),
+		chromedp.WaitVisible(`input[name="person"][value="ivanov"] + button`, chromedp.ByQuery),
+		chromedp.Click(`input[name="person"][value="ivanov"] + button`, chromedp.ByQuery),
+		chromedp.WaitVisible(`li[data-link="devbank"]`, chromedp.ByQuery),
+		chromedp.Text("main", &body, chromedp.ByQuery),
+	)
+	if !strings.Contains(body, "Банк для разработки") {
+		t.Fatalf("linked banks: %s", body)
 	}
 }
