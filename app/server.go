@@ -19,6 +19,7 @@ import (
 	"github.com/gosid/gosid/codes"
 	"github.com/gosid/gosid/consent"
 	consentpages "github.com/gosid/gosid/consent/pages"
+	"github.com/gosid/gosid/federation"
 	"github.com/gosid/gosid/geoip"
 	"github.com/gosid/gosid/internal/httpx"
 	"github.com/gosid/gosid/metrics"
@@ -26,6 +27,7 @@ import (
 	"github.com/gosid/gosid/notify"
 	"github.com/gosid/gosid/provider"
 	"github.com/gosid/gosid/selfservice"
+	"github.com/gosid/gosid/selfservice/bank"
 	"github.com/gosid/gosid/selfservice/lockout"
 	"github.com/gosid/gosid/selfservice/recovery"
 	"github.com/gosid/gosid/selfservice/registration"
@@ -70,6 +72,9 @@ type Server struct {
 	Queue *notify.Queue
 	// Verify keeps personal data and checks it against the registries.
 	Verify *verify.Service
+	// Banks are the partner banks; Bank the citizen's flows through them.
+	Banks *federation.Registry
+	Bank  *bank.Service
 	// checks runs the identity-check jobs; it joins the queue at Start.
 	checks       *verify.Worker
 	stopRegistry func()
@@ -144,8 +149,14 @@ func NewServer(ctx context.Context, s *Stores) (*Server, error) {
 	})
 	consents := consent.New(s.DB, srv.Provider, nil)
 	srv.Consent = consentpages.New(srv.Engine, consents)
+	banks, stopBanks, err := srv.newBanks()
+	if err != nil {
+		return nil, err
+	}
+	srv.Banks, srv.stopRegistry = banks, func() { stopRegistry(); stopBanks() }
+	srv.Bank = bank.New(bank.Deps{Engine: srv.Engine, Banks: srv.Banks, Links: s.DB, Verify: srv.Verify})
 	srv.SignIn = signin.New(signin.Options{
-		Engine: srv.Engine, Ephemeral: s.Ephemeral, Consent: consents, LoginRatePerIP: cfg.LoginRatePerIP,
+		Banks: len(srv.Banks.Enabled()) > 0, Engine: srv.Engine, Ephemeral: s.Ephemeral, Consent: consents, LoginRatePerIP: cfg.LoginRatePerIP,
 		LockoutKey: s.Sealer.DeriveKey("lockout"), Notifier: srv.Queue,
 		OnLogin: srv.Metrics.Login, SecondFactor: srv.SecondFactor, Verify: srv.Verify,
 	})
@@ -190,6 +201,7 @@ func (srv *Server) routes() (http.Handler, error) {
 	srv.Settings.Register(r)
 	srv.Registration.Register(r)
 	srv.Recovery.Register(r)
+	srv.Bank.Register(r)
 	srv.Engine.MountAPI(r)
 	r.PathPrefix("/static/").Handler(http.StripPrefix("/static/", srv.Web.Static()))
 	// Load balancers probe the public listener too.

@@ -6,6 +6,7 @@
 //	gosid keys list|rotate
 //	gosid clients create|list|get|delete|rotate-secret
 //	gosid accounts create
+//	gosid banks list|check
 package main
 
 import (
@@ -32,6 +33,7 @@ Usage:
   gosid keys list|rotate [--alg ES256|RS256]   manage signing keys
   gosid clients create|list|get|delete|rotate-secret ...
   gosid accounts create --phone P --password PW ...
+  gosid banks list|check                       partner banks; check fetches each bank's discovery
   gosid pii rotate|rewrap                      new data key; re-wrap data keys after a master-key change
   gosid registry-sim [--addr A] [--seed FILE]  run the reference state registry (development)
 
@@ -68,6 +70,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return cmdAccounts(ctx, rest, stdout, stderr)
 	case "pii":
 		return cmdPII(ctx, rest, stdout, stderr)
+	case "banks":
+		return cmdBanks(ctx, rest, stdout, stderr)
 	case "registry-sim":
 		return runRegistrySim(rest)
 	case "help", "-h", "--help":
