@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/gosid/gosid/app/apptest"
+	"github.com/gosid/gosid/internal/testenv"
 )
 
 // tokenAnswer is a token endpoint's answer, success or error.
@@ -109,6 +110,67 @@ func TestRefreshGraceNeverForks(t *testing.T) {
 		}
 		if !introspect(t, env, c.ID, secret, third.AccessToken) {
 			t.Fatal("a refused replay revoked the grant's access tokens")
+		}
+	})
+}
+
+// TestParallelRefreshOneChain: outside any grace window, parallel refreshes
+// of one token give at most one new token, and the database holds exactly
+// what was answered: a live successor for each 200 and none for a refresh
+// that failed, so there are never two live chains and never a presented
+// token marked used without its successor (the two writes are one
+// transaction).
+func TestParallelRefreshOneChain(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, backend apptest.Backend) {
+		cfg := apptest.NewConfig(t, backend)
+		cfg.RefreshGrace = 0
+		env := apptest.Start(t, cfg)
+		env.CreateAccount(t, testPhone, testPassword)
+		c := webClient()
+		c.FirstParty = true
+		secret := env.CreateClient(t, c)
+		r := newRP(t, env, c.ID, secret)
+		tok, _ := r.login(t, env.NewBrowser(t))
+
+		const parallel = 8
+		answers := make([]tokenAnswer, parallel)
+		var wg sync.WaitGroup
+		for i := range answers {
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				answers[i] = refreshWith(t, env, c.ID, secret, tok.RefreshToken)
+			}()
+		}
+		wg.Wait()
+		ok := 0
+		for _, a := range answers {
+			switch {
+			case a.Status == http.StatusOK:
+				ok++
+			case a.Status != http.StatusBadRequest:
+				t.Fatalf("a parallel refresh answered %d %s: %s", a.Status, a.Error, a.Description)
+			}
+		}
+		if ok > 1 {
+			t.Fatalf("%d of %d parallel refreshes got a token; want at most one chain", ok, parallel)
+		}
+		var live, rows int
+		for _, line := range strings.Split(testenv.DumpDatabase(t, env.Stores.DB), "\n") {
+			if !strings.HasPrefix(line, "refresh_tokens:") {
+				continue
+			}
+			rows++
+			if strings.Contains(line, "\tused_at=NULL") && strings.Contains(line, "\trevoked_at=NULL") {
+				live++
+			}
+		}
+		// The first token and one successor per token answered.
+		if rows != 1+ok {
+			t.Fatalf("%d refresh tokens stored after %d answered refreshes; want %d", rows, ok, 1+ok)
+		}
+		if live > ok {
+			t.Fatalf("%d live refresh tokens after %d answered refreshes", live, ok)
 		}
 	})
 }
