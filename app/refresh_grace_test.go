@@ -10,7 +10,10 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/oauth2"
+
 	"github.com/gosid/gosid/app/apptest"
+	"github.com/gosid/gosid/clients"
 	"github.com/gosid/gosid/internal/testenv"
 )
 
@@ -44,6 +47,35 @@ func refreshWith(t *testing.T, env *apptest.Env, clientID, secret, rt string) to
 	return out
 }
 
+// firstPartyLogin creates the test account and a first-party web client,
+// and signs in through it.
+func firstPartyLogin(t *testing.T, env *apptest.Env) (*clients.Client, string, *oauth2.Token) {
+	t.Helper()
+	env.CreateAccount(t, testPhone, testPassword)
+	c := webClient()
+	c.FirstParty = true
+	secret := env.CreateClient(t, c)
+	r := newRP(t, env, c.ID, secret)
+	tok, _ := r.login(t, env.NewBrowser(t))
+	return c, secret, tok
+}
+
+// refreshParallel presents one refresh token n times at once.
+func refreshParallel(t *testing.T, env *apptest.Env, clientID, secret, rt string, n int) []tokenAnswer {
+	t.Helper()
+	answers := make([]tokenAnswer, n)
+	var wg sync.WaitGroup
+	for i := range answers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			answers[i] = refreshWith(t, env, clientID, secret, rt)
+		}()
+	}
+	wg.Wait()
+	return answers
+}
+
 // TestRefreshGraceNeverForks: inside the grace window a rotated-out
 // refresh token gets the successor it already got, identical, whether it
 // is presented again later or many times at once; once that successor has
@@ -56,12 +88,7 @@ func TestRefreshGraceNeverForks(t *testing.T) {
 		// A window no slow machine can outlast: the test asserts no timing.
 		cfg.RefreshGrace = time.Hour
 		env := apptest.Start(t, cfg)
-		env.CreateAccount(t, testPhone, testPassword)
-		c := webClient()
-		c.FirstParty = true
-		secret := env.CreateClient(t, c)
-		r := newRP(t, env, c.ID, secret)
-		tok, _ := r.login(t, env.NewBrowser(t))
+		c, secret, tok := firstPartyLogin(t, env)
 
 		first := refreshWith(t, env, c.ID, secret, tok.RefreshToken)
 		if first.Status != http.StatusOK || first.RefreshToken == "" || first.RefreshToken == tok.RefreshToken {
@@ -76,17 +103,7 @@ func TestRefreshGraceNeverForks(t *testing.T) {
 		}
 
 		// Many refreshes of one token at once: one successor for all.
-		const parallel = 8
-		answers := make([]tokenAnswer, parallel)
-		var wg sync.WaitGroup
-		for i := range answers {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				answers[i] = refreshWith(t, env, c.ID, secret, first.RefreshToken)
-			}()
-		}
-		wg.Wait()
+		answers := refreshParallel(t, env, c.ID, secret, first.RefreshToken, 8)
 		next := answers[0].RefreshToken
 		for i, a := range answers {
 			if a.Status != http.StatusOK || a.RefreshToken != next || next == first.RefreshToken {
@@ -125,24 +142,10 @@ func TestParallelRefreshOneChain(t *testing.T) {
 		cfg := apptest.NewConfig(t, backend)
 		cfg.RefreshGrace = 0
 		env := apptest.Start(t, cfg)
-		env.CreateAccount(t, testPhone, testPassword)
-		c := webClient()
-		c.FirstParty = true
-		secret := env.CreateClient(t, c)
-		r := newRP(t, env, c.ID, secret)
-		tok, _ := r.login(t, env.NewBrowser(t))
+		c, secret, tok := firstPartyLogin(t, env)
 
 		const parallel = 8
-		answers := make([]tokenAnswer, parallel)
-		var wg sync.WaitGroup
-		for i := range answers {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				answers[i] = refreshWith(t, env, c.ID, secret, tok.RefreshToken)
-			}()
-		}
-		wg.Wait()
+		answers := refreshParallel(t, env, c.ID, secret, tok.RefreshToken, parallel)
 		ok := 0
 		for _, a := range answers {
 			switch {

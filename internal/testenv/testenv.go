@@ -107,10 +107,7 @@ func RedisURL(t testing.TB) (redisURL, prefix string) {
 		defer c.Close()
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
-		iter := c.Scan(ctx, 0, prefix+"*", 1000).Iterator()
-		for iter.Next(ctx) {
-			c.Del(ctx, iter.Val())
-		}
+		deletePrefix(ctx, c, prefix)
 	})
 	return u, prefix
 }
@@ -136,10 +133,7 @@ func RedisClusterURL(t testing.TB) (redisURL, prefix string) {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		defer cancel()
 		_ = c.ForEachMaster(ctx, func(ctx context.Context, m *goredis.Client) error {
-			iter := m.Scan(ctx, 0, prefix+"*", 1000).Iterator()
-			for iter.Next(ctx) {
-				m.Del(ctx, iter.Val())
-			}
+			deletePrefix(ctx, m, prefix)
 			return nil
 		})
 	})
@@ -160,4 +154,12 @@ func ClusterSeeds(t testing.TB) []string {
 		unavailable(t, "the Redis Cluster", errors.New("GOSID_TEST_REDIS_CLUSTER is not set (scripts/test starts one)"))
 	}
 	return seeds
+}
+
+// deletePrefix deletes the keys under prefix on one server.
+func deletePrefix(ctx context.Context, c goredis.Cmdable, prefix string) {
+	iter := c.Scan(ctx, 0, prefix+"*", 1000).Iterator()
+	for iter.Next(ctx) {
+		c.Del(ctx, iter.Val())
+	}
 }

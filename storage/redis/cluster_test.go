@@ -27,16 +27,10 @@ import (
 func openCluster(tb testing.TB) *Store {
 	tb.Helper()
 	url, prefix := testenv.RedisClusterURL(tb)
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	s, err := Open(ctx, url, prefix)
-	if err != nil {
-		tb.Fatalf("Open(%s): %v", url, err)
-	}
+	s := openURL(tb, url, prefix)
 	if _, ok := s.Client().(*goredis.ClusterClient); !ok {
-		tb.Fatalf("Open(%s) made a %T, want a cluster client", url, s.Client())
+		tb.Fatalf("a redis+cluster:// URL made a %T, want a cluster client", s.Client())
 	}
-	tb.Cleanup(func() { _ = s.Close() })
 	return s
 }
 
