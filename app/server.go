@@ -120,7 +120,7 @@ func NewServer(ctx context.Context, s *Stores) (*Server, error) {
 		locate = loc.Locate
 	}
 	srv.Provider, err = provider.New(provider.Options{
-		Issuer: cfg.Issuer, Clients: s.Clients, Ephemeral: s.Ephemeral, Grants: s.DB, Holds: s.DB, Keys: s.Keys,
+		Issuer: cfg.Issuer, Clients: s.Clients, Ephemeral: s.Ephemeral, Grants: s.DB, Holds: s.DB, Tx: s.DB, Keys: s.Keys,
 		SecretHasher: s.Secrets, GlobalSecret: s.Sealer.DeriveKey("oauth-hmac"),
 		Claims: provider.Claims(provider.AccountClaims(s.DB), srv.Verify.Claims), ErrorPage: srv.oauthErrorPage,
 		AccessTokenTTL: cfg.AccessTokenTTL, RefreshTokenTTL: cfg.RefreshTokenTTL, IDTokenTTL: cfg.IDTokenTTL,

@@ -88,7 +88,10 @@ type Options struct {
 	Grants    grants.Store
 	// Holds keeps revocations durably, so that a short-lived store that
 	// loses its data brings no revoked token back (see DenyList).
-	Holds        storage.Holds
+	Holds storage.Holds
+	// Tx, when set, runs the database writes of one token refresh (and of
+	// the revocation of a reused refresh token) in one transaction.
+	Tx           TxRunner
 	Keys         KeySet
 	SecretHasher fosite.Hasher
 	// GlobalSecret (32 bytes) keys the HMAC of authorization codes and refresh tokens.
@@ -155,7 +158,7 @@ func New(o Options) (*Provider, error) {
 	}
 	deny := NewDenyList(o.Ephemeral, o.Holds, o.AccessTokenTTL)
 	st := &fositeStore{
-		clients: o.Clients, eph: o.Ephemeral, grants: o.Grants, deny: deny, issuer: o.Issuer,
+		clients: o.Clients, eph: o.Ephemeral, grants: o.Grants, deny: deny, tx: o.Tx, issuer: o.Issuer,
 		codeTTL: o.AuthCodeTTL, parTTL: 90 * time.Second, rtTTL: o.RefreshTokenTTL, grace: o.RefreshGrace,
 		now: time.Now,
 	}

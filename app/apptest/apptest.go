@@ -27,6 +27,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	redis "github.com/redis/go-redis/v9"
 
 	"github.com/gosid/gosid/account"
 	"github.com/gosid/gosid/app"
@@ -43,6 +44,10 @@ type Backend string
 const (
 	SQLite        Backend = "sqlite"
 	PostgresRedis Backend = "postgres+redis"
+	// PostgresRedisCluster is PostgreSQL with the Redis Cluster scripts/test
+	// starts (GOSID_TEST_REDIS_CLUSTER). It is not in Backends: the cluster
+	// tests choose it.
+	PostgresRedisCluster Backend = "postgres+redis-cluster"
 )
 
 // Backends lists every backend integration tests run on.
@@ -83,11 +88,13 @@ func NewConfig(t testing.TB, backend Backend) config.Config {
 	cfg.LoginRatePerIP = 1000
 	// Retries of background jobs in milliseconds, not minutes.
 	cfg.JobRetryBase = 5 * time.Millisecond
-	if backend == PostgresRedis {
+	switch backend {
+	case PostgresRedis:
 		cfg.DatabaseURL = testenv.PostgresURL(t)
-		var prefix string
-		cfg.RedisURL, prefix = testenv.RedisURL(t)
-		cfg.RedisPrefix = prefix
+		cfg.RedisURL, cfg.RedisPrefix = testenv.RedisURL(t)
+	case PostgresRedisCluster:
+		cfg.DatabaseURL = testenv.PostgresURL(t)
+		cfg.RedisURL, cfg.RedisPrefix = testenv.RedisClusterURL(t)
 	}
 	return cfg
 }
@@ -351,13 +358,27 @@ func (e *Env) LoseEphemeral(t testing.TB) {
 	}
 	defer r.Close()
 	c := r.Client()
-	it := c.Scan(ctx, 0, e.Config.RedisPrefix+"*", 1000).Iterator()
 	var keys []string
-	for it.Next(ctx) {
-		keys = append(keys, it.Val())
+	scan := func(ctx context.Context, n redis.Cmdable) error {
+		it := n.Scan(ctx, 0, e.Config.RedisPrefix+"*", 1000).Iterator()
+		for it.Next(ctx) {
+			keys = append(keys, it.Val())
+		}
+		return it.Err()
 	}
-	if err := it.Err(); err != nil {
-		t.Fatalf("redis scan: %v", err)
+	var err2 error
+	if cc, ok := c.(*redis.ClusterClient); ok {
+		var mu sync.Mutex
+		err2 = cc.ForEachMaster(ctx, func(ctx context.Context, m *redis.Client) error {
+			mu.Lock()
+			defer mu.Unlock()
+			return scan(ctx, m)
+		})
+	} else {
+		err2 = scan(ctx, c)
+	}
+	if err2 != nil {
+		t.Fatalf("redis scan: %v", err2)
 	}
 	for _, k := range keys {
 		if err := c.Del(ctx, k).Err(); err != nil {
