@@ -142,6 +142,8 @@ await check('introspection of the own refresh token', async () => {
   const r = await client.tokenIntrospection(webConfig, refreshed.refresh_token)
   assert(r.active === true && r.client_id === web.client_id, JSON.stringify(r))
   const at = await client.tokenIntrospection(webConfig, refreshed.access_token)
+  // Issue #11 point 6: the refresh token's own expiry, not its access token's.
+  assert(typeof r.exp === 'number' && r.exp > at.exp && r.token_type === 'refresh_token', `exp ${r.exp}, access token's ${at.exp}, ${JSON.stringify(r)}`)
   return `exp ${r.exp} (access token's ${at.exp})`
 })
 await check('introspection by another client says active:false', async () => {
