@@ -51,13 +51,23 @@ func BenchmarkClientAuthentication(b *testing.B) {
 }
 
 // BenchmarkTokenDPoP is the token endpoint's cost of DPoP (RFC 9449): one
-// client_credentials request through the whole HTTP stack (embedded
-// SQLite), plain and with a DPoP proof (ES256, with the server's nonce).
+// client_credentials request through the whole HTTP stack (embedded SQLite;
+// PostgreSQL + Redis, where the replay cache is Redis), plain and with a
+// DPoP proof (ES256, with the server's nonce).
 // The proof is made outside the timer: what is measured is the server's
 // work, verifying it (signature, thumbprint, replay cache write) and
 // binding the token.
 func BenchmarkTokenDPoP(b *testing.B) {
-	env := apptest.Start(b, apptest.NewConfig(b, apptest.SQLite))
+	for _, be := range []struct {
+		name    string
+		backend apptest.Backend
+	}{{"sqlite", apptest.SQLite}, {"postgres+redis", apptest.PostgresRedis}} {
+		b.Run(be.name, func(b *testing.B) { benchTokenDPoP(b, be.backend) })
+	}
+}
+
+func benchTokenDPoP(b *testing.B, backend apptest.Backend) {
+	env := apptest.Start(b, apptest.NewConfig(b, backend))
 	c := &clients.Client{Name: "svc", GrantTypes: []string{"client_credentials"}, Scopes: []string{"api"}}
 	secret := env.CreateClient(b, c)
 	client := env.Client()
