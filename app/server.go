@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/go-webauthn/webauthn/webauthn"
@@ -73,6 +74,9 @@ type Server struct {
 	// checks runs the identity-check jobs; it joins the queue at Start.
 	checks       *verify.Worker
 	stopRegistry func()
+	// draining is set when the server was told to stop: /readyz answers
+	// 503 while the requests in flight finish.
+	draining atomic.Bool
 }
 
 // NewServer initialises keys and builds the HTTP handler.
@@ -267,7 +271,9 @@ func (srv *Server) ready(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 	defer cancel()
 	status, body := http.StatusOK, "ok\n"
-	if err := srv.DB.Ping(ctx); err != nil {
+	if srv.draining.Load() {
+		status, body = http.StatusServiceUnavailable, "shutting down\n"
+	} else if err := srv.DB.Ping(ctx); err != nil {
 		status, body = http.StatusServiceUnavailable, "database unreachable\n"
 	} else if err := srv.Ephemeral.Ping(ctx); err != nil {
 		status, body = http.StatusServiceUnavailable, "short-lived store unreachable\n"
@@ -383,6 +389,15 @@ func (srv *Server) Serve(ctx context.Context, ln, admin net.Listener) error {
 		_ = hs.Close()
 		return err
 	case <-ctx.Done():
+	}
+	// Unready first, still serving, so that load balancers stop sending
+	// new requests here; then no new connections, and the requests in
+	// flight finish.
+	srv.draining.Store(true)
+	if d := cfg.ShutdownDelay; d > 0 {
+		srv.Log.Info("shutting down: unready, still serving", "delay", d.String())
+		hs.SetKeepAlivesEnabled(false)
+		time.Sleep(d)
 	}
 	srv.Log.Info("shutting down: waiting for in-flight requests")
 	sctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
