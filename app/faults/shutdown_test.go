@@ -3,6 +3,7 @@ package faults_test
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptrace"
@@ -12,11 +13,11 @@ import (
 	"time"
 )
 
-// gracefulShutdown: a node told to stop (SIGTERM) while sign-ins are in
-// flight and a message is being delivered first reports itself unready
+// gracefulShutdown: a node told to stop (SIGTERM) while registrations are
+// in flight and a message is being delivered first reports itself unready
 // (GOSID_SHUTDOWN_DELAY) while it keeps serving, then finishes every
 // request it accepted — no connection is reset — and exits cleanly; the
-// message is delivered and the flow it belongs to finishes on another
+// messages are delivered and the flows they belong to finish on another
 // node.
 func gracefulShutdown(t *testing.T, c *cluster, phone string) {
 	const reco = "+79160000021"
@@ -36,12 +37,15 @@ func gracefulShutdown(t *testing.T, c *cluster, phone string) {
 		}
 	}
 
-	// Sign-ins in flight: each request is written to the node before it is
+	// Registrations in flight (each hashes a password, keeps the flow and
+	// queues a code): every request is written to the node before it is
 	// told to stop.
 	const inFlight = 12
 	flows := make([]*flow, inFlight)
+	phones := make([]string, inFlight)
 	for i := range flows {
-		flows[i] = c.startFlow(victim.URL, "login")
+		flows[i] = c.startFlow(victim.URL, "registration")
+		phones[i] = fmt.Sprintf("+7916000%04d", 100+i)
 	}
 	var wrote, done sync.WaitGroup
 	wrote.Add(inFlight)
@@ -52,8 +56,9 @@ func gracefulShutdown(t *testing.T, c *cluster, phone string) {
 	for i, f := range flows {
 		go func() {
 			defer done.Done()
-			raw, _ := json.Marshal(map[string]any{"login": phone, "password": password})
-			req, _ := http.NewRequest(http.MethodPost, victim.URL+"/api/v1/flows/login/"+f.ID, bytes.NewReader(raw))
+			raw, _ := json.Marshal(map[string]any{"action": "register", "family_name": "Петрова", "given_name": "Анна",
+				"contact": phones[i], "password": password, "password_confirm": password, "consent": true})
+			req, _ := http.NewRequest(http.MethodPost, victim.URL+"/api/v1/flows/registration/"+f.ID, bytes.NewReader(raw))
 			req.Header.Set("Content-Type", "application/json")
 			req.Header.Set("Authorization", "Bearer "+f.FlowToken)
 			var once sync.Once
@@ -102,16 +107,25 @@ func gracefulShutdown(t *testing.T, c *cluster, phone string) {
 	done.Wait()
 	for i := range flows {
 		if errs[i] != nil {
-			t.Errorf("sign-in %d in flight at SIGTERM: %v", i, errs[i])
-		} else if statuses[i] != http.StatusOK || answers[i].SessionToken == "" {
-			t.Errorf("sign-in %d in flight at SIGTERM: %d %+v", i, statuses[i], answers[i])
+			t.Errorf("registration %d in flight at SIGTERM: %v", i, errs[i])
+		} else if statuses[i] != http.StatusOK || answers[i].State != "confirm" {
+			t.Errorf("registration %d in flight at SIGTERM: %d %+v", i, statuses[i], answers[i])
 		}
 	}
 	if err := victim.cmd.Wait(); err != nil {
 		t.Errorf("the node did not exit cleanly: %v\n%s", err, lastLines(victim.logs.String(), 20))
 	}
 
-	// The message is delivered and the flow finishes elsewhere.
+	// Every code queued is delivered and every flow finishes elsewhere.
+	for i, f := range flows {
+		if t.Failed() {
+			break
+		}
+		a, v := c.submit(other.URL, "registration", f, map[string]any{"action": "confirm", "code": c.sms.code(t, phones[i], 1)})
+		if a.Status != http.StatusOK || v.State != "done" {
+			t.Errorf("registration %d confirmed after the shutdown: %s", i, a)
+		}
+	}
 	code := c.sms.code(t, reco, 1)
 	if a, v := c.submit(other.URL, "recovery", f, map[string]any{"action": "confirm", "code": code}); a.Status != http.StatusOK || v.State != "password" {
 		t.Fatalf("recovery code after the shutdown: %s", a)
