@@ -300,12 +300,16 @@ func (srv *Server) oauthErrorPage(w http.ResponseWriter, r *http.Request, e *fos
 }
 
 // Start runs the background work: key reloads, the janitor and the delivery
-// queue. stop waits for the queue's workers to finish.
+// queue. stop stops the queue and waits (up to 10 s) for the deliveries in
+// flight; cancelling ctx stops the rest.
 func (srv *Server) Start(ctx context.Context) (stop func(), err error) {
 	srv.Keys.Start(ctx)
 	go srv.PII.Start(ctx)
 	go srv.DB.RunJanitor(ctx, time.Minute)
-	if err := srv.Queue.Start(ctx, srv.checks.Register); err != nil {
+	// The queue outlives ctx: stop ends it softly, so that a delivery in
+	// flight when the server is told to stop finishes instead of being cut
+	// off and sent again by another node.
+	if err := srv.Queue.Start(context.WithoutCancel(ctx), srv.checks.Register); err != nil {
 		return nil, fmt.Errorf("start delivery queue: %w", err)
 	}
 	return func() {

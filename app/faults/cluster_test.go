@@ -436,12 +436,7 @@ func newSMSOperator(t *testing.T) *smsOperator {
 		_, _ = w.Write([]byte(`{"status":"accepted"}`))
 	}))
 	t.Cleanup(func() {
-		s.mu.Lock()
-		for k, g := range s.held {
-			close(g)
-			delete(s.held, k)
-		}
-		s.mu.Unlock()
+		s.releaseAll()
 		s.Close()
 	})
 	return s
@@ -469,6 +464,16 @@ func (s *smsOperator) hold(phone string) (release func()) {
 			close(g)
 		}
 		s.mu.Unlock()
+	}
+}
+
+// releaseAll lets every held delivery go on.
+func (s *smsOperator) releaseAll() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for k, g := range s.held {
+		close(g)
+		delete(s.held, k)
 	}
 }
 

@@ -24,16 +24,32 @@ func gracefulShutdown(t *testing.T, c *cluster, phone string) {
 	c.createAccount(reco, password)
 	victim, other := c.nodes[0], c.nodes[2]
 
-	// A message on its way to the operator when the node is told to stop.
+	// Messages on their way to the operator when the node is told to stop:
+	// a recovery code and the codes of registrations begun on the node.
 	release := c.sms.hold(reco)
 	defer release()
 	f := c.startFlow(victim.URL, "recovery")
 	if a, v := c.submit(victim.URL, "recovery", f, map[string]any{"action": "start", "login": reco}); a.Status != http.StatusOK || v.State != "confirm" {
 		t.Fatalf("recovery: %s", a)
 	}
-	for deadline := time.Now().Add(60 * time.Second); c.sms.attempts(reco) == 0; time.Sleep(20 * time.Millisecond) {
-		if time.Now().After(deadline) {
-			t.Fatal("the recovery code never reached the operator")
+	held := []string{reco}
+	begun := map[string]*flow{}
+	for i := 0; i < 5; i++ {
+		p := fmt.Sprintf("+7916000%04d", 200+i)
+		defer c.sms.hold(p)()
+		g := c.startFlow(victim.URL, "registration")
+		if a, v := c.submit(victim.URL, "registration", g, map[string]any{"action": "register", "family_name": "Петрова",
+			"given_name": "Анна", "contact": p, "password": password, "password_confirm": password, "consent": true}); a.Status != http.StatusOK || v.State != "confirm" {
+			t.Fatalf("registration: %s", a)
+		}
+		held = append(held, p)
+		begun[p] = g
+	}
+	for _, p := range held {
+		for deadline := time.Now().Add(60 * time.Second); c.sms.attempts(p) == 0; time.Sleep(20 * time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatalf("the code for %s never reached the operator", p)
+			}
 		}
 	}
 
@@ -86,7 +102,7 @@ func gracefulShutdown(t *testing.T, c *cluster, phone string) {
 	if err := victim.cmd.Process.Signal(syscall.SIGTERM); err != nil {
 		t.Fatal(err)
 	}
-	release()
+	c.sms.releaseAll()
 
 	// Unready first, while still answering.
 	for {
@@ -118,12 +134,22 @@ func gracefulShutdown(t *testing.T, c *cluster, phone string) {
 
 	// Every code queued is delivered and every flow finishes elsewhere.
 	for i, f := range flows {
+		begun[phones[i]] = f
+	}
+	for p, f := range begun {
 		if t.Failed() {
 			break
 		}
-		a, v := c.submit(other.URL, "registration", f, map[string]any{"action": "confirm", "code": c.sms.code(t, phones[i], 1)})
+		a, v := c.submit(other.URL, "registration", f, map[string]any{"action": "confirm", "code": c.sms.code(t, p, 1)})
 		if a.Status != http.StatusOK || v.State != "done" {
-			t.Errorf("registration %d confirmed after the shutdown: %s", i, a)
+			t.Errorf("registration of %s confirmed after the shutdown: %s", p, a)
+		}
+	}
+	// A delivery the stopping node had begun was finished, not cut off and
+	// sent again.
+	for _, p := range held {
+		if n := c.sms.attempts(p); n != 1 {
+			t.Errorf("the code for %s reached the operator %d times", p, n)
 		}
 	}
 	code := c.sms.code(t, reco, 1)
