@@ -72,24 +72,11 @@ func (l *lockedBuffer) String() string {
 	return l.b.String()
 }
 
-// build compiles cmd/gosid once per test binary.
-var build = sync.OnceValues(func() (string, error) {
-	dir, err := os.MkdirTemp("", "gosid-faults-bin-")
-	if err != nil {
-		return "", err
-	}
-	bin := filepath.Join(dir, "gosid")
-	if out, err := exec.Command("go", "build", "-o", bin, "../../cmd/gosid").CombinedOutput(); err != nil {
-		return "", fmt.Errorf("go build: %v\n%s", err, out)
-	}
-	return bin, nil
-})
-
 func startCluster(t *testing.T, extraEnv ...string) *cluster {
 	t.Helper()
-	bin, err := build()
-	if err != nil {
-		t.Fatal(err)
+	bin := filepath.Join(t.TempDir(), "gosid")
+	if out, err := exec.Command("go", "build", "-o", bin, "../../cmd/gosid").CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
 	}
 	c := &cluster{t: t, bin: bin, sms: newSMSOperator(t)}
 	c.pg = testenv.StartPostgres(t)
