@@ -15,6 +15,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"golang.org/x/oauth2"
@@ -207,8 +208,11 @@ func TestFaults(t *testing.T) {
 		if session == "" {
 			t.Fatalf("sign-in: %q", code)
 		}
+		svc := c.createClient("--name", "svc", "--grant-type", "client_credentials", "--scope", "api")
 		c.pg.Stop()
+		var browsers []*apptest.Browser
 		for _, n := range c.nodes {
+			assertAPI503(t, "client_credentials", c.form(n.URL, "/oauth2/token", svc, url.Values{"grant_type": {"client_credentials"}, "scope": {"api"}}))
 			f := c.startFlow(n.URL, "login") // the flow lives in Redis
 			a, _ := c.submit(n.URL, "login", f, map[string]any{"login": phone, "password": password})
 			assertAPI503(t, "a sign-in", a)
@@ -219,10 +223,18 @@ func TestFaults(t *testing.T) {
 				b.Get(n.URL + "/login")
 				p := b.Submit("/login", url.Values{"login": {phone}, "password": {password}})
 				assertPage503(t, "the sign-in page", lang, &answer{Status: p.Status, Header: p.Header, Body: []byte(p.Body)})
+				browsers = append(browsers, b)
 			}
 		}
 		c.pg.Start()
 		afterOutage(t, c, rp, phone, tok.AccessToken, "")
+		// The page kept the login: the citizen types the password again and
+		// sends the form once more.
+		for _, b := range browsers {
+			if p := b.Submit("/login", url.Values{"password": {password}}); p.Status != http.StatusOK || strings.HasSuffix(p.URL.Path, "/login") {
+				t.Fatalf("the sign-in sent again after the outage: %d %s", p.Status, p.URL)
+			}
+		}
 	})
 
 	t.Run("node killed mid-flow", func(t *testing.T) {
