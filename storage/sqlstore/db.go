@@ -345,6 +345,7 @@ func (l *liteDB) inTx(ctx context.Context, fn func(q querier) error) error {
 }
 func (l *liteDB) ping(ctx context.Context) error { return l.w.PingContext(ctx) }
 func (l *liteDB) close()                         { l.w.Close(); l.r.Close() }
+
 // isUnavailable: an embedded database is never out of reach.
 func (l *liteDB) isUnavailable(error) bool { return false }
 
