@@ -7,30 +7,10 @@ import (
 	"net/url"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/gosid/gosid/app/apptest"
 	"github.com/gosid/gosid/internal/testenv"
 )
-
-// waitReady waits until env's readiness probe passes again.
-func waitReady(t *testing.T, env *apptest.Env) {
-	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		resp, err := http.Get(env.URL + "/readyz")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return
-			}
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("gosid did not recover after the store came back")
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-}
 
 // TestRedisOutage: while Redis is gone, requests that need it answer 503
 // with Retry-After (JSON on the APIs, a page in the citizen's language on
@@ -85,7 +65,7 @@ func TestRedisOutage(t *testing.T) {
 
 	// Redis comes back (empty): gosid recovers without a restart.
 	rd.Restart()
-	waitReady(t, env)
+	testenv.WaitReady(t, env.URL)
 	if _, v := a.password(testPhone, testPassword); v.SessionToken == "" {
 		t.Fatal("sign-in after the outage failed")
 	}
@@ -145,7 +125,7 @@ func TestOutageKeepsTheForm(t *testing.T) {
 	}
 
 	rd = rd.Restart()
-	waitReady(t, env)
+	testenv.WaitReady(t, env.URL)
 	p := ru.Submit("/registration", url.Values{"password": {password}, "password_confirm": {password}})
 	if p.Status != http.StatusOK || !strings.Contains(p.Body, `name="code"`) {
 		t.Fatalf("send again after the outage: %d\n%.600s", p.Status, p.Body)

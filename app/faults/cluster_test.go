@@ -52,24 +52,7 @@ type node struct {
 	port int
 	URL  string
 	cmd  *exec.Cmd
-	logs *lockedBuffer
-}
-
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
+	logs *testenv.SyncBuffer
 }
 
 func startCluster(t *testing.T, extraEnv ...string) *cluster {
@@ -187,7 +170,7 @@ func (c *cluster) start(n *node) {
 	n.cmd = exec.Command(c.bin, "serve")
 	n.cmd.Env = append(append([]string{}, c.env...), "GOSID_ADDR="+fmt.Sprintf("127.0.0.1:%d", n.port))
 	if n.logs == nil {
-		n.logs = &lockedBuffer{}
+		n.logs = &testenv.SyncBuffer{}
 	}
 	n.cmd.Stdout, n.cmd.Stderr = n.logs, n.logs
 	if err := n.cmd.Start(); err != nil {
@@ -206,20 +189,7 @@ func (c *cluster) start(n *node) {
 // waitReady waits until n's readiness probe passes.
 func (c *cluster) waitReady(n *node) {
 	c.t.Helper()
-	deadline := time.Now().Add(60 * time.Second)
-	for {
-		resp, err := http.Get(n.URL + "/readyz")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return
-			}
-		}
-		if time.Now().After(deadline) {
-			c.t.Fatalf("node %d is not ready (%v)\n%s", n.i, err, lastLines(n.logs.String(), 40))
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
+	testenv.WaitReady(c.t, n.URL)
 }
 
 func (c *cluster) waitAllReady() {

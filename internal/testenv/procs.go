@@ -2,8 +2,10 @@ package testenv
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"os/user"
@@ -251,4 +253,25 @@ func (p *Postgres) CreateDatabase(name string) string {
 		p.t.Fatal(err)
 	}
 	return p.URL(name)
+}
+
+// WaitReady waits until the readiness probe of the gosid at base passes
+// (after a start, or after a store came back).
+func WaitReady(t testing.TB, base string) {
+	t.Helper()
+	deadline := time.Now().Add(60 * time.Second)
+	for {
+		resp, err := http.Get(base + "/readyz")
+		if err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return
+			}
+			err = errors.New(resp.Status)
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s is not ready: %v", base, err)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
 }
