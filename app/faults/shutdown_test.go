@@ -105,7 +105,10 @@ func gracefulShutdown(t *testing.T, c *cluster, phone string) {
 	c.sms.releaseAll()
 
 	// Unready first, while still answering.
-	for {
+	for deadline := time.Now().Add(60 * time.Second); ; {
+		if time.Now().After(deadline) {
+			t.Fatal("the node never reported itself unready")
+		}
 		resp, err := http.Get(victim.URL + "/readyz")
 		if err != nil {
 			t.Fatalf("the node stopped answering before it reported itself unready: %v", err)
