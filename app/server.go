@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/go-webauthn/webauthn/webauthn"
@@ -78,6 +79,9 @@ type Server struct {
 	// checks runs the identity-check jobs; it joins the queue at Start.
 	checks       *verify.Worker
 	stopRegistry func()
+	// draining is set when the server was told to stop: /readyz answers
+	// 503 while the requests in flight finish.
+	draining atomic.Bool
 }
 
 // NewServer initialises keys and builds the HTTP handler.
@@ -279,7 +283,9 @@ func (srv *Server) ready(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 	defer cancel()
 	status, body := http.StatusOK, "ok\n"
-	if err := srv.DB.Ping(ctx); err != nil {
+	if srv.draining.Load() {
+		status, body = http.StatusServiceUnavailable, "shutting down\n"
+	} else if err := srv.DB.Ping(ctx); err != nil {
 		status, body = http.StatusServiceUnavailable, "database unreachable\n"
 	} else if err := srv.Ephemeral.Ping(ctx); err != nil {
 		status, body = http.StatusServiceUnavailable, "short-lived store unreachable\n"
@@ -306,12 +312,16 @@ func (srv *Server) oauthErrorPage(w http.ResponseWriter, r *http.Request, e *fos
 }
 
 // Start runs the background work: key reloads, the janitor and the delivery
-// queue. stop waits for the queue's workers to finish.
+// queue. stop stops the queue and waits (up to 10 s) for the deliveries in
+// flight; cancelling ctx stops the rest.
 func (srv *Server) Start(ctx context.Context) (stop func(), err error) {
 	srv.Keys.Start(ctx)
 	go srv.PII.Start(ctx)
 	go srv.DB.RunJanitor(ctx, time.Minute)
-	if err := srv.Queue.Start(ctx, srv.checks.Register); err != nil {
+	// The queue outlives ctx: stop ends it softly, so that a delivery in
+	// flight when the server is told to stop finishes instead of being cut
+	// off and sent again by another node.
+	if err := srv.Queue.Start(context.WithoutCancel(ctx), srv.checks.Register); err != nil {
 		return nil, fmt.Errorf("start delivery queue: %w", err)
 	}
 	return func() {
@@ -395,6 +405,15 @@ func (srv *Server) Serve(ctx context.Context, ln, admin net.Listener) error {
 		_ = hs.Close()
 		return err
 	case <-ctx.Done():
+	}
+	// Unready first, still serving, so that load balancers stop sending
+	// new requests here; then no new connections, and the requests in
+	// flight finish.
+	srv.draining.Store(true)
+	if d := cfg.ShutdownDelay; d > 0 {
+		srv.Log.Info("shutting down: unready, still serving", "delay", d.String())
+		hs.SetKeepAlivesEnabled(false)
+		time.Sleep(d)
 	}
 	srv.Log.Info("shutting down: waiting for in-flight requests")
 	sctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
