@@ -74,10 +74,17 @@ func signInStaff(t *testing.T, env *apptest.Env, s centreStaff, centre string) *
 // verified: the standard level.
 func standardCitizen(t *testing.T, env *apptest.Env, phone string) *account.Account {
 	t.Helper()
+	return standardCitizenWith(t, env, phone, ivanov())
+}
+
+// standardCitizenWith is standardCitizen with the data of another seeded
+// person.
+func standardCitizenWith(t *testing.T, env *apptest.Env, phone string, data map[string]any) *account.Account {
+	t.Helper()
 	ctx := context.Background()
 	a := env.CreateAccount(t, phone, testPassword)
 	in := map[string]string{}
-	for k, v := range ivanov() {
+	for k, v := range data {
 		in[k] = fmt.Sprint(v)
 	}
 	d, errs := verify.Validate(in, time.Now())
