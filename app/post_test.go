@@ -180,7 +180,7 @@ func TestPostLetter(t *testing.T) {
 			switch {
 			case errors.As(err, &w):
 				wrong++
-			case errors.Is(err, post.ErrBurned):
+			case errors.Is(err, post.ErrBurned), errors.Is(err, post.ErrNoLetter):
 			default:
 				t.Fatalf("parallel guess: %v", err)
 			}
