@@ -271,8 +271,7 @@ func TestCentreConsole(t *testing.T) {
 		}
 
 		// The journal: every lookup (found or not) with its reason, the
-		// refused and the done confirmation, once each: the second
-		// confirmation's row went with its failed transaction.
+		// refused and the done confirmation, once each.
 		sb := signInStaff(t, env, sup, "MSK-001")
 		p = sb.Get(env.URL + "/operator/journal")
 		if p.Status != 200 || !strings.Contains(p.Body, "подтверждение личности по обращению") {
@@ -312,7 +311,7 @@ func TestCentreConsole(t *testing.T) {
 				seen[e.Type] = e.Data
 			}
 		}
-		if d := seen["level.changed"]; d["cause"] != verify.CauseCentre || d["to"] != "confirmed" || d["operator"] == "" || d["journal"] == "" {
+		if d := seen["level.changed"]; d["cause"] != verify.CauseCentre || d["to"] != "confirmed" || d["by"] == "" || d["subject"] == "" {
 			t.Fatalf("level.changed: %v", d)
 		}
 		if d := seen["operator.lookup"]; d["role"] != "operator" || d["centre_name"] != "Центр MSK-001" {

@@ -214,7 +214,7 @@ func TestPostLetter(t *testing.T) {
 		}); err != nil {
 			t.Fatal(err)
 		}
-		if err := env.Server.Post.Enter(ctx, other.ID, code, ""); !errors.Is(err, verify.ErrInactive) {
+		if err := env.Server.Post.Enter(ctx, other.ID, code, ""); !errors.Is(err, verify.ErrNotVerified) {
 			t.Fatalf("right code on a blocked account: %v", err)
 		}
 		if l, err := env.Stores.DB.LatestLetter(ctx, other.ID); err != nil || l.Status != post.StatusPrinted {

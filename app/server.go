@@ -19,6 +19,7 @@ import (
 	"github.com/gosid/gosid/codes"
 	"github.com/gosid/gosid/consent"
 	consentpages "github.com/gosid/gosid/consent/pages"
+	"github.com/gosid/gosid/federation"
 	"github.com/gosid/gosid/geoip"
 	"github.com/gosid/gosid/internal/httpx"
 	"github.com/gosid/gosid/metrics"
@@ -30,6 +31,7 @@ import (
 	postpages "github.com/gosid/gosid/post/pages"
 	"github.com/gosid/gosid/provider"
 	"github.com/gosid/gosid/selfservice"
+	"github.com/gosid/gosid/selfservice/bank"
 	"github.com/gosid/gosid/selfservice/lockout"
 	"github.com/gosid/gosid/selfservice/recovery"
 	"github.com/gosid/gosid/selfservice/registration"
@@ -81,6 +83,9 @@ type Server struct {
 	// citizen's page).
 	Post      *post.Service
 	PostPages *postpages.Pages
+	// Banks are the partner banks; Bank the citizen's flows through them.
+	Banks *federation.Registry
+	Bank  *bank.Service
 	// checks runs the identity-check jobs; it joins the queue at Start.
 	checks       *verify.Worker
 	stopRegistry func()
@@ -155,8 +160,14 @@ func NewServer(ctx context.Context, s *Stores) (*Server, error) {
 	})
 	consents := consent.New(s.DB, srv.Provider, nil)
 	srv.Consent = consentpages.New(srv.Engine, consents)
+	banks, stopBanks, err := srv.newBanks()
+	if err != nil {
+		return nil, err
+	}
+	srv.Banks, srv.stopRegistry = banks, func() { stopRegistry(); stopBanks() }
+	srv.Bank = bank.New(bank.Deps{Engine: srv.Engine, Banks: srv.Banks, Links: s.DB, Verify: srv.Verify})
 	srv.SignIn = signin.New(signin.Options{
-		Engine: srv.Engine, Ephemeral: s.Ephemeral, Consent: consents, LoginRatePerIP: cfg.LoginRatePerIP,
+		Banks: len(srv.Banks.Enabled()) > 0, Engine: srv.Engine, Ephemeral: s.Ephemeral, Consent: consents, LoginRatePerIP: cfg.LoginRatePerIP,
 		LockoutKey: s.Sealer.DeriveKey("lockout"), Notifier: srv.Queue,
 		OnLogin: srv.Metrics.Login, SecondFactor: srv.SecondFactor, Verify: srv.Verify,
 	})
@@ -205,6 +216,7 @@ func (srv *Server) routes() (http.Handler, error) {
 	srv.Settings.Register(r)
 	srv.Registration.Register(r)
 	srv.Recovery.Register(r)
+	srv.Bank.Register(r)
 	srv.Engine.MountAPI(r)
 	srv.Console.Register(r)
 	srv.PostPages.Register(r)

@@ -16,6 +16,8 @@ import (
 	"time"
 
 	"gopkg.in/yaml.v3"
+
+	"github.com/gosid/gosid/federation"
 )
 
 // Config is the whole configuration.
@@ -95,6 +97,13 @@ type Config struct {
 	// keys wrapped under them still open until `gosid pii rewrap` re-wraps
 	// them under MasterKey.
 	PreviousMasterKeys []string `yaml:"previous_master_keys" env:"GOSID_PREVIOUS_MASTER_KEYS"`
+	// Banks are the partner banks, upstream OpenID providers (YAML only:
+	// README "Partner banks"); a bank's secret may come from the
+	// environment as GOSID_BANK_<ID>_CLIENT_SECRET.
+	Banks []federation.Bank `yaml:"banks"`
+	// DevBank runs the built-in development bank (fictional persons) in
+	// development mode; on by default there.
+	DevBank bool `yaml:"dev_bank" env:"GOSID_DEV_BANK"`
 	// JobRetryBase scales the backoff between retries of background jobs
 	// (delivery, identity checks): attempt⁴ × base, at most a day; 1s gives
 	// 1 s, 16 s, 81 s, 4 min, ...
@@ -156,6 +165,7 @@ func Default() Config {
 		SMTPFrom:            "gosid <no-reply@localhost>",
 		SMTPTLS:             "starttls",
 		SMSSender:           "gosid",
+		DevBank:             true,
 	}
 }
 
@@ -179,6 +189,12 @@ func Load(path string, env func(string) (string, bool)) (Config, error) {
 	}
 	if err := applyEnv(&c, env); err != nil {
 		return c, err
+	}
+	for i := range c.Banks {
+		name := "GOSID_BANK_" + strings.ToUpper(strings.ReplaceAll(c.Banks[i].ID, "-", "_")) + "_CLIENT_SECRET"
+		if v, ok := env(name); ok && strings.TrimSpace(v) != "" {
+			c.Banks[i].ClientSecret = strings.TrimSpace(v)
+		}
 	}
 	return c, c.Validate()
 }

@@ -70,7 +70,7 @@ func EventOf(template string) string {
 		return account.EventLogin
 	case "login_locked", "password_changed", "security_changed":
 		return account.EventSecurity
-	case "verification_done", "verification_failed":
+	case "verification_done", "verification_failed", "identity_confirmed":
 		return account.EventVerification
 	}
 	return ""

@@ -26,6 +26,7 @@ var sampleData = map[string]map[string]string{
 	"password_changed":    nil,
 	"security_changed":    {"change": "mfa_enabled", "time": "01.03.2025 10:00 UTC"},
 	"verification_done":   nil,
+	"identity_confirmed":  {"bank": "Demo Bank"},
 	"verification_failed": nil,
 }
 
@@ -33,7 +34,7 @@ func TestTemplatesAreTheSameInEveryLanguage(t *testing.T) {
 	if got := Languages(); !slices.Equal(got, []string{"en", "ru"}) {
 		t.Fatalf("languages %v", got)
 	}
-	want := []string{"email_confirm", "login_locked", "login_new_device", "otp", "password_changed", "register_existing", "security_changed", "verification_done", "verification_failed"}
+	want := []string{"email_confirm", "identity_confirmed", "login_locked", "login_new_device", "otp", "password_changed", "register_existing", "security_changed", "verification_done", "verification_failed"}
 	for _, lang := range Languages() {
 		if got := Templates(lang); !slices.Equal(got, want) {
 			t.Errorf("%s templates %v, want %v", lang, got, want)

@@ -26,7 +26,7 @@ type Verifier interface {
 	Get(ctx context.Context, accountID string) (*verify.Profile, *verify.Record, error)
 	AccountBySNILS(ctx context.Context, snils string) (string, error)
 	FindByPassport(ctx context.Context, seriesNumber string) (string, error)
-	Confirm(ctx context.Context, accountID, cause string, detail map[string]string) error
+	Confirm(ctx context.Context, accountID string, c verify.Confirmation) (*account.Account, error)
 }
 
 // Accounts is what the console needs of the account store.
@@ -497,19 +497,24 @@ func (s *Service) Confirm(ctx context.Context, sess *Session, c *Case, passportS
 		}
 		return nil, ErrMismatch
 	}
+	a, err := s.o.Accounts.GetAccount(ctx, c.AccountID)
+	if err != nil {
+		return nil, err
+	}
+	if a.Level == account.LevelConfirmed {
+		return nil, verify.ErrAlreadyConfirmed
+	}
 	e := &Entry{CentreID: sess.CentreID, OperatorID: sess.OperatorID, Role: sess.Role, Action: "confirm",
 		AccountID: c.AccountID, Detail: "confirmed", IP: ip, At: s.o.Now().UTC()}
-	err = s.o.Tx.InTx(ctx, func(ctx context.Context) error {
-		if err := s.o.Store.AppendJournal(ctx, e); err != nil {
-			return err
-		}
-		no := fmt.Sprint(e.ID)
-		if err := s.o.Verify.Confirm(ctx, c.AccountID, verify.CauseCentre, map[string]string{
-			"centre": sess.CentreID, "operator": sess.OperatorID, "journal": no}); err != nil {
-			return err
-		}
-		return s.audit(ctx, sess, c.AccountID, "identity.confirmed_centre", ip, map[string]string{"journal": no})
-	})
+	// The journal row and the centre's event ride in the confirmation's
+	// transaction: one change with the level.
+	_, err = s.o.Verify.Confirm(ctx, c.AccountID, verify.Confirmation{Cause: verify.CauseCentre, By: sess.OperatorID,
+		Subject: sess.CentreID, Name: sess.CentreName, Also: func(ctx context.Context) error {
+			if err := s.o.Store.AppendJournal(ctx, e); err != nil {
+				return err
+			}
+			return s.audit(ctx, sess, c.AccountID, "identity.confirmed_centre", ip, map[string]string{"journal": fmt.Sprint(e.ID)})
+		}})
 	if err != nil {
 		return nil, err
 	}

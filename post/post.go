@@ -98,7 +98,7 @@ type Accounts interface {
 // Verifier is what the service needs of package verify.
 type Verifier interface {
 	Get(ctx context.Context, accountID string) (*verify.Profile, *verify.Record, error)
-	Confirm(ctx context.Context, accountID, cause string, detail map[string]string) error
+	Confirm(ctx context.Context, accountID string, c verify.Confirmation) (*account.Account, error)
 }
 
 // Cipher seals letters' contents.
@@ -291,14 +291,12 @@ func (s *Service) Enter(ctx context.Context, accountID, typed, ip string) error 
 		if !used {
 			return ErrNoLetter
 		}
-		if err := s.o.Verify.Confirm(ctx, accountID, verify.CausePost, map[string]string{"letter": l.ID}); err != nil {
+		if _, err := s.o.Verify.Confirm(ctx, accountID, verify.Confirmation{Cause: verify.CausePost, By: l.ID,
+			Name: "Почта России"}); err != nil {
 			return err
 		}
 		return s.o.Audit.AppendEvent(ctx, &audit.Event{AccountID: accountID, Type: "identity.confirmed_post", IP: ip,
 			Data: map[string]string{"letter": l.ID}, At: now})
 	})
-	if errors.Is(err, verify.ErrAlreadyConfirmed) {
-		return ErrConfirmed
-	}
 	return err
 }

@@ -29,6 +29,9 @@ type LoginData struct {
 	ForgotURL string
 	// RegisterURL is the «Зарегистрироваться» link; hidden when empty.
 	RegisterURL string
+	// BankURL is the «Войти через банк» link; hidden when empty (no
+	// partner bank is configured).
+	BankURL string
 }
 
 // ConsentData is the page that asks to share data with a relying service.

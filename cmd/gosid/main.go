@@ -9,6 +9,7 @@
 //	gosid centres create|list
 //	gosid operators create|list|disable
 //	gosid post export
+//	gosid banks list|check
 package main
 
 import (
@@ -38,6 +39,7 @@ Usage:
   gosid centres create|list                    service centres
   gosid operators create|list|disable          service-centre staff (password + authenticator)
   gosid post export --dir DIR                  the batch of Post letters for the print house
+  gosid banks list|check                       partner banks; check fetches each bank's discovery
   gosid pii rotate|rewrap                      new data key; re-wrap data keys after a master-key change
   gosid registry-sim [--addr A] [--seed FILE]  run the reference state registry (development)
 
@@ -80,6 +82,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return cmdPost(ctx, rest, stdout, stderr)
 	case "pii":
 		return cmdPII(ctx, rest, stdout, stderr)
+	case "banks":
+		return cmdBanks(ctx, rest, stdout, stderr)
 	case "registry-sim":
 		return runRegistrySim(rest)
 	case "help", "-h", "--help":

@@ -290,8 +290,6 @@ func (c *Console) confirm(w http.ResponseWriter, r *http.Request) {
 		key = "op.confirm.error.not_verified"
 	case errors.Is(err, verify.ErrAlreadyConfirmed):
 		key = "op.confirm.error.already"
-	case errors.Is(err, verify.ErrInactive):
-		key = "op.confirm.error.inactive"
 	default:
 		c.fail(w, r, err)
 		return

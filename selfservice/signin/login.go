@@ -38,6 +38,8 @@ type Options struct {
 	// Engine runs the steps every flow shares (flows, sessions, codes,
 	// audit, notices, the OAuth side).
 	Engine *selfservice.Engine
+	// Banks offers «Войти через банк» (partner banks are configured).
+	Banks bool
 	// Ephemeral keeps the per-IP rate-limit counters (the lockout
 	// counters are the engine's).
 	Ephemeral storage.Ephemeral

@@ -62,7 +62,15 @@ func (s *Service) renderLogin(w http.ResponseWriter, r *http.Request, status int
 	if flow.ID != "" {
 		back = "?return_to=" + url.QueryEscape(flow.ID)
 	}
+	bank := ""
+	if s.o.Banks {
+		bank = "/login/bank"
+		if flow.ID != "" {
+			bank += "?flow=" + url.QueryEscape(flow.ID)
+		}
+	}
 	s.Web.Render(w, r, status, "login", &web.LoginData{
+		BankURL:     bank,
 		Page:        s.Page(w, r),
 		FlowID:      flow.ID,
 		Login:       login,

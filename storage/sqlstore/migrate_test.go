@@ -15,7 +15,7 @@ import (
 
 // tables is every table the migrations create.
 var tables = []string{"schema_migrations", "clients", "accounts", "signing_keys", "consents", "audit_events",
-	"refresh_tokens", "kv"}
+	"refresh_tokens", "kv", "bank_links"}
 
 // rawOpeners open a store on an empty database without migrating it; each
 // call of the returned func opens another store (another "node") on the same
