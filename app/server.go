@@ -26,6 +26,10 @@ import (
 	"github.com/gosid/gosid/metrics"
 	"github.com/gosid/gosid/mfa"
 	"github.com/gosid/gosid/notify"
+	"github.com/gosid/gosid/operator"
+	"github.com/gosid/gosid/operator/console"
+	"github.com/gosid/gosid/post"
+	postpages "github.com/gosid/gosid/post/pages"
 	"github.com/gosid/gosid/provider"
 	"github.com/gosid/gosid/selfservice"
 	"github.com/gosid/gosid/selfservice/bank"
@@ -73,6 +77,13 @@ type Server struct {
 	Queue *notify.Queue
 	// Verify keeps personal data and checks it against the registries.
 	Verify *verify.Service
+	// Operators runs the service centres' console (Console: its pages).
+	Operators *operator.Service
+	Console   *console.Console
+	// Post confirms identities by a letter with a code (PostPages: the
+	// citizen's page).
+	Post      *post.Service
+	PostPages *postpages.Pages
 	// Banks are the partner banks; Bank the citizen's flows through them.
 	Banks *federation.Registry
 	Bank  *bank.Service
@@ -172,6 +183,10 @@ func NewServer(ctx context.Context, s *Stores) (*Server, error) {
 	srv.Settings = settings.New(settingsDeps)
 	srv.Registration = registration.New(registration.Deps{Engine: srv.Engine, Notifier: srv.Queue})
 	srv.Recovery = recovery.New(recovery.Deps{Engine: srv.Engine, Notifier: srv.Queue, LiftLockout: srv.SignIn.LiftLockout})
+	srv.Operators = NewOperators(s, srv.Verify)
+	srv.Console = console.New(srv.Operators, srv.Web, operator.DefaultSessionTTL, cfg.Dev, s.Log)
+	srv.Post = NewPost(s, srv.Verify)
+	srv.PostPages = postpages.New(srv.Engine, srv.Post)
 	if srv.Handler, err = srv.routes(); err != nil {
 		return nil, err
 	}
@@ -207,6 +222,8 @@ func (srv *Server) routes() (http.Handler, error) {
 	srv.Recovery.Register(r)
 	srv.Bank.Register(r)
 	srv.Engine.MountAPI(r)
+	srv.Console.Register(r)
+	srv.PostPages.Register(r)
 	r.PathPrefix("/static/").Handler(http.StripPrefix("/static/", srv.Web.Static()))
 	// Load balancers probe the public listener too.
 	r.HandleFunc("/healthz", healthz)
