@@ -88,7 +88,7 @@ func (s *Service) Confirm(ctx context.Context, accountID string, c Confirmation)
 		return nil, fmt.Errorf("verify: confirm: %w", err)
 	}
 	if raised {
-		s.o.Notify(ctx, a, "identity_confirmed", map[string]string{"bank": c.Name})
+		s.o.Notify(ctx, a, "identity_confirmed", map[string]string{"cause": c.Cause, "by": c.Name})
 	}
 	return a, nil
 }
