@@ -80,6 +80,13 @@ func PostgresURL(t testing.TB) string {
 		t.Fatalf("parse %s: %v", base, err)
 	}
 	u.Path = "/" + name
+	// Connections to the shared server can be slow to open on a machine
+	// under heavy load (CI's two busy cores): the production default of 3 s
+	// made unrelated tests fail there, so tests wait longer.
+	if q := u.Query(); q.Get("connect_timeout") == "" {
+		q.Set("connect_timeout", "20")
+		u.RawQuery = q.Encode()
+	}
 	return u.String()
 }
 
