@@ -65,6 +65,11 @@ func (c *Checker) VerifyDetached(ctx context.Context, sig, msg []byte) (*Certifi
 	if err != nil {
 		return nil, err
 	}
+	// Dates first: an expired certificate is called expired, whatever
+	// else is wrong with the signature.
+	if err := c.dates(signer); err != nil {
+		return nil, err
+	}
 	v, _, err := c.verifier(signer)
 	if err != nil {
 		return nil, err
@@ -93,11 +98,8 @@ func (c *Checker) VerifyRaw(ctx context.Context, cert *x509.Certificate, msg, si
 // called expired, then key usage, chain and revocation.
 func (c *Checker) Check(ctx context.Context, cert *x509.Certificate, others []*x509.Certificate) (*Certificate, error) {
 	now := c.now()
-	if now.After(cert.NotAfter) {
-		return nil, fmt.Errorf("%w: valid until %s", ErrExpired, cert.NotAfter.UTC().Format(time.RFC3339))
-	}
-	if now.Before(cert.NotBefore) {
-		return nil, fmt.Errorf("%w: valid from %s", ErrNotYetValid, cert.NotBefore.UTC().Format(time.RFC3339))
+	if err := c.dates(cert); err != nil {
+		return nil, err
 	}
 	if cert.KeyUsage != 0 && cert.KeyUsage&(x509.KeyUsageDigitalSignature|x509.KeyUsageContentCommitment) == 0 {
 		return nil, ErrKeyUsage
@@ -123,6 +125,17 @@ func (c *Checker) Check(ctx context.Context, cert *x509.Certificate, others []*x
 		return nil, err
 	}
 	return &Certificate{Cert: cert, Attributes: ReadAttributes(cert), Algorithm: alg}, nil
+}
+
+func (c *Checker) dates(cert *x509.Certificate) error {
+	now := c.now()
+	if now.After(cert.NotAfter) {
+		return fmt.Errorf("%w: valid until %s", ErrExpired, cert.NotAfter.UTC().Format(time.RFC3339))
+	}
+	if now.Before(cert.NotBefore) {
+		return fmt.Errorf("%w: valid from %s", ErrNotYetValid, cert.NotBefore.UTC().Format(time.RFC3339))
+	}
+	return nil
 }
 
 // issuerOf finds cert's issuer among the roots and intermediates (the
