@@ -163,7 +163,7 @@ func NewServer(ctx context.Context, s *Stores) (*Server, error) {
 		return nil, err
 	}
 	srv.SignIn = signin.New(signin.Options{
-		Banks: len(srv.Banks.Enabled()) > 0, Engine: srv.Engine, Ephemeral: s.Ephemeral, Consent: consents, LoginRatePerIP: cfg.LoginRatePerIP,
+		Banks: len(srv.Banks.Enabled()) > 0, ESign: srv.Signature.Enabled(), Engine: srv.Engine, Ephemeral: s.Ephemeral, Consent: consents, LoginRatePerIP: cfg.LoginRatePerIP,
 		LockoutKey: s.Sealer.DeriveKey("lockout"), Notifier: srv.Queue,
 		OnLogin: srv.Metrics.Login, SecondFactor: srv.SecondFactor, Verify: srv.Verify,
 	})

@@ -28,5 +28,5 @@ func (srv *Server) newSignature() (*signature.Service, error) {
 		AllowPrivate: cfg.FetchAllowPrivate || cfg.Dev}).StandardClient()
 	checker := &esign.Checker{Roots: trusted, Verifiers: []esign.Verifier{esign.Go{}, &esign.GOST{}},
 		CRLs: &esign.CRLCache{Client: client, MaxSize: crlMaxBytes}, Now: srv.Engine.Now}
-	return signature.New(signature.Deps{Engine: srv.Engine, Checker: checker, Verify: srv.Verify}), nil
+	return signature.New(signature.Deps{Engine: srv.Engine, Checker: checker, Verify: srv.Verify, Enabled: len(trusted) > 0}), nil
 }

@@ -231,3 +231,45 @@ func TestSignatureOverAPI(t *testing.T) {
 		}
 	})
 }
+
+// TestSignaturePage: «Войти с электронной подписью» on the hosted pages:
+// the sign-in page links to it, the citizen downloads the challenge, signs
+// it with a CMS tool and uploads the file; a refusal is a page in the
+// citizen's language.
+func TestSignaturePage(t *testing.T) {
+	e := startWithSignatures(t, apptest.SQLite)
+	standardAccount(t, e.a, "+79160000142")
+	b := e.a.env.NewBrowser(t)
+	if p := b.Get(e.a.env.URL + "/login"); !strings.Contains(p.Body, `href="/login/esign"`) {
+		t.Fatalf("the sign-in page does not offer the signature:\n%s", p.Body)
+	}
+	signWith := func(c *esigntest.Citizen) *apptest.Page {
+		t.Helper()
+		p := b.Get(e.a.env.URL + "/login/esign")
+		if p.Status != http.StatusOK {
+			t.Fatalf("page: %d", p.Status)
+		}
+		f, err := p.Form("/login/esign")
+		if err != nil {
+			t.Fatal(err)
+		}
+		text := b.Get(e.a.env.URL + "/login/esign/challenge/" + f.Values.Get("challenge_id"))
+		if text.Status != http.StatusOK || !strings.Contains(text.Body, f.Values.Get("challenge_id")) {
+			t.Fatalf("challenge text: %d %q", text.Status, text.Body)
+		}
+		b.Last = p
+		return b.SubmitFile("/login/esign", nil, "signature", "challenge.p7s", c.SignDetached(t, []byte(text.Body)))
+	}
+	expired := e.ecdsa.Issue(t, "ecdsa", esigntest.Person{SNILS: "12345678964", FamilyName: "Иванов", GivenName: "Иван",
+		NotBefore: time.Now().Add(-48 * time.Hour), NotAfter: time.Now().Add(-24 * time.Hour)})
+	if p := signWith(expired); p.Status != http.StatusForbidden || !strings.Contains(p.Body, "Срок действия сертификата истёк") {
+		t.Errorf("expired: %d\n%s", p.Status, p.Body)
+	}
+	b.Header.Set("Accept-Language", "en")
+	if p := signWith(e.other.Issue(t, "ecdsa", ivanovCert())); p.Status != http.StatusForbidden || !strings.Contains(p.Body, "not issued by an accredited certification authority") {
+		t.Errorf("untrusted, in English: %d\n%s", p.Status, p.Body)
+	}
+	if p := signWith(e.rsa.Issue(t, "rsa", ivanovCert())); p.Status != http.StatusOK || p.URL.Path != "/account" {
+		t.Fatalf("sign-in: %d at %s\n%s", p.Status, p.URL, p.Body)
+	}
+}

@@ -16,9 +16,13 @@ import (
 // PathAPI is where the JSON API of e-signatures lives.
 const PathAPI = selfservice.PathAPI + "/esign"
 
-// Register mounts the JSON API: the app asks for a challenge, signs its
-// text on the device (a detached CMS signature) and posts it back.
+// Register mounts the page and the JSON API: the citizen or the app asks
+// for a challenge, signs its text on the device (a detached CMS
+// signature) and posts it back.
 func (s *Service) Register(r *mux.Router) {
+	r.HandleFunc(PathSignIn, s.signInPage).Methods(http.MethodGet, http.MethodHead)
+	r.HandleFunc(PathSignIn, s.signInSubmit).Methods(http.MethodPost)
+	r.PathPrefix(PathChallenge).HandlerFunc(s.challengeText).Methods(http.MethodGet)
 	r.HandleFunc(PathAPI+"/challenge", s.apiChallenge).Methods(http.MethodPost)
 	r.HandleFunc(PathAPI+"/signin", s.apiSignIn).Methods(http.MethodPost)
 	r.HandleFunc(PathAPI+"/confirm", s.apiConfirm).Methods(http.MethodPost)
@@ -150,11 +154,11 @@ func (s *Service) apiFail(w http.ResponseWriter, r *http.Request, err error) {
 			fields[i] = selfservice.Message{Field: f, Code: "esign.mismatch"}
 		}
 		selfservice.WriteJSON(w, http.StatusConflict, selfservice.APIError{Error: code,
-			Description: Describe(code, lang) + " (" + strings.Join(mm.Fields, ", ") + ")", Errors: fields})
+			Description: s.Describe(code, lang) + " (" + strings.Join(mm.Fields, ", ") + ")", Errors: fields})
 		return
 	}
 	if code == "esign_unavailable" || code == "revocation_unknown" {
 		s.Log().Warn("esign: check not completed", "err", err)
 	}
-	selfservice.APIFail(w, statusOf(code), code, Describe(code, lang))
+	selfservice.APIFail(w, statusOf(code), code, s.Describe(code, lang))
 }

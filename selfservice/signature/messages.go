@@ -57,48 +57,8 @@ func statusOf(code string) int {
 	return http.StatusForbidden
 }
 
-// messages are the seed's words and what to do, in Russian and English.
-var messages = map[string][2]string{
-	"certificate_not_found": {"Сертификат не найден: файл подписи не читается или в нём нет сертификата. Проверьте подключение носителя и подпишите заново.",
-		"Certificate not found: the signature file cannot be read or carries no certificate. Check the token is connected and sign again."},
-	"invalid_signature": {"Подпись неверна: она сделана не над этим запросом. Подпишите запрос заново.",
-		"The signature is not valid for this challenge. Sign the challenge again."},
-	"certificate_expired": {"Срок действия сертификата истёк. Получите новый сертификат в аккредитованном удостоверяющем центре.",
-		"The certificate has expired. Get a new certificate from an accredited certification authority."},
-	"certificate_not_yet_valid": {"Сертификат ещё не действует. Повторите попытку, когда наступит срок его действия.",
-		"The certificate is not valid yet. Try again when its validity begins."},
-	"certificate_revoked": {"Сертификат отозван. Обратитесь в удостоверяющий центр, выдавший сертификат.",
-		"The certificate is revoked. Contact the certification authority that issued it."},
-	"untrusted_issuer": {"Сертификат выдан не аккредитованным удостоверяющим центром. Используйте квалифицированный сертификат аккредитованного центра.",
-		"The certificate is not issued by an accredited certification authority. Use a qualified certificate from an accredited authority."},
-	"certificate_key_usage": {"Ключ сертификата не предназначен для электронной подписи. Используйте сертификат подписи.",
-		"The certificate's key is not for signatures. Use a signing certificate."},
-	"snils_absent": {"В сертификате нет СНИЛС. Используйте квалифицированный сертификат физического лица со СНИЛС.",
-		"The certificate carries no SNILS. Use a person's qualified certificate that carries the SNILS."},
-	"revocation_unknown": {"Не удалось проверить, не отозван ли сертификат. Повторите попытку позже.",
-		"The certificate's revocation status could not be checked. Try again later."},
-	"unsupported_algorithm": {"Алгоритм подписи не поддерживается. Используйте ГОСТ Р 34.10-2012, RSA или ECDSA.",
-		"The signature algorithm is not supported. Use GOST R 34.10-2012, RSA or ECDSA."},
-	"esign_unavailable": {"Проверка подписей ГОСТ временно недоступна. Повторите попытку позже.",
-		"GOST signatures cannot be checked at the moment. Try again later."},
-	"invalid_challenge": {"Запрос на подпись устарел или уже использован. Получите новый запрос и подпишите его.",
-		"The challenge has expired or was used already. Get a new challenge and sign it."},
-	"account_not_found": {"Учётная запись с подтверждённым СНИЛС из сертификата не найдена. Войдите другим способом и подтвердите СНИЛС.",
-		"No account has the certificate's SNILS verified. Sign in another way and have your SNILS verified."},
-	"not_verified": {"Сначала паспорт и СНИЛС должны пройти проверку.",
-		"Your passport and SNILS must be verified first."},
-	"data_mismatch": {"Несоответствие данных: сертификат не совпадает с проверенными данными учётной записи.",
-		"Data mismatch: the certificate differs from the account's verified data."},
-}
-
-// Describe is the message for code in lang ("ru" unless "en").
-func Describe(code, lang string) string {
-	m, ok := messages[code]
-	if !ok {
-		return code
-	}
-	if lang == "en" {
-		return m[1]
-	}
-	return m[0]
+// Describe is the message for code in lang, with what to do: the
+// translations esign.error.<code> (web/i18n), shared with the pages.
+func (s *Service) Describe(code, lang string) string {
+	return s.Web.T(lang, "esign.error."+code)
 }

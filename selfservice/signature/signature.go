@@ -23,6 +23,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"net/http"
 	"strings"
 	"time"
 
@@ -61,6 +62,9 @@ type Deps struct {
 	Verify  Verifier
 	// TTL bounds a challenge (5 minutes by default).
 	TTL time.Duration
+	// Enabled: trusted authorities are configured (the sign-in page
+	// offers the signature).
+	Enabled bool
 }
 
 // Service runs the signature flows.
@@ -76,6 +80,9 @@ func New(d Deps) *Service {
 	}
 	return &Service{Engine: d.Engine, d: d}
 }
+
+// Enabled reports whether signatures can be accepted at all.
+func (s *Service) Enabled() bool { return s.d.Enabled }
 
 // Challenge is what the citizen signs: Text, exactly, as the content of a
 // detached CMS signature. ID names it when the signature comes back.
@@ -144,6 +151,22 @@ func (s *Service) NewChallenge(ctx context.Context, purpose string, b Binding) (
 		return nil, fmt.Errorf("signature: keep the challenge: %w", err)
 	}
 	return &Challenge{ID: id, Text: text, ExpiresAt: exp}, nil
+}
+
+// peek reads a challenge without using it (its text, for download).
+func (s *Service) peek(r *http.Request, id string) (*kept, error) {
+	if id == "" || len(id) > 100 {
+		return nil, ErrChallenge
+	}
+	raw, err := s.Ephemeral.Get(r.Context(), challengeKey(id))
+	if err != nil {
+		return nil, ErrChallenge
+	}
+	var k kept
+	if err := json.Unmarshal(raw, &k); err != nil {
+		return nil, err
+	}
+	return &k, nil
 }
 
 // answer takes the challenge (once: a replayed signature finds nothing)
