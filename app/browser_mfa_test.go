@@ -31,7 +31,7 @@ type cdp struct {
 func (c *cdp) run(step string, actions ...chromedp.Action) {
 	c.t.Helper()
 	actions = append(actions, shot(c.prefix+step))
-	sctx, cancel := context.WithTimeout(c.ctx, 20*time.Second)
+	sctx, cancel := context.WithTimeout(c.ctx, 90*time.Second) // generous: CI runs on two busy cores
 	defer cancel()
 	if err := chromedp.Run(sctx, actions...); err != nil {
 		var body, loc string

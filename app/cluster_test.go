@@ -12,9 +12,17 @@ import (
 
 // TestClusterOfNodes runs three nodes on one PostgreSQL and one Redis behind
 // a round-robin balancer: they start together without competing signing
-// keys, and every step of a flow may be served by a different node.
+// keys, and every step of a flow may be served by a different node. It runs
+// on a single Redis and on the six-process Redis Cluster scripts/test
+// starts, where the flow's keys spread over three primaries.
 func TestClusterOfNodes(t *testing.T) {
-	cl := apptest.StartCluster(t, apptest.PostgresRedis, 3)
+	for _, backend := range []apptest.Backend{apptest.PostgresRedis, apptest.PostgresRedisCluster} {
+		t.Run(string(backend), func(t *testing.T) { testClusterOfNodes(t, backend) })
+	}
+}
+
+func testClusterOfNodes(t *testing.T, backend apptest.Backend) {
+	cl := apptest.StartCluster(t, backend, 3)
 	var wg sync.WaitGroup
 	jwks := make([]string, 3)
 	for i, node := range cl.Nodes {

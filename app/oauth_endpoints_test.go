@@ -192,3 +192,53 @@ func TestDuplicatedParametersRefused(t *testing.T) {
 	req.SetBasicAuth(c.ID, secret)
 	doOAuth(t, env, req).wantError(t, http.StatusBadRequest, "invalid_request")
 }
+
+// TestIntrospectionOnlyForOwnerAndAudience (#11 point 13): a token is
+// active, with its subject and scope, only to the client it was issued to
+// and to a resource server named in its audience; any other confidential
+// client gets active:false. Before, every confidential client read every
+// token.
+func TestIntrospectionOnlyForOwnerAndAudience(t *testing.T) {
+	env := apptest.Start(t, apptest.NewConfig(t, apptest.SQLite))
+	rs := &clients.Client{ID: "rs-orders", Name: "orders API", GrantTypes: []string{"client_credentials"}, Scopes: []string{"api"}}
+	rsSecret := env.CreateClient(t, rs)
+	other := &clients.Client{ID: "nosy", Name: "another service", GrantTypes: []string{"client_credentials"}, Scopes: []string{"api"}}
+	otherSecret := env.CreateClient(t, other)
+	owner := &clients.Client{ID: "owner", Name: "owner", GrantTypes: []string{"client_credentials"}, Scopes: []string{"api"},
+		Audience: []string{"rs-orders"}}
+	ownerSecret := env.CreateClient(t, owner)
+
+	get := func(form url.Values) string {
+		t.Helper()
+		a := postOAuth(t, env, "/oauth2/token", form, "owner", ownerSecret)
+		at, _ := a.Body["access_token"].(string)
+		if a.Status != http.StatusOK || at == "" {
+			t.Fatalf("client_credentials: %d %s", a.Status, a.Raw)
+		}
+		return at
+	}
+	forRS := get(url.Values{"grant_type": {"client_credentials"}, "scope": {"api"}, "audience": {"rs-orders"}})
+	plain := get(url.Values{"grant_type": {"client_credentials"}, "scope": {"api"}})
+	for _, tt := range []struct {
+		caller, secret, token string
+		want                  bool
+	}{
+		{"owner", ownerSecret, forRS, true},
+		{"owner", ownerSecret, plain, true},
+		{"rs-orders", rsSecret, forRS, true},
+		{"rs-orders", rsSecret, plain, false},
+		{"nosy", otherSecret, forRS, false},
+		{"nosy", otherSecret, plain, false},
+	} {
+		a := postOAuth(t, env, "/oauth2/introspect", url.Values{"token": {tt.token}}, tt.caller, tt.secret)
+		if a.Status != http.StatusOK || a.Body["active"] != tt.want {
+			t.Fatalf("%s introspecting: %d %s, want active %v", tt.caller, a.Status, a.Raw, tt.want)
+		}
+		if !tt.want && len(a.Body) != 1 {
+			t.Fatalf("%s learnt more than active:false: %s", tt.caller, a.Raw)
+		}
+		if tt.token == forRS && tt.want && !strings.Contains(a.Raw, `"aud":["rs-orders"]`) {
+			t.Fatalf("%s: the introspection answer lacks the token's audience: %s", tt.caller, a.Raw)
+		}
+	}
+}

@@ -10,7 +10,11 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/oauth2"
+
 	"github.com/gosid/gosid/app/apptest"
+	"github.com/gosid/gosid/clients"
+	"github.com/gosid/gosid/internal/testenv"
 )
 
 // tokenAnswer is a token endpoint's answer, success or error.
@@ -43,6 +47,35 @@ func refreshWith(t *testing.T, env *apptest.Env, clientID, secret, rt string) to
 	return out
 }
 
+// firstPartyLogin creates the test account and a first-party web client,
+// and signs in through it.
+func firstPartyLogin(t *testing.T, env *apptest.Env) (*clients.Client, string, *oauth2.Token) {
+	t.Helper()
+	env.CreateAccount(t, testPhone, testPassword)
+	c := webClient()
+	c.FirstParty = true
+	secret := env.CreateClient(t, c)
+	r := newRP(t, env, c.ID, secret)
+	tok, _ := r.login(t, env.NewBrowser(t))
+	return c, secret, tok
+}
+
+// refreshParallel presents one refresh token n times at once.
+func refreshParallel(t *testing.T, env *apptest.Env, clientID, secret, rt string, n int) []tokenAnswer {
+	t.Helper()
+	answers := make([]tokenAnswer, n)
+	var wg sync.WaitGroup
+	for i := range answers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			answers[i] = refreshWith(t, env, clientID, secret, rt)
+		}()
+	}
+	wg.Wait()
+	return answers
+}
+
 // TestRefreshGraceNeverForks: inside the grace window a rotated-out
 // refresh token gets the successor it already got, identical, whether it
 // is presented again later or many times at once; once that successor has
@@ -55,12 +88,7 @@ func TestRefreshGraceNeverForks(t *testing.T) {
 		// A window no slow machine can outlast: the test asserts no timing.
 		cfg.RefreshGrace = time.Hour
 		env := apptest.Start(t, cfg)
-		env.CreateAccount(t, testPhone, testPassword)
-		c := webClient()
-		c.FirstParty = true
-		secret := env.CreateClient(t, c)
-		r := newRP(t, env, c.ID, secret)
-		tok, _ := r.login(t, env.NewBrowser(t))
+		c, secret, tok := firstPartyLogin(t, env)
 
 		first := refreshWith(t, env, c.ID, secret, tok.RefreshToken)
 		if first.Status != http.StatusOK || first.RefreshToken == "" || first.RefreshToken == tok.RefreshToken {
@@ -75,17 +103,7 @@ func TestRefreshGraceNeverForks(t *testing.T) {
 		}
 
 		// Many refreshes of one token at once: one successor for all.
-		const parallel = 8
-		answers := make([]tokenAnswer, parallel)
-		var wg sync.WaitGroup
-		for i := range answers {
-			wg.Add(1)
-			go func() {
-				defer wg.Done()
-				answers[i] = refreshWith(t, env, c.ID, secret, first.RefreshToken)
-			}()
-		}
-		wg.Wait()
+		answers := refreshParallel(t, env, c.ID, secret, first.RefreshToken, 8)
 		next := answers[0].RefreshToken
 		for i, a := range answers {
 			if a.Status != http.StatusOK || a.RefreshToken != next || next == first.RefreshToken {
@@ -109,6 +127,53 @@ func TestRefreshGraceNeverForks(t *testing.T) {
 		}
 		if !introspect(t, env, c.ID, secret, third.AccessToken) {
 			t.Fatal("a refused replay revoked the grant's access tokens")
+		}
+	})
+}
+
+// TestParallelRefreshOneChain: outside any grace window, parallel refreshes
+// of one token give at most one new token, and the database holds exactly
+// what was answered: a live successor for each 200 and none for a refresh
+// that failed, so there are never two live chains and never a presented
+// token marked used without its successor (the two writes are one
+// transaction).
+func TestParallelRefreshOneChain(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, backend apptest.Backend) {
+		cfg := apptest.NewConfig(t, backend)
+		cfg.RefreshGrace = 0
+		env := apptest.Start(t, cfg)
+		c, secret, tok := firstPartyLogin(t, env)
+
+		const parallel = 8
+		answers := refreshParallel(t, env, c.ID, secret, tok.RefreshToken, parallel)
+		ok := 0
+		for _, a := range answers {
+			switch {
+			case a.Status == http.StatusOK:
+				ok++
+			case a.Status != http.StatusBadRequest:
+				t.Fatalf("a parallel refresh answered %d %s: %s", a.Status, a.Error, a.Description)
+			}
+		}
+		if ok > 1 {
+			t.Fatalf("%d of %d parallel refreshes got a token; want at most one chain", ok, parallel)
+		}
+		var live, rows int
+		for _, line := range strings.Split(testenv.DumpDatabase(t, env.Stores.DB), "\n") {
+			if !strings.HasPrefix(line, "refresh_tokens:") {
+				continue
+			}
+			rows++
+			if strings.Contains(line, "\tused_at=NULL") && strings.Contains(line, "\trevoked_at=NULL") {
+				live++
+			}
+		}
+		// The first token and one successor per token answered.
+		if rows != 1+ok {
+			t.Fatalf("%d refresh tokens stored after %d answered refreshes; want %d", rows, ok, 1+ok)
+		}
+		if live > ok {
+			t.Fatalf("%d live refresh tokens after %d answered refreshes", live, ok)
 		}
 	})
 }

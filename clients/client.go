@@ -5,6 +5,9 @@ package clients
 
 import (
 	"context"
+	"net/url"
+	"slices"
+	"strings"
 	"time"
 )
 
@@ -54,6 +57,10 @@ type Client struct {
 	// RequestObjectSigningAlg is the one algorithm the client's request
 	// objects must be signed with; empty means any gosid verifies.
 	RequestObjectSigningAlg string
+	// AllowedCORSOrigins are web origins (scheme://host[:port]) besides
+	// those of RedirectURIs from which a browser-based client calls the
+	// token, userinfo, revocation and PAR endpoints (see CORSOrigins).
+	AllowedCORSOrigins []string
 	// FirstParty clients skip the consent page.
 	FirstParty bool
 	// MinLevel is the lowest account trust level the client accepts
@@ -81,4 +88,41 @@ type Store interface {
 // match exactly.
 func (c *Client) LoopbackAnyPort() bool {
 	return c.Public && c.ApplicationType == AppNative && c.TokenEndpointAuthMethod == AuthNone
+}
+
+// CORSOrigins are the web origins the client's browser code runs on: those
+// of its https and http redirect URIs and its AllowedCORSOrigins, without
+// duplicates. A private-use-scheme redirect (a native app) has no web
+// origin.
+func (c *Client) CORSOrigins() []string {
+	var out []string
+	add := func(o string) {
+		if o != "" && !slices.Contains(out, o) {
+			out = append(out, o)
+		}
+	}
+	for _, r := range c.RedirectURIs {
+		add(OriginOf(r))
+	}
+	for _, o := range c.AllowedCORSOrigins {
+		add(o)
+	}
+	return out
+}
+
+// OriginOf returns the web origin (RFC 6454 serialisation, lower-case
+// scheme and host, default port dropped) of an http or https URL, or "".
+func OriginOf(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" || (u.Scheme != "https" && u.Scheme != "http") {
+		return ""
+	}
+	host, port := strings.ToLower(u.Hostname()), u.Port()
+	if strings.Contains(host, ":") {
+		host = "[" + host + "]"
+	}
+	if port == "" || (u.Scheme == "https" && port == "443") || (u.Scheme == "http" && port == "80") {
+		return u.Scheme + "://" + host
+	}
+	return u.Scheme + "://" + host + ":" + port
 }

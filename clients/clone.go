@@ -17,5 +17,6 @@ func (c *Client) Clone() *Client {
 	d.Scopes = slices.Clone(c.Scopes)
 	d.Audience = slices.Clone(c.Audience)
 	d.JWKS = slices.Clone(c.JWKS)
+	d.AllowedCORSOrigins = slices.Clone(c.AllowedCORSOrigins)
 	return &d
 }

@@ -96,7 +96,7 @@ func Validate(c *Client) error {
 		validateID, validateName, validateGrantTypes, validateResponseTypes,
 		validateRedirects, validateScopes, validateAuthMethod, validateKeys,
 		validateIDTokenAlg, validateMinLevel, validateAudience, validateApplicationType,
-		validateRequestObjects,
+		validateRequestObjects, validateCORSOrigins,
 	}
 	for _, check := range checks {
 		if err := check(c); err != nil {
@@ -419,6 +419,29 @@ func validateRequestObjects(c *Client) *ValidationError {
 	signs := c.RequireSignedRequestObject || c.RequestObjectSigningAlg != ""
 	if signs && len(c.JWKS) == 0 && c.JWKSURI == "" {
 		return invalid("jwks", "signed request objects need jwks or jwks_uri to verify them with")
+	}
+	return nil
+}
+
+// validateCORSOrigins accepts only bare web origins, as a browser sends them
+// in the Origin header: https://host[:port], or http on a loopback host.
+// Wildcards and "null" are refused: CORS is opened origin by origin.
+func validateCORSOrigins(c *Client) *ValidationError {
+	for _, o := range c.AllowedCORSOrigins {
+		u, reason := parseAbsoluteURI(o)
+		if reason == "" {
+			switch {
+			case u.Scheme != "https" && !(u.Scheme == "http" && isLoopback(u.Hostname())):
+				reason = "must be https (http only for loopback hosts)"
+			case u.Host == "" || u.Path != "" || u.RawQuery != "" || u.ForceQuery:
+				reason = "must be an origin: scheme://host[:port], no path or query"
+			case OriginOf(o) != o:
+				reason = fmt.Sprintf("must be written as the browser sends it: %s", OriginOf(o))
+			}
+		}
+		if reason != "" {
+			return invalid("allowed_cors_origins", "%q: %s", o, reason)
+		}
 	}
 	return nil
 }

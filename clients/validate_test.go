@@ -258,6 +258,17 @@ func TestValidate(t *testing.T) {
 		{"audience", func(c *Client) { c.Audience = []string{"https://api.example.ru"} }, "", ""},
 		{"audience empty entry", func(c *Client) { c.Audience = []string{""} }, "audience", ""},
 		{"audience with space", func(c *Client) { c.Audience = []string{"a b"} }, "audience", ""},
+
+		// allowed_cors_origins
+		{"cors origin", func(c *Client) { c.AllowedCORSOrigins = []string{"https://spa.example.ru", "http://localhost:5173"} }, "", ""},
+		{"cors origin with path", func(c *Client) { c.AllowedCORSOrigins = []string{"https://spa.example.ru/app"} }, "allowed_cors_origins", "origin"},
+		{"cors origin trailing slash", func(c *Client) { c.AllowedCORSOrigins = []string{"https://spa.example.ru/"} }, "allowed_cors_origins", "origin"},
+		{"cors origin wildcard", func(c *Client) { c.AllowedCORSOrigins = []string{"https://*.example.ru"} }, "allowed_cors_origins", "wildcard"},
+		{"cors origin star", func(c *Client) { c.AllowedCORSOrigins = []string{"*"} }, "allowed_cors_origins", ""},
+		{"cors origin null", func(c *Client) { c.AllowedCORSOrigins = []string{"null"} }, "allowed_cors_origins", ""},
+		{"cors origin http", func(c *Client) { c.AllowedCORSOrigins = []string{"http://spa.example.ru"} }, "allowed_cors_origins", "https"},
+		{"cors origin default port", func(c *Client) { c.AllowedCORSOrigins = []string{"https://spa.example.ru:443"} }, "allowed_cors_origins", "https://spa.example.ru"},
+		{"cors origin upper case", func(c *Client) { c.AllowedCORSOrigins = []string{"https://SPA.example.ru"} }, "allowed_cors_origins", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -299,4 +310,19 @@ func ExampleValidate() {
 	// Output:
 	// redirect_uris
 	// "http://demo.example/cb": http is allowed only for loopback hosts (127.0.0.1, [::1], localhost); use https
+}
+
+func TestCORSOrigins(t *testing.T) {
+	c := &Client{
+		RedirectURIs: []string{"https://rp.example.ru/cb", "https://rp.example.ru:443/other", "http://127.0.0.1:8081/cb",
+			"ru.example.app:/cb", "https://RP.example.ru/x"},
+		AllowedCORSOrigins: []string{"https://spa.example.ru", "http://127.0.0.1:8081"},
+	}
+	got := strings.Join(c.CORSOrigins(), " ")
+	if want := "https://rp.example.ru http://127.0.0.1:8081 https://spa.example.ru"; got != want {
+		t.Fatalf("CORSOrigins = %q, want %q", got, want)
+	}
+	if o := OriginOf("http://[::1]:99/cb"); o != "http://[::1]:99" {
+		t.Fatalf("OriginOf IPv6 = %q", o)
+	}
 }

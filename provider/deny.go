@@ -6,6 +6,8 @@ import (
 	"encoding/base64"
 	"errors"
 	"fmt"
+	"hash/fnv"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -29,6 +31,14 @@ import (
 // database, and a missing marker makes the node rebuild the list and write
 // a new one. The common case costs two GETs (a miss and the marker), a
 // revoked token one.
+//
+// The list is split into denyBuckets buckets, each with its own marker, and
+// every key of a bucket carries the bucket's hash tag ("{deny7}"), so on a
+// Redis Cluster a bucket's entries and its marker share one slot, hence one
+// primary: a primary that loses its data (a failover to an empty replica)
+// loses the entries and the marker that vouches for them together, never
+// the entries alone. And the marker, read on every miss, is sixteen keys
+// spread over the primaries rather than one hot slot.
 type DenyList struct {
 	eph   storage.Ephemeral
 	holds storage.Holds
@@ -36,8 +46,8 @@ type DenyList struct {
 	now   func() time.Time
 
 	mu         sync.Mutex
-	epoch      string     // the last marker seen
-	rebuilding sync.Mutex // one rebuild at a time on this node
+	epochs     [denyBuckets]string // the last marker seen, per bucket
+	rebuilding sync.Mutex          // one rebuild at a time on this node
 }
 
 // NewDenyList returns a deny-list whose entries live for ttl (the access
@@ -48,17 +58,37 @@ func NewDenyList(eph storage.Ephemeral, holds storage.Holds, ttl time.Duration) 
 }
 
 const (
+	// An entry's name: one of these prefixes and the grant id or jti. The
+	// durable hold is holdDeny + name; the short-lived key is denyKey(name).
 	kvDenyGrant = "oauth:deny:grant:"
 	kvDenyJTI   = "oauth:deny:jti:"
-	// kvDenyEpoch is the marker of an intact deny-list. It outlives any
-	// entry many times over; should it expire anyway, the next miss only
-	// rebuilds the list.
-	kvDenyEpoch  = "oauth:deny:epoch"
+	// A bucket's marker (denyEpochKey) outlives any entry many times over;
+	// should it expire anyway, the next miss only rebuilds the bucket.
 	denyEpochTTL = 30 * 24 * time.Hour
 	// holdDeny prefixes the deny-list's holds; the rest of the key is the
-	// short-lived store's key.
+	// entry's name.
 	holdDeny = "deny:"
+	// denyBuckets is how many buckets (and markers) the list has.
+	denyBuckets = 16
 )
+
+// denyBucket is the bucket of an entry's name.
+func denyBucket(name string) int {
+	h := fnv.New32a()
+	_, _ = h.Write([]byte(name))
+	return int(h.Sum32() % denyBuckets)
+}
+
+// denyKey is the short-lived store's key of an entry: its name with the
+// bucket's hash tag, "oauth:deny:grant:G" becoming "oauth:{deny7}:grant:G".
+func denyKey(name string) string {
+	return "oauth:{deny" + strconv.Itoa(denyBucket(name)) + "}:" + strings.TrimPrefix(name, "oauth:deny:")
+}
+
+// denyEpochKey is the key of bucket b's marker, in b's slot.
+func denyEpochKey(b int) string {
+	return "oauth:{deny" + strconv.Itoa(b) + "}:epoch"
+}
 
 // DenyGrant rejects every access token of the grant from now on.
 func (d *DenyList) DenyGrant(ctx context.Context, grantID string) error {
@@ -88,7 +118,7 @@ func (d *DenyList) put(ctx context.Context, key string, until time.Time) error {
 	if ttl <= 0 {
 		return nil
 	}
-	return d.eph.Put(ctx, key, []byte{1}, ttl)
+	return d.eph.Put(ctx, denyKey(key), []byte{1}, ttl)
 }
 
 // GrantDenied reports whether the grant was revoked.
@@ -113,13 +143,14 @@ func (d *DenyList) Denied(ctx context.Context, grantID, jti string) (bool, error
 	return d.has(ctx, kvDenyJTI+jti)
 }
 
-func (d *DenyList) has(ctx context.Context, key string) (bool, error) {
+func (d *DenyList) has(ctx context.Context, name string) (bool, error) {
+	b := denyBucket(name)
 	// The marker this node saw before the lookup: taken first, so that a
 	// marker another request sees later cannot vouch for this miss.
 	d.mu.Lock()
-	seen := d.epoch
+	seen := d.epochs[b]
 	d.mu.Unlock()
-	_, err := d.eph.Get(ctx, key)
+	_, err := d.eph.Get(ctx, denyKey(name))
 	if err == nil {
 		return true, nil
 	}
@@ -129,26 +160,26 @@ func (d *DenyList) has(ctx context.Context, key string) (bool, error) {
 	if d.holds == nil {
 		return false, nil
 	}
-	// A miss: trusted only if the marker read now is the one seen before
-	// the lookup (any emptying in between removed or replaced it).
-	cur, err := d.eph.Get(ctx, kvDenyEpoch)
+	// A miss: trusted only if the bucket's marker read now is the one seen
+	// before the lookup (any emptying in between removed or replaced it).
+	cur, err := d.eph.Get(ctx, denyEpochKey(b))
 	switch {
 	case err == nil && seen != "" && string(cur) == seen:
 		return false, nil
 	case err == nil:
-		// Another node rebuilt the list (or this node just started): the
+		// Another node rebuilt the bucket (or this node just started): the
 		// marker vouches for lookups from now on, not for this one.
 		d.mu.Lock()
-		d.epoch = string(cur)
+		d.epochs[b] = string(cur)
 		d.mu.Unlock()
 	case errors.Is(err, storage.ErrNotFound):
-		if err := d.Rebuild(ctx); err != nil {
+		if err := d.rebuild(ctx, b); err != nil {
 			return false, err
 		}
 	default:
 		return false, err
 	}
-	return d.durable(ctx, key)
+	return d.durable(ctx, name)
 }
 
 // durable answers a lookup from the database.
@@ -163,19 +194,30 @@ func (d *DenyList) durable(ctx context.Context, key string) (bool, error) {
 	return false, fmt.Errorf("deny-list: %w", err)
 }
 
-// Rebuild restores the deny-list from the durable holds if the short-lived
-// store has no marker (it was emptied, or this is its first use), then
-// writes a new marker. Concurrent rebuilds, on this node or others, are
-// harmless: each writes the same entries, and the first marker written wins.
+// Rebuild restores every bucket of the deny-list that has no marker in the
+// short-lived store (it was emptied, or this is its first use) from the
+// durable holds, then writes the bucket a new marker. Concurrent rebuilds,
+// on this node or others, are harmless: each writes the same entries, and
+// the first marker written wins.
 func (d *DenyList) Rebuild(ctx context.Context) error {
+	for b := 0; b < denyBuckets; b++ {
+		if err := d.rebuild(ctx, b); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// rebuild restores bucket b if its marker is missing.
+func (d *DenyList) rebuild(ctx context.Context, b int) error {
 	if d.holds == nil {
 		return nil
 	}
 	d.rebuilding.Lock()
 	defer d.rebuilding.Unlock()
-	if cur, err := d.eph.Get(ctx, kvDenyEpoch); err == nil {
+	if cur, err := d.eph.Get(ctx, denyEpochKey(b)); err == nil {
 		d.mu.Lock()
-		d.epoch = string(cur)
+		d.epochs[b] = string(cur)
 		d.mu.Unlock()
 		return nil
 	} else if !errors.Is(err, storage.ErrNotFound) {
@@ -187,28 +229,32 @@ func (d *DenyList) Rebuild(ctx context.Context) error {
 		return fmt.Errorf("deny-list: rebuild: %w", err)
 	}
 	for _, h := range hs {
+		name := strings.TrimPrefix(h.Key, holdDeny)
+		if denyBucket(name) != b {
+			continue
+		}
 		if ttl := h.Until.Sub(now); ttl > 0 {
-			if err := d.eph.Put(ctx, strings.TrimPrefix(h.Key, holdDeny), []byte{1}, ttl); err != nil {
+			if err := d.eph.Put(ctx, denyKey(name), []byte{1}, ttl); err != nil {
 				return fmt.Errorf("deny-list: rebuild: %w", err)
 			}
 		}
 	}
-	b := make([]byte, 18)
-	_, _ = rand.Read(b)
-	mark := base64.RawURLEncoding.EncodeToString(b)
-	ok, err := d.eph.PutNX(ctx, kvDenyEpoch, []byte(mark), denyEpochTTL)
+	raw := make([]byte, 18)
+	_, _ = rand.Read(raw)
+	mark := base64.RawURLEncoding.EncodeToString(raw)
+	ok, err := d.eph.PutNX(ctx, denyEpochKey(b), []byte(mark), denyEpochTTL)
 	if err != nil {
 		return fmt.Errorf("deny-list: rebuild: %w", err)
 	}
 	if !ok {
-		cur, err := d.eph.Get(ctx, kvDenyEpoch)
+		cur, err := d.eph.Get(ctx, denyEpochKey(b))
 		if err != nil {
 			return fmt.Errorf("deny-list: rebuild: %w", err)
 		}
 		mark = string(cur)
 	}
 	d.mu.Lock()
-	d.epoch = mark
+	d.epochs[b] = mark
 	d.mu.Unlock()
 	return nil
 }

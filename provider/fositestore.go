@@ -36,6 +36,7 @@ type fositeStore struct {
 	eph     storage.Ephemeral
 	grants  grants.Store
 	deny    *DenyList
+	tx      TxRunner // nil: no transactions (see BeginTX)
 	issuer  string
 	codeTTL time.Duration
 	parTTL  time.Duration

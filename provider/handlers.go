@@ -23,15 +23,16 @@ import (
 // request (sign-in and consent).
 func (p *Provider) Register(r *mux.Router, ia Interaction) {
 	p.interaction = ia
-	r.HandleFunc(PathDiscovery, p.handleDiscovery).Methods(http.MethodGet, http.MethodHead)
-	r.HandleFunc(PathASMetadata, p.handleDiscovery).Methods(http.MethodGet, http.MethodHead)
-	r.HandleFunc(PathJWKS, p.handleJWKS).Methods(http.MethodGet, http.MethodHead)
+	// CORS: see cors.go for who may call what from a browser.
+	r.HandleFunc(PathDiscovery, publicCORS(p.handleDiscovery)).Methods(http.MethodGet, http.MethodHead, http.MethodOptions)
+	r.HandleFunc(PathASMetadata, publicCORS(p.handleDiscovery)).Methods(http.MethodGet, http.MethodHead, http.MethodOptions)
+	r.HandleFunc(PathJWKS, publicCORS(p.handleJWKS)).Methods(http.MethodGet, http.MethodHead, http.MethodOptions)
 	r.HandleFunc(PathAuthorize, p.handleAuthorize).Methods(http.MethodGet, http.MethodPost)
-	r.HandleFunc(PathPAR, p.handlePAR).Methods(http.MethodPost)
-	r.HandleFunc(PathToken, p.handleToken).Methods(http.MethodPost)
-	r.HandleFunc(PathUserinfo, p.handleUserinfo).Methods(http.MethodGet, http.MethodPost)
+	r.HandleFunc(PathPAR, p.clientCORS("POST", p.handlePAR)).Methods(http.MethodPost, http.MethodOptions)
+	r.HandleFunc(PathToken, p.clientCORS("POST", p.handleToken)).Methods(http.MethodPost, http.MethodOptions)
+	r.HandleFunc(PathUserinfo, p.clientCORS("GET, POST", p.handleUserinfo)).Methods(http.MethodGet, http.MethodPost, http.MethodOptions)
 	r.HandleFunc(PathIntrospect, p.handleIntrospect).Methods(http.MethodPost)
-	r.HandleFunc(PathRevoke, p.handleRevoke).Methods(http.MethodPost)
+	r.HandleFunc(PathRevoke, p.clientCORS("POST", p.handleRevoke)).Methods(http.MethodPost, http.MethodOptions)
 }
 
 type flowKey struct{}
@@ -222,6 +223,9 @@ func (p *Provider) handleToken(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ar, err := p.oauth.NewAccessRequest(ctx, r, NewSession())
+	if ar != nil && ar.GetClient() != nil {
+		setCORSClient(ctx, ar.GetClient().GetID())
+	}
 	if err != nil {
 		p.writeAccessError(w, r, ar, err)
 		return
@@ -349,6 +353,7 @@ func (p *Provider) handleUserinfo(w http.ResponseWriter, r *http.Request) {
 		writeJSONError(w, http.StatusUnauthorized, "invalid_token", "The access token is invalid, expired or revoked.")
 		return
 	}
+	setCORSClient(ctx, stringClaim(t.Claims, "client_id"))
 	scopes := strings.Fields(stringClaim(t.Claims, "scope"))
 	if !fosite.Arguments(scopes).Has("openid") {
 		w.Header().Set("WWW-Authenticate", `Bearer error="insufficient_scope", scope="openid"`)

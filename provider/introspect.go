@@ -53,9 +53,24 @@ func (p *Provider) newIntrospectionRequest(ctx context.Context, r *http.Request)
 		}
 		return &fosite.IntrospectionResponse{Active: false}, nil
 	}
+	if !mayIntrospect(client.GetID(), ar) {
+		return &fosite.IntrospectionResponse{Active: false}, nil
+	}
 	resp := &fosite.IntrospectionResponse{Active: true, AccessRequester: ar, TokenUse: use}
 	if use == fosite.AccessToken {
 		resp.AccessTokenType = fosite.BearerAccessToken
 	}
 	return resp, nil
+}
+
+// mayIntrospect: a token's details (subject, session, authentication,
+// scope) go only to the client it was issued to and to the resource
+// servers named in its audience (a client may name those it registered as
+// its audience). Any other caller learns nothing, not even that the token
+// is active (issue #11).
+func mayIntrospect(caller string, ar fosite.Requester) bool {
+	if ar == nil || ar.GetClient() == nil {
+		return false
+	}
+	return ar.GetClient().GetID() == caller || ar.GetGrantedAudience().Has(caller)
 }

@@ -88,7 +88,10 @@ type Options struct {
 	Grants    grants.Store
 	// Holds keeps revocations durably, so that a short-lived store that
 	// loses its data brings no revoked token back (see DenyList).
-	Holds        storage.Holds
+	Holds storage.Holds
+	// Tx, when set, runs the database writes of one token refresh (and of
+	// the revocation of a reused refresh token) in one transaction.
+	Tx           TxRunner
 	Keys         KeySet
 	SecretHasher fosite.Hasher
 	// GlobalSecret (32 bytes) keys the HMAC of authorization codes and refresh tokens.
@@ -122,7 +125,9 @@ type Provider struct {
 	// jwksFetcher fetches clients' keys from their jwks_uri (cached).
 	jwksFetcher fosite.JWKSFetcherStrategy
 	clientAuth  *clientAuthenticator
-	log         *slog.Logger
+	// origins are the web origins of all clients, for CORS preflights.
+	origins *originIndex
+	log     *slog.Logger
 	// interaction is the sign-in UI, given when the endpoints are mounted:
 	// it uses the provider to resume requests, so it is built after it.
 	interaction Interaction
@@ -153,7 +158,7 @@ func New(o Options) (*Provider, error) {
 	}
 	deny := NewDenyList(o.Ephemeral, o.Holds, o.AccessTokenTTL)
 	st := &fositeStore{
-		clients: o.Clients, eph: o.Ephemeral, grants: o.Grants, deny: deny, issuer: o.Issuer,
+		clients: o.Clients, eph: o.Ephemeral, grants: o.Grants, deny: deny, tx: o.Tx, issuer: o.Issuer,
 		codeTTL: o.AuthCodeTTL, parTTL: 90 * time.Second, rtTTL: o.RefreshTokenTTL, grace: o.RefreshGrace,
 		now: time.Now,
 	}
@@ -209,7 +214,8 @@ func New(o Options) (*Provider, error) {
 		Signer: idSigner,
 	}
 	p := &Provider{o: o, store: st, deny: deny, atSigner: atSigner, idSigner: idSigner, log: o.Logger,
-		jwksFetcher: cfg.JWKSFetcherStrategy, clientAuth: auth}
+		jwksFetcher: cfg.JWKSFetcherStrategy, clientAuth: auth,
+		origins: &originIndex{store: o.Clients, now: time.Now}}
 	p.oauth = compose.Compose(cfg, st, strategy,
 		compose.OAuth2AuthorizeExplicitFactory,
 		compose.OAuth2ClientCredentialsGrantFactory,

@@ -149,6 +149,16 @@ func (j *jwtIntrospector) IntrospectToken(ctx context.Context, token string, _ f
 		return "", err
 	}
 	req := oauth2.AccessTokenJWTToRequest(t)
+	// fosite reads aud only as a string or a []string, and a decoded token
+	// holds a list as []any: without this the audience would be lost.
+	if list, ok := t.Claims["aud"].([]any); ok {
+		for _, a := range list {
+			if s, ok := a.(string); ok && !req.GetGrantedAudience().Has(s) {
+				req.(*fosite.Request).GrantedAudience = append(req.GetGrantedAudience(), s)
+				req.(*fosite.Request).RequestedAudience = append(req.GetRequestedAudience(), s)
+			}
+		}
+	}
 	for _, s := range scopes {
 		if !req.GetGrantedScopes().Has(s) {
 			return fosite.AccessToken, fosite.ErrInvalidScope.WithHintf("The token lacks scope %q.", s)

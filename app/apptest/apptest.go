@@ -5,10 +5,17 @@ package apptest
 
 import (
 	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
 	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
 	"encoding/base64"
+	"encoding/pem"
 	"io"
 	"log/slog"
+	"math/big"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -20,6 +27,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	redis "github.com/redis/go-redis/v9"
 
 	"github.com/gosid/gosid/account"
 	"github.com/gosid/gosid/app"
@@ -36,6 +44,10 @@ type Backend string
 const (
 	SQLite        Backend = "sqlite"
 	PostgresRedis Backend = "postgres+redis"
+	// PostgresRedisCluster is PostgreSQL with the Redis Cluster scripts/test
+	// starts (GOSID_TEST_REDIS_CLUSTER). It is not in Backends: the cluster
+	// tests choose it.
+	PostgresRedisCluster Backend = "postgres+redis-cluster"
 )
 
 // Backends lists every backend integration tests run on.
@@ -56,6 +68,10 @@ type Env struct {
 	mu     sync.Mutex
 	seen   map[string]bool   // outbox entries whose code a test already took
 	hashes map[string]string // password hashes by password (CreateAccountWith)
+	// CertPEM is the server's self-signed certificate when it serves
+	// https (StartTLS), for clients outside the process to trust.
+	CertPEM []byte
+	tls     *tls.Config // what the test's own clients trust (StartTLS)
 }
 
 // NewConfig returns a configuration for backend with fresh storage.
@@ -72,17 +88,32 @@ func NewConfig(t testing.TB, backend Backend) config.Config {
 	cfg.LoginRatePerIP = 1000
 	// Retries of background jobs in milliseconds, not minutes.
 	cfg.JobRetryBase = 5 * time.Millisecond
-	if backend == PostgresRedis {
+	switch backend {
+	case PostgresRedis:
 		cfg.DatabaseURL = testenv.PostgresURL(t)
-		var prefix string
-		cfg.RedisURL, prefix = testenv.RedisURL(t)
-		cfg.RedisPrefix = prefix
+		cfg.RedisURL, cfg.RedisPrefix = testenv.RedisURL(t)
+	case PostgresRedisCluster:
+		cfg.DatabaseURL = testenv.PostgresURL(t)
+		cfg.RedisURL, cfg.RedisPrefix = testenv.RedisClusterURL(t)
 	}
 	return cfg
 }
 
 // Start runs a server with cfg (Issuer and Addr are chosen here).
 func Start(t testing.TB, cfg config.Config) *Env {
+	t.Helper()
+	return start(t, cfg, false)
+}
+
+// StartTLS is Start on https, with the issuer https://localhost:port and a
+// certificate made for the test (Env.CertPEM), so that a stock client with
+// its default settings, which refuse plain http, can use the server.
+func StartTLS(t testing.TB, cfg config.Config) *Env {
+	t.Helper()
+	return start(t, cfg, true)
+}
+
+func start(t testing.TB, cfg config.Config, useTLS bool) *Env {
 	t.Helper()
 	addr := "127.0.0.1:0"
 	if strings.HasPrefix(cfg.Addr, "127.0.0.1:") && strings.HasPrefix(cfg.Issuer, "http://localhost:") {
@@ -95,6 +126,9 @@ func Start(t testing.TB, cfg config.Config) *Env {
 	// The issuer is named "localhost" (a domain, as security keys need for
 	// their relying-party id); the server listens on 127.0.0.1.
 	cfg.Issuer = "http://localhost:" + strconv.Itoa(ln.Addr().(*net.TCPAddr).Port)
+	if useTLS {
+		cfg.Issuer = "https" + strings.TrimPrefix(cfg.Issuer, "http")
+	}
 	cfg.Addr = ln.Addr().String()
 	log := slog.New(slog.NewJSONHandler(io.Discard, nil))
 	if os.Getenv("GOSID_TEST_LOG") != "" {
@@ -121,8 +155,17 @@ func Start(t testing.TB, cfg config.Config) *Env {
 	hs := httptest.NewUnstartedServer(srv.Handler)
 	hs.Listener.Close()
 	hs.Listener = ln
-	hs.Start()
-	e := &Env{URL: cfg.Issuer, Config: cfg, Stores: stores, Server: srv, HTTP: hs, Admin: httptest.NewServer(srv.AdminHandler), ctx: ctx,
+	var certPEM []byte
+	var trust *tls.Config
+	if useTLS {
+		cert, pemBytes, pool := selfSigned(t)
+		hs.TLS = &tls.Config{Certificates: []tls.Certificate{cert}}
+		hs.StartTLS()
+		certPEM, trust = pemBytes, &tls.Config{RootCAs: pool}
+	} else {
+		hs.Start()
+	}
+	e := &Env{CertPEM: certPEM, tls: trust, URL: cfg.Issuer, Config: cfg, Stores: stores, Server: srv, HTTP: hs, Admin: httptest.NewServer(srv.AdminHandler), ctx: ctx,
 		cancel: func() { stopBackground(); cancel() }}
 	t.Cleanup(e.Stop)
 	return e
@@ -253,7 +296,49 @@ func (e *Env) CreateAccountWith(t testing.TB, password string, edit func(a *acco
 }
 
 // Client returns an HTTP client for API calls to the server.
-func (e *Env) Client() *http.Client { return &http.Client{Timeout: 10 * time.Second} }
+func (e *Env) Client() *http.Client {
+	return &http.Client{Timeout: 10 * time.Second, Transport: e.Transport()}
+}
+
+// Transport is an HTTP transport that trusts the server's certificate (the
+// default transport when the server serves plain http).
+func (e *Env) Transport() http.RoundTripper {
+	if e.tls == nil {
+		return http.DefaultTransport
+	}
+	tr := http.DefaultTransport.(*http.Transport).Clone()
+	tr.TLSClientConfig = e.tls.Clone()
+	return tr
+}
+
+// selfSigned makes a certificate for localhost and 127.0.0.1, valid for a
+// day, and the pool that trusts it.
+func selfSigned(t testing.TB) (tls.Certificate, []byte, *x509.CertPool) {
+	t.Helper()
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tmpl := &x509.Certificate{
+		SerialNumber: big.NewInt(time.Now().UnixNano()), Subject: pkix.Name{CommonName: "localhost"},
+		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour),
+		DNSNames: []string{"localhost"}, IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1), net.IPv6loopback},
+		KeyUsage: x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+		BasicConstraintsValid: true, IsCA: true,
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, key.Public(), key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	leaf, err := x509.ParseCertificate(der)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pool := x509.NewCertPool()
+	pool.AddCert(leaf)
+	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key, Leaf: leaf},
+		pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), pool
+}
 
 // LoseEphemeral empties the short-lived store as a Redis restarted without
 // its data would (`redis-cli shutdown nosave`): on Redis every key under
@@ -273,13 +358,27 @@ func (e *Env) LoseEphemeral(t testing.TB) {
 	}
 	defer r.Close()
 	c := r.Client()
-	it := c.Scan(ctx, 0, e.Config.RedisPrefix+"*", 1000).Iterator()
 	var keys []string
-	for it.Next(ctx) {
-		keys = append(keys, it.Val())
+	scan := func(ctx context.Context, n redis.Cmdable) error {
+		it := n.Scan(ctx, 0, e.Config.RedisPrefix+"*", 1000).Iterator()
+		for it.Next(ctx) {
+			keys = append(keys, it.Val())
+		}
+		return it.Err()
 	}
-	if err := it.Err(); err != nil {
-		t.Fatalf("redis scan: %v", err)
+	var err2 error
+	if cc, ok := c.(*redis.ClusterClient); ok {
+		var mu sync.Mutex
+		err2 = cc.ForEachMaster(ctx, func(ctx context.Context, m *redis.Client) error {
+			mu.Lock()
+			defer mu.Unlock()
+			return scan(ctx, m)
+		})
+	} else {
+		err2 = scan(ctx, c)
+	}
+	if err2 != nil {
+		t.Fatalf("redis scan: %v", err2)
 	}
 	for _, k := range keys {
 		if err := c.Del(ctx, k).Err(); err != nil {

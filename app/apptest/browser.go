@@ -41,8 +41,9 @@ func (e *Env) NewBrowser(t testing.TB) *Browser {
 	iss, _ := url.Parse(e.URL)
 	b := &Browser{t: t, issuer: iss, Header: http.Header{}}
 	b.HTTP = &http.Client{
-		Jar:     jar,
-		Timeout: 30 * time.Second,
+		Jar:       jar,
+		Timeout:   30 * time.Second,
+		Transport: e.Transport(),
 		CheckRedirect: func(req *http.Request, via []*http.Request) error {
 			if req.URL.Host != iss.Host || len(via) > 10 {
 				return http.ErrUseLastResponse

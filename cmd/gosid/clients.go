@@ -35,6 +35,7 @@ type clientJSON struct {
 	ApplicationType         string          `json:"application_type,omitempty"`
 	RequireSignedRequest    bool            `json:"require_signed_request_object"`
 	RequestObjectAlg        string          `json:"request_object_signing_alg,omitempty"`
+	AllowedCORSOrigins      []string        `json:"allowed_cors_origins,omitempty"`
 	Public                  bool            `json:"public"`
 	FirstParty              bool            `json:"first_party"`
 	MinLevel                string          `json:"min_level,omitempty"`
@@ -50,7 +51,7 @@ func toJSON(c *clients.Client, secret string) clientJSON {
 		JWKSURI: c.JWKSURI, JWKS: json.RawMessage(c.JWKS), IDTokenSignedAlg: c.IDTokenAlg, Public: c.Public,
 		FirstParty: c.FirstParty, MinLevel: c.MinLevel, RequireMFA: c.RequireMFA, CreatedAt: c.CreatedAt,
 		ApplicationType: c.ApplicationType, RequireSignedRequest: c.RequireSignedRequestObject,
-		RequestObjectAlg: c.RequestObjectSigningAlg,
+		RequestObjectAlg: c.RequestObjectSigningAlg, AllowedCORSOrigins: c.AllowedCORSOrigins,
 	}
 }
 
@@ -84,7 +85,7 @@ func clientsCreate(ctx context.Context, args []string, stdout, stderr io.Writer)
 	var c common
 	fs := newFlagSet("clients create", stderr)
 	c.register(fs)
-	var redirects, postLogout, grants, scopes, audience listFlag
+	var redirects, postLogout, grants, scopes, audience, corsOrigins listFlag
 	name := fs.String("name", "", "client name shown to citizens (required)")
 	id := fs.String("id", "", "client id (default: random)")
 	public := fs.Bool("public", false, "public client (no secret; PKCE required)")
@@ -104,6 +105,7 @@ func clientsCreate(ctx context.Context, args []string, stdout, stderr io.Writer)
 	fs.Var(&grants, "grant-type", "grant type (repeatable): authorization_code, refresh_token, client_credentials")
 	fs.Var(&scopes, "scope", "allowed scope (repeatable)")
 	fs.Var(&audience, "audience", "allowed audience (repeatable)")
+	fs.Var(&corsOrigins, "cors-origin", "web origin (https://spa.example) besides the redirect URIs' own from which browser code may call the token, userinfo, revocation and PAR endpoints (repeatable)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -112,6 +114,7 @@ func clientsCreate(ctx context.Context, args []string, stdout, stderr io.Writer)
 		Scopes: scopes, Audience: audience, Public: *public, TokenEndpointAuthMethod: *method, JWKSURI: *jwksURI,
 		IDTokenAlg: *idAlg, FirstParty: *firstParty, MinLevel: *minLevel, RequireMFA: *requireMFA,
 		ApplicationType: *appType, RequireSignedRequestObject: *requireSigned, RequestObjectSigningAlg: *requestAlg,
+		AllowedCORSOrigins: corsOrigins,
 	}
 	if *public && cl.TokenEndpointAuthMethod == "" {
 		cl.TokenEndpointAuthMethod = clients.AuthNone

@@ -60,6 +60,14 @@ func TestCLI(t *testing.T) {
 		!strings.Contains(out, `"request_object_signing_alg": "ES256"`) {
 		t.Fatalf("clients create with request-object settings: %v %s", err, out)
 	}
+	out, err = gosid(t, "clients", "create", "--name", "SPA", "--redirect-uri", "https://spa.example/cb", "--public",
+		"--cors-origin", "https://app.spa.example", "--json")
+	if err != nil || !strings.Contains(out, `"allowed_cors_origins": [`) || !strings.Contains(out, `"https://app.spa.example"`) {
+		t.Fatalf("clients create with a CORS origin: %v %s", err, out)
+	}
+	if _, err = gosid(t, "clients", "create", "--name", "SPA", "--redirect-uri", "https://spa.example/cb", "--cors-origin", "*"); err == nil {
+		t.Fatal("a wildcard CORS origin was accepted")
+	}
 	if _, err = gosid(t, "clients", "create", "--name", "nokeys", "--redirect-uri", "https://a/cb", "--require-signed-request-object"); err == nil {
 		t.Fatal("require-signed-request-object without keys was accepted")
 	}

@@ -4,8 +4,10 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/gorilla/mux"
 )
@@ -58,4 +60,24 @@ func TestHSTS(t *testing.T) {
 	if got := rec.Header().Get("Strict-Transport-Security"); got != "max-age=31536000; includeSubDomains" {
 		t.Fatalf("Strict-Transport-Security: %q", got)
 	}
+}
+
+// FuzzValidID: an accepted identifier is 1 to MaxID unreserved ASCII
+// characters, so it is valid UTF-8 without NUL, and a path segment or query
+// value as it is (escaping changes nothing).
+func FuzzValidID(f *testing.F) {
+	for _, s := range []string{"abc", "abc\x00def", "a b", "ключ", "\xff", strings.Repeat("a", MaxID+1), "a-b.c_d~e", "", "%00"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, id string) {
+		if !ValidID(id) {
+			return
+		}
+		if id == "" || len(id) > MaxID || !utf8.ValidString(id) || strings.ContainsRune(id, 0) {
+			t.Fatalf("ValidID accepted %q", id)
+		}
+		if url.PathEscape(id) != id || url.QueryEscape(id) != id {
+			t.Fatalf("ValidID accepted %q, which needs escaping", id)
+		}
+	})
 }

@@ -103,11 +103,15 @@ func (s *Service) registerProfile(r *mux.Router, api *mux.Router) {
 
 // profileView loads the profile of the account.
 func (s *Service) profileView(ctx context.Context, accountID string) (*ProfileView, error) {
-	a, err := s.Accounts.GetAccount(ctx, accountID)
+	// The check's state first, the account second: a check that finishes
+	// commits both in one transaction, so a "verified" read here is always
+	// followed by an account read that has the raised level (the other
+	// order could show "verified" beside the old level).
+	p, _, err := s.d.Verify.Get(ctx, accountID)
 	if err != nil {
 		return nil, err
 	}
-	p, _, err := s.d.Verify.Get(ctx, accountID)
+	a, err := s.Accounts.GetAccount(ctx, accountID)
 	if err != nil {
 		return nil, err
 	}
@@ -355,6 +359,9 @@ func (s *Service) activityEntry(ctx context.Context, e *audit.Event, lang string
 			n = "1"
 		}
 		args = append(args, n)
+	}
+	if e.Type == "identity.confirmed_centre" || e.Type == "operator.lookup" {
+		args = append(args, e.Data["centre_name"])
 	}
 	text := s.Web.T(lang, "activity."+e.Type, args...)
 	if text == "activity."+e.Type {

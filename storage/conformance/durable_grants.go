@@ -1,6 +1,9 @@
 package conformance
 
 import (
+	"context"
+	"errors"
+	"fmt"
 	"reflect"
 	"sort"
 	"testing"
@@ -16,6 +19,9 @@ var durRefreshCases = []durCase{
 	{"UseInsideGrace", durRefreshUseInsideGrace},
 	{"UseConcurrentOutsideGrace", durRefreshUseConcurrent},
 	{"UseConcurrentInsideGrace", durRefreshUseConcurrentGrace},
+	{"RotateInTxConcurrent", durRefreshRotateTxConcurrent},
+	{"RotateInTxConcurrentGrace", durRefreshRotateTxConcurrentGrace},
+	{"RotateInTxFailureLeavesNeither", durRefreshRotateTxFailure},
 	{"RevokeGrant", durRefreshRevokeGrant},
 	{"RevokeSubjectGrants", durRefreshRevokeSubject},
 	{"DeleteExpired", durRefreshDeleteExpired},
@@ -196,5 +202,110 @@ func durRefreshDeleteExpired(t *testing.T, s Durable) {
 	durGetToken(t, s, "s2")
 	if n, err := s.DeleteExpiredRefreshTokens(ctx, durNow); err != nil || n != 0 {
 		t.Fatalf("second DeleteExpiredRefreshTokens = %d, %v; want 0", n, err)
+	}
+}
+
+// durRotate is a refresh as the provider runs it: in one transaction, mark
+// the presented token used and store its successor. A successor already
+// stored by a concurrent refresh of the same token (the same derived
+// signature) is accepted when it belongs to the grant and is live, as the
+// provider does; reading it must work inside the transaction that just hit
+// the conflict.
+func durRotate(s Durable, old, next string, now, cutoff time.Time) error {
+	ctx := context.Background()
+	return s.InTx(ctx, func(ctx context.Context) error {
+		if err := s.UseRefreshToken(ctx, old, now, cutoff); err != nil {
+			return err
+		}
+		err := s.CreateRefreshToken(ctx, durToken(next, "r1", "c1", "a1"))
+		if !errors.Is(err, storage.ErrConflict) {
+			return err
+		}
+		prev, err := s.GetRefreshToken(ctx, next)
+		if err != nil {
+			return fmt.Errorf("read the successor after a conflict, in the transaction: %w", err)
+		}
+		if prev.RequestID != "r1" || !prev.UsedAt.IsZero() || !prev.RevokedAt.IsZero() {
+			return errors.New("the successor is taken or used")
+		}
+		return nil
+	})
+}
+
+// durLiveSuccessors counts the stored successors among sigs.
+func durLiveSuccessors(t *testing.T, s Durable, sigs []string) int {
+	t.Helper()
+	n := 0
+	for _, sig := range sigs {
+		_, err := s.GetRefreshToken(t.Context(), sig)
+		switch {
+		case err == nil:
+			n++
+		case !errors.Is(err, storage.ErrNotFound):
+			t.Fatalf("GetRefreshToken %s: %v", sig, err)
+		}
+	}
+	return n
+}
+
+// durRefreshRotateTxConcurrent: outside the grace window, of ten parallel
+// refreshes of one token, each with a successor of its own, exactly one
+// commits: one chain goes on, and the losers leave no successor behind.
+func durRefreshRotateTxConcurrent(t *testing.T, s Durable) {
+	durCreateTokens(t, s, durToken("s1", "r1", "c1", "a1"))
+	now := durNow.Add(time.Hour)
+	var sigs []string
+	for i := range 10 {
+		sigs = append(sigs, fmt.Sprintf("s2-%d", i))
+	}
+	wins := durRace(t, 10, grants.ErrTokenInactive, func(i int) error {
+		return durRotate(s, "s1", sigs[i], now, now)
+	})
+	if wins != 1 {
+		t.Fatalf("%d of 10 parallel refreshes committed; want exactly 1", wins)
+	}
+	if n := durLiveSuccessors(t, s, sigs); n != 1 {
+		t.Fatalf("%d successors stored; want 1 (one chain, no half-written refresh)", n)
+	}
+	if durGetToken(t, s, "s1").UsedAt.IsZero() {
+		t.Fatal("the refreshed token is not marked used")
+	}
+}
+
+// durRefreshRotateTxConcurrentGrace: inside the grace window parallel
+// refreshes derive the same successor: all of them commit and there is
+// still exactly one successor row.
+func durRefreshRotateTxConcurrentGrace(t *testing.T, s Durable) {
+	durCreateTokens(t, s, durToken("s1", "r1", "c1", "a1"))
+	now := durNow.Add(time.Hour)
+	wins := durRace(t, 10, nil, func(int) error {
+		return durRotate(s, "s1", "s2", now, now.Add(-10*time.Second))
+	})
+	if wins != 10 {
+		t.Fatalf("%d of 10 parallel refreshes inside the grace window committed; want all", wins)
+	}
+	if n := durLiveSuccessors(t, s, []string{"s2"}); n != 1 {
+		t.Fatalf("%d successors; want 1", n)
+	}
+}
+
+// durRefreshRotateTxFailure: a refresh that fails after marking the token
+// used (the successor could not be stored) leaves the token unused: the
+// client may try again, and is not locked out of its grant.
+func durRefreshRotateTxFailure(t *testing.T, s Durable) {
+	durCreateTokens(t, s, durToken("s1", "r1", "c1", "a1"))
+	now := durNow.Add(time.Hour)
+	err := s.InTx(t.Context(), func(ctx context.Context) error {
+		if err := s.UseRefreshToken(ctx, "s1", now, now); err != nil {
+			return err
+		}
+		return errDurAbort
+	})
+	durWant(t, "the failed refresh", err, errDurAbort)
+	if got := durGetToken(t, s, "s1"); !got.UsedAt.IsZero() {
+		t.Fatalf("a refresh that failed left the token used at %v", got.UsedAt)
+	}
+	if err := durRotate(s, "s1", "s2", now, now); err != nil {
+		t.Fatalf("retrying the refresh: %v", err)
 	}
 }

@@ -34,10 +34,35 @@ func newBreaker(name string) *gobreaker.CircuitBreaker[struct{}] {
 	})
 }
 
-// run calls fn through the breaker and turns an unreachable Redis into
+// breakerFor returns the breaker for the server that holds key: on a Redis
+// Cluster one per primary, so that one primary down (or failing over) opens
+// the circuit for its slots only and the others go on answering; on a single
+// server or Sentinel, and for operations without a key, the store's one
+// breaker. After a failover the client re-reads the slots and the key's new
+// primary has a breaker of its own, closed.
+func (s *Store) breakerFor(ctx context.Context, key string) *gobreaker.CircuitBreaker[struct{}] {
+	cc, ok := s.c.(*goredis.ClusterClient)
+	if !ok || key == "" {
+		return s.breaker
+	}
+	m, err := cc.MasterForKey(ctx, key)
+	if err != nil {
+		// No slot map (no seed answers): the cluster as a whole is away.
+		return s.breaker
+	}
+	addr := m.Options().Addr
+	if b, ok := s.primaries.Load(addr); ok {
+		return b.(*gobreaker.CircuitBreaker[struct{}])
+	}
+	b, _ := s.primaries.LoadOrStore(addr, newBreaker(s.prefix+" "+addr))
+	return b.(*gobreaker.CircuitBreaker[struct{}])
+}
+
+// run calls fn through the breaker of the server holding key (the full,
+// prefixed key; "" for none) and turns an unreachable Redis into
 // storage.ErrUnavailable (noted in ctx for the request's answer).
-func (s *Store) run(ctx context.Context, op string, fn func() error) error {
-	_, err := s.breaker.Execute(func() (struct{}, error) { return struct{}{}, fn() })
+func (s *Store) run(ctx context.Context, op, key string, fn func() error) error {
+	_, err := s.breakerFor(ctx, key).Execute(func() (struct{}, error) { return struct{}{}, fn() })
 	switch {
 	case err == nil:
 		return nil

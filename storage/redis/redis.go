@@ -3,7 +3,10 @@
 // primary or a Redis Cluster.
 //
 // Every operation touches exactly one key, so all of them work unchanged on a
-// Cluster. Every key is prefixed, so several deployments (or test runs) can
+// Cluster (a caller that needs several keys in one step must give them one
+// hash tag, "{...}", so that they share a slot). On a Cluster each primary
+// has its own circuit breaker, and after a failover the client re-reads the
+// slot map by itself (on the MOVED answer or the failed connection). Every key is prefixed, so several deployments (or test runs) can
 // share one server. Values always carry a TTL: nothing stored here outlives
 // its purpose.
 //
@@ -33,6 +36,7 @@ import (
 	"errors"
 	"fmt"
 	"math"
+	"sync"
 	"time"
 
 	goredis "github.com/redis/go-redis/v9"
@@ -66,6 +70,8 @@ type Store struct {
 	c       goredis.UniversalClient
 	prefix  string
 	breaker *gobreaker.CircuitBreaker[struct{}]
+	// primaries holds a breaker per Cluster primary address (see breakerFor).
+	primaries sync.Map
 }
 
 var _ storage.Ephemeral = (*Store)(nil)
@@ -111,7 +117,7 @@ func (s *Store) Put(ctx context.Context, key string, val []byte, ttl time.Durati
 	if ttl <= 0 {
 		return fmt.Errorf("redis put: %w", errBadTTL)
 	}
-	if err := s.run(ctx, "put", func() error { return s.c.Set(ctx, s.key(key), val, millis(ttl)).Err() }); err != nil {
+	if err := s.run(ctx, "put", s.key(key), func() error { return s.c.Set(ctx, s.key(key), val, millis(ttl)).Err() }); err != nil {
 		return fmt.Errorf("redis put: %w", err)
 	}
 	return nil
@@ -123,7 +129,7 @@ func (s *Store) PutNX(ctx context.Context, key string, val []byte, ttl time.Dura
 		return false, fmt.Errorf("redis putnx: %w", errBadTTL)
 	}
 	var ok bool
-	err := s.run(ctx, "putnx", func() (err error) {
+	err := s.run(ctx, "putnx", s.key(key), func() (err error) {
 		ok, err = s.c.SetNX(ctx, s.key(key), val, millis(ttl)).Result()
 		return err
 	})
@@ -136,7 +142,7 @@ func (s *Store) PutNX(ctx context.Context, key string, val []byte, ttl time.Dura
 // Get implements storage.Ephemeral.
 func (s *Store) Get(ctx context.Context, key string) ([]byte, error) {
 	var b []byte
-	err := s.run(ctx, "get", func() (err error) {
+	err := s.run(ctx, "get", s.key(key), func() (err error) {
 		b, err = s.c.Get(ctx, s.key(key)).Bytes()
 		return err
 	})
@@ -150,7 +156,7 @@ func (s *Store) Get(ctx context.Context, key string) ([]byte, error) {
 // hands the value to exactly one of any number of concurrent callers.
 func (s *Store) Take(ctx context.Context, key string) ([]byte, error) {
 	var b []byte
-	err := s.run(ctx, "take", func() (err error) {
+	err := s.run(ctx, "take", s.key(key), func() (err error) {
 		b, err = s.c.GetDel(ctx, s.key(key)).Bytes()
 		return err
 	})
@@ -162,7 +168,7 @@ func (s *Store) Take(ctx context.Context, key string) ([]byte, error) {
 
 // Delete implements storage.Ephemeral.
 func (s *Store) Delete(ctx context.Context, key string) error {
-	if err := s.run(ctx, "delete", func() error { return s.c.Del(ctx, s.key(key)).Err() }); err != nil {
+	if err := s.run(ctx, "delete", s.key(key), func() error { return s.c.Del(ctx, s.key(key)).Err() }); err != nil {
 		return fmt.Errorf("redis delete: %w", err)
 	}
 	return nil
@@ -175,7 +181,7 @@ func (s *Store) Incr(ctx context.Context, key string, ttl time.Duration) (int64,
 		return 0, fmt.Errorf("redis incr: %w", errBadTTL)
 	}
 	var n int64
-	err := s.run(ctx, "incr", func() (err error) {
+	err := s.run(ctx, "incr", s.key(key), func() (err error) {
 		n, err = incrScript.Run(ctx, s.c, []string{s.key(key)}, millis(ttl).Milliseconds()).Int64()
 		return err
 	})
@@ -188,7 +194,7 @@ func (s *Store) Incr(ctx context.Context, key string, ttl time.Duration) (int64,
 // TTL implements storage.Ephemeral. A key without an expiry reports NoExpiry.
 func (s *Store) TTL(ctx context.Context, key string) (time.Duration, error) {
 	var d time.Duration
-	err := s.run(ctx, "ttl", func() (err error) {
+	err := s.run(ctx, "ttl", s.key(key), func() (err error) {
 		d, err = s.c.PTTL(ctx, s.key(key)).Result()
 		return err
 	})
@@ -206,7 +212,7 @@ func (s *Store) TTL(ctx context.Context, key string) (time.Duration, error) {
 
 // Ping implements storage.Ephemeral.
 func (s *Store) Ping(ctx context.Context) error {
-	if err := s.run(ctx, "ping", func() error { return s.c.Ping(ctx).Err() }); err != nil {
+	if err := s.run(ctx, "ping", "", func() error { return s.c.Ping(ctx).Err() }); err != nil {
 		return fmt.Errorf("redis ping: %w", err)
 	}
 	return nil

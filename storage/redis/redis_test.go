@@ -17,6 +17,12 @@ import (
 func openTest(tb testing.TB) *Store {
 	tb.Helper()
 	url, prefix := testenv.RedisURL(tb)
+	return openURL(tb, url, prefix)
+}
+
+// openURL opens a Store on url under prefix, closed when tb ends.
+func openURL(tb testing.TB, url, prefix string) *Store {
+	tb.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	s, err := Open(ctx, url, prefix)

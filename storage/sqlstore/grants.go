@@ -2,18 +2,31 @@ package sqlstore
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"github.com/gosid/gosid/grants"
+	"github.com/gosid/gosid/storage"
 )
 
 // CreateRefreshToken implements grants.Store.
 func (s *Store) CreateRefreshToken(ctx context.Context, t *grants.RefreshToken) error {
-	_, err := s.q(ctx).exec(ctx, `INSERT INTO refresh_tokens (signature, request_id, client_id, subject, request,
-		created_at, expires_at, used_at, revoked_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+	// ON CONFLICT DO NOTHING rather than a unique violation: a concurrent
+	// refresh of the same token stores the same (derived) successor, and on
+	// PostgreSQL a violation would abort the transaction the refresh runs
+	// in, where the caller still has to read the row that won.
+	n, err := s.q(ctx).exec(ctx, `INSERT INTO refresh_tokens (signature, request_id, client_id, subject, request,
+		created_at, expires_at, used_at, revoked_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+		ON CONFLICT (signature) DO NOTHING`,
 		t.Signature, t.RequestID, t.ClientID, t.Subject, t.Request, t.CreatedAt.UTC(), t.ExpiresAt.UTC(),
 		tArg(t.UsedAt), tArg(t.RevokedAt))
-	return s.wrap("create refresh token", err)
+	if err != nil {
+		return s.wrap("create refresh token", err)
+	}
+	if n == 0 {
+		return fmt.Errorf("sqlstore: create refresh token: %w", storage.ErrConflict)
+	}
+	return nil
 }
 
 // GetRefreshToken implements grants.Store.
