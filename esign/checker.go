@@ -101,7 +101,7 @@ func (c *Checker) Check(ctx context.Context, cert *x509.Certificate, others []*x
 	if err := c.dates(cert); err != nil {
 		return nil, err
 	}
-	if cert.KeyUsage != 0 && cert.KeyUsage&(x509.KeyUsageDigitalSignature|x509.KeyUsageContentCommitment) == 0 {
+	if cert.KeyUsage&(x509.KeyUsageDigitalSignature|x509.KeyUsageContentCommitment) == 0 {
 		return nil, ErrKeyUsage
 	}
 	v, alg, err := c.verifier(cert)
