@@ -19,6 +19,12 @@ const (
 	AuthNone          = "none"
 )
 
+// Subject identifier types (OpenID Connect Core §8).
+const (
+	SubjectPublic   = "public"
+	SubjectPairwise = "pairwise"
+)
+
 // Application types (OpenID Connect Dynamic Client Registration §2): a
 // native app runs on the citizen's device and may receive its redirect on
 // any loopback port (RFC 8252 §7.3); a web client's redirect URIs are
@@ -61,6 +67,25 @@ type Client struct {
 	// those of RedirectURIs from which a browser-based client calls the
 	// token, userinfo, revocation and PAR endpoints (see CORSOrigins).
 	AllowedCORSOrigins []string
+	// BackchannelLogoutURI receives a logout token when a sign-in session
+	// in which the client got tokens ends (OpenID Connect Back-Channel
+	// Logout 1.0); BackchannelLogoutSessionRequired asks for the sid in it
+	// (gosid always sends it).
+	BackchannelLogoutURI             string
+	BackchannelLogoutSessionRequired bool
+	// FrontchannelLogoutURI is loaded in an iframe of gosid's logout page
+	// (OpenID Connect Front-Channel Logout 1.0), with iss and sid when
+	// FrontchannelLogoutSessionRequired.
+	FrontchannelLogoutURI             string
+	FrontchannelLogoutSessionRequired bool
+	// SubjectType is SubjectPublic (also when empty) or SubjectPairwise
+	// (OpenID Connect Core §8). A pairwise client's sub is derived from the
+	// account and its sector: Sector when set (a configured name shared by
+	// a government sector), else the host of SectorIdentifierURI, else the
+	// host of its one redirect URI.
+	SubjectType         string
+	SectorIdentifierURI string
+	Sector              string
 	// FirstParty clients skip the consent page.
 	FirstParty bool
 	// MinLevel is the lowest account trust level the client accepts

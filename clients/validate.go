@@ -96,7 +96,7 @@ func Validate(c *Client) error {
 		validateID, validateName, validateGrantTypes, validateResponseTypes,
 		validateRedirects, validateScopes, validateAuthMethod, validateKeys,
 		validateIDTokenAlg, validateMinLevel, validateAudience, validateApplicationType,
-		validateRequestObjects, validateCORSOrigins,
+		validateRequestObjects, validateCORSOrigins, validateLogoutURIs, validateSubjectType,
 	}
 	for _, check := range checks {
 		if err := check(c); err != nil {
@@ -444,4 +444,97 @@ func validateCORSOrigins(c *Client) *ValidationError {
 		}
 	}
 	return nil
+}
+
+// validateLogoutURIs: the back- and front-channel logout URIs are absolute
+// https URLs (http only on loopback hosts) without a fragment (Back-Channel
+// Logout §2.2, Front-Channel Logout §2).
+func validateLogoutURIs(c *Client) *ValidationError {
+	for field, v := range map[string]string{"backchannel_logout_uri": c.BackchannelLogoutURI,
+		"frontchannel_logout_uri": c.FrontchannelLogoutURI} {
+		if v == "" {
+			continue
+		}
+		u, reason := parseAbsoluteURI(v)
+		if reason == "" {
+			switch {
+			case u.Scheme != "https" && !(u.Scheme == "http" && isLoopback(u.Hostname())):
+				reason = "must be https (http only for loopback hosts)"
+			case u.Host == "":
+				reason = "must name a host"
+			case u.Fragment != "" || strings.Contains(v, "#"):
+				reason = "must not have a fragment"
+			}
+		}
+		if reason != "" {
+			return invalid(field, "%q: %s", v, reason)
+		}
+	}
+	if c.BackchannelLogoutSessionRequired && c.BackchannelLogoutURI == "" {
+		return invalid("backchannel_logout_session_required", "needs a backchannel_logout_uri")
+	}
+	if c.FrontchannelLogoutSessionRequired && c.FrontchannelLogoutURI == "" {
+		return invalid("frontchannel_logout_session_required", "needs a frontchannel_logout_uri")
+	}
+	return nil
+}
+
+// validateSubjectType: a pairwise client needs a sector: a configured name,
+// its sector_identifier_uri (https), or redirect URIs on one host (Core
+// §8.1).
+func validateSubjectType(c *Client) *ValidationError {
+	switch c.SubjectType {
+	case "", SubjectPublic:
+		if c.SectorIdentifierURI != "" || c.Sector != "" {
+			return invalid("subject_type", "sector_identifier_uri and sector are for pairwise clients")
+		}
+		return nil
+	case SubjectPairwise:
+	default:
+		return invalid("subject_type", "must be public or pairwise")
+	}
+	if c.SectorIdentifierURI != "" {
+		u, reason := parseAbsoluteURI(c.SectorIdentifierURI)
+		if reason == "" && u.Scheme != "https" {
+			reason = "must be https"
+		}
+		if reason != "" {
+			return invalid("sector_identifier_uri", "%q: %s", c.SectorIdentifierURI, reason)
+		}
+	}
+	if c.Sector != "" && (len(c.Sector) > maxIDLen || !validIDChars(c.Sector)) {
+		return invalid("sector", "may contain only letters, digits and - . _ ~")
+	}
+	if c.Sector == "" && c.SectorIdentifierURI == "" {
+		hosts := map[string]bool{}
+		for _, r := range c.RedirectURIs {
+			if u, err := url.Parse(r); err == nil {
+				hosts[u.Host] = true
+			}
+		}
+		if len(hosts) > 1 {
+			return invalid("sector_identifier_uri", "a pairwise client with redirect URIs on several hosts needs a sector_identifier_uri or a sector")
+		}
+	}
+	return nil
+}
+
+// SectorOf is the sector a pairwise client's sub is derived in: the
+// configured Sector, else the host of SectorIdentifierURI, else the host
+// of its first redirect URI (Core §8.1). "" for a public client.
+func (c *Client) SectorOf() string {
+	if c.SubjectType != SubjectPairwise {
+		return ""
+	}
+	if c.Sector != "" {
+		return "sector:" + c.Sector
+	}
+	raw := c.SectorIdentifierURI
+	if raw == "" && len(c.RedirectURIs) > 0 {
+		raw = c.RedirectURIs[0]
+	}
+	if u, err := url.Parse(raw); err == nil {
+		return "host:" + strings.ToLower(u.Hostname())
+	}
+	return "client:" + c.ID
 }

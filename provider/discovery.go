@@ -50,8 +50,10 @@ func (p *Provider) buildDiscovery() ([]byte, error) {
 		"request_object_signing_alg_values_supported":    []string{"none", "RS256", "ES256", "PS256"},
 		"request_uri_parameter_supported":                false,
 		"require_pushed_authorization_requests":          false,
-		"frontchannel_logout_supported":                  false,
-		"backchannel_logout_supported":                   false,
+		"frontchannel_logout_supported":                  p.o.SessionClients != nil,
+		"frontchannel_logout_session_supported":          p.o.SessionClients != nil,
+		"backchannel_logout_supported":                   p.o.SessionClients != nil,
+		"backchannel_logout_session_supported":           p.o.SessionClients != nil,
 		"authorization_response_iss_parameter_supported": true,
 		"ui_locales_supported":                           []string{"ru", "en"},
 		// OpenID Connect for Identity Assurance 1.0 §8.

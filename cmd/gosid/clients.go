@@ -36,6 +36,13 @@ type clientJSON struct {
 	RequireSignedRequest    bool            `json:"require_signed_request_object"`
 	RequestObjectAlg        string          `json:"request_object_signing_alg,omitempty"`
 	AllowedCORSOrigins      []string        `json:"allowed_cors_origins,omitempty"`
+	BackchannelLogoutURI    string          `json:"backchannel_logout_uri,omitempty"`
+	BackchannelLogoutSID    bool            `json:"backchannel_logout_session_required,omitempty"`
+	FrontchannelLogoutURI   string          `json:"frontchannel_logout_uri,omitempty"`
+	FrontchannelLogoutSID   bool            `json:"frontchannel_logout_session_required,omitempty"`
+	SubjectType             string          `json:"subject_type,omitempty"`
+	SectorIdentifierURI     string          `json:"sector_identifier_uri,omitempty"`
+	Sector                  string          `json:"sector,omitempty"`
 	Public                  bool            `json:"public"`
 	FirstParty              bool            `json:"first_party"`
 	MinLevel                string          `json:"min_level,omitempty"`
@@ -52,6 +59,9 @@ func toJSON(c *clients.Client, secret string) clientJSON {
 		FirstParty: c.FirstParty, MinLevel: c.MinLevel, RequireMFA: c.RequireMFA, CreatedAt: c.CreatedAt,
 		ApplicationType: c.ApplicationType, RequireSignedRequest: c.RequireSignedRequestObject,
 		RequestObjectAlg: c.RequestObjectSigningAlg, AllowedCORSOrigins: c.AllowedCORSOrigins,
+		BackchannelLogoutURI: c.BackchannelLogoutURI, BackchannelLogoutSID: c.BackchannelLogoutSessionRequired,
+		FrontchannelLogoutURI: c.FrontchannelLogoutURI, FrontchannelLogoutSID: c.FrontchannelLogoutSessionRequired,
+		SubjectType: c.SubjectType, SectorIdentifierURI: c.SectorIdentifierURI, Sector: c.Sector,
 	}
 }
 
@@ -99,6 +109,13 @@ func clientsCreate(ctx context.Context, args []string, stdout, stderr io.Writer)
 	appType := fs.String("application-type", "", "web (default) or native: a public native app may use any loopback port")
 	requireSigned := fs.Bool("require-signed-request-object", false, "accept only signed request objects (RFC 9101) from this client")
 	requestAlg := fs.String("request-object-signing-alg", "", "the one algorithm of the client's request objects: RS256, ES256 or PS256")
+	bcURI := fs.String("backchannel-logout-uri", "", "URL that receives a logout token when a sign-in session with this client ends (Back-Channel Logout 1.0)")
+	bcSID := fs.Bool("backchannel-logout-session-required", false, "the client needs the sid in logout tokens (gosid always sends it)")
+	fcURI := fs.String("frontchannel-logout-uri", "", "URL loaded in an iframe of gosid's logout page (Front-Channel Logout 1.0)")
+	fcSID := fs.Bool("frontchannel-logout-session-required", false, "add iss and sid to the front-channel logout URL")
+	subjectType := fs.String("subject-type", "", "public (default) or pairwise (Core §8)")
+	sectorURI := fs.String("sector-identifier-uri", "", "https URL of a JSON array holding every redirect URI of the client: its host is the pairwise sector")
+	sector := fs.String("sector", "", "configured pairwise sector name shared by clients of one government sector")
 	asJSON := fs.Bool("json", false, "print JSON")
 	fs.Var(&redirects, "redirect-uri", "redirect URI (repeatable)")
 	fs.Var(&postLogout, "post-logout-redirect-uri", "post-logout redirect URI (repeatable)")
@@ -114,7 +131,10 @@ func clientsCreate(ctx context.Context, args []string, stdout, stderr io.Writer)
 		Scopes: scopes, Audience: audience, Public: *public, TokenEndpointAuthMethod: *method, JWKSURI: *jwksURI,
 		IDTokenAlg: *idAlg, FirstParty: *firstParty, MinLevel: *minLevel, RequireMFA: *requireMFA,
 		ApplicationType: *appType, RequireSignedRequestObject: *requireSigned, RequestObjectSigningAlg: *requestAlg,
-		AllowedCORSOrigins: corsOrigins,
+		AllowedCORSOrigins:   corsOrigins,
+		BackchannelLogoutURI: *bcURI, BackchannelLogoutSessionRequired: *bcSID,
+		FrontchannelLogoutURI: *fcURI, FrontchannelLogoutSessionRequired: *fcSID,
+		SubjectType: *subjectType, SectorIdentifierURI: *sectorURI, Sector: *sector,
 	}
 	if *public && cl.TokenEndpointAuthMethod == "" {
 		cl.TokenEndpointAuthMethod = clients.AuthNone

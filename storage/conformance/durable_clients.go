@@ -28,8 +28,11 @@ func durFullClient(id string) *clients.Client {
 		TokenEndpointAuthMethod: clients.AuthPrivateKeyJWT, JWKS: []byte(`{"keys":[]}`), JWKSURI: "https://a.example/jwks",
 		IDTokenAlg: "ES256", FirstParty: true, MinLevel: "standard", RequireMFA: true,
 		ApplicationType: clients.AppNative, RequireSignedRequestObject: true, RequestObjectSigningAlg: "PS256",
-		AllowedCORSOrigins: []string{"https://spa.example", "http://localhost:3000"},
-		CreatedAt:          durNow, UpdatedAt: durNow.Add(time.Second),
+		AllowedCORSOrigins:   []string{"https://spa.example", "http://localhost:3000"},
+		BackchannelLogoutURI: "https://a.example/bc", BackchannelLogoutSessionRequired: true,
+		FrontchannelLogoutURI: "https://a.example/fc", FrontchannelLogoutSessionRequired: true,
+		SubjectType: clients.SubjectPairwise, SectorIdentifierURI: "https://a.example/sector.json", Sector: "health",
+		CreatedAt: durNow, UpdatedAt: durNow.Add(time.Second),
 	}
 }
 
