@@ -148,7 +148,7 @@ func NewServer(ctx context.Context, s *Stores) (*Server, error) {
 	sessions := session.NewStore(session.Options{Ephemeral: s.Ephemeral, Index: s.DB, TTL: cfg.SessionTTL,
 		Cookie: srv.Web.CookieName("gosid_session"), Locate: locate, OnEnd: srv.Logout.Ended, Logger: s.Log})
 	srv.Engine = selfservice.New(selfservice.Deps{
-		Accounts: s.DB, Clients: s.Clients, Audit: s.DB, Web: srv.Web, Sessions: sessions,
+		Accounts: s.DB, Clients: s.Clients, Audit: s.DB, Web: srv.Web, Sessions: sessions, FrontChannel: srv.Logout.FrontChannel,
 		Flows: selfservice.NewFlowStore(s.Ephemeral, cfg.FlowTTL, s.Sealer.DeriveKey("flow"), s.PII, nil),
 		Codes: codes.New(s.Ephemeral, s.Sealer.DeriveKey("codes"), codes.DefaultPolicy), Notices: notices,
 		OAuth: srv.Provider, Tx: s.DB, Factors: s.DB, Passwords: s.Passwords, Lockout: lockout.New(s.Ephemeral, s.DB), Ephemeral: s.Ephemeral,
