@@ -78,11 +78,10 @@ type Client struct {
 	// FrontchannelLogoutSessionRequired.
 	FrontchannelLogoutURI             string
 	FrontchannelLogoutSessionRequired bool
-	// SubjectType is SubjectPublic (also when empty) or SubjectPairwise
-	// (OpenID Connect Core §8). A pairwise client's sub is derived from the
-	// account and its sector: Sector when set (a configured name shared by
-	// a government sector), else the host of SectorIdentifierURI, else the
-	// host of its one redirect URI.
+	// SubjectType is SubjectPublic (also when empty); SubjectPairwise
+	// (OpenID Connect Core §8), with SectorIdentifierURI or a configured
+	// Sector, is stored but refused by Validate until pairwise subs are
+	// derived (issue #15).
 	SubjectType         string
 	SectorIdentifierURI string
 	Sector              string

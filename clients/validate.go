@@ -479,62 +479,20 @@ func validateLogoutURIs(c *Client) *ValidationError {
 	return nil
 }
 
-// validateSubjectType: a pairwise client needs a sector: a configured name,
-// its sector_identifier_uri (https), or redirect URIs on one host (Core
-// §8.1).
+// validateSubjectType: subjects are public. The columns of pairwise
+// subjects (subject_type, sector_identifier_uri, sector) exist, but gosid
+// does not derive pairwise subs yet (issue #15), so a client that asks for
+// them is refused rather than silently given public ones.
 func validateSubjectType(c *Client) *ValidationError {
 	switch c.SubjectType {
 	case "", SubjectPublic:
-		if c.SectorIdentifierURI != "" || c.Sector != "" {
-			return invalid("subject_type", "sector_identifier_uri and sector are for pairwise clients")
-		}
-		return nil
 	case SubjectPairwise:
+		return invalid("subject_type", "pairwise subject identifiers are not supported yet")
 	default:
-		return invalid("subject_type", "must be public or pairwise")
+		return invalid("subject_type", "must be public")
 	}
-	if c.SectorIdentifierURI != "" {
-		u, reason := parseAbsoluteURI(c.SectorIdentifierURI)
-		if reason == "" && u.Scheme != "https" {
-			reason = "must be https"
-		}
-		if reason != "" {
-			return invalid("sector_identifier_uri", "%q: %s", c.SectorIdentifierURI, reason)
-		}
-	}
-	if c.Sector != "" && (len(c.Sector) > maxIDLen || !validIDChars(c.Sector)) {
-		return invalid("sector", "may contain only letters, digits and - . _ ~")
-	}
-	if c.Sector == "" && c.SectorIdentifierURI == "" {
-		hosts := map[string]bool{}
-		for _, r := range c.RedirectURIs {
-			if u, err := url.Parse(r); err == nil {
-				hosts[u.Host] = true
-			}
-		}
-		if len(hosts) > 1 {
-			return invalid("sector_identifier_uri", "a pairwise client with redirect URIs on several hosts needs a sector_identifier_uri or a sector")
-		}
+	if c.SectorIdentifierURI != "" || c.Sector != "" {
+		return invalid("subject_type", "sector_identifier_uri and sector are for pairwise clients")
 	}
 	return nil
-}
-
-// SectorOf is the sector a pairwise client's sub is derived in: the
-// configured Sector, else the host of SectorIdentifierURI, else the host
-// of its first redirect URI (Core §8.1). "" for a public client.
-func (c *Client) SectorOf() string {
-	if c.SubjectType != SubjectPairwise {
-		return ""
-	}
-	if c.Sector != "" {
-		return "sector:" + c.Sector
-	}
-	raw := c.SectorIdentifierURI
-	if raw == "" && len(c.RedirectURIs) > 0 {
-		raw = c.RedirectURIs[0]
-	}
-	if u, err := url.Parse(raw); err == nil {
-		return "host:" + strings.ToLower(u.Hostname())
-	}
-	return "client:" + c.ID
 }

@@ -113,9 +113,6 @@ func clientsCreate(ctx context.Context, args []string, stdout, stderr io.Writer)
 	bcSID := fs.Bool("backchannel-logout-session-required", false, "the client needs the sid in logout tokens (gosid always sends it)")
 	fcURI := fs.String("frontchannel-logout-uri", "", "URL loaded in an iframe of gosid's logout page (Front-Channel Logout 1.0)")
 	fcSID := fs.Bool("frontchannel-logout-session-required", false, "add iss and sid to the front-channel logout URL")
-	subjectType := fs.String("subject-type", "", "public (default) or pairwise (Core §8)")
-	sectorURI := fs.String("sector-identifier-uri", "", "https URL of a JSON array holding every redirect URI of the client: its host is the pairwise sector")
-	sector := fs.String("sector", "", "configured pairwise sector name shared by clients of one government sector")
 	asJSON := fs.Bool("json", false, "print JSON")
 	fs.Var(&redirects, "redirect-uri", "redirect URI (repeatable)")
 	fs.Var(&postLogout, "post-logout-redirect-uri", "post-logout redirect URI (repeatable)")
@@ -134,7 +131,6 @@ func clientsCreate(ctx context.Context, args []string, stdout, stderr io.Writer)
 		AllowedCORSOrigins:   corsOrigins,
 		BackchannelLogoutURI: *bcURI, BackchannelLogoutSessionRequired: *bcSID,
 		FrontchannelLogoutURI: *fcURI, FrontchannelLogoutSessionRequired: *fcSID,
-		SubjectType: *subjectType, SectorIdentifierURI: *sectorURI, Sector: *sector,
 	}
 	if *public && cl.TokenEndpointAuthMethod == "" {
 		cl.TokenEndpointAuthMethod = clients.AuthNone
