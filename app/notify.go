@@ -8,6 +8,7 @@ import (
 	"github.com/riverqueue/river/rivertype"
 
 	"github.com/gosid/gosid/codes"
+	"github.com/gosid/gosid/logout"
 	"github.com/gosid/gosid/notify"
 	"github.com/gosid/gosid/verify"
 )
@@ -42,7 +43,7 @@ func newQueue(s *Stores, outbox *notify.Outbox) (*notify.Queue, error) {
 		s.Log.Warn("no SMTP server and no SMS gateway configured: codes cannot be delivered; set GOSID_SMTP_HOST / GOSID_SMS_URL")
 	}
 	opts := notify.QueueOptions{Router: router, Sealer: s.Sealer, Logger: s.Log, PollInterval: 200 * time.Millisecond,
-		Queues:      map[string]int{verify.QueueName: 2},
+		Queues:      map[string]int{verify.QueueName: 2, logout.QueueName: 2},
 		TxOf:        s.DB.DriverTx,
 		RescueAfter: s.Config.JobRescueAfter, JobTimeout: s.Config.RegistryTimeout * 4,
 		DeliveryRescueAfter: s.Config.DeliveryRescueAfter,

@@ -23,6 +23,7 @@ import (
 	"github.com/gosid/gosid/federation"
 	"github.com/gosid/gosid/geoip"
 	"github.com/gosid/gosid/internal/httpx"
+	"github.com/gosid/gosid/logout"
 	"github.com/gosid/gosid/metrics"
 	"github.com/gosid/gosid/mfa"
 	"github.com/gosid/gosid/notify"
@@ -76,6 +77,9 @@ type Server struct {
 	// Queue delivers messages durably (e-mail over SMTP, SMS through the
 	// gateway, the outbox in development mode) and runs identity checks.
 	Queue *notify.Queue
+	// Logout tells services that sign-in sessions ended (back- and
+	// front-channel logout).
+	Logout *logout.Service
 	// Verify keeps personal data and checks it against the registries.
 	Verify *verify.Service
 	// Operators runs the service centres' console (Console: its pages).
@@ -138,6 +142,13 @@ func NewServer(ctx context.Context, s *Stores) (*Server, error) {
 		}
 		locate = loc.Locate
 	}
+	fetch := provider.NewFetchClient(provider.FetchOptions{
+		Timeout: cfg.FetchTimeout, MaxBytes: cfg.FetchMaxBytes, AllowPrivate: cfg.FetchAllowPrivate,
+	})
+	fetch.RetryMax = 0 // the job queue retries
+	srv.Logout = logout.New(logout.Options{Issuer: cfg.Issuer, Store: s.DB, Clients: s.Clients, Signer: s.Keys,
+		Queue: srv.Queue, Tx: s.DB, HTTP: fetch.StandardClient(), SessionTTL: cfg.SessionTTL, Audit: s.DB,
+		OnFailure: srv.Metrics.LogoutFailed, Logger: s.Log})
 	srv.Provider, err = provider.New(provider.Options{
 		Issuer: cfg.Issuer, Clients: s.Clients, Ephemeral: s.Ephemeral, Grants: s.DB, Holds: s.DB, Tx: s.DB, Keys: s.Keys,
 		SecretHasher: s.Secrets, GlobalSecret: s.Sealer.DeriveKey("oauth-hmac"),
@@ -147,15 +158,16 @@ func NewServer(ctx context.Context, s *Stores) (*Server, error) {
 		Fetch: provider.FetchOptions{
 			Timeout: cfg.FetchTimeout, MaxBytes: cfg.FetchMaxBytes, AllowPrivate: cfg.FetchAllowPrivate,
 		},
-		OnTokenIssued: srv.Metrics.TokenIssued, Audit: s.DB, Dev: cfg.Dev, Logger: s.Log,
+		SessionClients: srv.Logout.Record,
+		OnTokenIssued:  srv.Metrics.TokenIssued, Audit: s.DB, Dev: cfg.Dev, Logger: s.Log,
 	})
 	if err != nil {
 		return nil, err
 	}
 	sessions := session.NewStore(session.Options{Ephemeral: s.Ephemeral, Index: s.DB, TTL: cfg.SessionTTL,
-		Cookie: srv.Web.CookieName("gosid_session"), Locate: locate, Logger: s.Log})
+		Cookie: srv.Web.CookieName("gosid_session"), Locate: locate, OnEnd: srv.Logout.Ended, Logger: s.Log})
 	srv.Engine = selfservice.New(selfservice.Deps{
-		Accounts: s.DB, Clients: s.Clients, Audit: s.DB, Web: srv.Web, Sessions: sessions,
+		Accounts: s.DB, Clients: s.Clients, Audit: s.DB, Web: srv.Web, Sessions: sessions, FrontChannel: srv.Logout.FrontChannel,
 		Flows: selfservice.NewFlowStore(s.Ephemeral, cfg.FlowTTL, s.Sealer.DeriveKey("flow"), s.PII, nil),
 		Codes: codes.New(s.Ephemeral, s.Sealer.DeriveKey("codes"), codes.DefaultPolicy), Notices: notices,
 		OAuth: srv.Provider, Tx: s.DB, Factors: s.DB, Passwords: s.Passwords, Lockout: lockout.New(s.Ephemeral, s.DB), Ephemeral: s.Ephemeral,
@@ -346,7 +358,7 @@ func (srv *Server) Start(ctx context.Context) (stop func(), err error) {
 	// The queue outlives ctx: stop ends it softly, so that a delivery in
 	// flight when the server is told to stop finishes instead of being cut
 	// off and sent again by another node.
-	if err := srv.Queue.Start(context.WithoutCancel(ctx), srv.checks.Register); err != nil {
+	if err := srv.Queue.Start(context.WithoutCancel(ctx), srv.checks.Register, srv.Logout.Worker().Register); err != nil {
 		return nil, fmt.Errorf("start delivery queue: %w", err)
 	}
 	return func() {

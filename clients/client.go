@@ -19,6 +19,12 @@ const (
 	AuthNone          = "none"
 )
 
+// Subject identifier types (OpenID Connect Core §8).
+const (
+	SubjectPublic   = "public"
+	SubjectPairwise = "pairwise"
+)
+
 // Application types (OpenID Connect Dynamic Client Registration §2): a
 // native app runs on the citizen's device and may receive its redirect on
 // any loopback port (RFC 8252 §7.3); a web client's redirect URIs are
@@ -68,6 +74,24 @@ type Client struct {
 	// UserinfoSignedResponseAlg, when set (RS256 or ES256), makes userinfo
 	// answer the client with a signed JWT instead of JSON.
 	UserinfoSignedResponseAlg string
+	// BackchannelLogoutURI receives a logout token when a sign-in session
+	// in which the client got tokens ends (OpenID Connect Back-Channel
+	// Logout 1.0); BackchannelLogoutSessionRequired asks for the sid in it
+	// (gosid always sends it).
+	BackchannelLogoutURI             string
+	BackchannelLogoutSessionRequired bool
+	// FrontchannelLogoutURI is loaded in an iframe of gosid's logout page
+	// (OpenID Connect Front-Channel Logout 1.0), with iss and sid when
+	// FrontchannelLogoutSessionRequired.
+	FrontchannelLogoutURI             string
+	FrontchannelLogoutSessionRequired bool
+	// SubjectType is SubjectPublic (also when empty); SubjectPairwise
+	// (OpenID Connect Core §8), with SectorIdentifierURI or a configured
+	// Sector, is stored but refused by Validate until pairwise subs are
+	// derived (issue #15).
+	SubjectType         string
+	SectorIdentifierURI string
+	Sector              string
 	// FirstParty clients skip the consent page.
 	FirstParty bool
 	// MinLevel is the lowest account trust level the client accepts

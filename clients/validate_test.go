@@ -269,6 +269,18 @@ func TestValidate(t *testing.T) {
 		{"cors origin http", func(c *Client) { c.AllowedCORSOrigins = []string{"http://spa.example.ru"} }, "allowed_cors_origins", "https"},
 		{"cors origin default port", func(c *Client) { c.AllowedCORSOrigins = []string{"https://spa.example.ru:443"} }, "allowed_cors_origins", "https://spa.example.ru"},
 		{"cors origin upper case", func(c *Client) { c.AllowedCORSOrigins = []string{"https://SPA.example.ru"} }, "allowed_cors_origins", ""},
+
+		// logout channels, subject type
+		{"logout uris", func(c *Client) {
+			c.BackchannelLogoutURI, c.BackchannelLogoutSessionRequired = "https://rp.example/bc", true
+			c.FrontchannelLogoutURI, c.FrontchannelLogoutSessionRequired = "http://127.0.0.1:8080/fc?a=1", true
+		}, "", ""},
+		{"backchannel http", func(c *Client) { c.BackchannelLogoutURI = "http://rp.example/bc" }, "backchannel_logout_uri", "https"},
+		{"backchannel fragment", func(c *Client) { c.BackchannelLogoutURI = "https://rp.example/bc#x" }, "backchannel_logout_uri", ""},
+		{"frontchannel relative", func(c *Client) { c.FrontchannelLogoutURI = "/fc" }, "frontchannel_logout_uri", ""},
+		{"session required without uri", func(c *Client) { c.BackchannelLogoutSessionRequired = true }, "backchannel_logout_session_required", ""},
+		{"pairwise not yet", func(c *Client) { c.SubjectType = SubjectPairwise; c.Sector = "health" }, "subject_type", "not supported"},
+		{"sector on a public client", func(c *Client) { c.Sector = "health" }, "subject_type", ""},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -23,6 +23,7 @@ type Metrics struct {
 	latency  *prometheus.HistogramVec
 	tokens   *prometheus.CounterVec
 	logins   *prometheus.CounterVec
+	logouts  *prometheus.CounterVec
 }
 
 // New registers the collectors.
@@ -42,8 +43,12 @@ func New() *Metrics {
 		logins: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "gosid_logins_total", Help: "Password sign-in attempts by outcome.",
 		}, []string{"outcome"}),
+		logouts: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "gosid_backchannel_logout_failures_total",
+			Help: "Logout tokens that could not be delivered to a client's backchannel_logout_uri after every attempt.",
+		}, []string{"client_id"}),
 	}
-	m.reg.MustRegister(m.requests, m.latency, m.tokens, m.logins,
+	m.reg.MustRegister(m.requests, m.latency, m.tokens, m.logins, m.logouts,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
@@ -52,6 +57,9 @@ func New() *Metrics {
 func (m *Metrics) Handler() http.Handler {
 	return promhttp.HandlerFor(m.reg, promhttp.HandlerOpts{Registry: m.reg})
 }
+
+// LogoutFailed counts a logout token given up on.
+func (m *Metrics) LogoutFailed(clientID string) { m.logouts.WithLabelValues(clientID).Inc() }
 
 // TokenIssued counts a token response.
 func (m *Metrics) TokenIssued(grantType string) { m.tokens.WithLabelValues(grantType).Inc() }

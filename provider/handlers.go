@@ -164,6 +164,14 @@ func (p *Provider) finishAuthorize(w http.ResponseWriter, r *http.Request, ar fo
 		p.writeAuthorizeError(w, r, ar, err)
 		return
 	}
+	if p.o.SessionClients != nil && dec.SessionID != "" {
+		// Before the code leaves: a client that holds tokens of the
+		// session is always told when it ends.
+		if err := p.o.SessionClients(ctx, dec.SessionID, dec.Subject, sess.ClientID, sess.Subject); err != nil {
+			p.writeAuthorizeError(w, r, ar, fosite.ErrServerError.WithWrap(err))
+			return
+		}
+	}
 	p.writeAuthorizeResponse(w, ar, resp)
 }
 

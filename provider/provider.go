@@ -104,6 +104,11 @@ type Options struct {
 	AuthCodeTTL     time.Duration
 	RefreshGrace    time.Duration
 	Fetch           FetchOptions
+	// SessionClients is told which client got an authorization code in
+	// which sign-in session (sid), with the sub it knows, so that the
+	// client hears when the session ends (logout.Service.Record); nil
+	// turns the logout channels off.
+	SessionClients func(ctx context.Context, sid, accountID, clientID, subject string) error
 	// OnTokenIssued is called once per successful token response.
 	OnTokenIssued func(grantType string)
 	// Audit records, in the citizen's activity log, each exchange of an

@@ -6,12 +6,14 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"slices"
 	"time"
 
 	"github.com/gosid/gosid/account"
 	"github.com/gosid/gosid/audit"
 	"github.com/gosid/gosid/clients"
 	"github.com/gosid/gosid/codes"
+	"github.com/gosid/gosid/logout"
 	"github.com/gosid/gosid/mfa"
 	"github.com/gosid/gosid/provider"
 	"github.com/gosid/gosid/selfservice/lockout"
@@ -55,6 +57,9 @@ type Deps struct {
 	// records: the event counting a lockout's refused attempts).
 	Ephemeral storage.Ephemeral
 	Sessions  *session.Store
+	// FrontChannel lists the front-channel logout iframes of a sign-in
+	// session (logout.Service.FrontChannel); nil shows none.
+	FrontChannel func(ctx context.Context, sid string) ([]logout.Frame, error)
 	// Codes issues one-time confirmation codes and e-mail links.
 	Codes   *codes.Service
 	Notices Notices
@@ -220,4 +225,33 @@ func (e *Engine) ClientName(ctx context.Context, id string) string {
 		return ""
 	}
 	return c.Name
+}
+
+// LogoutFrames fills a signed-out page with the front-channel logout
+// iframes of the request's session (Front-Channel Logout 1.0 §3), and its
+// Content-Security-Policy with their origins. Call it before the session
+// ends.
+func (e *Engine) LogoutFrames(r *http.Request, d *web.MessageData) {
+	if e.FrontChannel == nil {
+		return
+	}
+	sess, err := e.Sessions.Current(r)
+	if err != nil || sess == nil {
+		return
+	}
+	frames, err := e.FrontChannel(r.Context(), sess.ID)
+	if err != nil {
+		e.Log().Warn("selfservice: front-channel logout frames", "err", err)
+		return
+	}
+	for _, f := range frames {
+		o := clients.OriginOf(f.URL)
+		if o == "" {
+			continue
+		}
+		d.Frames = append(d.Frames, f.URL)
+		if !slices.Contains(d.FrameSrc, o) {
+			d.FrameSrc = append(d.FrameSrc, o)
+		}
+	}
 }

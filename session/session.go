@@ -61,6 +61,9 @@ type Options struct {
 	// Locate turns an IP address into an approximate place for the list;
 	// nil leaves it empty.
 	Locate func(ip string) string
+	// OnEnd is told the ids (OIDC sid) of sessions that were ended, after
+	// they ended (logout.Service.Ended); nil tells no one.
+	OnEnd  func(ctx context.Context, accountID string, sids []string) error
 	Logger *slog.Logger
 }
 
@@ -72,6 +75,7 @@ type Store struct {
 	ttl    time.Duration
 	cookie string
 	locate func(ip string) string
+	onEnd  func(ctx context.Context, accountID string, sids []string) error
 	log    *slog.Logger
 }
 
@@ -80,7 +84,7 @@ func NewStore(o Options) *Store {
 	if o.Logger == nil {
 		o.Logger = slog.Default()
 	}
-	return &Store{eph: o.Ephemeral, index: o.Index, ttl: o.TTL, cookie: o.Cookie, locate: o.Locate, log: o.Logger}
+	return &Store{eph: o.Ephemeral, index: o.Index, ttl: o.TTL, cookie: o.Cookie, locate: o.Locate, onEnd: o.OnEnd, log: o.Logger}
 }
 
 // Cookie is the name of the session cookie.
@@ -169,7 +173,23 @@ func (s *Store) EndUnindexed(ctx context.Context, accountID string, recs []*acco
 			return 0, fmt.Errorf("session: end session: %w", err)
 		}
 	}
+	ids := make([]string, 0, len(recs))
+	for _, r := range recs {
+		ids = append(ids, r.ID)
+	}
+	s.ended(ctx, accountID, ids...)
 	return n, nil
+}
+
+// ended tells OnEnd that sessions ended. A failure is logged: the sessions
+// are over whatever the services are told.
+func (s *Store) ended(ctx context.Context, accountID string, ids ...string) {
+	if s.onEnd == nil || len(ids) == 0 {
+		return
+	}
+	if err := s.onEnd(context.WithoutCancel(ctx), accountID, ids); err != nil {
+		s.log.Error("session: tell services that sessions ended", "err", err, "account_id", accountID)
+	}
 }
 
 // Create stores a new session and returns the cookie secret.
@@ -241,7 +261,11 @@ func (s *Store) EndByID(ctx context.Context, accountID, id string) error {
 	if err != nil {
 		return err
 	}
-	return s.eph.Delete(ctx, kvSession+rec.KeyHash)
+	if err := s.eph.Delete(ctx, kvSession+rec.KeyHash); err != nil {
+		return err
+	}
+	s.ended(ctx, accountID, id)
+	return nil
 }
 
 // EndOthers ends every session of the account but keep (by id) and
@@ -308,14 +332,22 @@ func (s *Store) EndToken(ctx context.Context, token string) error {
 	if token == "" || len(token) > 100 {
 		return nil
 	}
-	if s.index != nil {
-		if sess, err := s.ByToken(ctx, token); err == nil && sess != nil {
-			if _, err := s.index.DeleteSession(ctx, sess.AccountID, sess.ID); err != nil && !errors.Is(err, storage.ErrNotFound) {
-				s.log.Warn("session: unindex session", "err", err)
-			}
+	sess, err := s.ByToken(ctx, token)
+	if err != nil {
+		sess = nil
+	}
+	if s.index != nil && sess != nil {
+		if _, err := s.index.DeleteSession(ctx, sess.AccountID, sess.ID); err != nil && !errors.Is(err, storage.ErrNotFound) {
+			s.log.Warn("session: unindex session", "err", err)
 		}
 	}
-	return s.eph.Delete(ctx, sessionKey(token))
+	if err := s.eph.Delete(ctx, sessionKey(token)); err != nil {
+		return err
+	}
+	if sess != nil {
+		s.ended(ctx, sess.AccountID, sess.ID)
+	}
+	return nil
 }
 
 // Secret is the secret of the request's session cookie ("" without one).

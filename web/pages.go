@@ -8,6 +8,9 @@ type Page struct {
 	// AltLangURL is the URL of this page in the other language; Render
 	// fills it from the request if empty.
 	AltLangURL string
+	// FrameSrc are the origins the page's iframes load (front-channel
+	// logout); the page's Content-Security-Policy allows exactly them.
+	FrameSrc []string
 }
 
 // basePage gives Render the embedded Page of any page data.
@@ -83,6 +86,10 @@ type MessageData struct {
 	// page links to the personal account.
 	LinkURL string
 	LinkKey string
+	// Frames are front-channel logout URLs (OpenID Connect Front-Channel
+	// Logout 1.0), each loaded in a hidden iframe; Page.FrameSrc must list
+	// their origins.
+	Frames []string
 }
 
 // ErrorData is the error page.

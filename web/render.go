@@ -52,6 +52,9 @@ func (r *Renderer) Render(w http.ResponseWriter, req *http.Request, status int, 
 		r.renderFailure(w, req, p.Lang)
 		return
 	}
+	if len(p.FrameSrc) > 0 {
+		w.Header().Set("Content-Security-Policy", ContentSecurityPolicy+"; frame-src "+strings.Join(p.FrameSrc, " "))
+	}
 	r.write(w, req, status, p.Lang, buf.Bytes())
 }
 
@@ -84,7 +87,9 @@ func (r *Renderer) write(w http.ResponseWriter, req *http.Request, status int, l
 	h.Set("Content-Language", lang)
 	h.Set("Content-Length", strconv.Itoa(len(body)))
 	h.Set("Cache-Control", "no-store")
-	h.Set("Content-Security-Policy", ContentSecurityPolicy)
+	if h.Get("Content-Security-Policy") == "" {
+		h.Set("Content-Security-Policy", ContentSecurityPolicy)
+	}
 	h.Set("X-Content-Type-Options", "nosniff")
 	h.Set("Referrer-Policy", "no-referrer")
 	h.Set("X-Frame-Options", "DENY")

@@ -38,6 +38,13 @@ type clientJSON struct {
 	AllowedCORSOrigins      []string        `json:"allowed_cors_origins,omitempty"`
 	DPoPBoundAccessTokens   bool            `json:"dpop_bound_access_tokens"`
 	UserinfoSignedAlg       string          `json:"userinfo_signed_response_alg,omitempty"`
+	BackchannelLogoutURI    string          `json:"backchannel_logout_uri,omitempty"`
+	BackchannelLogoutSID    bool            `json:"backchannel_logout_session_required,omitempty"`
+	FrontchannelLogoutURI   string          `json:"frontchannel_logout_uri,omitempty"`
+	FrontchannelLogoutSID   bool            `json:"frontchannel_logout_session_required,omitempty"`
+	SubjectType             string          `json:"subject_type,omitempty"`
+	SectorIdentifierURI     string          `json:"sector_identifier_uri,omitempty"`
+	Sector                  string          `json:"sector,omitempty"`
 	Public                  bool            `json:"public"`
 	FirstParty              bool            `json:"first_party"`
 	MinLevel                string          `json:"min_level,omitempty"`
@@ -55,6 +62,9 @@ func toJSON(c *clients.Client, secret string) clientJSON {
 		ApplicationType: c.ApplicationType, RequireSignedRequest: c.RequireSignedRequestObject,
 		RequestObjectAlg: c.RequestObjectSigningAlg, AllowedCORSOrigins: c.AllowedCORSOrigins,
 		DPoPBoundAccessTokens: c.DPoPBoundAccessTokens, UserinfoSignedAlg: c.UserinfoSignedResponseAlg,
+		BackchannelLogoutURI: c.BackchannelLogoutURI, BackchannelLogoutSID: c.BackchannelLogoutSessionRequired,
+		FrontchannelLogoutURI: c.FrontchannelLogoutURI, FrontchannelLogoutSID: c.FrontchannelLogoutSessionRequired,
+		SubjectType: c.SubjectType, SectorIdentifierURI: c.SectorIdentifierURI, Sector: c.Sector,
 	}
 }
 
@@ -104,6 +114,10 @@ func clientsCreate(ctx context.Context, args []string, stdout, stderr io.Writer)
 	requestAlg := fs.String("request-object-signing-alg", "", "the one algorithm of the client's request objects: RS256, ES256 or PS256")
 	dpopBound := fs.Bool("dpop-bound-access-tokens", false, "require DPoP (RFC 9449): every token of the client is bound to its proof key")
 	userinfoAlg := fs.String("userinfo-signed-response-alg", "", "answer userinfo with a JWT signed with RS256 or ES256 (default: plain JSON)")
+	bcURI := fs.String("backchannel-logout-uri", "", "URL that receives a logout token when a sign-in session with this client ends (Back-Channel Logout 1.0)")
+	bcSID := fs.Bool("backchannel-logout-session-required", false, "the client needs the sid in logout tokens (gosid always sends it)")
+	fcURI := fs.String("frontchannel-logout-uri", "", "URL loaded in an iframe of gosid's logout page (Front-Channel Logout 1.0)")
+	fcSID := fs.Bool("frontchannel-logout-session-required", false, "add iss and sid to the front-channel logout URL")
 	asJSON := fs.Bool("json", false, "print JSON")
 	fs.Var(&redirects, "redirect-uri", "redirect URI (repeatable)")
 	fs.Var(&postLogout, "post-logout-redirect-uri", "post-logout redirect URI (repeatable)")
@@ -120,6 +134,8 @@ func clientsCreate(ctx context.Context, args []string, stdout, stderr io.Writer)
 		IDTokenAlg: *idAlg, FirstParty: *firstParty, MinLevel: *minLevel, RequireMFA: *requireMFA,
 		ApplicationType: *appType, RequireSignedRequestObject: *requireSigned, RequestObjectSigningAlg: *requestAlg,
 		AllowedCORSOrigins: corsOrigins, DPoPBoundAccessTokens: *dpopBound, UserinfoSignedResponseAlg: *userinfoAlg,
+		BackchannelLogoutURI: *bcURI, BackchannelLogoutSessionRequired: *bcSID,
+		FrontchannelLogoutURI: *fcURI, FrontchannelLogoutSessionRequired: *fcSID,
 	}
 	if *public && cl.TokenEndpointAuthMethod == "" {
 		cl.TokenEndpointAuthMethod = clients.AuthNone

@@ -56,14 +56,17 @@ func (s *Service) logoutHere(w http.ResponseWriter, r *http.Request) {
 	if sess, err := s.Sessions.Current(r); err == nil && sess != nil {
 		s.Record(r.Context(), s.Meta(r), sess.AccountID, "logout", "", nil)
 	}
+	done := &web.MessageData{TitleKey: "logout.done.title", MessageKey: "logout.done.message"}
+	s.LogoutFrames(r, done)
 	if err := s.Sessions.End(r); err != nil {
 		s.ServerError(w, r, err)
 		return
 	}
 	s.Web.ClearCookie(w, s.Sessions.Cookie())
-	s.Web.Render(w, r, http.StatusOK, "message", &web.MessageData{
-		Page: s.Page(w, r), TitleKey: "logout.done.title", MessageKey: "logout.done.message",
-	})
+	frameSrc := done.FrameSrc
+	done.Page = s.Page(w, r)
+	done.FrameSrc = frameSrc
+	s.Web.Render(w, r, http.StatusOK, "message", done)
 }
 
 // OutboxPage is the data of the development outbox.

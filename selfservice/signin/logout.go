@@ -130,6 +130,8 @@ func (s *Service) finishLogout(w http.ResponseWriter, r *http.Request, form url.
 	if sess, err := s.Sessions.Current(r); err == nil && sess != nil {
 		s.Record(r.Context(), s.Meta(r), sess.AccountID, "logout", "", nil)
 	}
+	done := &web.MessageData{TitleKey: "logout.done.title", MessageKey: "logout.done.message"}
+	s.LogoutFrames(r, done)
 	if err := s.Sessions.End(r); err != nil {
 		s.ServerError(w, r, err)
 		return
@@ -143,13 +145,19 @@ func (s *Service) finishLogout(w http.ResponseWriter, r *http.Request, form url.
 				q.Set("state", st)
 				u.RawQuery = q.Encode()
 			}
-			http.Redirect(w, r, u.String(), http.StatusSeeOther)
-			return
+			if len(done.Frames) == 0 {
+				http.Redirect(w, r, u.String(), http.StatusSeeOther)
+				return
+			}
+			// The services' front-channel iframes load on this page
+			// first; the citizen continues to the service from it.
+			done.LinkURL = u.String()
 		}
 	}
-	s.Web.Render(w, r, http.StatusOK, "message", &web.MessageData{
-		Page: s.Page(w, r), TitleKey: "logout.done.title", MessageKey: "logout.done.message",
-	})
+	frameSrc := done.FrameSrc
+	done.Page = s.Page(w, r)
+	done.FrameSrc = frameSrc
+	s.Web.Render(w, r, http.StatusOK, "message", done)
 }
 
 func contains(list []string, v string) bool {

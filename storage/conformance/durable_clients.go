@@ -30,6 +30,9 @@ func durFullClient(id string) *clients.Client {
 		ApplicationType: clients.AppNative, RequireSignedRequestObject: true, RequestObjectSigningAlg: "PS256",
 		AllowedCORSOrigins:    []string{"https://spa.example", "http://localhost:3000"},
 		DPoPBoundAccessTokens: true, UserinfoSignedResponseAlg: "ES256",
+		BackchannelLogoutURI: "https://a.example/bc", BackchannelLogoutSessionRequired: true,
+		FrontchannelLogoutURI: "https://a.example/fc", FrontchannelLogoutSessionRequired: true,
+		SubjectType: clients.SubjectPairwise, SectorIdentifierURI: "https://a.example/sector.json", Sector: "health",
 		CreatedAt: durNow, UpdatedAt: durNow.Add(time.Second),
 	}
 }

@@ -28,6 +28,9 @@ func (s *Store) DeleteExpired(ctx context.Context) error {
 	if _, err := s.DeleteExpiredSessions(ctx, now); err != nil {
 		return err
 	}
+	if err := s.deleteExpiredSessionClients(ctx, now); err != nil {
+		return err
+	}
 	_, err := s.DeleteExpiredKeys(ctx, now)
 	return err
 }
