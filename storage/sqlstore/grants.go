@@ -44,11 +44,14 @@ func (s *Store) GetRefreshToken(ctx context.Context, sig string) (*grants.Refres
 
 // UseRefreshToken implements grants.Store with one conditional
 // UPDATE, so that of concurrent rotations outside the grace window exactly
-// one succeeds.
+// one succeeds. Without a grace window (graceCutoff not before now) only an
+// unused token passes: comparing used_at with this request's clock would
+// let a request that read the clock first but ran second through (seen
+// under load: two of eight parallel refreshes answered).
 func (s *Store) UseRefreshToken(ctx context.Context, sig string, now, graceCutoff time.Time) error {
 	n, err := s.q(ctx).exec(ctx, `UPDATE refresh_tokens SET used_at = COALESCE(used_at, $2)
-		WHERE signature=$1 AND revoked_at IS NULL AND (used_at IS NULL OR used_at > $3)`,
-		sig, now.UTC(), graceCutoff.UTC())
+		WHERE signature=$1 AND revoked_at IS NULL AND (used_at IS NULL OR ($4 AND used_at > $3))`,
+		sig, now.UTC(), graceCutoff.UTC(), graceCutoff.Before(now))
 	if err != nil {
 		return s.wrap("use refresh token", err)
 	}
