@@ -17,6 +17,7 @@ import (
 	"github.com/ory/fosite"
 
 	"github.com/gosid/gosid/codes"
+	"github.com/gosid/gosid/esia"
 	"github.com/gosid/gosid/consent"
 	consentpages "github.com/gosid/gosid/consent/pages"
 	"github.com/gosid/gosid/federation"
@@ -202,6 +203,9 @@ func (srv *Server) routes() (http.Handler, error) {
 	srv.Registration.Register(r)
 	srv.Recovery.Register(r)
 	srv.Bank.Register(r)
+	esia.New(esia.Options{Issuer: srv.Config.Issuer, Clients: srv.Clients, ESIA: srv.DB, Accounts: srv.DB, Profiles: srv.Verify,
+		Ephemeral: srv.Ephemeral, Keys: srv.Keys, Internal: r, TimestampWindow: srv.Config.ESIATimestampWindow,
+		RefreshTTL: srv.Config.RefreshTokenTTL, Logger: srv.Log}).Register(r)
 	srv.Engine.MountAPI(r)
 	r.PathPrefix("/static/").Handler(http.StripPrefix("/static/", srv.Web.Static()))
 	// Load balancers probe the public listener too.
