@@ -17,9 +17,9 @@ import (
 	"github.com/ory/fosite"
 
 	"github.com/gosid/gosid/codes"
-	"github.com/gosid/gosid/esia"
 	"github.com/gosid/gosid/consent"
 	consentpages "github.com/gosid/gosid/consent/pages"
+	"github.com/gosid/gosid/esia"
 	"github.com/gosid/gosid/federation"
 	"github.com/gosid/gosid/geoip"
 	"github.com/gosid/gosid/internal/httpx"
