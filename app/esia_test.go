@@ -473,3 +473,101 @@ func TestESIAErrors(t *testing.T) {
 		esiaError(t, "unknown client", bodyValues(rp.te(form).Body), "invalid_client", "ESIA-007002")
 	})
 }
+
+// TestESIADocuments: with the data scopes the person, documents and
+// addresses come in ESIA's formats (dd.MM.yyyy, XXX-XXX-XXX YY, RUS), and
+// vrfStu is VERIFIED only for what a registry confirmed: the passport
+// after the check, never the driving licence (stored, not checked), and
+// not the passport of data the registry rejected.
+func TestESIADocuments(t *testing.T) {
+	forEachBackend(t, func(t *testing.T, backend apptest.Backend) {
+		env := apptest.Start(t, apptest.NewConfig(t, backend))
+		rp := newESIARP(t, env, "TESTIS04", nil)
+		const scope = "openid fullname birthdate gender birthplace snils inn id_doc drivers_licence_doc addresses"
+		api := &api{t: t, env: env}
+		env.CreateAccount(t, testPhone, testPassword)
+		_, v := api.password(testPhone, testPassword)
+		readDocs := func() (map[string]any, map[string]map[string]any, []any) {
+			t.Helper()
+			u, _ := rp.acURL(scope)
+			final := env.NewBrowser(t).SignIn(u, testPhone, testPassword)
+			if final.Query().Get("code") == "" {
+				t.Fatalf("v2/ac ended at %s", final)
+			}
+			ans := rp.te(rp.codeForm(final.Query().Get("code"), scope))
+			if ans.Status != http.StatusOK {
+				t.Fatalf("v3/te: %d %s", ans.Status, ans.Raw)
+			}
+			at := ans.Body["access_token"].(string)
+			_, c := jwtParts(t, at)
+			oid := jsonNum(c["urn:esia:sbj_id"].(float64))
+			_, p := rp.rest(at, "/rs/prns/"+oid)
+			st, docs := rp.rest(at, "/rs/prns/"+oid+"/docs?embed=(elements)")
+			if st != http.StatusOK {
+				t.Fatalf("docs: %d", st)
+			}
+			byType := map[string]map[string]any{}
+			for _, e := range docs["elements"].([]any) {
+				m := e.(map[string]any)
+				byType[m["type"].(string)] = m
+			}
+			_, addrs := rp.rest(at, "/rs/prns/"+oid+"/addrs?embed=(elements)")
+			els, _ := addrs["elements"].([]any)
+			return p, byType, els
+		}
+		// Entered and rejected by the registry: shown, not VERIFIED.
+		wrong := ivanov()
+		wrong["birth_date"] = "15.03.1985"
+		api.call(http.MethodPut, "/api/v1/session/profile", v.SessionToken, wrong, nil)
+		if p := api.waitProfile(v.SessionToken); p.Status != "rejected" {
+			t.Fatalf("%+v", p)
+		}
+		_, docs, _ := readDocs()
+		if docs["RF_PASSPORT"]["vrfStu"] != "NOT_VERIFIED" {
+			t.Errorf("rejected passport: %v", docs["RF_PASSPORT"])
+		}
+		api.call(http.MethodPut, "/api/v1/session/profile", v.SessionToken, ivanov(), nil)
+		if p := api.waitProfile(v.SessionToken); p.Status != "verified" {
+			t.Fatalf("%+v", p)
+		}
+		p, docs, addrs := readDocs()
+		if p["birthDate"] != "14.03.1985" || p["snils"] != "123-456-789 64" || p["inn"] != "770112345695" ||
+			p["gender"] != "M" || p["citizenship"] != "RUS" || p["birthPlace"] != "г. Москва" || p["rIdDoc"] != float64(1) {
+			t.Errorf("person: %v", p)
+		}
+		pass := docs["RF_PASSPORT"]
+		if pass["vrfStu"] != "VERIFIED" || pass["series"] != "4505" || pass["number"] != "123456" ||
+			pass["issueDate"] != "01.04.2005" || pass["issueId"] != "772001" || pass["issuedBy"] == nil {
+			t.Errorf("passport: %v", pass)
+		}
+		wantKeys(t, "passport", pass, "stateFacts", "id", "type", "vrfStu", "series", "number", "issueDate", "issueId", "issuedBy", "eTag")
+		if dl := docs["RF_DRIVING_LICENSE"]; dl["vrfStu"] != "NOT_VERIFIED" || dl["expiryDate"] != "10.06.2030" {
+			t.Errorf("driving licence: %v", dl)
+		}
+		if len(addrs) != 1 || addrs[0].(map[string]any)["type"] != "PRG" || addrs[0].(map[string]any)["zipCode"] != "125009" {
+			t.Errorf("addresses: %v", addrs)
+		}
+	})
+}
+
+// TestESIAConsentRefused: the citizen refuses on gosid's consent page; the
+// client gets ESIA-007004 with its state.
+func TestESIAConsentRefused(t *testing.T) {
+	env := apptest.Start(t, apptest.NewConfig(t, apptest.SQLite))
+	rp := newESIARP(t, env, "TESTIS05", nil)
+	env.CreateAccount(t, testPhone, testPassword)
+	u, q := rp.acURL("openid fullname")
+	b := env.NewBrowser(t)
+	p := b.Get(u)
+	if strings.HasSuffix(p.URL.Path, "/login") {
+		p = b.Submit("/login", url.Values{"login": {testPhone}, "password": {testPassword}})
+	}
+	if !strings.HasSuffix(p.URL.Path, "/consent") {
+		t.Fatalf("no consent page: %s", p.URL)
+	}
+	p = b.Submit("/consent", url.Values{"decision": {"deny"}})
+	if p.URL.Host+p.URL.Path != "127.0.0.1:9/esia/cb" || p.URL.Query().Get("state") != q.Get("state") {
+		t.Fatalf("refusal ended at %s", p.URL)
+	}
+	esiaError(t, "consent refused", p.URL.Query(), "access_denied", "ESIA-007004")
+}

@@ -648,7 +648,8 @@ func NewClient(issuer, mnemonic, name, certPEM string, domains, redirectURIs, sc
 		return nil, nil, errors.New("esia: GOST certificates need the GOST provider, not available yet")
 	}
 	if len(scopes) == 0 {
-		scopes = []string{"openid", "fullname", "birthdate", "gender", "snils", "inn", "id_doc", "email", "mobile", "contacts", "addresses"}
+		scopes = []string{"openid", "fullname", "birthdate", "gender", "birthplace", "snils", "inn", "id_doc",
+			"drivers_licence_doc", "foreign_passport_doc", "email", "mobile", "contacts", "addresses"}
 	}
 	all := slices.Clone(scopes)
 	for _, sc := range internalScopes(scopes, true) {
