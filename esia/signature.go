@@ -49,29 +49,38 @@ func isGOST(c *x509.Certificate) bool {
 
 // decodeSecret decodes a client_secret: base64url with or without padding,
 // plain base64 with or without padding, and the ASP.NET UrlTokenEncode
-// form (a trailing digit counting the padding).
-func decodeSecret(s string) ([]byte, error) {
+// form (a trailing digit counting the padding). A string may decode more
+// than one way (an UrlTokenEncode value is also valid unpadded base64):
+// every decoding is returned.
+func decodeSecret(s string) [][]byte {
 	s = strings.TrimSpace(s)
+	var out [][]byte
 	for _, enc := range []*base64.Encoding{base64.RawURLEncoding, base64.URLEncoding, base64.RawStdEncoding, base64.StdEncoding} {
 		if b, err := enc.DecodeString(s); err == nil {
-			return b, nil
+			out = append(out, b)
 		}
 	}
 	if n := len(s); n > 0 && s[n-1] >= '0' && s[n-1] <= '2' {
 		if b, err := base64.URLEncoding.DecodeString(s[:n-1] + strings.Repeat("=", int(s[n-1]-'0'))); err == nil {
-			return b, nil
+			out = append(out, b)
 		}
 	}
-	return nil, errors.New("esia: client_secret is not base64")
+	return out
 }
 
 // verifySecret checks a raw client_secret over each candidate message and
 // succeeds when one verifies.
 func verifySecret(cert *x509.Certificate, gost GOST, secret string, candidates []string) error {
-	sig, err := decodeSecret(secret)
-	if err != nil {
-		return ErrSignature
+	sigs := decodeSecret(secret)
+	for _, sig := range sigs {
+		if err := verifyOne(cert, gost, sig, candidates); err == nil || errors.Is(err, errNoGOST) {
+			return err
+		}
 	}
+	return ErrSignature
+}
+
+func verifyOne(cert *x509.Certificate, gost GOST, sig []byte, candidates []string) error {
 	for _, msg := range candidates {
 		switch pub := cert.PublicKey.(type) {
 		case *rsa.PublicKey:
