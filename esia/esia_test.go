@@ -160,10 +160,19 @@ func TestNewClient(t *testing.T) {
 		t.Errorf("%+v %+v", c, e)
 	}
 	for name, f := range map[string]func() error{
-		"lower case": func() error { _, _, err := NewClient("https://i", "testis", "", pemText, []string{"a"}, nil, nil, ""); return err },
-		"GOST alg":   func() error { _, _, err := NewClient("https://i", "T", "", pemText, []string{"a"}, nil, nil, AlgGOST); return err },
-		"bad cert":   func() error { _, _, err := NewClient("https://i", "T", "", "x", []string{"a"}, nil, nil, ""); return err },
-		"no domain":  func() error { _, _, err := NewClient("https://i", "T", "", pemText, nil, nil, nil, ""); return err },
+		"lower case": func() error {
+			_, _, err := NewClient("https://i", "testis", "", pemText, []string{"a"}, nil, nil, "")
+			return err
+		},
+		"GOST alg": func() error {
+			_, _, err := NewClient("https://i", "T", "", pemText, []string{"a"}, nil, nil, AlgGOST)
+			return err
+		},
+		"bad cert": func() error {
+			_, _, err := NewClient("https://i", "T", "", "x", []string{"a"}, nil, nil, "")
+			return err
+		},
+		"no domain": func() error { _, _, err := NewClient("https://i", "T", "", pemText, nil, nil, nil, ""); return err },
 	} {
 		if f() == nil {
 			t.Errorf("%s accepted", name)
