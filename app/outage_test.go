@@ -3,119 +3,22 @@ package app_test
 import (
 	"context"
 	"encoding/json"
-	"fmt"
-	"net"
 	"net/http"
 	"net/url"
-	"os/exec"
 	"strings"
 	"testing"
-	"time"
-
-	goredis "github.com/redis/go-redis/v9"
 
 	"github.com/gosid/gosid/app/apptest"
 	"github.com/gosid/gosid/internal/testenv"
 )
 
-// ownRedis is a redis-server process the test owns (never the shared
-// one), on a free loopback port; its data directory outlives it.
-type ownRedis struct {
-	t    *testing.T
-	port int
-	dir  string
-	cmd  *exec.Cmd
-}
-
-func startOwnRedis(t *testing.T, port int) *ownRedis {
-	t.Helper()
-	return startRedisIn(t, port, t.TempDir())
-}
-
-// startRedisIn starts redis-server on port (0: a free one) with dir as its
-// data directory: a snapshot there (save) is loaded at start.
-func startRedisIn(t *testing.T, port int, dir string) *ownRedis {
-	t.Helper()
-	bin, err := exec.LookPath("redis-server")
-	if err != nil {
-		if testenv.InCI() {
-			t.Fatalf("redis-server is needed for the outage test: %v", err)
-		}
-		t.Skipf("redis-server not installed: %v", err)
-	}
-	if port == 0 {
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		port = ln.Addr().(*net.TCPAddr).Port
-		ln.Close()
-	}
-	cmd := exec.Command(bin, "--port", fmt.Sprint(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-		"--dir", dir)
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	r := &ownRedis{t: t, port: port, dir: dir, cmd: cmd}
-	t.Cleanup(r.stop)
-	c := goredis.NewClient(&goredis.Options{Addr: r.addr()})
-	defer c.Close()
-	deadline := time.Now().Add(20 * time.Second)
-	for c.Ping(context.Background()).Err() != nil {
-		if time.Now().After(deadline) {
-			t.Fatal("own redis-server did not start")
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-	return r
-}
-
-func (r *ownRedis) addr() string { return fmt.Sprintf("127.0.0.1:%d", r.port) }
-
-func (r *ownRedis) stop() {
-	if r.cmd.ProcessState == nil {
-		_ = r.cmd.Process.Kill()
-		_ = r.cmd.Wait()
-	}
-}
-
-// save writes a snapshot of the data, which a restart in the same
-// directory loads (as a production Redis with persistence would).
-func (r *ownRedis) save() {
-	r.t.Helper()
-	c := goredis.NewClient(&goredis.Options{Addr: r.addr()})
-	defer c.Close()
-	if err := c.Save(context.Background()).Err(); err != nil {
-		r.t.Fatalf("redis save: %v", err)
-	}
-}
-
-// waitReady waits until env's readiness probe passes again.
-func waitReady(t *testing.T, env *apptest.Env) {
-	t.Helper()
-	deadline := time.Now().Add(30 * time.Second)
-	for {
-		resp, err := http.Get(env.URL + "/readyz")
-		if err == nil {
-			resp.Body.Close()
-			if resp.StatusCode == http.StatusOK {
-				return
-			}
-		}
-		if time.Now().After(deadline) {
-			t.Fatal("gosid did not recover after the store came back")
-		}
-		time.Sleep(100 * time.Millisecond)
-	}
-}
-
 // TestRedisOutage: while Redis is gone, requests that need it answer 503
 // with Retry-After (JSON on the APIs, a page in the citizen's language on
 // the pages) instead of 500; gosid recovers by itself when Redis is back.
 func TestRedisOutage(t *testing.T) {
-	rd := startOwnRedis(t, 0)
+	rd := testenv.StartRedis(t, 0, "")
 	cfg := apptest.NewConfig(t, apptest.SQLite)
-	cfg.RedisURL = "redis://" + rd.addr() + "/0"
+	cfg.RedisURL = "redis://" + rd.Addr() + "/0"
 	cfg.RedisPrefix = "outage:"
 	env := apptest.Start(t, cfg)
 	a := &api{t: t, env: env}
@@ -127,7 +30,7 @@ func TestRedisOutage(t *testing.T) {
 	b := env.NewBrowser(t)
 	b.Get(env.URL + "/login")
 
-	rd.stop()
+	rd.Kill()
 
 	// The API: JSON 503 with Retry-After, for a request that needs Redis.
 	req, _ := http.NewRequest(http.MethodPost, env.URL+"/api/v1/flows/login", nil)
@@ -161,8 +64,8 @@ func TestRedisOutage(t *testing.T) {
 	}
 
 	// Redis comes back (empty): gosid recovers without a restart.
-	startOwnRedis(t, rd.port)
-	waitReady(t, env)
+	rd.Restart()
+	testenv.WaitReady(t, env.URL)
 	if _, v := a.password(testPhone, testPassword); v.SessionToken == "" {
 		t.Fatal("sign-in after the outage failed")
 	}
@@ -176,9 +79,9 @@ func TestRedisOutage(t *testing.T) {
 // again and pressing the button completes the step, and the registration
 // finishes.
 func TestOutageKeepsTheForm(t *testing.T) {
-	rd := startOwnRedis(t, 0)
+	rd := testenv.StartRedis(t, 0, "")
 	cfg := apptest.NewConfig(t, apptest.SQLite)
-	cfg.RedisURL = "redis://" + rd.addr() + "/0"
+	cfg.RedisURL = "redis://" + rd.Addr() + "/0"
 	cfg.RedisPrefix = "outage:"
 	env := apptest.Start(t, cfg)
 	const (
@@ -192,8 +95,8 @@ func TestOutageKeepsTheForm(t *testing.T) {
 	ru.Get(env.URL + "/registration")
 	en.Get(env.URL + "/registration")
 
-	rd.save()
-	rd.stop()
+	rd.Save()
+	rd.Kill()
 	for _, c := range []struct {
 		b           *apptest.Browser
 		lang, title string
@@ -221,8 +124,8 @@ func TestOutageKeepsTheForm(t *testing.T) {
 		}
 	}
 
-	rd = startRedisIn(t, rd.port, rd.dir)
-	waitReady(t, env)
+	rd = rd.Restart()
+	testenv.WaitReady(t, env.URL)
 	p := ru.Submit("/registration", url.Values{"password": {password}, "password_confirm": {password}})
 	if p.Status != http.StatusOK || !strings.Contains(p.Body, `name="code"`) {
 		t.Fatalf("send again after the outage: %d\n%.600s", p.Status, p.Body)

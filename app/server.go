@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"net/url"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/go-webauthn/webauthn/webauthn"
@@ -26,6 +27,10 @@ import (
 	"github.com/gosid/gosid/metrics"
 	"github.com/gosid/gosid/mfa"
 	"github.com/gosid/gosid/notify"
+	"github.com/gosid/gosid/operator"
+	"github.com/gosid/gosid/operator/console"
+	"github.com/gosid/gosid/post"
+	postpages "github.com/gosid/gosid/post/pages"
 	"github.com/gosid/gosid/provider"
 	"github.com/gosid/gosid/selfservice"
 	"github.com/gosid/gosid/selfservice/bank"
@@ -73,12 +78,22 @@ type Server struct {
 	Queue *notify.Queue
 	// Verify keeps personal data and checks it against the registries.
 	Verify *verify.Service
+	// Operators runs the service centres' console (Console: its pages).
+	Operators *operator.Service
+	Console   *console.Console
+	// Post confirms identities by a letter with a code (PostPages: the
+	// citizen's page).
+	Post      *post.Service
+	PostPages *postpages.Pages
 	// Banks are the partner banks; Bank the citizen's flows through them.
 	Banks *federation.Registry
 	Bank  *bank.Service
 	// checks runs the identity-check jobs; it joins the queue at Start.
 	checks       *verify.Worker
 	stopRegistry func()
+	// draining is set when the server was told to stop: /readyz answers
+	// 503 while the requests in flight finish.
+	draining atomic.Bool
 }
 
 // NewServer initialises keys and builds the HTTP handler.
@@ -169,6 +184,10 @@ func NewServer(ctx context.Context, s *Stores) (*Server, error) {
 	srv.Settings = settings.New(settingsDeps)
 	srv.Registration = registration.New(registration.Deps{Engine: srv.Engine, Notifier: srv.Queue})
 	srv.Recovery = recovery.New(recovery.Deps{Engine: srv.Engine, Notifier: srv.Queue, LiftLockout: srv.SignIn.LiftLockout})
+	srv.Operators = NewOperators(s, srv.Verify)
+	srv.Console = console.New(srv.Operators, srv.Web, operator.DefaultSessionTTL, cfg.Dev, s.Log)
+	srv.Post = NewPost(s, srv.Verify)
+	srv.PostPages = postpages.New(srv.Engine, srv.Post)
 	if srv.Handler, err = srv.routes(); err != nil {
 		return nil, err
 	}
@@ -207,6 +226,8 @@ func (srv *Server) routes() (http.Handler, error) {
 		Ephemeral: srv.Ephemeral, Keys: srv.Keys, Internal: r, TimestampWindow: srv.Config.ESIATimestampWindow,
 		RefreshTTL: srv.Config.RefreshTokenTTL, Logger: srv.Log}).Register(r)
 	srv.Engine.MountAPI(r)
+	srv.Console.Register(r)
+	srv.PostPages.Register(r)
 	r.PathPrefix("/static/").Handler(http.StripPrefix("/static/", srv.Web.Static()))
 	// Load balancers probe the public listener too.
 	r.HandleFunc("/healthz", healthz)
@@ -283,7 +304,9 @@ func (srv *Server) ready(w http.ResponseWriter, r *http.Request) {
 	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
 	defer cancel()
 	status, body := http.StatusOK, "ok\n"
-	if err := srv.DB.Ping(ctx); err != nil {
+	if srv.draining.Load() {
+		status, body = http.StatusServiceUnavailable, "shutting down\n"
+	} else if err := srv.DB.Ping(ctx); err != nil {
 		status, body = http.StatusServiceUnavailable, "database unreachable\n"
 	} else if err := srv.Ephemeral.Ping(ctx); err != nil {
 		status, body = http.StatusServiceUnavailable, "short-lived store unreachable\n"
@@ -310,12 +333,16 @@ func (srv *Server) oauthErrorPage(w http.ResponseWriter, r *http.Request, e *fos
 }
 
 // Start runs the background work: key reloads, the janitor and the delivery
-// queue. stop waits for the queue's workers to finish.
+// queue. stop stops the queue and waits (up to 10 s) for the deliveries in
+// flight; cancelling ctx stops the rest.
 func (srv *Server) Start(ctx context.Context) (stop func(), err error) {
 	srv.Keys.Start(ctx)
 	go srv.PII.Start(ctx)
 	go srv.DB.RunJanitor(ctx, time.Minute)
-	if err := srv.Queue.Start(ctx, srv.checks.Register); err != nil {
+	// The queue outlives ctx: stop ends it softly, so that a delivery in
+	// flight when the server is told to stop finishes instead of being cut
+	// off and sent again by another node.
+	if err := srv.Queue.Start(context.WithoutCancel(ctx), srv.checks.Register); err != nil {
 		return nil, fmt.Errorf("start delivery queue: %w", err)
 	}
 	return func() {
@@ -399,6 +426,15 @@ func (srv *Server) Serve(ctx context.Context, ln, admin net.Listener) error {
 		_ = hs.Close()
 		return err
 	case <-ctx.Done():
+	}
+	// Unready first, still serving, so that load balancers stop sending
+	// new requests here; then no new connections, and the requests in
+	// flight finish.
+	srv.draining.Store(true)
+	if d := cfg.ShutdownDelay; d > 0 {
+		srv.Log.Info("shutting down: unready, still serving", "delay", d.String())
+		hs.SetKeepAlivesEnabled(false)
+		time.Sleep(d)
 	}
 	srv.Log.Info("shutting down: waiting for in-flight requests")
 	sctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)

@@ -10,7 +10,10 @@ import (
 
 	"github.com/riverqueue/river"
 
+	"github.com/gosid/gosid/mfa"
 	"github.com/gosid/gosid/notify"
+	"github.com/gosid/gosid/operator"
+	"github.com/gosid/gosid/post"
 	"github.com/gosid/gosid/registry"
 	"github.com/gosid/gosid/registry/sim"
 	"github.com/gosid/gosid/verify"
@@ -92,4 +95,21 @@ func (unavailable) CheckSNILS(context.Context, registry.SNILSQuery) (registry.Re
 }
 func (unavailable) CheckINN(context.Context, registry.INNQuery) (registry.Result, error) {
 	return registry.Result{}, errNoRegistry
+}
+
+// NewPost builds the Post letter service on the stores: the command line's
+// export uses it without a running server.
+func NewPost(s *Stores, v post.Verifier) *post.Service {
+	return post.New(post.Options{Store: s.DB, Accounts: s.DB, Verify: v, Audit: s.DB, Tx: s.DB, Cipher: s.PII,
+		HashKey: s.Sealer.DeriveKey("post-code"), Logger: s.Log})
+}
+
+// NewOperators builds the service centres' console service on the stores;
+// the command line manages centres and operators with it (v may then be
+// nil: it is needed only for actions on citizens).
+func NewOperators(s *Stores, v operator.Verifier) *operator.Service {
+	return operator.New(operator.Options{
+		Store: s.DB, Accounts: s.DB, Verify: v, Audit: s.DB, Tx: s.DB, Cipher: s.PII, Passwords: s.Passwords,
+		Ephemeral: s.Ephemeral, TOTP: mfa.NewVerifier(s.Ephemeral), Issuer: "gosid", Logger: s.Log,
+	})
 }

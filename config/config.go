@@ -117,6 +117,11 @@ type Config struct {
 	// DeliveryRescueAfter is when a message delivery whose node died is run
 	// again: seconds, well inside a one-time code's validity.
 	DeliveryRescueAfter time.Duration `yaml:"delivery_rescue_after" env:"GOSID_DELIVERY_RESCUE_AFTER"`
+	// ShutdownDelay is how long a node told to stop (SIGTERM) keeps serving
+	// while /readyz already answers 503, so that a load balancer takes it
+	// out of rotation before it stops accepting connections; then it drains
+	// the requests in flight.
+	ShutdownDelay time.Duration `yaml:"shutdown_delay" env:"GOSID_SHUTDOWN_DELAY"`
 	// LoginRatePerIP is how many password attempts one IP may make a minute.
 	LoginRatePerIP int `yaml:"login_rate_per_ip" env:"GOSID_LOGIN_RATE_PER_IP"`
 	// PasswordHashConcurrency bounds parallel argon2id computations (0: 2×CPUs).
@@ -292,6 +297,9 @@ func (c Config) Validate() error {
 	}
 	if c.KeyRetireAfter < c.AccessTokenTTL || c.KeyRetireAfter < c.IDTokenTTL {
 		return errors.New("config: key_retire_after must be at least the access and id token lifetimes")
+	}
+	if c.ShutdownDelay < 0 || c.ShutdownDelay > time.Minute {
+		return errors.New("config: shutdown_delay must be between 0 and 1m")
 	}
 	if c.RefreshGrace < 0 || c.RefreshGrace > time.Minute {
 		return errors.New("config: refresh_grace must be between 0 and 1m")

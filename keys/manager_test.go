@@ -18,6 +18,7 @@ import (
 
 	jose "github.com/go-jose/go-jose/v4"
 
+	"github.com/gosid/gosid/internal/testenv"
 	"github.com/gosid/gosid/storage"
 )
 
@@ -636,7 +637,7 @@ func TestVerifyRejects(t *testing.T) {
 // that no private key or sealed blob reaches the log.
 func TestNoKeyMaterialInLogs(t *testing.T) {
 	ctx := context.Background()
-	var buf syncBuffer
+	var buf testenv.SyncBuffer
 	st := &memStore{}
 	o := testOptions(newTestClock())
 	o.Logger = slog.New(slog.NewJSONHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
@@ -669,23 +670,6 @@ func TestNoKeyMaterialInLogs(t *testing.T) {
 			t.Fatalf("key material %q in the log", s)
 		}
 	}
-}
-
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 func TestList(t *testing.T) {

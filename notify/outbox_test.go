@@ -1,7 +1,6 @@
 package notify
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -9,27 +8,11 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"github.com/gosid/gosid/internal/testenv"
 )
 
-// syncBuffer is a log destination safe for concurrent writers.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
-
-func testLogger(w *syncBuffer) *slog.Logger {
+func testLogger(w *testenv.SyncBuffer) *slog.Logger {
 	return slog.New(slog.NewJSONHandler(w, &slog.HandlerOptions{Level: slog.LevelDebug}))
 }
 
@@ -75,7 +58,7 @@ func TestOutboxKeepsTheNewest(t *testing.T) {
 }
 
 func TestOutboxLogsTheCode(t *testing.T) {
-	var logs syncBuffer
+	var logs testenv.SyncBuffer
 	o := NewOutbox(10, testLogger(&logs))
 	if err := o.Enqueue(context.Background(), otpTo("ivan@example.com", "735102")); err != nil {
 		t.Fatal(err)

@@ -142,7 +142,7 @@ type soon struct{}
 
 func (soon) NextRetry(*rivertype.JobRow) time.Time { return time.Now().Add(20 * time.Millisecond) }
 
-func testOptions(t *testing.T, sealer Sealer, router *Router, logs *syncBuffer) QueueOptions {
+func testOptions(t *testing.T, sealer Sealer, router *Router, logs *testenv.SyncBuffer) QueueOptions {
 	t.Helper()
 	return QueueOptions{Router: router, Sealer: sealer, Logger: testLogger(logs), Workers: 2,
 		RetryPolicy: soon{}, PollInterval: 50 * time.Millisecond}
@@ -217,7 +217,7 @@ func assertNoSecrets(t *testing.T, where, s string, secrets ...string) {
 func TestQueueDelivers(t *testing.T) {
 	eachDatabase(t, func(t *testing.T, db testDB) {
 		h := db.connect(t)
-		sms, logs := newFakeSender(), &syncBuffer{}
+		sms, logs := newFakeSender(), &testenv.SyncBuffer{}
 		q := startQueue(t, h, testOptions(t, testSealer(t), &Router{SMS: sms}, logs))
 		if err := q.Enqueue(context.Background(), otpTo("+79161234567", "583920")); err != nil {
 			t.Fatal(err)
@@ -246,7 +246,7 @@ func TestQueueDelivers(t *testing.T) {
 func TestQueueDropsDecoys(t *testing.T) {
 	eachDatabase(t, func(t *testing.T, db testDB) {
 		h := db.connect(t)
-		sms, logs := newFakeSender(), &syncBuffer{}
+		sms, logs := newFakeSender(), &testenv.SyncBuffer{}
 		q := startQueue(t, h, testOptions(t, testSealer(t), &Router{SMS: sms}, logs))
 		m := otpTo("+79161234567", "000000")
 		m.Decoy = true
@@ -266,7 +266,7 @@ func TestQueueRetriesThenDeliversOnce(t *testing.T) {
 		// The gateway echoes the recipient and the code in its errors: they
 		// must reach neither river_job.errors nor the log.
 		echo := errors.New("gateway busy: +79161234567 code 772104")
-		email, logs := newFakeSender(echo, echo), &syncBuffer{}
+		email, logs := newFakeSender(echo, echo), &testenv.SyncBuffer{}
 		q := startQueue(t, h, testOptions(t, testSealer(t), &Router{Email: email}, logs))
 		m := otpTo("ivan.petrov@example.com", "772104")
 		m.Data["note"] = "+79161234567" // data other than the code is scrubbed too
@@ -294,7 +294,7 @@ func TestQueueRetriesThenDeliversOnce(t *testing.T) {
 func TestQueueDoesNotRetryPermanentFailures(t *testing.T) {
 	eachDatabase(t, func(t *testing.T, db testDB) {
 		h := db.connect(t)
-		sms, logs := newFakeSender(fmt.Errorf("gateway: %w: 400 invalid number", ErrPermanent)), &syncBuffer{}
+		sms, logs := newFakeSender(fmt.Errorf("gateway: %w: 400 invalid number", ErrPermanent)), &testenv.SyncBuffer{}
 		q := startQueue(t, h, testOptions(t, testSealer(t), &Router{SMS: sms}, logs))
 		if err := q.Enqueue(context.Background(), otpTo("+79161234567", "118822")); err != nil {
 			t.Fatal(err)
@@ -319,7 +319,7 @@ func TestQueueDurableAcrossRestart(t *testing.T) {
 		ctx := context.Background()
 
 		first := db.connect(t)
-		q1, err := first.newQueue(testOptions(t, sealer, &Router{SMS: newFakeSender()}, &syncBuffer{}))
+		q1, err := first.newQueue(testOptions(t, sealer, &Router{SMS: newFakeSender()}, &testenv.SyncBuffer{}))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -337,7 +337,7 @@ func TestQueueDurableAcrossRestart(t *testing.T) {
 		// q1's sender may have taken the first message before it stopped;
 		// this one is enqueued while no worker runs anywhere.
 		second := db.connect(t)
-		q2, err := second.newQueue(testOptions(t, sealer, &Router{SMS: newFakeSender()}, &syncBuffer{}))
+		q2, err := second.newQueue(testOptions(t, sealer, &Router{SMS: newFakeSender()}, &testenv.SyncBuffer{}))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -348,7 +348,7 @@ func TestQueueDurableAcrossRestart(t *testing.T) {
 
 		third := db.connect(t)
 		sms := newFakeSender()
-		startQueue(t, third, testOptions(t, sealer, &Router{SMS: sms}, &syncBuffer{}))
+		startQueue(t, third, testOptions(t, sealer, &Router{SMS: sms}, &testenv.SyncBuffer{}))
 		deadline := time.After(15 * time.Second)
 		for {
 			select {
@@ -370,7 +370,7 @@ func TestQueueDurableAcrossRestart(t *testing.T) {
 func TestQueueEnqueueRefusesWhatCannotRender(t *testing.T) {
 	eachDatabase(t, func(t *testing.T, db testDB) {
 		h := db.connect(t)
-		q, err := h.newQueue(testOptions(t, testSealer(t), &Router{}, &syncBuffer{}))
+		q, err := h.newQueue(testOptions(t, testSealer(t), &Router{}, &testenv.SyncBuffer{}))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -430,7 +430,7 @@ func TestScrub(t *testing.T) {
 func TestQueueSendsNoStaleCode(t *testing.T) {
 	eachDatabase(t, func(t *testing.T, db testDB) {
 		h := db.connect(t)
-		sms, logs := newFakeSender(), &syncBuffer{}
+		sms, logs := newFakeSender(), &testenv.SyncBuffer{}
 		opts := testOptions(t, testSealer(t), &Router{SMS: sms}, logs)
 		opts.Pending = func(_ context.Context, ref, code string) (bool, error) {
 			return ref == "pending" && code == "111111", nil

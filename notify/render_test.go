@@ -26,7 +26,7 @@ var sampleData = map[string]map[string]string{
 	"password_changed":    nil,
 	"security_changed":    {"change": "mfa_enabled", "time": "01.03.2025 10:00 UTC"},
 	"verification_done":   nil,
-	"identity_confirmed":  {"bank": "Demo Bank"},
+	"identity_confirmed":  {"cause": "bank", "by": "Demo Bank"},
 	"verification_failed": nil,
 }
 
@@ -291,6 +291,30 @@ func TestMessagePrintsWithoutData(t *testing.T) {
 	for _, secret := range []string{"902211", "+79161234567"} {
 		if strings.Contains(out, secret) {
 			t.Errorf("%s printed: %s", secret, out)
+		}
+	}
+}
+
+// TestIdentityConfirmedSaysHow: the notice names the way the identity was
+// confirmed (a bank, a service centre, a Post letter), never "a bank" for
+// the other two.
+func TestIdentityConfirmedSaysHow(t *testing.T) {
+	for _, tc := range []struct{ cause, by, lang, want, not string }{
+		{"bank", "Демо-банк", "ru", "через банк «Демо-банк»", "центре"},
+		{"centre", "МФЦ Тверской", "ru", "в центре обслуживания «МФЦ Тверской»", "банк"},
+		{"post", "Почта России", "ru", "кодом из письма Почты России", "банк"},
+		{"post", "Russian Post", "en", "Russian Post letter", "through Russian Post"},
+	} {
+		for _, ch := range []Channel{ChannelSMS, ChannelEmail} {
+			to := map[Channel]string{ChannelSMS: "+79161234567", ChannelEmail: "ivan@example.com"}[ch]
+			r, err := Render(Message{Channel: ch, To: to, Template: "identity_confirmed", Lang: tc.lang,
+				Data: map[string]string{"cause": tc.cause, "by": tc.by}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if !strings.Contains(r.Text, tc.want) || strings.Contains(r.Text, tc.not) {
+				t.Errorf("%s/%s/%s: %q", tc.cause, tc.lang, ch, r.Text)
+			}
 		}
 	}
 }

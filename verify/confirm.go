@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/gosid/gosid/account"
+	"github.com/gosid/gosid/pii"
 )
 
 // CauseBank is the cause of a level raised by a partner bank.
@@ -87,7 +88,22 @@ func (s *Service) Confirm(ctx context.Context, accountID string, c Confirmation)
 		return nil, fmt.Errorf("verify: confirm: %w", err)
 	}
 	if raised {
-		s.o.Notify(ctx, a, "identity_confirmed", map[string]string{"bank": c.Name})
+		s.o.Notify(ctx, a, "identity_confirmed", map[string]string{"cause": c.Cause, "by": c.Name})
 	}
 	return a, nil
+}
+
+// Causes of a level confirmed in person and by letter.
+const (
+	CauseCentre = "centre" // identity checked in person at a service centre
+	CausePost   = "post"   // a confirmation code sent by Russian Post was entered
+)
+
+// ErrAlreadyConfirmed means the account already is confirmed.
+var ErrAlreadyConfirmed = errors.New("verify: the account is already confirmed")
+
+// FindByPassport returns the account whose verified passport is series +
+// number (digits only); storage.ErrNotFound otherwise.
+func (s *Service) FindByPassport(ctx context.Context, seriesNumber string) (string, error) {
+	return s.o.Store.FindByPassportIndex(ctx, s.o.Cipher.BlindIndex(pii.KindPassport, seriesNumber))
 }

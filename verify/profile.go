@@ -124,6 +124,9 @@ type Store interface {
 	// FindBySNILSIndex returns the account whose verified SNILS has the
 	// index (storage.ErrNotFound otherwise).
 	FindBySNILSIndex(ctx context.Context, index string) (string, error)
+	// FindByPassportIndex returns the account whose verified passport has
+	// the index (storage.ErrNotFound otherwise).
+	FindByPassportIndex(ctx context.Context, index string) (string, error)
 	// DeleteProfile removes the profile (no error when there is none).
 	DeleteProfile(ctx context.Context, accountID string) error
 }

@@ -6,6 +6,9 @@
 //	gosid keys list|rotate
 //	gosid clients create|list|get|delete|rotate-secret
 //	gosid accounts create
+//	gosid centres create|list
+//	gosid operators create|list|disable
+//	gosid post export
 //	gosid banks list|check
 package main
 
@@ -33,6 +36,9 @@ Usage:
   gosid keys list|rotate [--alg ES256|RS256]   manage signing keys
   gosid clients create|list|get|delete|rotate-secret ...
   gosid accounts create --phone P --password PW ...
+  gosid centres create|list                    service centres
+  gosid operators create|list|disable          service-centre staff (password + authenticator)
+  gosid post export --dir DIR                  the batch of Post letters for the print house
   gosid banks list|check                       partner banks; check fetches each bank's discovery
   gosid pii rotate|rewrap                      new data key; re-wrap data keys after a master-key change
   gosid registry-sim [--addr A] [--seed FILE]  run the reference state registry (development)
@@ -68,6 +74,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return cmdClients(ctx, rest, stdout, stderr)
 	case "accounts":
 		return cmdAccounts(ctx, rest, stdout, stderr)
+	case "centres":
+		return cmdCentres(ctx, rest, stdout, stderr)
+	case "operators":
+		return cmdOperators(ctx, rest, stdout, stderr)
+	case "post":
+		return cmdPost(ctx, rest, stdout, stderr)
 	case "pii":
 		return cmdPII(ctx, rest, stdout, stderr)
 	case "banks":

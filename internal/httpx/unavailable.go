@@ -76,6 +76,10 @@ func (w *outageWriter) WriteHeader(code int) {
 		w.answer(w.ResponseWriter, w.r, w.form.body())
 		return
 	}
+	if code == http.StatusServiceUnavailable && w.ResponseWriter.Header().Get("Retry-After") == "" {
+		// A handler's own 503 says when to come back, too.
+		w.ResponseWriter.Header().Set("Retry-After", RetryAfter)
+	}
 	w.ResponseWriter.WriteHeader(code)
 }
 

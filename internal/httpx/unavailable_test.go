@@ -58,3 +58,30 @@ func TestUnavailableKeepsPostedForm(t *testing.T) {
 		})
 	}
 }
+
+// TestUnavailableAddsRetryAfter: a handler's own 503 (fosite's
+// temporarily_unavailable when client authentication could not reach the
+// database) gets Retry-After too, and keeps its body; a Retry-After the
+// handler set stays.
+func TestUnavailableAddsRetryAfter(t *testing.T) {
+	for _, own := range []string{"", "30"} {
+		h := Unavailable(func(context.Context) bool { return false }, func(w http.ResponseWriter, r *http.Request, form string) {
+			t.Error("a handler's own 503 was answered again")
+		})(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+			if own != "" {
+				w.Header().Set("Retry-After", own)
+			}
+			w.WriteHeader(http.StatusServiceUnavailable)
+			_, _ = w.Write([]byte(`{"error":"temporarily_unavailable"}`))
+		}))
+		w := httptest.NewRecorder()
+		h.ServeHTTP(w, httptest.NewRequest(http.MethodPost, "/oauth2/token", nil))
+		want := own
+		if want == "" {
+			want = RetryAfter
+		}
+		if w.Code != http.StatusServiceUnavailable || w.Header().Get("Retry-After") != want || w.Body.String() != `{"error":"temporarily_unavailable"}` {
+			t.Errorf("%d Retry-After %q %s", w.Code, w.Header().Get("Retry-After"), w.Body)
+		}
+	}
+}

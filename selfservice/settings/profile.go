@@ -360,6 +360,9 @@ func (s *Service) activityEntry(ctx context.Context, e *audit.Event, lang string
 		}
 		args = append(args, n)
 	}
+	if e.Type == "identity.confirmed_centre" || e.Type == "operator.lookup" {
+		args = append(args, e.Data["centre_name"])
+	}
 	text := s.Web.T(lang, "activity."+e.Type, args...)
 	if text == "activity."+e.Type {
 		text = s.Web.T(lang, "activity.other")

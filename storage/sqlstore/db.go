@@ -10,6 +10,8 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"io"
+	"net"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -57,6 +59,10 @@ type db interface {
 	ping(ctx context.Context) error
 	close()
 	isUnique(err error) bool
+	// isUnavailable reports whether err says the database could not be
+	// reached (connection refused, dropped, or the server shutting down),
+	// not what it answered.
+	isUnavailable(err error) bool
 }
 
 // Store implements every durable port on one database.
@@ -235,6 +241,21 @@ func (p pgConn) inTx(ctx context.Context, fn func(q querier) error) error {
 	return pgx.BeginFunc(ctx, p.c, func(tx pgx.Tx) error { return fn(pgQuerier{tx}) })
 }
 func (p *pgDB) close() { p.pool.Close() }
+func (p *pgDB) isUnavailable(err error) bool {
+	var ce *pgconn.ConnectError
+	var pe *pgconn.PgError
+	var ne net.Error
+	switch {
+	case errors.As(err, &ce), errors.As(err, &ne):
+		return true
+	case errors.As(err, &pe):
+		// Class 08: connection exception; 57P01-57P03: the server is
+		// shutting down, crashed or not yet accepting connections.
+		return strings.HasPrefix(pe.Code, "08") || pe.Code == "57P01" || pe.Code == "57P02" || pe.Code == "57P03"
+	}
+	return errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) || pgconn.SafeToRetry(err)
+}
+
 func (p *pgDB) isUnique(err error) bool {
 	var pe *pgconn.PgError
 	return errors.As(err, &pe) && pe.Code == "23505"
@@ -324,6 +345,10 @@ func (l *liteDB) inTx(ctx context.Context, fn func(q querier) error) error {
 }
 func (l *liteDB) ping(ctx context.Context) error { return l.w.PingContext(ctx) }
 func (l *liteDB) close()                         { l.w.Close(); l.r.Close() }
+
+// isUnavailable: an embedded database is never out of reach.
+func (l *liteDB) isUnavailable(error) bool { return false }
+
 func (l *liteDB) isUnique(err error) bool {
 	var se *sqlite.Error
 	return errors.As(err, &se) && (se.Code() == sqlite3.SQLITE_CONSTRAINT_UNIQUE || se.Code() == sqlite3.SQLITE_CONSTRAINT_PRIMARYKEY)
@@ -362,7 +387,16 @@ func (s *Store) tx(ctx context.Context, fn func(q querier) error) error {
 	if t := s.inCtx(ctx); t != nil {
 		return fn(t.q)
 	}
-	return s.db.inTx(ctx, fn)
+	return s.unavailable(ctx, s.db.inTx(ctx, fn))
+}
+
+// unavailable marks err as storage.ErrUnavailable when it says the
+// database could not be reached (beginning or committing a transaction).
+func (s *Store) unavailable(ctx context.Context, err error) error {
+	if err != nil && !errors.Is(err, storage.ErrUnavailable) && s.db.isUnavailable(err) {
+		return storage.Unavailable(ctx, "sqlstore: transaction", err)
+	}
+	return err
 }
 
 // InTx runs fn in one transaction: every method of the store called with
@@ -376,9 +410,9 @@ func (s *Store) InTx(ctx context.Context, fn func(ctx context.Context) error) er
 	if s.inCtx(ctx) != nil {
 		return fn(ctx)
 	}
-	return s.db.inTx(ctx, func(q querier) error {
+	return s.unavailable(ctx, s.db.inTx(ctx, func(q querier) error {
 		return fn(context.WithValue(ctx, txKey{}, &txState{owner: s.db, q: q}))
-	})
+	}))
 }
 
 // DriverTx is the database driver's transaction that ctx carries (InTx):
@@ -412,6 +446,13 @@ func (s *Store) wrap(op string, err error) error {
 		return fmt.Errorf("sqlstore: %s: %w", op, storage.ErrNotFound)
 	case s.db.isUnique(err):
 		return fmt.Errorf("sqlstore: %s: %w", op, storage.ErrConflict)
+	case errors.Is(err, storage.ErrUnavailable):
+		return fmt.Errorf("sqlstore: %s: %w", op, err)
+	case s.db.isUnavailable(err):
+		// No request context here; the HTTP layer asks the database
+		// itself when a request failed, so the answer is a 503 all the
+		// same.
+		return storage.Unavailable(context.Background(), "sqlstore: "+op, err)
 	}
 	return fmt.Errorf("sqlstore: %s: %w", op, err)
 }

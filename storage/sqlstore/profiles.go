@@ -74,6 +74,13 @@ func (s *Store) FindBySNILSIndex(ctx context.Context, index string) (string, err
 	return id, s.wrap("find by snils", err)
 }
 
+// FindByPassportIndex implements verify.Store.
+func (s *Store) FindByPassportIndex(ctx context.Context, index string) (string, error) {
+	var id string
+	err := s.q(ctx).queryRow(ctx, `SELECT account_id FROM profiles WHERE passport_index=$1`, index).Scan(&id)
+	return id, s.wrap("find by passport", err)
+}
+
 // DeleteProfile implements verify.Store.
 func (s *Store) DeleteProfile(ctx context.Context, accountID string) error {
 	_, err := s.q(ctx).exec(ctx, `DELETE FROM profiles WHERE account_id=$1`, accountID)
