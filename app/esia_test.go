@@ -571,3 +571,33 @@ func TestESIAConsentRefused(t *testing.T) {
 	}
 	esiaError(t, "consent refused", p.URL.Query(), "access_denied", "ESIA-007004")
 }
+
+// TestESIALogout: /idp/ext/Logout?client_id=&redirect_url= ends the
+// citizen's gosid session (after the confirmation page, as any logout
+// without an id_token) and returns to redirect_url; a redirect_url the
+// client did not register is refused.
+func TestESIALogout(t *testing.T) {
+	env := apptest.Start(t, apptest.NewConfig(t, apptest.SQLite))
+	rp := newESIARP(t, env, "TESTIS06", nil)
+	env.CreateAccount(t, testPhone, testPassword)
+	b := env.NewBrowser(t)
+	u, _ := rp.acURL("openid fullname")
+	b.SignIn(u, testPhone, testPassword)
+	p := b.Get(env.URL + esia.PathLogout + "?" + url.Values{"client_id": {rp.id}, "redirect_url": {esiaRedirect}}.Encode())
+	if p.URL.Host == "127.0.0.1:9" {
+		t.Fatalf("logged out without confirmation: %s", p.URL)
+	}
+	p = b.Submit("/logout/confirm", url.Values{"decision": {"yes"}})
+	if p.URL.Host+p.URL.Path != "127.0.0.1:9/esia/cb" {
+		t.Fatalf("logout ended at %s (%d)", p.URL, p.Status)
+	}
+	// Signed out: the next authorization asks for the password again.
+	u, _ = rp.acURL("openid fullname")
+	if p := b.Get(u); !strings.HasSuffix(p.URL.Path, "/login") {
+		t.Errorf("still signed in after logout: %s", p.URL)
+	}
+	bad := b.Get(env.URL + esia.PathLogout + "?" + url.Values{"client_id": {rp.id}, "redirect_url": {"https://evil.example/"}}.Encode())
+	if bad.Status != http.StatusBadRequest {
+		t.Errorf("foreign redirect_url: %d %s", bad.Status, bad.URL)
+	}
+}

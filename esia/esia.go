@@ -43,6 +43,7 @@ const (
 	PathTE       = "/aas/oauth2/v3/te"
 	PathCallback = "/aas/oauth2/cb"
 	PathPersons  = "/rs/prns"
+	PathLogout   = "/idp/ext/Logout"
 )
 
 // TimestampLayout is the layout of the timestamp parameter.
@@ -121,6 +122,7 @@ func (s *Service) Register(r *mux.Router) {
 	r.HandleFunc(PathCallback, s.handleCallback).Methods(http.MethodGet)
 	r.HandleFunc(PathTE, s.handleTE).Methods(http.MethodPost)
 	r.HandleFunc("/aas/oauth2/v2/te", s.handleTE).Methods(http.MethodPost)
+	r.HandleFunc(PathLogout, s.handleLogout).Methods(http.MethodGet)
 	r.HandleFunc(PathPersons+"/{oid}", s.handlePerson).Methods(http.MethodGet)
 	r.HandleFunc(PathPersons+"/{oid}/{coll:ctts|addrs|docs}", s.handleCollection).Methods(http.MethodGet)
 	r.HandleFunc(PathPersons+"/{oid}/{coll:ctts|addrs|docs}/{id}", s.handleItem).Methods(http.MethodGet)
@@ -663,6 +665,8 @@ func NewClient(issuer, mnemonic, name, certPEM string, domains, redirectURIs, sc
 		Scopes: all, Public: true, TokenEndpointAuthMethod: clients.AuthNone,
 	}
 	e := &clients.ESIA{ClientID: mnemonic, Certificate: certPEM, RedirectDomains: domains, SigningAlg: alg}
+	// The redirect URIs are where the logout (/idp/ext/Logout) may return.
+	c.PostLogoutRedirectURIs = slices.Clone(redirectURIs)
 	for _, u := range redirectURIs {
 		pu, err := url.Parse(u)
 		if err != nil || pu.Hostname() == "" {
@@ -676,4 +680,29 @@ func NewClient(issuer, mnemonic, name, certPEM string, domains, redirectURIs, sc
 		return nil, nil, errors.New("esia: at least one redirect domain is required")
 	}
 	return c, e, nil
+}
+
+// handleLogout is ESIA's logout, GET /idp/ext/Logout?client_id=&redirect_url=
+// (redirect_url, not redirect_uri): gosid's own RP-initiated logout, which
+// returns to redirect_url when it is one of the client's registered
+// redirect URIs.
+func (s *Service) handleLogout(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	out := url.Values{}
+	if id := q.Get("client_id"); id != "" {
+		c, e := s.client(r.Context(), id)
+		if e != nil {
+			writeJSONError(w, e, "")
+			return
+		}
+		out.Set("client_id", c.ID)
+		if ru := q.Get("redirect_url"); ru != "" {
+			if !slices.Contains(c.PostLogoutRedirectURIs, ru) {
+				writeJSONError(w, errRedirect(), "")
+				return
+			}
+			out.Set("post_logout_redirect_uri", ru)
+		}
+	}
+	http.Redirect(w, r, s.o.Issuer+"/oauth2/logout?"+out.Encode(), http.StatusFound)
 }
