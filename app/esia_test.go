@@ -471,6 +471,12 @@ func TestESIAErrors(t *testing.T) {
 		form = rp.codeForm("x", "openid")
 		form.Set("client_id", "NOSUCH")
 		esiaError(t, "unknown client", bodyValues(rp.te(form).Body), "invalid_client", "ESIA-007002")
+		// A client of gosid that is not ESIA-style may not use these endpoints.
+		plain := webClient()
+		env.CreateClient(t, plain)
+		form = rp.codeForm("x", "openid")
+		form.Set("client_id", plain.ID)
+		esiaError(t, "not ESIA-style", bodyValues(rp.te(form).Body), "unauthorized_client", "ESIA-007005")
 	})
 }
 
