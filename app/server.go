@@ -39,6 +39,7 @@ import (
 	"github.com/gosid/gosid/selfservice/registration"
 	"github.com/gosid/gosid/selfservice/secondfactor"
 	"github.com/gosid/gosid/selfservice/settings"
+	"github.com/gosid/gosid/selfservice/signature"
 	"github.com/gosid/gosid/selfservice/signin"
 	"github.com/gosid/gosid/session"
 	"github.com/gosid/gosid/verify"
@@ -88,6 +89,9 @@ type Server struct {
 	// Banks are the partner banks; Bank the citizen's flows through them.
 	Banks *federation.Registry
 	Bank  *bank.Service
+	// Signature signs in and confirms identities with qualified
+	// electronic signatures.
+	Signature *signature.Service
 	// checks runs the identity-check jobs; it joins the queue at Start.
 	checks       *verify.Worker
 	stopRegistry func()
@@ -171,8 +175,11 @@ func NewServer(ctx context.Context, s *Stores) (*Server, error) {
 	}
 	srv.Banks, srv.stopRegistry = banks, func() { stopRegistry(); stopBanks() }
 	srv.Bank = bank.New(bank.Deps{Engine: srv.Engine, Banks: srv.Banks, Links: s.DB, Verify: srv.Verify})
+	if srv.Signature, err = srv.newSignature(); err != nil {
+		return nil, err
+	}
 	srv.SignIn = signin.New(signin.Options{
-		Banks: len(srv.Banks.Enabled()) > 0, Engine: srv.Engine, Ephemeral: s.Ephemeral, Consent: consents, LoginRatePerIP: cfg.LoginRatePerIP,
+		Banks: len(srv.Banks.Enabled()) > 0, ESign: srv.Signature.Enabled(), Engine: srv.Engine, Ephemeral: s.Ephemeral, Consent: consents, LoginRatePerIP: cfg.LoginRatePerIP,
 		LockoutKey: s.Sealer.DeriveKey("lockout"), Notifier: srv.Queue,
 		OnLogin: srv.Metrics.Login, SecondFactor: srv.SecondFactor, Verify: srv.Verify,
 	})
@@ -225,6 +232,7 @@ func (srv *Server) routes() (http.Handler, error) {
 	esia.New(esia.Options{Issuer: srv.Config.Issuer, Clients: srv.Clients, ESIA: srv.DB, Accounts: srv.DB, Profiles: srv.Verify,
 		Ephemeral: srv.Ephemeral, Keys: srv.Keys, Internal: r, TimestampWindow: srv.Config.ESIATimestampWindow,
 		RefreshTTL: srv.Config.RefreshTokenTTL, Logger: srv.Log}).Register(r)
+	srv.Signature.Register(r)
 	srv.Engine.MountAPI(r)
 	srv.Console.Register(r)
 	srv.PostPages.Register(r)
