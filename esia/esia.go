@@ -16,6 +16,7 @@ import (
 	"context"
 	"crypto/rand"
 	"crypto/sha256"
+	"crypto/x509"
 	"encoding/base64"
 	"encoding/json"
 	"errors"
@@ -25,6 +26,7 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/google/uuid"
@@ -96,6 +98,9 @@ type Options struct {
 // Service serves the ESIA-compatible endpoints.
 type Service struct {
 	o Options
+	// hashes caches the accepted client_certificate_hash values per
+	// certificate (the Streebog hash costs an openssl run).
+	hashes sync.Map // string(cert.Raw) -> []string
 }
 
 // New returns the service.
@@ -193,7 +198,7 @@ func (s *Service) checkAuth(ctx context.Context, c *client, p url.Values, candid
 		return errInternal()
 	}
 	hash := strings.ToUpper(strings.TrimSpace(p.Get("client_certificate_hash")))
-	if !slices.Contains(certHashes(cert, s.o.GOST), hash) {
+	if !slices.Contains(s.certHashes(cert), hash) {
 		return errCertMismatch()
 	}
 	if err := verifySecret(cert, s.o.GOST, p.Get("client_secret"), candidates); err != nil {
@@ -212,6 +217,19 @@ func (s *Service) checkAuth(ctx context.Context, c *client, p url.Values, candid
 		return errBadParam("state")
 	}
 	return nil
+}
+
+// certHashes are certHashes(cert), computed once per certificate (a
+// failure of the GOST provider is not cached).
+func (s *Service) certHashes(cert *x509.Certificate) []string {
+	if v, ok := s.hashes.Load(string(cert.Raw)); ok {
+		return v.([]string)
+	}
+	hs := certHashes(cert, s.o.GOST)
+	if s.o.GOST == nil || len(hs) > 1 {
+		s.hashes.Store(string(cert.Raw), hs)
+	}
+	return hs
 }
 
 // params are the request's parameters: query and form (ESIA clients send
