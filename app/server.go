@@ -20,6 +20,8 @@ import (
 	"github.com/gosid/gosid/codes"
 	"github.com/gosid/gosid/consent"
 	consentpages "github.com/gosid/gosid/consent/pages"
+	"github.com/gosid/gosid/esia"
+	"github.com/gosid/gosid/esign"
 	"github.com/gosid/gosid/federation"
 	"github.com/gosid/gosid/geoip"
 	"github.com/gosid/gosid/internal/httpx"
@@ -240,6 +242,9 @@ func (srv *Server) routes() (http.Handler, error) {
 	srv.Registration.Register(r)
 	srv.Recovery.Register(r)
 	srv.Bank.Register(r)
+	esia.New(esia.Options{Issuer: srv.Config.Issuer, Clients: srv.Clients, ESIA: srv.DB, Accounts: srv.DB, Profiles: srv.Verify,
+		Ephemeral: srv.Ephemeral, Keys: srv.Keys, Internal: r, TimestampWindow: srv.Config.ESIATimestampWindow,
+		RefreshTTL: srv.Config.RefreshTokenTTL, GOST: esia.OpenSSLGOST{GOST: &esign.GOST{}}, Logger: srv.Log}).Register(r)
 	srv.Signature.Register(r)
 	srv.Engine.MountAPI(r)
 	srv.Console.Register(r)

@@ -60,6 +60,9 @@ type Config struct {
 	// RefreshGrace is how long a rotated refresh token still works, for
 	// concurrent refreshes; reuse after it revokes the whole grant.
 	RefreshGrace time.Duration `yaml:"refresh_grace" env:"GOSID_REFRESH_GRACE"`
+	// ESIATimestampWindow is how far the timestamp of an ESIA-style
+	// client's signed request may be from gosid's clock, either way (#16).
+	ESIATimestampWindow time.Duration `yaml:"esia_timestamp_window" env:"GOSID_ESIA_TIMESTAMP_WINDOW"`
 	// SessionTTL is the lifetime of a sign-in (SSO) session.
 	SessionTTL time.Duration `yaml:"session_ttl" env:"GOSID_SESSION_TTL"`
 	// FlowTTL is how long a sign-in or consent page stays valid.
@@ -160,6 +163,7 @@ func Default() Config {
 		IDTokenTTL:          time.Hour,
 		AuthCodeTTL:         5 * time.Minute,
 		RefreshGrace:        10 * time.Second,
+		ESIATimestampWindow: 5 * time.Minute,
 		SessionTTL:          12 * time.Hour,
 		FlowTTL:             30 * time.Minute,
 		KeyRetireAfter:      48 * time.Hour,
@@ -290,7 +294,7 @@ func (c Config) Validate() error {
 	for name, d := range map[string]time.Duration{
 		"access_token_ttl": c.AccessTokenTTL, "refresh_token_ttl": c.RefreshTokenTTL,
 		"id_token_ttl": c.IDTokenTTL, "auth_code_ttl": c.AuthCodeTTL, "session_ttl": c.SessionTTL,
-		"flow_ttl": c.FlowTTL, "key_retire_after": c.KeyRetireAfter, "fetch_timeout": c.FetchTimeout,
+		"flow_ttl": c.FlowTTL, "esia_timestamp_window": c.ESIATimestampWindow, "key_retire_after": c.KeyRetireAfter, "fetch_timeout": c.FetchTimeout,
 	} {
 		if d <= 0 {
 			return fmt.Errorf("config: %s must be positive", name)

@@ -35,6 +35,16 @@ func (m *Manager) Sign(_ context.Context, alg string, claims any, typ string) (s
 	return m.sign(alg, payload, typ, nil)
 }
 
+// SignWithHeaders is Sign with extra protected headers (ESIA's sbt and
+// ver, #16).
+func (m *Manager) SignWithHeaders(alg string, claims any, typ string, extra map[string]any) (string, error) {
+	payload, err := json.Marshal(claims)
+	if err != nil {
+		return "", fmt.Errorf("keys: sign: marshal claims: %w", err)
+	}
+	return m.sign(alg, payload, typ, extra)
+}
+
 // sign signs payload with the active key of alg. Extra headers are rare
 // (fosite may pass some): only the typ-only signers are cached.
 func (m *Manager) sign(alg string, payload []byte, typ string, extra map[string]any) (string, error) {

@@ -14,6 +14,7 @@ import (
 
 	"github.com/gosid/gosid/app"
 	"github.com/gosid/gosid/clients"
+	"github.com/gosid/gosid/esia"
 	"github.com/gosid/gosid/storage"
 )
 
@@ -119,6 +120,11 @@ func clientsCreate(ctx context.Context, args []string, stdout, stderr io.Writer)
 	fcURI := fs.String("frontchannel-logout-uri", "", "URL loaded in an iframe of gosid's logout page (Front-Channel Logout 1.0)")
 	fcSID := fs.Bool("frontchannel-logout-session-required", false, "add iss and sid to the front-channel logout URL")
 	asJSON := fs.Bool("json", false, "print JSON")
+	esiaStyle := fs.Bool("esia", false, "an ESIA-style client (#16): --id is its mnemonic, --certificate its certificate; served at /aas/oauth2/v2/ac and /v3/te")
+	certFile := fs.String("certificate", "", "ESIA-style client: PEM file of the certificate its client_secret is signed with")
+	tokenAlg := fs.String("token-alg", "RS256", "ESIA-style client: token signing algorithm (RS256; GOST3410_2012_256 once the GOST provider is in)")
+	var domains listFlag
+	fs.Var(&domains, "redirect-domain", "ESIA-style client: allowed redirect domain (repeatable; the hosts of --redirect-uri are added)")
 	fs.Var(&redirects, "redirect-uri", "redirect URI (repeatable)")
 	fs.Var(&postLogout, "post-logout-redirect-uri", "post-logout redirect URI (repeatable)")
 	fs.Var(&grants, "grant-type", "grant type (repeatable): authorization_code, refresh_token, client_credentials")
@@ -127,6 +133,9 @@ func clientsCreate(ctx context.Context, args []string, stdout, stderr io.Writer)
 	fs.Var(&corsOrigins, "cors-origin", "web origin (https://spa.example) besides the redirect URIs' own from which browser code may call the token, userinfo, revocation and PAR endpoints (repeatable)")
 	if err := fs.Parse(args); err != nil {
 		return err
+	}
+	if *esiaStyle {
+		return esiaCreate(ctx, &c, *id, *name, *certFile, domains, redirects, scopes, *tokenAlg, stdout)
 	}
 	cl := &clients.Client{
 		ID: *id, Name: *name, RedirectURIs: redirects, PostLogoutRedirectURIs: postLogout, GrantTypes: grants,
@@ -343,4 +352,48 @@ func findClient(ctx context.Context, st *app.Stores, id string) (*clients.Client
 		return nil, fmt.Errorf("no client %q", id)
 	}
 	return cl, err
+}
+
+// esiaCreate registers an ESIA-style client: the client record and its
+// ESIA registration in one transaction.
+func esiaCreate(ctx context.Context, c *common, id, name, certFile string, domains, redirects, scopes []string, alg string, stdout io.Writer) error {
+	if certFile == "" {
+		return errors.New("--esia needs --certificate")
+	}
+	pemBytes, err := os.ReadFile(certFile)
+	if err != nil {
+		return err
+	}
+	st, err := openStores(ctx, c)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	if name == "" {
+		name = id
+	}
+	cl, e, err := esia.NewClient(st.Config.Issuer, id, name, string(pemBytes), domains, redirects, scopes, alg)
+	if err != nil {
+		return err
+	}
+	clients.ApplyDefaults(cl)
+	if err := clients.Validate(cl); err != nil {
+		return err
+	}
+	now := time.Now().UTC()
+	cl.CreatedAt, cl.UpdatedAt, e.CreatedAt = now, now, now
+	err = st.DB.InTx(ctx, func(ctx context.Context) error {
+		if err := st.DB.CreateClient(ctx, cl); err != nil {
+			return err
+		}
+		return st.DB.PutESIAClient(ctx, e)
+	})
+	if errors.Is(err, storage.ErrConflict) {
+		return fmt.Errorf("a client with id %q already exists", cl.ID)
+	} else if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "client_id:        %s (ESIA-style)\nname:             %s\nscopes:           %s\nredirect domains: %s\ntoken alg:        %s\n",
+		cl.ID, cl.Name, strings.Join(cl.Scopes, " "), strings.Join(e.RedirectDomains, " "), e.SigningAlg)
+	return nil
 }
