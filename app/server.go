@@ -116,8 +116,12 @@ func NewServer(ctx context.Context, s *Stores) (*Server, error) {
 	}
 	notices := &notify.Notices{Queue: srv.Queue, Inbox: s.DB, Log: s.Log}
 	srv.Verify, srv.checks = srv.newVerifier(reg, notices)
+	loc, err := cfg.Location()
+	if err != nil {
+		return nil, err
+	}
 	srv.Web, err = web.New(web.Options{
-		Dev: cfg.Dev, Secure: cfg.Secure(), CSRFKey: s.Sealer.DeriveKey("csrf"), Logger: s.Log,
+		Dev: cfg.Dev, Secure: cfg.Secure(), CSRFKey: s.Sealer.DeriveKey("csrf"), Logger: s.Log, Location: loc,
 	})
 	if err != nil {
 		return nil, err
