@@ -38,6 +38,7 @@ import (
 	"github.com/gosid/gosid/selfservice/registration"
 	"github.com/gosid/gosid/selfservice/secondfactor"
 	"github.com/gosid/gosid/selfservice/settings"
+	"github.com/gosid/gosid/selfservice/signature"
 	"github.com/gosid/gosid/selfservice/signin"
 	"github.com/gosid/gosid/session"
 	"github.com/gosid/gosid/verify"
@@ -87,6 +88,9 @@ type Server struct {
 	// Banks are the partner banks; Bank the citizen's flows through them.
 	Banks *federation.Registry
 	Bank  *bank.Service
+	// Signature signs in and confirms identities with qualified
+	// electronic signatures.
+	Signature *signature.Service
 	// checks runs the identity-check jobs; it joins the queue at Start.
 	checks       *verify.Worker
 	stopRegistry func()
@@ -174,8 +178,11 @@ func NewServer(ctx context.Context, s *Stores) (*Server, error) {
 	}
 	srv.Banks, srv.stopRegistry = banks, func() { stopRegistry(); stopBanks() }
 	srv.Bank = bank.New(bank.Deps{Engine: srv.Engine, Banks: srv.Banks, Links: s.DB, Verify: srv.Verify})
+	if srv.Signature, err = srv.newSignature(); err != nil {
+		return nil, err
+	}
 	srv.SignIn = signin.New(signin.Options{
-		Banks: len(srv.Banks.Enabled()) > 0, Engine: srv.Engine, Ephemeral: s.Ephemeral, Consent: consents, LoginRatePerIP: cfg.LoginRatePerIP,
+		Banks: len(srv.Banks.Enabled()) > 0, ESign: srv.Signature.Enabled(), Engine: srv.Engine, Ephemeral: s.Ephemeral, Consent: consents, LoginRatePerIP: cfg.LoginRatePerIP,
 		LockoutKey: s.Sealer.DeriveKey("lockout"), Notifier: srv.Queue,
 		OnLogin: srv.Metrics.Login, SecondFactor: srv.SecondFactor, Verify: srv.Verify,
 	})
@@ -225,6 +232,7 @@ func (srv *Server) routes() (http.Handler, error) {
 	srv.Registration.Register(r)
 	srv.Recovery.Register(r)
 	srv.Bank.Register(r)
+	srv.Signature.Register(r)
 	srv.Engine.MountAPI(r)
 	srv.Console.Register(r)
 	srv.PostPages.Register(r)

@@ -105,6 +105,11 @@ type Config struct {
 	// README "Partner banks"); a bank's secret may come from the
 	// environment as GOSID_BANK_<ID>_CLIENT_SECRET.
 	Banks []federation.Bank `yaml:"banks"`
+	// ESignRootsDir is a directory of the trusted (accredited)
+	// certification authorities' certificates, PEM or DER; ESignRoots
+	// lists more files. With neither, no electronic signature is trusted.
+	ESignRootsDir string   `yaml:"esign_roots_dir" env:"GOSID_ESIGN_ROOTS_DIR"`
+	ESignRoots    []string `yaml:"esign_roots" env:"GOSID_ESIGN_ROOTS"`
 	// DevBank runs the built-in development bank (fictional persons) in
 	// development mode; on by default there.
 	DevBank bool `yaml:"dev_bank" env:"GOSID_DEV_BANK"`

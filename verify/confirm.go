@@ -9,8 +9,14 @@ import (
 	"github.com/gosid/gosid/pii"
 )
 
-// CauseBank is the cause of a level raised by a partner bank.
-const CauseBank = "bank"
+// Causes of a confirmation.
+const (
+	// CauseBank: a partner bank vouched for the citizen.
+	CauseBank = "bank"
+	// CauseESignature: a qualified electronic signature whose
+	// certificate matched the verified data.
+	CauseESignature = "esignature"
+)
 
 // Confirmation is an identity confirmed outside the registries: by a
 // partner bank whose verified identifiers matched the account's verified
@@ -20,8 +26,11 @@ type Confirmation struct {
 	// By names who confirmed (the bank's id); Subject is its own name for
 	// the citizen (the bank's sub); ACR its assurance of the sign-in.
 	By, Subject, ACR string
-	// Name is the confirmer's display name for the notice.
+	// Name is the confirmer's display name for the notice (a bank's).
 	Name string
+	// Details go into the audit events (a certificate's issuer, serial
+	// and validity).
+	Details map[string]string
 	// Also runs in the confirmation's transaction (linking the bank
 	// identity): its failure undoes the confirmation.
 	Also func(ctx context.Context) error
@@ -74,6 +83,11 @@ func (s *Service) Confirm(ctx context.Context, accountID string, c Confirmation)
 			}
 		}
 		data := map[string]string{"cause": c.Cause, "by": c.By, "subject": c.Subject, "acr": c.ACR}
+		for k, v := range c.Details {
+			if _, taken := data[k]; !taken {
+				data[k] = v
+			}
+		}
 		if raised {
 			data["from"], data["to"] = string(from), string(account.LevelConfirmed)
 			if err := s.recordTx(ctx, accountID, "level.changed", data); err != nil {

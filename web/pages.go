@@ -32,6 +32,9 @@ type LoginData struct {
 	// BankURL is the «Войти через банк» link; hidden when empty (no
 	// partner bank is configured).
 	BankURL string
+	// ESignURL is the «Войти с электронной подписью» link; hidden when
+	// empty (no trusted certification authority is configured).
+	ESignURL string
 }
 
 // ConsentData is the page that asks to share data with a relying service.

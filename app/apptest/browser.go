@@ -1,8 +1,10 @@
 package apptest
 
 import (
+	"bytes"
 	"fmt"
 	"io"
+	"mime/multipart"
 	"net/http"
 	"net/http/cookiejar"
 	"net/url"
@@ -171,6 +173,42 @@ func (b *Browser) Submit(action string, fields url.Values) *Page {
 		b.t.Fatal(err)
 	}
 	return b.Post(target.String(), f.Values)
+}
+
+// SubmitFile submits the form with action on the last page as
+// multipart/form-data, with data as the file field file.
+func (b *Browser) SubmitFile(action string, fields url.Values, file, name string, data []byte) *Page {
+	b.t.Helper()
+	f, err := b.Last.Form(action)
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	for k, v := range fields {
+		f.Values[k] = v
+	}
+	target, err := b.Last.URL.Parse(f.Action)
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	var body bytes.Buffer
+	mw := multipart.NewWriter(&body)
+	for k, vs := range f.Values {
+		for _, v := range vs {
+			_ = mw.WriteField(k, v)
+		}
+	}
+	fw, err := mw.CreateFormFile(file, name)
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	_, _ = fw.Write(data)
+	_ = mw.Close()
+	req, err := http.NewRequest(http.MethodPost, target.String(), &body)
+	if err != nil {
+		b.t.Fatal(err)
+	}
+	req.Header.Set("Content-Type", mw.FormDataContentType())
+	return b.do(req)
 }
 
 // SignIn opens authURL and, if the sign-in page appears, signs in; if the

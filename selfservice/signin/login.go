@@ -40,6 +40,9 @@ type Options struct {
 	Engine *selfservice.Engine
 	// Banks offers «Войти через банк» (partner banks are configured).
 	Banks bool
+	// ESign offers «Войти с электронной подписью» (trusted certification
+	// authorities are configured).
+	ESign bool
 	// Ephemeral keeps the per-IP rate-limit counters (the lockout
 	// counters are the engine's).
 	Ephemeral storage.Ephemeral

@@ -69,8 +69,16 @@ func (s *Service) renderLogin(w http.ResponseWriter, r *http.Request, status int
 			bank += "?flow=" + url.QueryEscape(flow.ID)
 		}
 	}
+	esign := ""
+	if s.o.ESign {
+		esign = "/login/esign"
+		if flow.ID != "" {
+			esign += "?flow=" + url.QueryEscape(flow.ID)
+		}
+	}
 	s.Web.Render(w, r, status, "login", &web.LoginData{
 		BankURL:     bank,
+		ESignURL:    esign,
 		Page:        s.Page(w, r),
 		FlowID:      flow.ID,
 		Login:       login,
