@@ -119,6 +119,7 @@ func (r *Renderer) funcs(lang string) template.FuncMap {
 		"dict":    dict,
 		"list":    func(v ...string) []string { return v },
 		"consent": func(entry string) string { return r.consentEntry(lang, entry) },
+		"countries": func() []CountryOption { return countries(lang) },
 		// datetime and date show a time in the deployment's zone:
 		// «03.12.2026 11:12 МСК», «03.12.2026».
 		"datetime": func(v any) string { return r.DateTime(lang, timeOf(v)) },
