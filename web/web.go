@@ -113,12 +113,12 @@ func (r *Renderer) funcs(lang string) template.FuncMap {
 		"t": func(key string, args ...any) string { return r.T(lang, key, args...) },
 		// asset is the versioned URL of a static file: the version changes
 		// with the content, so the file can be cached for a year.
-		"asset":   r.static.url,
-		"altLang": func() string { return otherLang(lang) },
-		"fields":  fieldsOf,
-		"dict":    dict,
-		"list":    func(v ...string) []string { return v },
-		"consent": func(entry string) string { return r.consentEntry(lang, entry) },
+		"asset":     r.static.url,
+		"altLang":   func() string { return otherLang(lang) },
+		"fields":    fieldsOf,
+		"dict":      dict,
+		"list":      func(v ...string) []string { return v },
+		"consent":   func(entry string) string { return r.consentEntry(lang, entry) },
 		"countries": func() []CountryOption { return countries(lang) },
 		// datetime and date show a time in the deployment's zone:
 		// «03.12.2026 11:12 МСК», «03.12.2026».
