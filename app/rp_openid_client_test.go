@@ -81,9 +81,10 @@ func browseAsCitizen(b *apptest.Browser, u, login, password string) *url.URL {
 // client_secret_post, client_secret_basic, private_key_jwt and a public
 // client, state-less PKCE, refresh with rotation, userinfo, introspection,
 // revocation, PAR, JAR, JAR through PAR, client credentials, RP-initiated
-// logout. Every check the script reports must pass, except those in
-// knownFailing (DPoP, RFC 9449, which gosid does not offer yet): each of
-// those must fail, so that the work that makes one pass removes it here.
+// logout, DPoP (RFC 9449) bound tokens, refresh and userinfo. Every check
+// the script reports must pass, except those in knownFailing (none now):
+// each of those must fail, so that the work that makes one pass removes it
+// here.
 func TestOpenIDClient(t *testing.T) {
 	node := nodePackages(t, "openid-client")
 	env := apptest.StartTLS(t, apptest.NewConfig(t, apptest.SQLite))
@@ -128,13 +129,10 @@ func TestOpenIDClient(t *testing.T) {
 	if err := os.WriteFile(certFile, env.CertPEM, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	knownFailing := map[string]bool{
-		"DPoP-bound tokens (RFC 9449), public client": true,
-		"userinfo with a DPoP-bound access token":     true,
-	}
+	knownFailing := map[string]bool{}
 	checks := runRPScript(t, env, node, "openid-client.mjs", []string{"RP_CONFIG=" + string(cfg), "NODE_EXTRA_CA_CERTS=" + certFile},
 		phone, password, knownFailing)
-	const want = 31
+	const want = 36
 	if len(checks) < want {
 		t.Errorf("the script reported %d checks, want %d", len(checks), want)
 	}

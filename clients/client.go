@@ -61,6 +61,13 @@ type Client struct {
 	// those of RedirectURIs from which a browser-based client calls the
 	// token, userinfo, revocation and PAR endpoints (see CORSOrigins).
 	AllowedCORSOrigins []string
+	// DPoPBoundAccessTokens makes DPoP (RFC 9449) mandatory: the token
+	// endpoint refuses a request of the client without a DPoP proof, so
+	// every token it holds is bound to its key (dpop_bound_access_tokens).
+	DPoPBoundAccessTokens bool
+	// UserinfoSignedResponseAlg, when set (RS256 or ES256), makes userinfo
+	// answer the client with a signed JWT instead of JSON.
+	UserinfoSignedResponseAlg string
 	// FirstParty clients skip the consent page.
 	FirstParty bool
 	// MinLevel is the lowest account trust level the client accepts

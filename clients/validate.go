@@ -96,7 +96,7 @@ func Validate(c *Client) error {
 		validateID, validateName, validateGrantTypes, validateResponseTypes,
 		validateRedirects, validateScopes, validateAuthMethod, validateKeys,
 		validateIDTokenAlg, validateMinLevel, validateAudience, validateApplicationType,
-		validateRequestObjects, validateCORSOrigins,
+		validateRequestObjects, validateCORSOrigins, validateUserinfoAlg,
 	}
 	for _, check := range checks {
 		if err := check(c); err != nil {
@@ -421,6 +421,16 @@ func validateRequestObjects(c *Client) *ValidationError {
 		return invalid("jwks", "signed request objects need jwks or jwks_uri to verify them with")
 	}
 	return nil
+}
+
+// validateUserinfoAlg: signed userinfo uses one of gosid's own signing
+// algorithms.
+func validateUserinfoAlg(c *Client) *ValidationError {
+	switch c.UserinfoSignedResponseAlg {
+	case "", AlgRS256, AlgES256:
+		return nil
+	}
+	return invalid("userinfo_signed_response_alg", "must be RS256 or ES256")
 }
 
 // validateCORSOrigins accepts only bare web origins, as a browser sends them

@@ -137,7 +137,7 @@ func publicCORS(h http.HandlerFunc) http.HandlerFunc {
 // for (see the comment at the top of this file). methods are the
 // endpoint's own, such as "POST".
 func (p *Provider) clientCORS(methods string, h http.HandlerFunc) http.HandlerFunc {
-	allowHeaders := "Authorization, Content-Type"
+	allowHeaders := "Authorization, Content-Type, DPoP"
 	return func(w http.ResponseWriter, r *http.Request) {
 		origin := r.Header.Get("Origin")
 		if r.Method == http.MethodOptions {
@@ -164,7 +164,7 @@ func (p *Provider) clientCORS(methods string, h http.HandlerFunc) http.HandlerFu
 		cw := &corsWriter{ResponseWriter: w, decide: func() {
 			if p.corsAllowed(r, origin, clientID) {
 				w.Header().Set("Access-Control-Allow-Origin", origin)
-				w.Header().Set("Access-Control-Expose-Headers", "WWW-Authenticate")
+				w.Header().Set("Access-Control-Expose-Headers", "WWW-Authenticate, DPoP-Nonce")
 			}
 		}}
 		h(cw, r)
@@ -177,7 +177,7 @@ func (p *Provider) clientCORS(methods string, h http.HandlerFunc) http.HandlerFu
 func allowedRequestHeaders(list string) bool {
 	for h := range strings.SplitSeq(list, ",") {
 		switch strings.ToLower(strings.TrimSpace(h)) {
-		case "", "authorization", "content-type":
+		case "", "authorization", "content-type", "dpop":
 		default:
 			return false
 		}

@@ -13,8 +13,8 @@ import (
 // buildDiscovery renders the OpenID Provider metadata once; it is served
 // from memory, at the OpenID Connect Discovery address and as RFC 8414
 // authorization server metadata (the same document: RFC 8414 §3 lets it
-// carry OpenID's fields). It lists what works and nothing else: no
-// userinfo signing algorithm unless userinfo can be signed, request_uri
+// carry OpenID's fields). It lists what works and nothing else: userinfo
+// signed with gosid's keys, DPoP proofs with asymmetric keys, request_uri
 // only from PAR (clients cannot register request_uris), no select_account
 // (there is no account chooser).
 func (p *Provider) buildDiscovery() ([]byte, error) {
@@ -53,6 +53,9 @@ func (p *Provider) buildDiscovery() ([]byte, error) {
 		"frontchannel_logout_supported":                  false,
 		"backchannel_logout_supported":                   false,
 		"authorization_response_iss_parameter_supported": true,
+		"userinfo_signing_alg_values_supported":          userinfoSigningAlgs,
+		"dpop_signing_alg_values_supported":              dpopAlgNames(),
+		"introspection_signing_alg_values_supported":     []string{defaultUserinfoSigningAlg},
 		"ui_locales_supported":                           []string{"ru", "en"},
 		// OpenID Connect for Identity Assurance 1.0 §8.
 		"verified_claims_supported":           true,

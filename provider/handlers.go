@@ -17,6 +17,7 @@ import (
 
 	"github.com/gosid/gosid/audit"
 	"github.com/gosid/gosid/claimsreq"
+	"github.com/gosid/gosid/storage"
 )
 
 // Register mounts the endpoints on r; ia decides each authorization
@@ -228,6 +229,16 @@ func (p *Provider) handleToken(w http.ResponseWriter, r *http.Request) {
 		p.writeAccessError(w, r, nil, fosite.ErrUnsupportedGrantType.WithHintf("The grant type %q is not supported.", gt))
 		return
 	}
+	// DPoP (RFC 9449): the proof is checked, and its jti spent, before
+	// anything of the grant is.
+	if len(r.Header.Values(dpopHeader)) > 0 {
+		w.Header().Set(dpopNonceHeader, p.dpop.Nonce())
+	}
+	proof, err := p.dpop.Check(ctx, r, p.o.Issuer+PathToken, "")
+	if err != nil {
+		p.writeAccessError(w, r, nil, err)
+		return
+	}
 	ar, err := p.oauth.NewAccessRequest(ctx, r, NewSession())
 	if ar != nil && ar.GetClient() != nil {
 		setCORSClient(ctx, ar.GetClient().GetID())
@@ -239,10 +250,17 @@ func (p *Provider) handleToken(w http.ResponseWriter, r *http.Request) {
 	if ar.GetGrantTypes().ExactOne("client_credentials") {
 		p.prepareClientCredentials(ar)
 	}
+	if err := bindDPoP(ar, proof); err != nil {
+		p.writeAccessError(w, r, ar, err)
+		return
+	}
 	resp, err := p.oauth.NewAccessResponse(ctx, ar)
 	if err != nil {
 		p.writeAccessError(w, r, ar, err)
 		return
+	}
+	if proof != nil {
+		resp.SetTokenType("DPoP")
 	}
 	p.oauth.WriteAccessResponse(ctx, w, ar, resp)
 	if p.o.OnTokenIssued != nil {
@@ -338,25 +356,37 @@ func (p *Provider) handleRevoke(w http.ResponseWriter, r *http.Request) {
 
 func (p *Provider) handleUserinfo(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
-	token := bearerToken(r)
+	scheme, token := accessTokenOf(r)
 	if token == "" {
 		// RFC 6750 §3.1: a request without any credentials gets the
 		// challenge alone, no error code.
 		w.Header().Set("WWW-Authenticate", `Bearer realm="`+realm+`"`)
+		dpopResourceChallenge(w, "", "")
 		w.Header().Set("Cache-Control", "no-store")
 		w.WriteHeader(http.StatusUnauthorized)
 		return
 	}
 	t, err := verifyAccessToken(ctx, p.atSigner, p.deny, p.o.Issuer, token)
+	if err == nil {
+		err = p.checkTokenBinding(ctx, w, r, scheme, token, t.Claims)
+	}
 	if err != nil {
-		rfc := fosite.ErrorToRFC6749Error(err)
+		rfc := asRFC(err)
 		if rfc.ErrorField == fosite.ErrServerError.ErrorField {
 			p.logError(r, "userinfo", rfc)
 			writeJSONError(w, http.StatusInternalServerError, "server_error", "The server could not verify the token.")
 			return
 		}
-		w.Header().Set("WWW-Authenticate", `Bearer error="invalid_token", error_description="The access token is invalid, expired or revoked."`)
-		writeJSONError(w, http.StatusUnauthorized, "invalid_token", "The access token is invalid, expired or revoked.")
+		code, desc := "invalid_token", "The access token is invalid, expired or revoked."
+		if rfc.ErrorField != fosite.ErrInactiveToken.ErrorField {
+			code, desc = rfc.ErrorField, rfc.GetDescription()
+		}
+		if scheme == "dpop" || code != "invalid_token" {
+			dpopResourceChallenge(w, code, desc)
+		} else {
+			w.Header().Set("WWW-Authenticate", `Bearer error="invalid_token", error_description="`+desc+`"`)
+		}
+		writeJSONError(w, http.StatusUnauthorized, code, desc)
 		return
 	}
 	setCORSClient(ctx, stringClaim(t.Claims, "client_id"))
@@ -377,17 +407,84 @@ func (p *Provider) handleUserinfo(w http.ResponseWriter, r *http.Request) {
 	}
 	claims["sub"] = sub
 	w.Header().Set("Cache-Control", "no-store")
-	writeJSON(w, http.StatusOK, claims)
+	p.writeUserinfo(w, r, stringClaim(t.Claims, "client_id"), claims)
 }
 
-func bearerToken(r *http.Request) string {
-	if h := r.Header.Get("Authorization"); len(h) > 7 && strings.EqualFold(h[:7], "bearer ") {
-		return strings.TrimSpace(h[7:])
+// accessTokenOf returns the authorization scheme ("bearer" or "dpop") and
+// the access token of a resource request: from the Authorization header, or
+// (Bearer only) the access_token form parameter (RFC 6750 §2.2).
+func accessTokenOf(r *http.Request) (scheme, token string) {
+	h := r.Header.Get("Authorization")
+	if s, tok, ok := strings.Cut(h, " "); ok {
+		switch strings.ToLower(s) {
+		case "bearer":
+			return "bearer", strings.TrimSpace(tok)
+		case "dpop":
+			return "dpop", strings.TrimSpace(tok)
+		}
 	}
 	if r.Method == http.MethodPost && strings.HasPrefix(r.Header.Get("Content-Type"), "application/x-www-form-urlencoded") {
-		return r.PostFormValue("access_token")
+		return "bearer", r.PostFormValue("access_token")
 	}
-	return ""
+	return "", ""
+}
+
+// checkTokenBinding enforces DPoP at a resource endpoint (RFC 9449 §7): a
+// token bound to a key (cnf.jkt) is accepted only under the DPoP scheme
+// with a proof by that key for this request and this token; a bearer
+// token only under the Bearer scheme, and never for a client that
+// registered dpop_bound_access_tokens.
+func (p *Provider) checkTokenBinding(ctx context.Context, w http.ResponseWriter, r *http.Request, scheme, token string, claims map[string]any) error {
+	jkt := cnfJKT(claims)
+	if jkt == "" {
+		if scheme == "dpop" {
+			return fosite.ErrInactiveToken.WithHint("The access token is not DPoP-bound.")
+		}
+		c, err := p.o.Clients.GetClient(ctx, stringClaim(claims, "client_id"))
+		switch {
+		case errors.Is(err, storage.ErrNotFound):
+			return fosite.ErrInactiveToken.WithHint("The token's client no longer exists.")
+		case err != nil:
+			return fosite.ErrServerError.WithWrap(err)
+		case c.DPoPBoundAccessTokens:
+			return fosite.ErrInactiveToken.WithHint("The client uses DPoP-bound access tokens only.")
+		}
+		return nil
+	}
+	if scheme != "dpop" {
+		return fosite.ErrInactiveToken.WithHint("The access token is DPoP-bound: use the DPoP authorization scheme.")
+	}
+	w.Header().Set(dpopNonceHeader, p.dpop.Nonce())
+	proof, err := p.dpop.Check(ctx, r, p.o.Issuer+r.URL.Path, token)
+	if err != nil {
+		return resourceDPoPError(err)
+	}
+	if proof == nil {
+		return resourceDPoPError(errInvalidDPoPProof.WithHint("The request carries no DPoP proof."))
+	}
+	if proof.JKT != jkt {
+		return resourceDPoPError(errInvalidDPoPProof.WithHint("The DPoP proof is signed by another key than the token is bound to."))
+	}
+	return nil
+}
+
+// resourceDPoPError: at a resource endpoint, DPoP errors are 401 (RFC 9449
+// §7.1, §9).
+func resourceDPoPError(err error) error {
+	e := asRFC(err)
+	if e.ErrorField == fosite.ErrServerError.ErrorField {
+		return e
+	}
+	c := *e
+	c.CodeField = http.StatusUnauthorized
+	return &c
+}
+
+// cnfJKT reads cnf.jkt of token claims.
+func cnfJKT(claims map[string]any) string {
+	cnf, _ := claims["cnf"].(map[string]any)
+	s, _ := cnf["jkt"].(string)
+	return s
 }
 
 func stringClaim(c map[string]interface{}, k string) string {

@@ -17,50 +17,51 @@ import (
 
 func (p *Provider) handleIntrospect(w http.ResponseWriter, r *http.Request) {
 	ctx := r.Context()
-	ir, err := p.newIntrospectionRequest(ctx, r)
+	ir, caller, err := p.newIntrospectionRequest(ctx, r)
 	if err != nil {
 		p.logError(r, "introspect", fosite.ErrorToRFC6749Error(err))
 		challenge(w, r, err)
 		p.oauth.WriteAccessError(ctx, w, nil, err)
 		return
 	}
-	p.oauth.WriteIntrospectionResponse(ctx, w, ir)
+	p.writeIntrospection(w, r, caller, ir)
 }
 
 // newIntrospectionRequest authenticates the caller, a confidential client,
-// and introspects the token. A token that is not active, or not one gosid
+// and introspects the token; it returns the caller's client id too. A token that is not active, or not one gosid
 // issued, is an answer (active:false), not an error.
-func (p *Provider) newIntrospectionRequest(ctx context.Context, r *http.Request) (fosite.IntrospectionResponder, error) {
+func (p *Provider) newIntrospectionRequest(ctx context.Context, r *http.Request) (fosite.IntrospectionResponder, string, error) {
 	if err := parseParams(r); err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	client, err := p.clientAuth.authenticateBasicOrAny(ctx, r, r.PostForm)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	if client.IsPublic() {
-		return nil, errClientAuth.WithWrap(errors.New("a public client cannot introspect"))
+		return nil, "", errClientAuth.WithWrap(errors.New("a public client cannot introspect"))
 	}
+	caller := client.GetID()
 	token := r.PostForm.Get("token")
 	if token == "" {
-		return nil, fosite.ErrInvalidRequest.WithHint("The token parameter is missing.")
+		return nil, "", fosite.ErrInvalidRequest.WithHint("The token parameter is missing.")
 	}
 	scopes := fosite.RemoveEmpty(strings.Split(r.PostForm.Get("scope"), " "))
 	use, ar, err := p.oauth.IntrospectToken(ctx, token, fosite.TokenUse(r.PostForm.Get("token_type_hint")), NewSession(), scopes...)
 	if err != nil {
 		if fosite.ErrorToRFC6749Error(err).CodeField >= http.StatusInternalServerError {
-			return nil, err
+			return nil, "", err
 		}
-		return &fosite.IntrospectionResponse{Active: false}, nil
+		return &fosite.IntrospectionResponse{Active: false}, caller, nil
 	}
-	if !mayIntrospect(client.GetID(), ar) {
-		return &fosite.IntrospectionResponse{Active: false}, nil
+	if !mayIntrospect(caller, ar) {
+		return &fosite.IntrospectionResponse{Active: false}, caller, nil
 	}
 	resp := &fosite.IntrospectionResponse{Active: true, AccessRequester: ar, TokenUse: use}
 	if use == fosite.AccessToken {
 		resp.AccessTokenType = fosite.BearerAccessToken
 	}
-	return resp, nil
+	return resp, caller, nil
 }
 
 // mayIntrospect: a token's details (subject, session, authentication,

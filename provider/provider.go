@@ -125,6 +125,9 @@ type Provider struct {
 	// jwksFetcher fetches clients' keys from their jwks_uri (cached).
 	jwksFetcher fosite.JWKSFetcherStrategy
 	clientAuth  *clientAuthenticator
+	dpop        *dpopChecker
+	// signers sign userinfo and introspection responses, by algorithm.
+	signers map[string]jwt.Signer
 	// origins are the web origins of all clients, for CORS preflights.
 	origins *originIndex
 	log     *slog.Logger
@@ -213,8 +216,8 @@ func New(o Options) (*Provider, error) {
 		},
 		Signer: idSigner,
 	}
-	p := &Provider{o: o, store: st, deny: deny, atSigner: atSigner, idSigner: idSigner, log: o.Logger,
-		jwksFetcher: cfg.JWKSFetcherStrategy, clientAuth: auth,
+	p := &Provider{signers: map[string]jwt.Signer{"RS256": o.Keys.FositeSigner("RS256"), "ES256": atSigner}, o: o, store: st, deny: deny, atSigner: atSigner, idSigner: idSigner, log: o.Logger,
+		jwksFetcher: cfg.JWKSFetcherStrategy, clientAuth: auth, dpop: newDPoPChecker(o.Ephemeral, o.GlobalSecret, true),
 		origins: &originIndex{store: o.Clients, now: time.Now}}
 	p.oauth = compose.Compose(cfg, st, strategy,
 		compose.OAuth2AuthorizeExplicitFactory,

@@ -31,6 +31,9 @@ type Session struct {
 	AMR []string `json:"amr,omitempty"`
 	// AuthTime is when the citizen last authenticated actively.
 	AuthTime time.Time `json:"auth_time,omitempty"`
+	// JKT is the thumbprint of the DPoP key (RFC 9449) the tokens are
+	// bound to; empty for bearer tokens. Access tokens carry it as cnf.jkt.
+	JKT string `json:"jkt,omitempty"`
 }
 
 // NewSession returns an empty session with its id-token parts allocated.
@@ -62,6 +65,9 @@ func (s *Session) GetJWTClaims() jwt.JWTClaimsContainer {
 	}
 	if len(s.AMR) > 0 {
 		extra["amr"] = s.AMR
+	}
+	if s.JKT != "" {
+		extra["cnf"] = map[string]any{"jkt": s.JKT}
 	}
 	return &jwt.JWTClaims{
 		Subject:    s.GetSubject(),

@@ -36,6 +36,8 @@ type clientJSON struct {
 	RequireSignedRequest    bool            `json:"require_signed_request_object"`
 	RequestObjectAlg        string          `json:"request_object_signing_alg,omitempty"`
 	AllowedCORSOrigins      []string        `json:"allowed_cors_origins,omitempty"`
+	DPoPBoundAccessTokens   bool            `json:"dpop_bound_access_tokens"`
+	UserinfoSignedAlg       string          `json:"userinfo_signed_response_alg,omitempty"`
 	Public                  bool            `json:"public"`
 	FirstParty              bool            `json:"first_party"`
 	MinLevel                string          `json:"min_level,omitempty"`
@@ -52,6 +54,7 @@ func toJSON(c *clients.Client, secret string) clientJSON {
 		FirstParty: c.FirstParty, MinLevel: c.MinLevel, RequireMFA: c.RequireMFA, CreatedAt: c.CreatedAt,
 		ApplicationType: c.ApplicationType, RequireSignedRequest: c.RequireSignedRequestObject,
 		RequestObjectAlg: c.RequestObjectSigningAlg, AllowedCORSOrigins: c.AllowedCORSOrigins,
+		DPoPBoundAccessTokens: c.DPoPBoundAccessTokens, UserinfoSignedAlg: c.UserinfoSignedResponseAlg,
 	}
 }
 
@@ -99,6 +102,8 @@ func clientsCreate(ctx context.Context, args []string, stdout, stderr io.Writer)
 	appType := fs.String("application-type", "", "web (default) or native: a public native app may use any loopback port")
 	requireSigned := fs.Bool("require-signed-request-object", false, "accept only signed request objects (RFC 9101) from this client")
 	requestAlg := fs.String("request-object-signing-alg", "", "the one algorithm of the client's request objects: RS256, ES256 or PS256")
+	dpopBound := fs.Bool("dpop-bound-access-tokens", false, "require DPoP (RFC 9449): every token of the client is bound to its proof key")
+	userinfoAlg := fs.String("userinfo-signed-response-alg", "", "answer userinfo with a JWT signed with RS256 or ES256 (default: plain JSON)")
 	asJSON := fs.Bool("json", false, "print JSON")
 	fs.Var(&redirects, "redirect-uri", "redirect URI (repeatable)")
 	fs.Var(&postLogout, "post-logout-redirect-uri", "post-logout redirect URI (repeatable)")
@@ -114,7 +119,7 @@ func clientsCreate(ctx context.Context, args []string, stdout, stderr io.Writer)
 		Scopes: scopes, Audience: audience, Public: *public, TokenEndpointAuthMethod: *method, JWKSURI: *jwksURI,
 		IDTokenAlg: *idAlg, FirstParty: *firstParty, MinLevel: *minLevel, RequireMFA: *requireMFA,
 		ApplicationType: *appType, RequireSignedRequestObject: *requireSigned, RequestObjectSigningAlg: *requestAlg,
-		AllowedCORSOrigins: corsOrigins,
+		AllowedCORSOrigins: corsOrigins, DPoPBoundAccessTokens: *dpopBound, UserinfoSignedResponseAlg: *userinfoAlg,
 	}
 	if *public && cl.TokenEndpointAuthMethod == "" {
 		cl.TokenEndpointAuthMethod = clients.AuthNone

@@ -65,6 +65,14 @@ func TestCLI(t *testing.T) {
 	if err != nil || !strings.Contains(out, `"allowed_cors_origins": [`) || !strings.Contains(out, `"https://app.spa.example"`) {
 		t.Fatalf("clients create with a CORS origin: %v %s", err, out)
 	}
+	out, err = gosid(t, "clients", "create", "--name", "DPoP", "--redirect-uri", "https://dpop.example/cb",
+		"--dpop-bound-access-tokens", "--userinfo-signed-response-alg", "ES256", "--json")
+	if err != nil || !strings.Contains(out, `"dpop_bound_access_tokens": true`) || !strings.Contains(out, `"userinfo_signed_response_alg": "ES256"`) {
+		t.Fatalf("clients create with DPoP and signed userinfo: %v %s", err, out)
+	}
+	if _, err = gosid(t, "clients", "create", "--name", "bad", "--redirect-uri", "https://a/cb", "--userinfo-signed-response-alg", "HS256"); err == nil {
+		t.Fatal("userinfo signed with HS256 was accepted")
+	}
 	if _, err = gosid(t, "clients", "create", "--name", "SPA", "--redirect-uri", "https://spa.example/cb", "--cors-origin", "*"); err == nil {
 		t.Fatal("a wildcard CORS origin was accepted")
 	}

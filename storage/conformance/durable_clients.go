@@ -28,8 +28,9 @@ func durFullClient(id string) *clients.Client {
 		TokenEndpointAuthMethod: clients.AuthPrivateKeyJWT, JWKS: []byte(`{"keys":[]}`), JWKSURI: "https://a.example/jwks",
 		IDTokenAlg: "ES256", FirstParty: true, MinLevel: "standard", RequireMFA: true,
 		ApplicationType: clients.AppNative, RequireSignedRequestObject: true, RequestObjectSigningAlg: "PS256",
-		AllowedCORSOrigins: []string{"https://spa.example", "http://localhost:3000"},
-		CreatedAt:          durNow, UpdatedAt: durNow.Add(time.Second),
+		AllowedCORSOrigins:    []string{"https://spa.example", "http://localhost:3000"},
+		DPoPBoundAccessTokens: true, UserinfoSignedResponseAlg: "ES256",
+		CreatedAt: durNow, UpdatedAt: durNow.Add(time.Second),
 	}
 }
 

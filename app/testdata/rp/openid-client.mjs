@@ -142,6 +142,8 @@ await check('introspection of the own refresh token', async () => {
   const r = await client.tokenIntrospection(webConfig, refreshed.refresh_token)
   assert(r.active === true && r.client_id === web.client_id, JSON.stringify(r))
   const at = await client.tokenIntrospection(webConfig, refreshed.access_token)
+  // Issue #11 point 6: the refresh token's own expiry, not its access token's.
+  assert(typeof r.exp === 'number' && r.exp > at.exp && r.token_type === 'refresh_token', `exp ${r.exp}, access token's ${at.exp}, ${JSON.stringify(r)}`)
   return `exp ${r.exp} (access token's ${at.exp})`
 })
 await check('introspection by another client says active:false', async () => {
@@ -255,13 +257,14 @@ await check('wrong PKCE verifier refused', async () => {
   throw new Error('a code was exchanged with the wrong verifier')
 })
 
-// DPoP (RFC 9449): gosid does not offer it yet; TestOpenIDClient lists these
-// checks as known to fail and fails once they pass.
+// DPoP (RFC 9449): gosid requires a server nonce in every proof, so each
+// first request is answered use_dpop_nonce and openid-client retries with
+// the nonce it was given.
 let dpopTokens, dpop
 await check('DPoP-bound tokens (RFC 9449), public client', async () => {
   dpop = client.getDPoPHandle(pubConfig, await client.randomDPoPKeyPair())
   const verifier = client.randomPKCECodeVerifier()
-  const params = { redirect_uri: pub.redirect_uri, scope: 'openid profile', state: client.randomState(),
+  const params = { redirect_uri: pub.redirect_uri, scope: 'openid profile offline_access', state: client.randomState(),
     code_challenge: await client.calculatePKCECodeChallenge(verifier), code_challenge_method: 'S256' }
   const callback = await browse(client.buildAuthorizationUrl(pubConfig, params))
   dpopTokens = await client.authorizationCodeGrant(pubConfig, callback, { pkceCodeVerifier: verifier, expectedState: params.state },
@@ -272,6 +275,47 @@ await check('userinfo with a DPoP-bound access token', async () => {
   assert(dpopTokens && String(dpopTokens.token_type).toLowerCase() === 'dpop', 'no DPoP-bound token')
   const info = await client.fetchUserInfo(pubConfig, dpopTokens.access_token, webSub, { DPoP: dpop })
   assert(info.sub === webSub, 'sub')
+})
+await check('a DPoP-bound access token is refused as a Bearer token', async () => {
+  try {
+    await client.fetchUserInfo(pubConfig, dpopTokens.access_token, webSub)
+  } catch (err) {
+    assert(err.status === 401 || err.response?.status === 401 || /401|invalid_token/.test(String(err.message ?? err)), `unexpected ${err}`)
+    return 'refused'
+  }
+  throw new Error('a DPoP-bound token was accepted without a proof')
+})
+await check('DPoP-bound refresh token refused with another key', async () => {
+  const other = client.getDPoPHandle(pubConfig, await client.randomDPoPKeyPair())
+  try {
+    await client.refreshTokenGrant(pubConfig, dpopTokens.refresh_token, undefined, { DPoP: other })
+  } catch (err) {
+    assert(err.error === 'invalid_dpop_proof', `unexpected ${err.error ?? err}`)
+    return err.error
+  }
+  throw new Error('a bound refresh token was accepted with another key')
+})
+await check('DPoP-bound refresh token refused without a proof', async () => {
+  try {
+    await client.refreshTokenGrant(pubConfig, dpopTokens.refresh_token)
+  } catch (err) {
+    assert(err.error === 'invalid_dpop_proof', `unexpected ${err.error ?? err}`)
+    return err.error
+  }
+  throw new Error('a bound refresh token was accepted without a proof')
+})
+await check('DPoP refresh with the bound key', async () => {
+  const r = await client.refreshTokenGrant(pubConfig, dpopTokens.refresh_token, undefined, { DPoP: dpop })
+  assert(String(r.token_type).toLowerCase() === 'dpop' && r.access_token, `token_type ${r.token_type}`)
+  const info = await client.fetchUserInfo(pubConfig, r.access_token, webSub, { DPoP: dpop })
+  assert(info.sub === webSub, 'sub')
+})
+await check('client_credentials with DPoP, introspection shows cnf.jkt', async () => {
+  const h = client.getDPoPHandle(basicConfig, await client.randomDPoPKeyPair())
+  const t = await client.clientCredentialsGrant(basicConfig, { scope: basic.cc_scope }, { DPoP: h })
+  assert(String(t.token_type).toLowerCase() === 'dpop', `token_type ${t.token_type}`)
+  const r = await client.tokenIntrospection(basicConfig, t.access_token)
+  assert(r.active && r.cnf && typeof r.cnf.jkt === 'string' && r.token_type === 'DPoP', `introspection ${JSON.stringify(r)}`)
 })
 
 await check('RP-initiated logout', async () => {
