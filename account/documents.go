@@ -801,3 +801,15 @@ func isTextLetter(c rune) bool {
 	}
 	return unicode.Is(unicode.Cyrillic, c) && unicode.IsLetter(c)
 }
+
+// Country is one ISO 3166-1 country: its alpha-2 and alpha-3 codes.
+type Country struct{ Alpha2, Alpha3 string }
+
+// Countries lists every country NormalizeCitizenship accepts.
+func Countries() []Country {
+	var out []Country
+	for _, c := range strings.Fields(iso3166) {
+		out = append(out, Country{Alpha2: c[:2], Alpha3: c[2:]})
+	}
+	return out
+}

@@ -230,7 +230,7 @@ func TestBrowserStepUp(t *testing.T) {
 }
 
 // TestBrowserProfile: the citizen fills in personal data and documents in
-// Chromium, sees «Ожидание проверки данных», then «Регистрация завершена»
+// Chromium, sees «Ожидание проверки данных», then «Данные подтверждены»
 // and the standard level once the reference registry confirmed them.
 func TestBrowserProfile(t *testing.T) {
 	ctx := chromium(t)
@@ -266,7 +266,7 @@ func TestBrowserProfile(t *testing.T) {
 			chromedp.AttributeValue(`#profile-status`, "data-status", &status, nil, chromedp.ByQuery))
 	}
 	c.run("4-verified", chromedp.Text(`#profile-status`, &text, chromedp.ByQuery))
-	if !strings.Contains(text, "Регистрация завершена") || !strings.Contains(text, "стандартная") {
+	if !strings.Contains(text, "Данные подтверждены") || !strings.Contains(text, "стандартная") {
 		t.Fatalf("verified status text: %q", text)
 	}
 }

@@ -126,8 +126,12 @@ func NewServer(ctx context.Context, s *Stores) (*Server, error) {
 	}
 	notices := &notify.Notices{Queue: srv.Queue, Inbox: s.DB, Log: s.Log}
 	srv.Verify, srv.checks = srv.newVerifier(reg, notices)
+	loc, err := cfg.Location()
+	if err != nil {
+		return nil, err
+	}
 	srv.Web, err = web.New(web.Options{
-		Dev: cfg.Dev, Secure: cfg.Secure(), CSRFKey: s.Sealer.DeriveKey("csrf"), Logger: s.Log,
+		Dev: cfg.Dev, Secure: cfg.Secure(), CSRFKey: s.Sealer.DeriveKey("csrf"), Logger: s.Log, Location: loc,
 	})
 	if err != nil {
 		return nil, err
@@ -253,9 +257,11 @@ func (srv *Server) routes() (http.Handler, error) {
 	// Load balancers probe the public listener too.
 	r.HandleFunc("/healthz", healthz)
 	r.HandleFunc("/readyz", srv.ready)
+	// The start page: what gosid is, sign in, register. Discovery stays at
+	// /.well-known/openid-configuration.
 	r.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
-		http.Redirect(w, r, provider.PathDiscovery, http.StatusFound)
-	})
+		srv.Web.Render(w, r, http.StatusOK, "home", &web.HomeData{Page: web.Page{Lang: srv.Web.Lang(r), Dev: srv.Config.Dev}})
+	}).Methods(http.MethodGet, http.MethodHead)
 	r.NotFoundHandler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		// An API client gets JSON, never a page, even for a path that
 		// does not exist.
@@ -345,11 +351,17 @@ func (srv *Server) oauthErrorPage(w http.ResponseWriter, r *http.Request, e *fos
 	if status < 400 {
 		status = http.StatusBadRequest
 	}
+	// The detail is the OAuth code for support; the English description
+	// goes to the log, not to the citizen.
+	msg := "oauth.error.message"
+	if e.ErrorField == fosite.ErrInvalidClient.ErrorField {
+		msg = "oauth.error.unknown_client"
+	}
 	srv.Web.Render(w, r, status, "error", &web.ErrorData{
 		Page:       web.Page{Lang: srv.Web.Lang(r), Dev: srv.Config.Dev},
 		TitleKey:   "oauth.error",
-		MessageKey: "oauth.error.message",
-		Detail:     e.ErrorField + ": " + e.GetDescription(),
+		MessageKey: msg,
+		Detail:     e.ErrorField,
 	})
 }
 

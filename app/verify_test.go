@@ -653,7 +653,7 @@ func TestAccountPagesRender(t *testing.T) {
 	for _, lang := range []string{"ru", "en"} {
 		for path, want := range map[string]string{
 			"/account":                map[string]string{"ru": "Личные данные и документы", "en": "Personal data and documents"}[lang],
-			"/profile":                map[string]string{"ru": "Регистрация завершена", "en": "Registration complete"}[lang],
+			"/profile":                map[string]string{"ru": "Данные подтверждены государственными реестрами", "en": "Data confirmed by the state registries"}[lang],
 			"/settings/activity":      map[string]string{"ru": "Журнал действий", "en": "Activity log"}[lang],
 			"/settings/notifications": map[string]string{"ru": "Куда присылать уведомления", "en": "Where to send notifications"}[lang],
 			"/settings/delete":        map[string]string{"ru": "Удаление учётной записи", "en": "Delete account"}[lang],

@@ -14,6 +14,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	_ "time/tzdata" // the zone loads where the system has no zoneinfo
 
 	"gopkg.in/yaml.v3"
 
@@ -45,6 +46,9 @@ type Config struct {
 	Dev bool `yaml:"dev" env:"GOSID_DEV"`
 	// LogLevel is debug, info, warn or error.
 	LogLevel string `yaml:"log_level" env:"GOSID_LOG_LEVEL"`
+	// Timezone is the IANA zone in which pages and notices show times
+	// (default Europe/Moscow: «11:12 МСК»).
+	Timezone string `yaml:"timezone" env:"GOSID_TIMEZONE"`
 	// TLSCert and TLSKey make gosid terminate TLS itself (1.2 minimum).
 	TLSCert string `yaml:"tls_cert" env:"GOSID_TLS_CERT"`
 	TLSKey  string `yaml:"tls_key" env:"GOSID_TLS_KEY"`
@@ -157,6 +161,7 @@ func Default() Config {
 		DataDir:             "data",
 		RedisPrefix:         "gosid:",
 		LogLevel:            "info",
+		Timezone:            "Europe/Moscow",
 		Migrate:             true,
 		AccessTokenTTL:      10 * time.Minute,
 		RefreshTokenTTL:     30 * 24 * time.Hour,
@@ -275,6 +280,9 @@ func setField(f reflect.Value, raw string) error {
 
 // Validate checks the settings that would otherwise fail late or unsafely.
 func (c Config) Validate() error {
+	if _, err := c.Location(); err != nil {
+		return err
+	}
 	u, err := url.Parse(c.Issuer)
 	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
 		return fmt.Errorf("config: issuer %q must be an absolute http(s) URL without query or fragment", c.Issuer)
@@ -332,4 +340,17 @@ func (c Config) Secure() bool { return strings.HasPrefix(c.Issuer, "https://") }
 
 func isLoopbackHost(h string) bool {
 	return h == "localhost" || h == "127.0.0.1" || h == "::1" || strings.HasSuffix(h, ".localhost")
+}
+
+// Location is the zone of Timezone (Europe/Moscow when empty).
+func (c Config) Location() (*time.Location, error) {
+	name := c.Timezone
+	if name == "" {
+		name = "Europe/Moscow"
+	}
+	loc, err := time.LoadLocation(name)
+	if err != nil {
+		return nil, fmt.Errorf("config: timezone %q: %w", c.Timezone, err)
+	}
+	return loc, nil
 }

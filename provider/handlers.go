@@ -179,10 +179,16 @@ func (p *Provider) finishAuthorize(w http.ResponseWriter, r *http.Request, ar fo
 // citizen the error page when the request has no valid redirect URI (an
 // unknown client, a redirect URI it did not register).
 func (p *Provider) writeAuthorizeError(w http.ResponseWriter, r *http.Request, ar fosite.AuthorizeRequester, err error) {
-	rfc := registeredAuthorizeError(fosite.ErrorToRFC6749Error(err))
+	orig := fosite.ErrorToRFC6749Error(err)
+	rfc := registeredAuthorizeError(orig)
 	p.logError(r, "authorize", rfc)
 	if ar == nil || !ar.IsRedirectURIValid() {
 		if p.o.ErrorPage != nil {
+			// The page is no authorization response: it may say that the
+			// client is unknown, which a redirect could not.
+			if orig.ErrorField == fosite.ErrInvalidClient.ErrorField {
+				rfc = orig
+			}
 			p.o.ErrorPage(w, r, rfc)
 			return
 		}

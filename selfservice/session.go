@@ -144,7 +144,7 @@ func (e *Engine) rememberDevice(ctx context.Context, a *account.Account, id stri
 	// Where the notice goes is the citizen's choice (notification settings).
 	e.Notify(ctx, a, "login_new_device", m, map[string]string{
 		"device": Truncate(m.UserAgent, deviceUAMaxSize), "ip": m.IP,
-		"time": e.Now().UTC().Format("02.01.2006 15:04 UTC"),
+		"time": e.Web.DateTime(m.Lang, e.Now()),
 	})
 	return id
 }

@@ -103,3 +103,8 @@ type ErrorData struct {
 	// description), shown small.
 	Detail string
 }
+
+// HomeData is the start page at /: what gosid is, sign in, register.
+type HomeData struct {
+	Page
+}

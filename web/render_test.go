@@ -166,6 +166,8 @@ func samples() []sample {
 		{"message-link", "message", func() any {
 			return &MessageData{TitleKey: "logout.cancelled.title", MessageKey: "logout.cancelled.message", LinkURL: "https://rp.example/", LinkKey: "message.continue"}
 		}},
+		{"home", "home", func() any { return &HomeData{} }},
+		{"error-no-retry", "error", func() any { return &ErrorData{TitleKey: "error.title", MessageKey: "error.not_found"} }},
 		{"error", "error", func() any {
 			return &ErrorData{TitleKey: "oauth.error", MessageKey: "oauth.error.message", RetryURL: "/login", Detail: "invalid_request: " + evil}
 		}},

@@ -16,6 +16,7 @@ import (
 	"log/slog"
 	"path"
 	"strings"
+	"time"
 
 	"github.com/gosid/gosid/claimsreq"
 )
@@ -36,6 +37,9 @@ type Options struct {
 	CSRFKey []byte
 	// Logger receives template and translation failures; nil discards.
 	Logger *slog.Logger
+	// Location is the zone pages and notices show times in; nil is
+	// Moscow time.
+	Location *time.Location
 }
 
 // Renderer renders pages. It is safe for concurrent use.
@@ -53,6 +57,9 @@ type Renderer struct {
 func New(opts Options) (*Renderer, error) {
 	if len(opts.CSRFKey) < 32 {
 		return nil, errors.New("web: CSRF key must be at least 32 bytes")
+	}
+	if opts.Location == nil {
+		opts.Location = Moscow
 	}
 	r := &Renderer{opts: opts, log: opts.Logger}
 	if r.log == nil {
@@ -106,12 +113,17 @@ func (r *Renderer) funcs(lang string) template.FuncMap {
 		"t": func(key string, args ...any) string { return r.T(lang, key, args...) },
 		// asset is the versioned URL of a static file: the version changes
 		// with the content, so the file can be cached for a year.
-		"asset":   r.static.url,
-		"altLang": func() string { return otherLang(lang) },
-		"fields":  fieldsOf,
-		"dict":    dict,
-		"list":    func(v ...string) []string { return v },
-		"consent": func(entry string) string { return r.consentEntry(lang, entry) },
+		"asset":     r.static.url,
+		"altLang":   func() string { return otherLang(lang) },
+		"fields":    fieldsOf,
+		"dict":      dict,
+		"list":      func(v ...string) []string { return v },
+		"consent":   func(entry string) string { return r.consentEntry(lang, entry) },
+		"countries": func() []CountryOption { return countries(lang) },
+		// datetime and date show a time in the deployment's zone:
+		// «03.12.2026 11:12 МСК», «03.12.2026».
+		"datetime": func(v any) string { return r.DateTime(lang, timeOf(v)) },
+		"date":     func(v any) string { return r.Date(timeOf(v)) },
 	}
 }
 

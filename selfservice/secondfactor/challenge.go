@@ -226,7 +226,7 @@ func (s *Service) SubmitSecondFactor(ctx context.Context, f *flow, action string
 		}
 		s.Record(ctx, m, a.ID, "mfa.recovery_code_used", "", map[string]string{"left": strconv.Itoa(left)})
 		s.Notify(ctx, a, "security_changed", m, map[string]string{"change": "recovery_code_used",
-			"time": s.Now().UTC().Format("02.01.2006 15:04 UTC")})
+			"time": s.Web.DateTime(m.Lang, s.Now())})
 	}
 	f.State = selfservice.StateDone
 	if err := s.flows.delete(ctx, f.ID); err != nil {
@@ -476,7 +476,7 @@ func (s *Service) SubmitEnroll(ctx context.Context, f *flow, action string, in s
 	}
 	s.Record(ctx, m, a.ID, "mfa.enabled", "", map[string]string{"method": fct.Kind})
 	s.Notify(ctx, a, "security_changed", m, map[string]string{"change": "mfa_enabled",
-		"time": fct.CreatedAt.Format("02.01.2006 15:04 UTC")})
+		"time": s.Web.DateTime(m.Lang, fct.CreatedAt)})
 	s.AddMsg(v, m, "mfa.enabled")
 	v.AccountID, v.AMR = a.ID, []string{en.AMR(fct)}
 	return v, nil
@@ -524,7 +524,7 @@ func (s *Service) RemoveFactor(ctx context.Context, sess *session.Session, id st
 	}
 	s.Record(ctx, m, a.ID, "mfa.disabled", "", map[string]string{"method": kind})
 	s.Notify(ctx, a, "security_changed", m, map[string]string{"change": "mfa_disabled",
-		"time": s.Now().UTC().Format("02.01.2006 15:04 UTC")})
+		"time": s.Web.DateTime(m.Lang, s.Now())})
 	return nil
 }
 
