@@ -279,6 +279,8 @@ func TestBankOverAPI(t *testing.T) {
 		if status := a.call(http.MethodDelete, "/api/v1/session/banks/bank-a", token, nil, nil); status != http.StatusNotFound {
 			t.Fatalf("unlink twice: %d", status)
 		}
+		// The owner hears of it, as of any change to how they sign in.
+		be.env.WaitTemplate(t, "+79160000101", "security_changed")
 		trip, resp = be.apiTrip(t, a, "bank-a", "signin", "", nil)
 		if status, r := be.apiFinish(t, a, trip, resp, ""); status != http.StatusForbidden || r.Error != "not_linked" {
 			t.Fatalf("sign-in after unlinking: %d %+v", status, r)

@@ -318,3 +318,22 @@ func TestIdentityConfirmedSaysHow(t *testing.T) {
 		}
 	}
 }
+
+// TestBankUnlinkedNotice: unlinking a bank is told in words, with the bank.
+func TestBankUnlinkedNotice(t *testing.T) {
+	for lang, want := range map[string]string{"ru": "отвязан банк «Демо-банк»", "en": "The bank Демо-банк has been unlinked"} {
+		r, err := Render(Message{Channel: ChannelEmail, To: "ivan@example.com", Template: "security_changed", Lang: lang,
+			Data: map[string]string{"change": "bank_unlinked", "bank": "Демо-банк", "time": "03.12.2026 23:00 МСК"}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.Contains(r.Text, want) {
+			t.Errorf("%s: %q", lang, r.Text)
+		}
+		s, err := Render(Message{Channel: ChannelSMS, To: "+79161234567", Template: "security_changed", Lang: lang,
+			Data: map[string]string{"change": "bank_unlinked", "bank": "Демо-банк", "time": "03.12.2026 23:00 МСК"}})
+		if err != nil || !strings.Contains(s.Text, "Демо-банк") {
+			t.Errorf("%s sms: %q %v", lang, s.Text, err)
+		}
+	}
+}

@@ -332,5 +332,15 @@ func (s *Service) Unlink(ctx context.Context, accountID, bankID string, m selfse
 		return err
 	}
 	s.Record(ctx, m, accountID, "bank.unlinked", "", map[string]string{"bank": bankID})
+	// A link signs the citizen in: its removal is a security change the
+	// owner hears of on every contact, as a new sign-in method is.
+	if a, err := s.Accounts.GetAccount(ctx, accountID); err == nil {
+		name := bankID
+		if b, _, ok := s.d.Banks.Bank(bankID); ok {
+			name = b.Name(m.Lang)
+		}
+		s.Notify(ctx, a, "security_changed", m, map[string]string{"change": "bank_unlinked", "bank": name,
+			"time": s.Web.DateTime(m.Lang, s.Now())})
+	}
 	return nil
 }
