@@ -292,6 +292,22 @@ func TestBankOverAPI(t *testing.T) {
 		if status := a.call(http.MethodPost, "/api/v1/banks/bank-down/start", token, map[string]string{"purpose": "confirm"}, &trip2); status != http.StatusBadGateway || trip2.Error != "bank_unavailable" {
 			t.Fatalf("bank down: %d %+v", status, trip2)
 		}
+
+		// A flood of trips from one address is cut short with 429 (30 a
+		// minute; the test has started fewer than 15 so far).
+		limited := 0
+		for i := 0; i < 45 && limited == 0; i++ {
+			var tv tripView
+			switch status := a.call(http.MethodPost, "/api/v1/banks/bank-a/start", "", map[string]string{"purpose": "signin"}, &tv); {
+			case status == http.StatusTooManyRequests && tv.Error == "rate_limited":
+				limited = i + 1
+			case status != http.StatusOK:
+				t.Fatalf("trip %d: %d %+v", i+1, status, tv)
+			}
+		}
+		if limited == 0 {
+			t.Fatal("45 trips from one address in a row were all started")
+		}
 	})
 }
 

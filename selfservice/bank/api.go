@@ -62,7 +62,7 @@ func (s *Service) apiStart(w http.ResponseWriter, r *http.Request) {
 		selfservice.APIFail(w, http.StatusBadRequest, "invalid_request", "purpose must be confirm or signin.")
 		return
 	}
-	u, trip, err := s.Start(r.Context(), mux.Vars(r)["bank"], in.Purpose, accountID, in.Flow, true)
+	u, trip, err := s.Start(r.Context(), mux.Vars(r)["bank"], in.Purpose, accountID, in.Flow, s.Meta(r).IP, true)
 	if err != nil {
 		s.apiFail(w, r, err)
 		return
@@ -185,6 +185,9 @@ func (s *Service) apiFail(w http.ResponseWriter, r *http.Request, err error) {
 		selfservice.APIFail(w, http.StatusConflict, "not_verified", "Your passport and SNILS must be verified first.")
 	case errors.Is(err, ErrUnknownBank):
 		selfservice.APIFail(w, http.StatusNotFound, "not_found", "No such bank.")
+	case errors.Is(err, ErrTooMany):
+		w.Header().Set("Retry-After", "60")
+		selfservice.APIFail(w, http.StatusTooManyRequests, "rate_limited", "Too many trips to a bank from this address; try again in a minute.")
 	case errors.Is(err, ErrExpired), errors.Is(err, ErrWrongAccount):
 		selfservice.APIFail(w, http.StatusBadRequest, "invalid_request", "The trip to the bank is over or belongs to another session; start again.")
 	default:

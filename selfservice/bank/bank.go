@@ -53,6 +53,10 @@ type Deps struct {
 	Verify Verifier
 	// TTL bounds a trip to the bank (10 minutes by default).
 	TTL time.Duration
+	// StartsPerIP caps the trips one client address may start a minute
+	// (30 by default): each trip costs a stored request and, at the bank,
+	// a sign-in page, so a flood from one address is cut short.
+	StartsPerIP int
 }
 
 // Service runs the bank flows.
@@ -65,6 +69,9 @@ type Service struct {
 func New(d Deps) *Service {
 	if d.TTL <= 0 {
 		d.TTL = 10 * time.Minute
+	}
+	if d.StartsPerIP <= 0 {
+		d.StartsPerIP = 30
 	}
 	return &Service{Engine: d.Engine, d: d}
 }
@@ -104,6 +111,8 @@ var (
 	ErrNotVerified = verify.ErrNotVerified
 	// ErrWrongAccount: the trip was started by another session.
 	ErrWrongAccount = errors.New("bank: the trip belongs to another session")
+	// ErrTooMany: the client address started too many trips this minute.
+	ErrTooMany = errors.New("bank: too many trips from this address")
 )
 
 // MismatchError names the fields where the bank and the verified data
@@ -120,10 +129,17 @@ func (e *MismatchError) Error() string {
 
 // Start begins a trip to bankID for purpose and returns the bank's URL and
 // the binding to present with the answer.
-func (s *Service) Start(ctx context.Context, bankID, purpose, accountID, flow string, api bool) (string, string, error) {
+func (s *Service) Start(ctx context.Context, bankID, purpose, accountID, flow, ip string, api bool) (string, string, error) {
 	_, conn, ok := s.d.Banks.Bank(bankID)
 	if !ok {
 		return "", "", ErrUnknownBank
+	}
+	n, err := s.Ephemeral.Incr(ctx, "bank:rate:ip:"+ip, time.Minute)
+	if err != nil {
+		return "", "", fmt.Errorf("bank: rate limit: %w", err)
+	}
+	if n > int64(s.d.StartsPerIP) {
+		return "", "", ErrTooMany
 	}
 	t := &trip{Request: federation.Request{Bank: bankID, State: random(), Nonce: random(), Verifier: random()},
 		Purpose: purpose, AccountID: accountID, Flow: flow, Binding: random(), API: api}

@@ -116,7 +116,7 @@ func (s *Service) startSubmit(w http.ResponseWriter, r *http.Request) {
 
 // go2bank starts a browser's trip and sends it to the bank.
 func (s *Service) go2bank(w http.ResponseWriter, r *http.Request, bankID, purpose, accountID, flow, back string) {
-	u, binding, err := s.Start(r.Context(), bankID, purpose, accountID, flow, false)
+	u, binding, err := s.Start(r.Context(), bankID, purpose, accountID, flow, s.Meta(r).IP, false)
 	if err != nil {
 		s.fail(w, r, err, back)
 		return
@@ -231,6 +231,9 @@ func (s *Service) fail(w http.ResponseWriter, r *http.Request, err error, back s
 		s.Web.Error(w, r, http.StatusConflict, "bank.error.taken.title", "bank.error.taken", back)
 	case errors.Is(err, ErrNotVerified):
 		s.Web.Error(w, r, http.StatusConflict, "bank.error.not_verified.title", "bank.error.not_verified", "/profile")
+	case errors.Is(err, ErrTooMany):
+		w.Header().Set("Retry-After", "60")
+		s.Web.Error(w, r, http.StatusTooManyRequests, "bank.error.rate.title", "bank.error.rate", back)
 	case errors.Is(err, ErrUnknownBank), errors.Is(err, ErrExpired), errors.Is(err, ErrWrongAccount):
 		s.Web.Error(w, r, http.StatusBadRequest, "flow.error.title", "bank.error.expired", back)
 	default:
