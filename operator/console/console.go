@@ -241,20 +241,28 @@ func (c *Console) casePage(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	c.renderCase(w, r, s, http.StatusOK, "")
+	if cs, ok := c.loadCase(w, r, s); ok {
+		c.renderCase(w, r, s, cs, http.StatusOK, "")
+	}
 }
 
-func (c *Console) renderCase(w http.ResponseWriter, r *http.Request, s *operator.Session, status int, errKey string) {
+// loadCase is the case named in the path, if the operator may open it;
+// false after answering.
+func (c *Console) loadCase(w http.ResponseWriter, r *http.Request, s *operator.Session) (*operator.Case, bool) {
 	id := mux.Vars(r)["id"]
 	if !httpx.ValidID(id) {
 		c.fail(w, r, operator.ErrNotFound)
-		return
+		return nil, false
 	}
 	cs, err := c.svc.Case(r.Context(), s, id)
 	if err != nil {
 		c.fail(w, r, err)
-		return
+		return nil, false
 	}
+	return cs, true
+}
+
+func (c *Console) renderCase(w http.ResponseWriter, r *http.Request, s *operator.Session, cs *operator.Case, status int, errKey string) {
 	cz, err := c.svc.View(r.Context(), cs)
 	if err != nil {
 		c.fail(w, r, err)
@@ -268,14 +276,8 @@ func (c *Console) confirm(w http.ResponseWriter, r *http.Request) {
 	if !ok {
 		return
 	}
-	id := mux.Vars(r)["id"]
-	if !httpx.ValidID(id) {
-		c.fail(w, r, operator.ErrNotFound)
-		return
-	}
-	cs, err := c.svc.Case(r.Context(), s, id)
-	if err != nil {
-		c.fail(w, r, err)
+	cs, ok := c.loadCase(w, r, s)
+	if !ok {
 		return
 	}
 	e, err := c.svc.Confirm(r.Context(), s, cs, r.PostForm.Get("passport"), r.PostForm.Get("checked") == "yes", httpx.ClientIP(r))
@@ -294,7 +296,7 @@ func (c *Console) confirm(w http.ResponseWriter, r *http.Request) {
 		c.fail(w, r, err)
 		return
 	}
-	c.renderCase(w, r, s, http.StatusUnprocessableEntity, key)
+	c.renderCase(w, r, s, cs, http.StatusUnprocessableEntity, key)
 }
 
 // SlipPage is the printable confirmation slip.
