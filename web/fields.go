@@ -14,8 +14,9 @@ type Field struct {
 }
 
 // fieldsOf lists the exported, non-empty fields of a struct (or a pointer
-// to one) as text; any other value is one unnamed field.
-func fieldsOf(v any) []Field {
+// to one) as text; any other value is one unnamed field. A time is shown
+// by when: the deployment's zone, as every other time on the pages.
+func fieldsOf(when func(time.Time) string, v any) []Field {
 	rv := reflect.ValueOf(v)
 	for rv.Kind() == reflect.Pointer || rv.Kind() == reflect.Interface {
 		if rv.IsNil() {
@@ -24,7 +25,7 @@ func fieldsOf(v any) []Field {
 		rv = rv.Elem()
 	}
 	if rv.Kind() != reflect.Struct || rv.Type() == reflect.TypeFor[time.Time]() {
-		return []Field{{Value: text(rv)}}
+		return []Field{{Value: text(when, rv)}}
 	}
 	var out []Field
 	for i := 0; i < rv.NumField(); i++ {
@@ -32,14 +33,14 @@ func fieldsOf(v any) []Field {
 		if !f.IsExported() || rv.Field(i).IsZero() {
 			continue
 		}
-		out = append(out, Field{Name: f.Name, Value: text(rv.Field(i))})
+		out = append(out, Field{Name: f.Name, Value: text(when, rv.Field(i))})
 	}
 	return out
 }
 
-func text(v reflect.Value) string {
+func text(when func(time.Time) string, v reflect.Value) string {
 	if t, ok := v.Interface().(time.Time); ok {
-		return t.Local().Format("02.01.2006 15:04:05")
+		return when(t)
 	}
 	return fmt.Sprint(v.Interface())
 }

@@ -567,9 +567,15 @@ func TestNewRefusesShortKey(t *testing.T) {
 }
 
 func TestFieldsOf(t *testing.T) {
-	at := time.Date(2025, 3, 1, 10, 0, 0, 0, time.Local)
-	got := fieldsOf(&outboxEntry{At: at, To: "+7", Body: "hi"})
-	want := []Field{{"At", "01.03.2025 10:00:00"}, {"To", "+7"}, {"Body", "hi"}}
+	// The server's own zone must not matter: 07:00 UTC is 10:00 in Moscow.
+	r, err := New(Options{CSRFKey: make([]byte, 32), Location: Moscow})
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := time.Date(2025, 3, 1, 7, 0, 0, 0, time.UTC)
+	when := func(t time.Time) string { return r.DateTime("ru", t) }
+	got := fieldsOf(when, &outboxEntry{At: at, To: "+7", Body: "hi"})
+	want := []Field{{"At", "01.03.2025 10:00 МСК"}, {"To", "+7"}, {"Body", "hi"}}
 	if len(got) != len(want) {
 		t.Fatalf("%v", got)
 	}
@@ -578,7 +584,7 @@ func TestFieldsOf(t *testing.T) {
 			t.Errorf("%d: %v, want %v", i, got[i], want[i])
 		}
 	}
-	if got := fieldsOf("plain"); len(got) != 1 || got[0].Value != "plain" {
+	if got := fieldsOf(when, "plain"); len(got) != 1 || got[0].Value != "plain" {
 		t.Errorf("%v", got)
 	}
 }

@@ -115,7 +115,7 @@ func (r *Renderer) funcs(lang string) template.FuncMap {
 		// with the content, so the file can be cached for a year.
 		"asset":     r.static.url,
 		"altLang":   func() string { return otherLang(lang) },
-		"fields":    fieldsOf,
+		"fields":    func(v any) []Field { return fieldsOf(func(t time.Time) string { return r.DateTime(lang, t) }, v) },
 		"dict":      dict,
 		"list":      func(v ...string) []string { return v },
 		"consent":   func(entry string) string { return r.consentEntry(lang, entry) },
