@@ -7,7 +7,6 @@ import (
 	"errors"
 	"net/http"
 	"strconv"
-	"time"
 
 	"github.com/gorilla/mux"
 
@@ -49,12 +48,6 @@ type Page struct {
 	// ErrorKey and ErrorArg are a form-level error; InfoKey a notice.
 	ErrorKey, ErrorArg, InfoKey string
 }
-
-// Dates in the citizen's page, Moscow time.
-var moscow = time.FixedZone("MSK", 3*60*60)
-
-// Date formats t for the page.
-func (Page) Date(t time.Time) string { return t.In(moscow).Format("02.01.2006") }
 
 func (p *Pages) render(w http.ResponseWriter, r *http.Request, accountID string, status int, errKey, errArg, info string) {
 	ctx := r.Context()
